@@ -1,0 +1,233 @@
+"""The `kyso` command line.
+
+Every error reaches the user as one line in Vietnamese and English, never a
+traceback; exit codes: 0 success, 1 a verified file is not valid, 2 unusable
+input or a refused operation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from certs import KysoError
+from signer import Report, Verdict
+from tokens import list_slots
+
+from . import demo as demo_commune
+from .datadir import DataDir, resolve
+from .operations import DEMO_BOX, pki_services, sign_document, verify_document, write_new_file
+
+ENV_PIN = "KYSO_PIN"
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Kyso — ký số và phát hành văn bản điện tử / sign and issue documents.")
+tokens_app = typer.Typer(no_args_is_help=True, help="Thiết bị ký số / tokens.")
+app.add_typer(tokens_app, name="tokens")
+out = Console(highlight=False)
+
+DataDirOption = Annotated[Path | None, typer.Option(
+    "--data-dir", envvar="KYSO_DATA_DIR",
+    help="Thư mục dữ liệu / data directory (tokens, PKI, outputs).")]
+
+
+_global_data_dir: list[Path | None] = [None]
+
+
+@app.callback()
+def _main_options(data_dir: DataDirOption = None) -> None:
+    """Kyso — ký số và phát hành văn bản điện tử / sign and issue documents."""
+    _global_data_dir[0] = data_dir
+
+
+def _data(data_dir: Path | None) -> DataDir:
+    return DataDir(resolve(data_dir or _global_data_dir[0])).create()
+
+
+def _read_pin(token_name: str) -> str:
+    pin = os.environ.get(ENV_PIN)
+    if pin is None:
+        pin = typer.prompt(f"PIN của thiết bị / PIN of token '{token_name}'", hide_input=True)
+    return pin
+
+
+@app.command()
+def demo(data_dir: DataDirOption = None) -> None:
+    """Dựng xã demo (PKI, token SoftHSM), ký và xác minh một văn bản mẫu.
+
+    Build the demo commune (PKI, SoftHSM tokens), sign and verify a sample document.
+    """
+    from importlib.resources import files
+
+    data = _data(data_dir)
+    out.print(f"Thư mục dữ liệu / data directory: {data.root}")
+    data.activate_softhsm()
+    commune = demo_commune.provision(data.softhsm, data.pki)
+    settings = data.token_settings()
+    settings.update(demo_commune.token_settings(commune))
+    data.save_token_settings(settings)
+
+    sample = (files("api") / "assets" / "sample-quyet-dinh.pdf").read_bytes()
+    stamp = commune.pki.info.created.replace(":", "").replace("-", "")[:15]
+    target = data.out / f"quyet-dinh-{stamp}-ky-{len(list(data.out.glob('*.pdf'))) + 1:03d}.pdf"
+    with pki_services(data) as pki:
+        signed = sign_document(data, sample, "chu-tich", demo_commune.DEMO_PIN,
+                               pki=pki, box=DEMO_BOX, page=0)
+        write_new_file(target, signed)
+        report = verify_document(data, signed, target.name)
+    _print_report(report)
+    out.print()
+    out.print("[bold]Đã tạo / made:[/bold]")
+    out.print(f"  PKI demo (KHÔNG PHẢI CA THẬT / NOT A REAL CA): {commune.pki.directory}")
+    out.print(f"  Token SoftHSM: {commune.hsm.directory} (SOFTHSM2_CONF={commune.hsm.conf})")
+    out.print(f"  Cấu hình token / token settings: {data.tokens_file}")
+    out.print(f"  Văn bản đã ký / signed document: {target}")
+    out.print(f"  Token demo: {', '.join(commune.token_names)} — PIN demo: "
+              f"{demo_commune.DEMO_PIN}")
+    out.print(f"Kiểm tra lại / verify again: kyso --data-dir {data.root} verify {target}")
+    if report.verdict is not Verdict.VALID:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sign(
+    source: Annotated[Path, typer.Argument(help="PDF cần ký / PDF to sign")],
+    target: Annotated[Path, typer.Argument(help="Tệp đã ký (không ghi đè) / signed output")],
+    token: Annotated[str, typer.Option("--token", help="Tên thiết bị ký / token name")],
+    page: Annotated[int, typer.Option(help="Trang đặt chữ ký (0 = đầu, -1 = cuối)")] = -1,
+    box: Annotated[str | None, typer.Option(
+        help="Vị trí chữ ký x1,y1,x2,y2 (điểm PDF) / stamp box in PDF points")] = None,
+    image: Annotated[Path | None, typer.Option(
+        help="Ảnh chữ ký PNG nền trong suốt / signature image (PNG)")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Ký số một tệp PDF / sign a PDF. PIN: nhập khi được hỏi, hoặc biến môi trường KYSO_PIN."""
+    data = _data(data_dir)
+    if target.exists():
+        from .operations import OutputExists
+
+        raise OutputExists(target)
+    pdf = _read_file(source)
+    rect = _parse_box(box) if box else None
+    picture = _read_file(image) if image else None
+    pin = _read_pin(token)
+    with pki_services(data) as pki:
+        signed = sign_document(data, pdf, token, pin, pki=pki, box=rect, page=page,
+                               image=picture)
+    write_new_file(target, signed)
+    out.print(f"Đã ký / signed: {target}")
+
+
+@app.command()
+def verify(
+    paths: Annotated[list[Path], typer.Argument(help="Tệp PDF cần xác minh / PDFs to verify")],
+    as_json: Annotated[bool, typer.Option("--json", help="In kết quả JSON / JSON output")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Xác minh chữ ký số / verify signatures. Exit 0: all valid, 1: any not valid, 2: bad input."""
+    data = _data(data_dir)
+    reports: list[Report] = []
+    with pki_services(data):
+        for path in paths:
+            reports.append(verify_document(data, _read_file(path), str(path)))
+    if as_json:
+        doc = [r.to_dict() for r in reports]
+        sys.stdout.write(json.dumps(doc[0] if len(doc) == 1 else doc, ensure_ascii=False,
+                                    indent=2, default=str) + "\n")
+    else:
+        for report in reports:
+            _print_report(report)
+    if any(r.verdict is not Verdict.VALID for r in reports):
+        raise typer.Exit(1)
+
+
+@tokens_app.command("list")
+def tokens_list(
+    module: Annotated[list[str] | None, typer.Option(
+        "--module", help="Thư viện PKCS#11 / PKCS#11 module path (repeatable)")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Liệt kê thư viện, khe, token và chứng thư / list modules, slots, tokens, certificates."""
+    data = _data(data_dir)
+    data.activate_softhsm()
+    settings = data.token_settings()
+    modules = list(module or [])
+    for entry in settings.values():
+        if entry.get("backend") == "pkcs11" and entry["module"] not in modules:
+            modules.append(entry["module"])
+    if not modules:
+        out.print("Chưa cấu hình thiết bị ký nào / no token configured (try --module PATH)")
+        return
+    for mod in modules:
+        table = Table(title=f"PKCS#11: {mod}", show_lines=True)
+        for col in ("Khe / slot", "Token", "Chứng thư / certificate", "Hiệu lực / validity",
+                    "SHA-256"):
+            table.add_column(col, overflow="fold")
+        for slot in list_slots(mod):
+            token_cell = f"{slot.token_label}\n{slot.manufacturer} {slot.model}\nS/N {slot.serial}"
+            if not slot.certificates:
+                table.add_row(str(slot.slot_id), token_cell, "—", "", "")
+            for cert in slot.certificates:
+                table.add_row(
+                    str(slot.slot_id), token_cell,
+                    f"{cert.subject}\n[dim]CA: {cert.issuer}[/dim]",
+                    f"{cert.not_before[:10]} → {cert.not_after[:10]}",
+                    cert.sha256,
+                )
+        out.print(table)
+    for name, entry in settings.items():
+        out.print(f"  {name}: {entry.get('backend')} {entry.get('token_label') or entry.get('path')}")
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise KysoError(f"không đọc được tệp {path}", f"cannot read {path}") from exc
+
+
+def _parse_box(text: str) -> tuple[int, int, int, int]:
+    try:
+        x1, y1, x2, y2 = (int(float(v)) for v in text.split(","))
+    except ValueError as exc:
+        raise KysoError(f"vị trí '{text}' không hợp lệ (cần x1,y1,x2,y2)",
+                        f"invalid box '{text}' (expected x1,y1,x2,y2)") from exc
+    return x1, y1, x2, y2
+
+
+def _print_report(report: Report) -> None:
+    colour = {"valid": "green", "invalid": "red", "indeterminate": "yellow"}[report.verdict]
+    label = {"valid": "HỢP LỆ", "invalid": "KHÔNG HỢP LỆ",
+             "indeterminate": "CHƯA XÁC ĐỊNH"}[report.verdict]
+    out.print(f"[bold]{report.file}[/bold]: [{colour}]{label} / {report.verdict}[/{colour}]")
+    for reason in report.reasons:
+        out.print(f"  - {reason.vi} / {reason.en}")
+    for sig in report.signatures:
+        out.print(f"  Chữ ký / signature [{sig.field}]: {sig.verdict}")
+        rows = asdict(sig)
+        for key in ("signer", "signer_title", "signer_organisation", "issuer", "signing_time",
+                    "timestamp", "intact", "trusted", "revocation", "coverage",
+                    "modification_level", "pades_level"):
+            out.print(f"    {key}: {rows[key]}")
+        for reason in sig.reasons:
+            out.print(f"    - {reason.vi} / {reason.en}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning Kyso errors into one bilingual line."""
+    try:
+        app()
+    except KysoError as exc:
+        sys.stderr.write(exc.one_line() + "\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("Đã hủy / aborted\n")
+        sys.exit(130)

@@ -1,0 +1,29 @@
+"""Certificates and trust: the trust store, validation contexts and the DEMO PKI."""
+
+from .demo_pki import ARCH, COMMUNE, OFFICIALS, DemoPki, Official, official
+from .errors import CertsError, KysoError
+from .services import free_port, serving
+from .trust import DEMO_MARKER, Origin, TrustedCert, TrustStore, bundled_store, load_certificates
+from .validation import Revocation, revocation_evidence, validation_context
+
+__all__ = [
+    "ARCH",
+    "COMMUNE",
+    "DEMO_MARKER",
+    "OFFICIALS",
+    "CertsError",
+    "DemoPki",
+    "KysoError",
+    "Official",
+    "Origin",
+    "Revocation",
+    "TrustStore",
+    "TrustedCert",
+    "bundled_store",
+    "free_port",
+    "load_certificates",
+    "official",
+    "revocation_evidence",
+    "serving",
+    "validation_context",
+]

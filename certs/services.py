@@ -1,0 +1,48 @@
+"""Serve a demo PKI's TSA, OCSP responder, CRLs and certificates on 127.0.0.1.
+
+The services are certomancer's own (its "Animator" WSGI application) run by
+werkzeug in a background thread, for as long as the context manager is open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+
+from .demo_pki import DemoPki
+from .errors import CertsError
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(pki: DemoPki) -> Iterator[DemoPki]:
+    """Run the PKI's services on its port until the block ends."""
+    from certomancer.integrations.animator import Animator, AnimatorArchStore
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = Animator(AnimatorArchStore(pki.certomancer_config().pki_archs), with_web_ui=False)
+    try:
+        server = make_server("127.0.0.1", pki.info.port, app, threaded=True)
+    except OSError as exc:
+        raise CertsError(
+            f"cổng {pki.info.port} đang bận, không chạy được dịch vụ TSA/OCSP/CRL demo",
+            f"port {pki.info.port} is in use: cannot serve the demo TSA/OCSP/CRL",
+        ) from exc
+    thread = threading.Thread(target=server.serve_forever, name="kyso-demo-pki", daemon=True)
+    thread.start()
+    try:
+        yield pki
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

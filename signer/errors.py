@@ -1,0 +1,51 @@
+"""Signing and verification errors."""
+
+from __future__ import annotations
+
+from certs.errors import KysoError
+
+
+class SignerError(KysoError):
+    """A PDF could not be signed or verified."""
+
+
+class PdfUnreadable(SignerError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"tệp PDF hỏng hoặc không đọc được ({detail})",
+                         f"the PDF is damaged or unreadable ({detail})")
+
+
+class PdfEncrypted(SignerError):
+    def __init__(self) -> None:
+        super().__init__("tệp PDF đã được mã hóa/đặt mật khẩu — hãy xuất lại bản không mật khẩu",
+                         "the PDF is encrypted/password-protected — export it again without one")
+
+
+class CertificateExpired(SignerError):
+    def __init__(self, subject: str, when: str) -> None:
+        super().__init__(f"chứng thư số của {subject} đã hết hạn hoặc chưa có hiệu lực ({when})",
+                         f"the certificate of {subject} has expired or is not yet valid ({when})")
+
+
+class CertificateRevoked(SignerError):
+    def __init__(self, subject: str) -> None:
+        super().__init__(f"chứng thư số của {subject} đã bị thu hồi — không được ký",
+                         f"the certificate of {subject} has been revoked — signing refused")
+
+
+class CertificateUntrusted(SignerError):
+    def __init__(self, subject: str, detail: str) -> None:
+        super().__init__(
+            f"chứng thư số của {subject} không kiểm tra được tới CA tin cậy ({detail})",
+            f"the certificate of {subject} does not validate to a trusted CA ({detail})")
+
+
+class TimestampUnavailable(SignerError):
+    def __init__(self, url: str) -> None:
+        super().__init__(f"không lấy được dấu thời gian từ máy chủ TSA {url}",
+                         f"could not get a timestamp from the TSA at {url}")
+
+
+class SigningFailed(SignerError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"ký số không thành công: {detail}", f"signing failed: {detail}")

@@ -1,0 +1,165 @@
+"""Sign a PDF: PAdES, SHA-256, timestamped when a TSA is given, with a visible stamp.
+
+A pure function of (PDF bytes, options, pyHanko signer) → signed PDF bytes. The
+PDF is only ever extended with an incremental update, so earlier signatures stay
+valid. Before signing, the signer's certificate is checked (validity period,
+chain, revocation) as Circular 15/2025 Art. 5 asks; nothing is produced when a
+check fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .appearance import Appearance, stamp_style
+from .errors import (
+    CertificateExpired,
+    CertificateRevoked,
+    CertificateUntrusted,
+    SignerError,
+    SigningFailed,
+    TimestampUnavailable,
+)
+from .pdfinput import open_writer
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+#: Room kept for the CMS blob: no trial signature is needed to size it.
+BYTES_RESERVED = 16384
+APPROVAL_FIELD = "KySo_PheDuyet"
+
+
+def vietnam_time(moment: dt.datetime | None = None) -> dt.datetime:
+    """``moment`` (default: now) in Vietnam time, to the second."""
+    moment = moment or dt.datetime.now(dt.UTC)
+    return moment.astimezone(VIETNAM).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class SigningOptions:
+    """What kind of signature to make.
+
+    ``validation_context`` (a pyHanko ValidationContext) enables the pre-signing
+    check of the signer's certificate; ``tsa_url`` makes the signature PAdES
+    B-T (B-B without it).
+    """
+
+    field_name: str = APPROVAL_FIELD
+    appearance: Appearance | None = None
+    tsa_url: str | None = None
+    validation_context: Any = None
+    reason: str | None = None
+    location: str | None = None
+    md_algorithm: str = "sha256"
+    bytes_reserved: int = BYTES_RESERVED
+
+
+def _subject(cert: Any) -> str:
+    try:
+        return str(cert.subject.native.get("common_name") or cert.subject.human_friendly)
+    except (AttributeError, ValueError):
+        return "?"
+
+
+async def check_signer_certificate(cert: Any, context: Any, moment: dt.datetime) -> None:
+    """Refuse an expired, not yet valid, revoked or untrusted signer certificate."""
+    validity = cert["tbs_certificate"]["validity"]
+    not_before = validity["not_before"].native
+    not_after = validity["not_after"].native
+    if not (not_before <= moment <= not_after):
+        raise CertificateExpired(_subject(cert), f"{not_before:%d/%m/%Y} – {not_after:%d/%m/%Y}")
+    if context is None:
+        return
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator.errors import (
+        PathBuildingError,
+        PathValidationError,
+        RevokedError,
+    )
+
+    validator = CertificateValidator(cert, validation_context=context)
+    try:
+        await validator.async_validate_usage({"non_repudiation"})
+    except RevokedError as exc:
+        raise CertificateRevoked(_subject(cert)) from exc
+    except (PathBuildingError, PathValidationError) as exc:
+        raise CertificateUntrusted(_subject(cert), type(exc).__name__) from exc
+    except ValueError as exc:  # key usage not allowed
+        raise CertificateUntrusted(_subject(cert), str(exc)) from exc
+
+
+def _pdf_signer(options: SigningOptions, signer: Any, signing_time: dt.datetime) -> Any:
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    class FixedTimePdfSigner(signers.PdfSigner):  # type: ignore[misc]
+        """Uses one signing time for the CMS attributes and the visible stamp."""
+
+        def init_signing_session(self, pdf_out: Any, existing_fields_only: bool = False) -> Any:
+            session = super().init_signing_session(pdf_out, existing_fields_only)
+            session.system_time = signing_time
+            return session
+
+    meta = signers.PdfSignatureMetadata(
+        field_name=options.field_name,
+        md_algorithm=options.md_algorithm,
+        subfilter=SigSeedSubFilter.PADES,
+        reason=options.reason,
+        location=options.location,
+    )
+    stamp = None
+    field_spec = None
+    if options.appearance is not None:
+        stamp = stamp_style(options.appearance, signing_time.isoformat())
+        field_spec = fields.SigFieldSpec(
+            sig_field_name=options.field_name,
+            on_page=options.appearance.page,
+            box=options.appearance.box,
+        )
+    timestamper = HTTPTimeStamper(options.tsa_url, timeout=10) if options.tsa_url else None
+    return FixedTimePdfSigner(meta, signer=signer, timestamper=timestamper,
+                              stamp_style=stamp, new_field_spec=field_spec)
+
+
+async def async_sign_pdf(
+    pdf: bytes, signer: Any, options: SigningOptions, *, signing_time: dt.datetime | None = None
+) -> bytes:
+    """Sign ``pdf`` with the pyHanko ``signer``; return the signed PDF."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.general import SigningError
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    moment = vietnam_time(signing_time)
+    writer = open_writer(pdf)
+    if signer.signing_cert is None:
+        raise SigningFailed("thiếu chứng thư của người ký / signer certificate missing")
+    await check_signer_certificate(signer.signing_cert, options.validation_context, moment)
+    pdf_signer = _pdf_signer(options, signer, moment)
+    out = io.BytesIO()
+    try:
+        await pdf_signer.async_sign_pdf(writer, output=out,
+                                        bytes_reserved=options.bytes_reserved)
+    except TimestampRequestError as exc:
+        raise TimestampUnavailable(options.tsa_url or "") from exc
+    except SignerError:
+        raise
+    except (SigningError, PdfError, ValueError) as exc:
+        cause = exc.__cause__ or exc
+        from certs.errors import KysoError
+
+        if isinstance(cause, KysoError):
+            raise cause from exc
+        raise SigningFailed(str(exc) or type(exc).__name__) from exc
+    return out.getvalue()
+
+
+def sign_pdf(
+    pdf: bytes, signer: Any, options: SigningOptions, *, signing_time: dt.datetime | None = None
+) -> bytes:
+    """Blocking :func:`async_sign_pdf`, for the command line and worker processes."""
+    return asyncio.run(async_sign_pdf(pdf, signer, options, signing_time=signing_time))

@@ -1,0 +1,64 @@
+"""The one seam in front of every place a private key lives.
+
+A :class:`Token` opens a session (logging in with the PIN it is given, which it
+never keeps) and yields a pyHanko ``Signer`` for as long as the block runs.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from asn1crypto import x509
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    """What a person needs to recognise a certificate."""
+
+    subject: str
+    issuer: str
+    not_before: str
+    not_after: str
+    sha256: str
+    label: str = ""
+
+    @classmethod
+    def of(cls, cert: x509.Certificate, label: str = "") -> CertInfo:
+        validity = cert["tbs_certificate"]["validity"]
+        return cls(
+            subject=cert.subject.human_friendly,
+            issuer=cert.issuer.human_friendly,
+            not_before=validity["not_before"].native.isoformat(),
+            not_after=validity["not_after"].native.isoformat(),
+            sha256=hashlib.sha256(cert.dump()).hexdigest(),
+            label=label,
+        )
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    detail: str
+
+
+class Token(abc.ABC):
+    """A place where one signing key lives."""
+
+    name: str
+
+    @abc.abstractmethod
+    def signer(self, pin: str | None) -> contextlib.AbstractContextManager[Any]:
+        """Log in with ``pin`` and yield a pyHanko ``Signer`` for the block."""
+
+    @abc.abstractmethod
+    def health(self) -> Health:
+        """Whether the token is there and usable, without logging in."""
+
+    @property
+    @abc.abstractmethod
+    def needs_pin(self) -> bool:
+        """Whether :meth:`signer` needs a PIN or password."""

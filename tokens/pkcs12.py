@@ -1,0 +1,81 @@
+"""PKCS#12 files: a software key, for tests, development and servers without an HSM."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .base import Health, Token
+from .errors import KeyFileError
+
+
+def _cached_key_signer(pyca_key: Any, **kwargs: Any) -> Any:
+    """A pyHanko SimpleSigner that parses its private key once, not per signature."""
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from pyhanko.sign.general import get_pyca_cryptography_hash
+    from pyhanko.sign.signers import SimpleSigner
+
+    class CachedKeySigner(SimpleSigner):  # type: ignore[misc]
+        async def async_sign_raw(
+            self, data: bytes, digest_algorithm: str, dry_run: bool = False
+        ) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+            hash_algo = get_pyca_cryptography_hash(digest_algorithm)
+            if mechanism == "rsassa_pkcs1v15":
+                return bytes(pyca_key.sign(data, padding.PKCS1v15(), hash_algo))
+            if mechanism == "ecdsa":
+                return bytes(pyca_key.sign(data, ec.ECDSA(hash_algo)))
+            return bytes(await super().async_sign_raw(data, digest_algorithm, dry_run))
+
+    return CachedKeySigner(**kwargs)
+
+
+@dataclass(frozen=True)
+class Pkcs12Config:
+    name: str
+    path: str
+
+
+class Pkcs12Token(Token):
+    def __init__(self, config: Pkcs12Config) -> None:
+        self.config = config
+        self.name = config.name
+
+    @property
+    def needs_pin(self) -> bool:
+        return True
+
+    def health(self) -> Health:
+        path = Path(self.config.path)
+        if path.is_file():
+            return Health(True, f"PKCS#12 {path}")
+        return Health(False, KeyFileError(str(path)).one_line())
+
+    @contextlib.contextmanager
+    def signer(self, pin: str | None) -> Iterator[Any]:
+        from cryptography.hazmat.primitives.serialization import pkcs12
+        from pyhanko.sign.general import SimpleCertificateStore
+        from pyhanko.sign.signers.pdf_cms import (
+            translate_pyca_cryptography_cert_to_asn1,
+            translate_pyca_cryptography_key_to_asn1,
+        )
+
+        try:
+            data = Path(self.config.path).read_bytes()
+            key, cert, extra = pkcs12.load_key_and_certificates(
+                data, pin.encode("utf-8") if pin else None)
+        except (OSError, ValueError, TypeError) as exc:
+            raise KeyFileError(self.config.path) from exc
+        if key is None or cert is None:
+            raise KeyFileError(self.config.path)
+        registry = SimpleCertificateStore()
+        registry.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in extra])
+        yield _cached_key_signer(
+            key,
+            signing_key=translate_pyca_cryptography_key_to_asn1(key),
+            signing_cert=translate_pyca_cryptography_cert_to_asn1(cert),
+            cert_registry=registry,
+        )
