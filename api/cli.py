@@ -184,7 +184,8 @@ def tokens_list(
                 )
         out.print(table)
     for name, entry in settings.items():
-        out.print(f"  {name}: {entry.get('backend')} {entry.get('token_label') or entry.get('path')}")
+        where = entry.get("token_label") or entry.get("path")
+        out.print(f"  {name}: {entry.get('backend')} {where}")
 
 
 def _read_file(path: Path) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from asn1crypto import pem
 
 from certs import OFFICIALS, DemoPki, free_port
-from tokens import SoftHsm, refresh_module
+from tokens import SoftHsm, TokenError, refresh_module
 
 #: PIN of every demo token. Demo only: real tokens' PINs are never known to Kyso.
 DEMO_PIN = "246810"
@@ -21,7 +22,11 @@ KEY_ID = "01"
 class DemoCommune:
     pki: DemoPki
     hsm: SoftHsm
+    #: every demo signer's token name: SoftHSM tokens and PKCS#12 files
     token_names: list[str]
+
+    def pkcs12_path(self, label: str) -> Path:
+        return self.pki.directory.parent / "pkcs12" / f"{label}.p12"
 
 
 def provision(softhsm_dir: Path, pki_dir: Path) -> DemoCommune:
@@ -35,28 +40,35 @@ def provision(softhsm_dir: Path, pki_dir: Path) -> DemoCommune:
         shutil.rmtree(pki_dir, ignore_errors=True)
         shutil.rmtree(softhsm_dir, ignore_errors=True)
     hsm = SoftHsm.at(softhsm_dir)
+    on_tokens = [o for o in OFFICIALS if o.key_store == "token"]
     if DemoPki.exists(pki_dir):
         pki = DemoPki(pki_dir)
     else:
         public_keys = {}
-        for o in OFFICIALS:
+        for o in on_tokens:
             hsm.init_token(o.label, DEMO_SO_PIN, DEMO_PIN)
             der = hsm.generate_key(o.label, DEMO_PIN, o.label, KEY_ID, o.key_type)
             public_keys[o.label] = pem.armor("PUBLIC KEY", der)
         pki = DemoPki.create(pki_dir, free_port(), public_keys)
-        for o in OFFICIALS:
+        for o in on_tokens:
             hsm.store_certificate(o.label, DEMO_PIN, o.label, KEY_ID, pki.cert(o.label).dump())
-        try:
-            refresh_module(hsm.module)  # a module loaded earlier must see the new tokens
-        except Exception:  # noqa: BLE001 - only matters if it was loaded; re-raised on use
-            pass
-    return DemoCommune(pki=pki, hsm=hsm, token_names=[o.label for o in OFFICIALS])
+        # a module this process loaded earlier must see the new tokens
+        with contextlib.suppress(TokenError):
+            refresh_module(hsm.module)
+    commune = DemoCommune(pki=pki, hsm=hsm, token_names=[o.label for o in OFFICIALS])
+    for o in OFFICIALS:
+        if o.key_store == "file" and not commune.pkcs12_path(o.label).exists():
+            pki.write_pkcs12(o.label, commune.pkcs12_path(o.label), DEMO_PIN)
+    return commune
 
 
 def token_settings(commune: DemoCommune) -> dict[str, dict[str, str]]:
     """The tokens.json entries of the demo tokens (PKCS#11 on SoftHSM)."""
-    return {
-        name: {"backend": "pkcs11", "module": commune.hsm.module,
-               "token_label": name, "key_label": name}
-        for name in commune.token_names
-    }
+    settings: dict[str, dict[str, str]] = {}
+    for o in OFFICIALS:
+        if o.key_store == "file":
+            settings[o.label] = {"backend": "pkcs12", "path": str(commune.pkcs12_path(o.label))}
+        else:
+            settings[o.label] = {"backend": "pkcs11", "module": commune.hsm.module,
+                                 "token_label": o.label, "key_label": o.label}
+    return settings

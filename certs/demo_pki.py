@@ -60,9 +60,12 @@ class Official:
     is_organisation: bool = False
     key_type: KeyType = "rsa"
     status: Status = "valid"
+    #: "token": the key is generated on a (SoftHSM) token and never leaves it;
+    #: "file": a software key handed out as a PKCS#12 file (servers without an HSM).
+    key_store: Literal["token", "file"] = "token"
 
 
-#: The demo commune's certificate holders. The last three exist to show refusals.
+#: The demo commune's certificate holders. The last two exist to show refusals.
 OFFICIALS: tuple[Official, ...] = tuple(
     Official(
         label=o.label,
@@ -72,6 +75,7 @@ OFFICIALS: tuple[Official, ...] = tuple(
         is_organisation=o.is_organisation,
         key_type=o.key_type,
         status=o.status,
+        key_store=o.key_store,
     )
     for o in (
         Official("chu-tich", "Nguyễn Văn Hùng", "Chủ tịch", "Ủy ban nhân dân"),
@@ -81,6 +85,8 @@ OFFICIALS: tuple[Official, ...] = tuple(
                  "Phòng Văn hóa - Xã hội"),
         Official("ubnd", COMMUNE, "Ủy ban nhân dân xã Tiên Lữ", "Văn phòng HĐND và UBND",
                  is_organisation=True),
+        Official("chuyen-vien-vp", "Bùi Thị Lan", "Chuyên viên", "Văn phòng HĐND và UBND",
+                 key_store="file"),
         Official("het-han", "Phạm Quốc Bảo", "Phó Trưởng phòng", "Phòng Kinh tế",
                  status="expired"),
         Official("thu-hoi", "Đỗ Minh Tuấn", "Chuyên viên", "Phòng Kinh tế",
@@ -119,7 +125,7 @@ def _leaf_extensions() -> list[dict[str, Any]]:
     ]
 
 
-def _write_ca_key(path: Path) -> None:
+def _write_private_key(path: Path) -> None:
     if path.exists():
         return
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -134,6 +140,9 @@ def _config(port: int, now: dt.datetime, public_keys: Mapping[str, str]) -> dict
                             for name in ("root", "interm", "tsa", "interm-ocsp")}
     for label in public_keys:
         keys[label] = {"path": f"{label}.pub.pem", "public-only": True}
+    for o in OFFICIALS:
+        if o.key_store == "file":
+            keys[o.label] = {"path": f"{o.label}.key.pem"}
 
     ca_ext = [{"id": "basic_constraints", "critical": True, "value": {"ca": True}},
               _ku("digital_signature", "key_cert_sign", "crl_sign")]
@@ -181,7 +190,7 @@ def _config(port: int, now: dt.datetime, public_keys: Mapping[str, str]) -> dict
                         ]},
     }
     for o in OFFICIALS:
-        if o.label not in public_keys:
+        if o.label not in public_keys and o.key_store != "file":
             continue
         entity: dict[str, Any] = {"common-name": o.full_name,
                                   "organizational-unit-name": o.unit,
@@ -261,8 +270,9 @@ class DemoPki:
         keys_dir = directory / "keys"
         keys_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(directory, 0o700)
-        for name in ("root", "interm", "tsa", "interm-ocsp"):
-            _write_ca_key(keys_dir / f"{name}.key.pem")
+        file_keyed = [o.label for o in OFFICIALS if o.key_store == "file"]
+        for name in ("root", "interm", "tsa", "interm-ocsp", *file_keyed):
+            _write_private_key(keys_dir / f"{name}.key.pem")
         for label, pub in public_keys.items():
             official(label)  # refuse unknown labels early
             (keys_dir / f"{label}.pub.pem").write_bytes(pub)
@@ -270,7 +280,8 @@ class DemoPki:
         config = _config(port, now, {k: "" for k in public_keys})
         (directory / cls.CONFIG).write_text(
             yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        info = PkiInfo(port=port, created=now.isoformat(), officials=list(public_keys))
+        info = PkiInfo(port=port, created=now.isoformat(),
+                       officials=[*public_keys, *file_keyed])
         (directory / cls.INFO).write_text(json.dumps(asdict(info), indent=2), encoding="utf-8")
         pki = cls(directory)
         pki.dump_certificates()
@@ -297,6 +308,20 @@ class DemoPki:
         for label in labels:
             cert = arch.get_cert(CertLabel(label))
             (out / f"{label}.cert.pem").write_bytes(pem.armor("CERTIFICATE", cert.dump()))
+
+    def write_pkcs12(self, label: str, path: Path, password: str) -> None:
+        """Package a software-keyed official's key and certificate chain as PKCS#12."""
+        from certomancer.registry import CertLabel
+
+        if official(label).key_store != "file":
+            raise CertsError(f"khóa của '{label}' nằm trên token, không xuất được",
+                             f"the key of '{label}' lives on a token and cannot be exported")
+        data = self.architecture().package_pkcs12(
+            CertLabel(label), certs_to_embed=[CertLabel("interm")],
+            password=password.encode("utf-8"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        path.chmod(0o600)
 
     def cert(self, label: str) -> x509.Certificate:
         path = self.directory / "certs" / f"{label}.cert.pem"

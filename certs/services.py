@@ -23,11 +23,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def already_served(pki: DemoPki) -> bool:
+    """Whether this very PKI's services already answer on its port (another process)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{pki.base_url}/certs/root/ca.crt", timeout=2) as resp:
+            return bool(resp.read() == pki.root.dump())
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 @contextlib.contextmanager
 def serving(pki: DemoPki) -> Iterator[DemoPki]:
-    """Run the PKI's services on its port until the block ends."""
+    """Run the PKI's services on its port until the block ends.
+
+    If another process (a running service, a test session) already serves this
+    same PKI, it is used as it is.
+    """
     from certomancer.integrations.animator import Animator, AnimatorArchStore
     from werkzeug.serving import make_server
+
+    if already_served(pki):
+        yield pki
+        return
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = Animator(AnimatorArchStore(pki.certomancer_config().pki_archs), with_web_ui=False)

@@ -47,7 +47,7 @@ class TrustedCert:
 
     @property
     def is_anchor(self) -> bool:
-        return bool(self.cert.self_signed)
+        return bool(self.cert.self_signed != "no")
 
     @property
     def is_demo(self) -> bool:

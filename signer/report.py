@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 SCHEMA = "kyso.verify/1"
@@ -48,7 +49,7 @@ class SignatureReport:
     signature_algorithm: str
     pades_level: str
     verdict: Verdict = Verdict.INDETERMINATE
-    reasons: list[Reason] = field(default_factory=list)
+    reasons: list[Reason] = dc_field(default_factory=list)
 
 
 @dataclass

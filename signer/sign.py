@@ -83,7 +83,7 @@ async def check_signer_certificate(cert: Any, context: Any, moment: dt.datetime)
 
     validator = CertificateValidator(cert, validation_context=context)
     try:
-        await validator.async_validate_usage({"non_repudiation"})
+        await validator.async_validate_usage({"non_repudiation"})  # type: ignore[no-untyped-call]
     except RevokedError as exc:
         raise CertificateRevoked(_subject(cert)) from exc
     except (PathBuildingError, PathValidationError) as exc:
@@ -97,7 +97,7 @@ def _pdf_signer(options: SigningOptions, signer: Any, signing_time: dt.datetime)
     from pyhanko.sign.fields import SigSeedSubFilter
     from pyhanko.sign.timestamps import HTTPTimeStamper
 
-    class FixedTimePdfSigner(signers.PdfSigner):  # type: ignore[misc]
+    class FixedTimePdfSigner(signers.PdfSigner):
         """Uses one signing time for the CMS attributes and the visible stamp."""
 
         def init_signing_session(self, pdf_out: Any, existing_fields_only: bool = False) -> Any:

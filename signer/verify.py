@@ -119,7 +119,7 @@ def _signature_report(embedded: Any, reader: Any, context: Any) -> SignatureRepo
         valid=bool(status.valid),
         trusted=bool(status.trusted),
         trust_anchor=anchor,
-        trust_problem=(status.trust_problem_indic.name.lower()
+        trust_problem=(str(getattr(status.trust_problem_indic, "name", "")).lower() or None
                        if status.trust_problem_indic else None),
         revocation=revocation.value,
         coverage=coverage.name.lower() if coverage is not None else "unknown",

@@ -18,8 +18,15 @@ from typing import Any
 from asn1crypto import x509
 
 from .base import CertInfo, Health, Token
-from .errors import KeyNotFound, ModuleMissing, TokenError, TokenLocked, TokenNotFound, WrongPin
-from .errors import TokenRemoved
+from .errors import (
+    KeyNotFound,
+    ModuleMissing,
+    TokenError,
+    TokenLocked,
+    TokenNotFound,
+    TokenRemoved,
+    WrongPin,
+)
 
 _lib_lock = threading.Lock()
 

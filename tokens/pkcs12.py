@@ -15,10 +15,10 @@ from .errors import KeyFileError
 def _cached_key_signer(pyca_key: Any, **kwargs: Any) -> Any:
     """A pyHanko SimpleSigner that parses its private key once, not per signature."""
     from cryptography.hazmat.primitives.asymmetric import ec, padding
-    from pyhanko.sign.general import get_pyca_cryptography_hash
     from pyhanko.sign.signers import SimpleSigner
+    from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-    class CachedKeySigner(SimpleSigner):  # type: ignore[misc]
+    class CachedKeySigner(SimpleSigner):
         async def async_sign_raw(
             self, data: bytes, digest_algorithm: str, dry_run: bool = False
         ) -> bytes:
@@ -57,11 +57,11 @@ class Pkcs12Token(Token):
     @contextlib.contextmanager
     def signer(self, pin: str | None) -> Iterator[Any]:
         from cryptography.hazmat.primitives.serialization import pkcs12
-        from pyhanko.sign.general import SimpleCertificateStore
-        from pyhanko.sign.signers.pdf_cms import (
+        from pyhanko.keys.internal import (
             translate_pyca_cryptography_cert_to_asn1,
             translate_pyca_cryptography_key_to_asn1,
         )
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
 
         try:
             data = Path(self.config.path).read_bytes()
@@ -71,7 +71,7 @@ class Pkcs12Token(Token):
             raise KeyFileError(self.config.path) from exc
         if key is None or cert is None:
             raise KeyFileError(self.config.path)
-        registry = SimpleCertificateStore()
+        registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]
         registry.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in extra])
         yield _cached_key_signer(
             key,

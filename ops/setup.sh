@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what Kyso needs on a fresh Debian machine, skipping what is there:
+# Debian packages (SoftHSM2, OpenSC, poppler, Noto fonts), a virtualenv in .venv
+# with Kyso installed in it. `ops/setup.sh test` adds the test tools.
+# Idempotent: a second run changes nothing and takes a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=${1:-}
+packages=()
+command -v softhsm2-util >/dev/null || packages+=(softhsm2)
+command -v pkcs11-tool >/dev/null || packages+=(opensc)
+command -v pdfsig >/dev/null || packages+=(poppler-utils)
+[ -f /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf ] || packages+=(fonts-noto-core)
+if [ "${#packages[@]}" -gt 0 ]; then
+  echo "Cài gói Debian / installing Debian packages: ${packages[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${packages[@]}" >/dev/null
+fi
+
+python=${KYSO_PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "Kyso cần Python ≥ 3.11 / Kyso needs Python >= 3.11 (set KYSO_PYTHON)" >&2
+  exit 2
+fi
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+
+extra=""
+[ "$want_test" = "test" ] && extra="[test]"
+stamp=".venv/.kyso-installed${extra:+-test}"
+digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+  echo "Cài Kyso vào .venv / installing Kyso into .venv ${extra}"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".${extra}"
+  echo "$digest" > "$stamp"
+fi
