@@ -10,6 +10,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 from .demo_pki import DemoPki
@@ -52,8 +53,17 @@ def serving(pki: DemoPki) -> Iterator[DemoPki]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = Animator(AnimatorArchStore(pki.certomancer_config().pki_archs), with_web_ui=False)
     try:
+        # werkzeug exits the process when the port is taken: check first, then bind
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", pki.info.port))
         server = make_server("127.0.0.1", pki.info.port, app, threaded=True)
-    except OSError as exc:
+    except (OSError, SystemExit) as exc:
+        # another process may be starting the same services right now
+        for _ in range(20):
+            if already_served(pki):
+                yield pki
+                return
+            time.sleep(0.2)
         raise CertsError(
             f"cổng {pki.info.port} đang bận, không chạy được dịch vụ TSA/OCSP/CRL demo",
             f"port {pki.info.port} is in use: cannot serve the demo TSA/OCSP/CRL",

@@ -28,7 +28,8 @@ from .errors import (
 from .pdfinput import open_writer
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-#: Room kept for the CMS blob: no trial signature is needed to size it.
+#: Room kept for the CMS blob, in hex digits (8 KiB of CMS): with it pyHanko needs
+#: no trial signature to size the space.
 BYTES_RESERVED = 16384
 APPROVAL_FIELD = "KySo_PheDuyet"
 
@@ -92,7 +93,20 @@ async def check_signer_certificate(cert: Any, context: Any, moment: dt.datetime)
         raise CertificateUntrusted(_subject(cert), str(exc)) from exc
 
 
-def _pdf_signer(options: SigningOptions, signer: Any, signing_time: dt.datetime) -> Any:
+def free_field_name(writer: Any, wanted: str) -> str:
+    """``wanted`` unless a signature already fills it; then ``wanted_2``, ``wanted_3`` …"""
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    filled = {name for name, value, _ in enumerate_sig_fields(writer) if value is not None}
+    name, n = wanted, 1
+    while name in filled:
+        n += 1
+        name = f"{wanted}_{n}"
+    return name
+
+
+def _pdf_signer(options: SigningOptions, signer: Any, signing_time: dt.datetime,
+                field_name: str) -> Any:
     from pyhanko.sign import fields, signers
     from pyhanko.sign.fields import SigSeedSubFilter
     from pyhanko.sign.timestamps import HTTPTimeStamper
@@ -106,7 +120,7 @@ def _pdf_signer(options: SigningOptions, signer: Any, signing_time: dt.datetime)
             return session
 
     meta = signers.PdfSignatureMetadata(
-        field_name=options.field_name,
+        field_name=field_name,
         md_algorithm=options.md_algorithm,
         subfilter=SigSeedSubFilter.PADES,
         reason=options.reason,
@@ -117,7 +131,7 @@ def _pdf_signer(options: SigningOptions, signer: Any, signing_time: dt.datetime)
     if options.appearance is not None:
         stamp = stamp_style(options.appearance, signing_time.isoformat())
         field_spec = fields.SigFieldSpec(
-            sig_field_name=options.field_name,
+            sig_field_name=field_name,
             on_page=options.appearance.page,
             box=options.appearance.box,
         )
@@ -139,7 +153,8 @@ async def async_sign_pdf(
     if signer.signing_cert is None:
         raise SigningFailed("thiếu chứng thư của người ký / signer certificate missing")
     await check_signer_certificate(signer.signing_cert, options.validation_context, moment)
-    pdf_signer = _pdf_signer(options, signer, moment)
+    field_name = free_field_name(writer, options.field_name)
+    pdf_signer = _pdf_signer(options, signer, moment, field_name)
     out = io.BytesIO()
     try:
         await pdf_signer.async_sign_pdf(writer, output=out,
