@@ -16,7 +16,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from certs import KysoError
 from signer import Report, Verdict
@@ -167,22 +166,21 @@ def tokens_list(
         out.print("Chưa cấu hình thiết bị ký nào / no token configured (try --module PATH)")
         return
     for mod in modules:
-        table = Table(title=f"PKCS#11: {mod}", show_lines=True)
-        for col in ("Khe / slot", "Token", "Chứng thư / certificate", "Hiệu lực / validity",
-                    "SHA-256"):
-            table.add_column(col, overflow="fold")
+        out.print(f"[bold]Thư viện PKCS#11 / module:[/bold] {mod}")
         for slot in list_slots(mod):
-            token_cell = f"{slot.token_label}\n{slot.manufacturer} {slot.model}\nS/N {slot.serial}"
+            out.print(f"  Khe / slot {slot.slot_id}: token [bold]{slot.token_label}[/bold] "
+                      f"({slot.manufacturer} {slot.model}, S/N {slot.serial})", soft_wrap=True)
             if not slot.certificates:
-                table.add_row(str(slot.slot_id), token_cell, "—", "", "")
+                out.print("    (không có chứng thư / no certificate)")
             for cert in slot.certificates:
-                table.add_row(
-                    str(slot.slot_id), token_cell,
-                    f"{cert.subject}\n[dim]CA: {cert.issuer}[/dim]",
-                    f"{cert.not_before[:10]} → {cert.not_after[:10]}",
-                    cert.sha256,
-                )
-        out.print(table)
+                out.print(f"    Chứng thư / certificate: {cert.name}", soft_wrap=True)
+                out.print(f"      Chủ thể / subject: {cert.subject}", soft_wrap=True)
+                out.print(f"      CA cấp / issuer: {cert.issuer_name}", soft_wrap=True)
+                out.print(f"      Hiệu lực / valid: {cert.not_before[:10]} → "
+                          f"{cert.not_after[:10]}")
+                out.print(f"      SHA-256: {cert.sha256}", soft_wrap=True)
+    if settings:
+        out.print("[bold]Đã cấu hình / configured:[/bold]")
     for name, entry in settings.items():
         where = entry.get("token_label") or entry.get("path")
         out.print(f"  {name}: {entry.get('backend')} {where}")

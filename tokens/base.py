@@ -21,6 +21,8 @@ class CertInfo:
 
     subject: str
     issuer: str
+    name: str  # the subject's common name
+    issuer_name: str  # the issuer's common name
     not_before: str
     not_after: str
     sha256: str
@@ -32,6 +34,8 @@ class CertInfo:
         return cls(
             subject=cert.subject.human_friendly,
             issuer=cert.issuer.human_friendly,
+            name=str(cert.subject.native.get("common_name", "")),
+            issuer_name=str(cert.issuer.native.get("common_name", "")),
             not_before=validity["not_before"].native.isoformat(),
             not_after=validity["not_after"].native.isoformat(),
             sha256=hashlib.sha256(cert.dump()).hexdigest(),
