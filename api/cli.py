@@ -213,7 +213,8 @@ def _print_report(report: Report) -> None:
         out.print(f"  Chữ ký / signature [{sig.field}]: {sig.verdict}")
         rows = asdict(sig)
         for key in ("signer", "signer_title", "signer_organisation", "issuer", "signing_time",
-                    "timestamp", "intact", "trusted", "revocation", "coverage",
+                    "timestamp", "intact", "trusted", "trust_anchor_origin", "revocation",
+                    "coverage",
                     "modification_level", "pades_level"):
             out.print(f"    {key}: {rows[key]}")
         for reason in sig.reasons:
@@ -230,3 +231,9 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("Đã hủy / aborted\n")
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("KYSO_DEBUG"):
+            raise
+        message = f"Lỗi nội bộ / internal error: {type(exc).__name__}: {exc}".replace("\n", " ")
+        sys.stderr.write(f"{message} (KYSO_DEBUG=1 để xem chi tiết / for details)\n")
+        sys.exit(3)

@@ -76,7 +76,7 @@ def sign_document(
 
 def verify_document(data: DataDir, pdf: bytes, name: str = "") -> Report:
     store = data.trust_store()
-    return verify_pdf(pdf, lambda: validation_context(store, online=True), name)
+    return verify_pdf(pdf, lambda: validation_context(store, online=True), name, store)
 
 
 def write_new_file(path: Path, content: bytes) -> None:

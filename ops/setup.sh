@@ -12,6 +12,11 @@ command -v softhsm2-util >/dev/null || packages+=(softhsm2)
 command -v pkcs11-tool >/dev/null || packages+=(opensc)
 command -v pdfsig >/dev/null || packages+=(poppler-utils)
 [ -f /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf ] || packages+=(fonts-noto-core)
+if [ "$want_test" = "test" ]; then
+  # the tests build a small PKCS#11 wrapper module (tests/support/pinlock.c)
+  command -v gcc >/dev/null || packages+=(gcc libc6-dev)
+  [ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || packages+=(libp11-kit-dev)
+fi
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "Cài gói Debian / installing Debian packages: ${packages[*]}"
   sudo=""

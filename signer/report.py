@@ -41,6 +41,8 @@ class SignatureReport:
     valid: bool
     trusted: bool
     trust_anchor: str
+    #: where the anchor came from: "bundled" (real CA shipped with Kyso), "demo", "admin", ""
+    trust_anchor_origin: str
     trust_problem: str | None
     revocation: str
     coverage: str

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from certs.trust import TrustStore
 from certs.validation import Revocation, revocation_evidence
 
 from .pdfinput import open_reader
@@ -85,7 +86,8 @@ def _judge(sig: SignatureReport) -> tuple[Verdict, list[Reason]]:
     return Verdict.VALID, []
 
 
-def _signature_report(embedded: Any, reader: Any, context: Any) -> SignatureReport:
+def _signature_report(embedded: Any, reader: Any, context: Any,
+                      store: TrustStore | None) -> SignatureReport:
     from pyhanko.sign.validation import validate_pdf_signature
 
     status = validate_pdf_signature(embedded, signer_validation_context=context)
@@ -95,9 +97,13 @@ def _signature_report(embedded: Any, reader: Any, context: Any) -> SignatureRepo
     revocation = revocation_evidence(context, cert)
     if status.revoked:
         revocation = Revocation.REVOKED
-    anchor = ""
+    anchor, origin = "", ""
     if status.validation_path is not None:
-        anchor = status.validation_path.trust_anchor.authority.name.human_friendly
+        trust_anchor = status.validation_path.trust_anchor
+        anchor = trust_anchor.authority.name.human_friendly
+        anchor_cert = getattr(trust_anchor, "certificate", None)  # CertTrustAnchor only
+        entry = store.find(anchor_cert) if store is not None and anchor_cert else None
+        origin = entry.origin.value if entry is not None else ""
     level = status.modification_level
     coverage = status.coverage
     report = SignatureReport(
@@ -119,6 +125,7 @@ def _signature_report(embedded: Any, reader: Any, context: Any) -> SignatureRepo
         valid=bool(status.valid),
         trusted=bool(status.trusted),
         trust_anchor=anchor,
+        trust_anchor_origin=origin,
         trust_problem=(str(getattr(status.trust_problem_indic, "name", "")).lower() or None
                        if status.trust_problem_indic else None),
         revocation=revocation.value,
@@ -132,16 +139,21 @@ def _signature_report(embedded: Any, reader: Any, context: Any) -> SignatureRepo
     return report
 
 
-def verify_pdf(data: bytes, context_factory: ContextFactory, name: str = "") -> Report:
-    """Check every signature of ``data``; ``context_factory`` gives the trust to use."""
+def verify_pdf(data: bytes, context_factory: ContextFactory, name: str = "",
+               store: TrustStore | None = None) -> Report:
+    """Check every signature of ``data``; ``context_factory`` gives the trust to use.
+
+    ``store``, when given, tells where each trust anchor came from (demo or real).
+    """
     reader = open_reader(data)
     signatures = [
-        _signature_report(embedded, reader, context_factory())
+        _signature_report(embedded, reader, context_factory(), store)
         for embedded in reader.embedded_regular_signatures
     ]
     return Report.of(name, hashlib.sha256(data).hexdigest(), signatures)
 
 
-async def async_verify_pdf(data: bytes, context_factory: ContextFactory, name: str = "") -> Report:
+async def async_verify_pdf(data: bytes, context_factory: ContextFactory, name: str = "",
+                           store: TrustStore | None = None) -> Report:
     """:func:`verify_pdf` from inside an event loop (the validator blocks it otherwise)."""
-    return await asyncio.to_thread(verify_pdf, data, context_factory, name)
+    return await asyncio.to_thread(verify_pdf, data, context_factory, name, store)

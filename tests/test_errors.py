@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pikepdf
@@ -178,3 +179,41 @@ def test_cli_encrypted_input(data: DataDir, commune: DemoCommune, tmp_path: Path
     assert result.returncode == 2
     assert "encrypted" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "o.pdf").exists()
+
+
+# --- a token with a real retry counter: SoftHSM behind tests/support/pinlock.c ---------------
+
+@pytest.fixture(scope="module")
+def pinlock_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SoftHSM wrapped in a PKCS#11 module that locks after three wrong PINs, as USB tokens do."""
+    source = Path(__file__).parent / "support" / "pinlock.c"
+    target = tmp_path_factory.mktemp("pinlock") / "pinlock.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-I/usr/include/p11-kit-1", "-o", str(target),
+                    str(source), "-ldl"], check=True, capture_output=True, timeout=120)
+    return target
+
+
+def test_token_counts_down_then_locks_and_stays_locked(
+        commune: DemoCommune, pinlock_module: Path, tmp_path: Path, sample_pdf: bytes) -> None:
+    data = DataDir(tmp_path / "data").create()
+    data.save_token_settings({"usb": {
+        "backend": "pkcs11", "module": str(pinlock_module),
+        "token_label": "truong-phong-vhxh", "key_label": "truong-phong-vhxh"}})
+    env = {"KYSO_PINLOCK_STATE": str(tmp_path / "retry-counter"),
+           "KYSO_PINLOCK_MODULE": commune.hsm.module}
+    source = tmp_path / "in.pdf"
+    source.write_bytes(sample_pdf)
+    target = tmp_path / "out.pdf"
+
+    def sign(pin: str) -> str:
+        result = run_kyso(data, "sign", str(source), str(target), "--token", "usb",
+                          pin=pin, extra_env=env)
+        assert result.returncode == 2
+        return result.stderr
+
+    first, second, third = sign("000000"), sign("000000"), sign("000000")
+    assert "wrong PIN; few tries left" in first
+    assert "wrong PIN; ONE try left" in second
+    assert "the token is locked" in third and "thiết bị ký số đã bị khóa" in third
+    assert "the token is locked" in sign("246810")  # the right PIN no longer helps
+    assert not target.exists()

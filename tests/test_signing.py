@@ -41,6 +41,7 @@ def test_rsa_token_signature_is_valid_pades_bt_with_ocsp(
     assert sig.signature_algorithm == "sha256_rsa"
     assert sig.signing_time is not None and sig.signing_time.endswith("+07:00")
     assert "DEMO — NOT A REAL CA" in sig.trust_anchor
+    assert sig.trust_anchor_origin == "demo"
 
 
 def test_pyhanko_cli_judges_it_valid(commune: DemoCommune, signed_by_chairman: bytes,
