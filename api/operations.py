@@ -45,10 +45,10 @@ def _name_field(cert: Any, key: str) -> str:
 def appearance_for(cert: Any, box: tuple[int, int, int, int] | None = None,
                    page: int = -1, image: bytes | None = None) -> Appearance:
     """The visible stamp for a signer certificate: name, title and body from its subject."""
-    return Appearance(
-        signer_name=_name_field(cert, "common_name"),
-        title=_name_field(cert, "title"),
-        organisation=_name_field(cert, "organization_name"),
+    return Appearance.stamp(
+        _name_field(cert, "common_name"),
+        _name_field(cert, "title"),
+        _name_field(cert, "organization_name"),
         box=box or Appearance.box,
         page=page,
         image=image,

@@ -12,6 +12,7 @@ command -v softhsm2-util >/dev/null || packages+=(softhsm2)
 command -v pkcs11-tool >/dev/null || packages+=(opensc)
 command -v pdfsig >/dev/null || packages+=(poppler-utils)
 [ -f /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf ] || packages+=(fonts-noto-core)
+[ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || packages+=(fonts-liberation2)
 if [ "$want_test" = "test" ]; then
   # the tests build a small PKCS#11 wrapper module (tests/support/pinlock.c)
   command -v gcc >/dev/null || packages+=(gcc libc6-dev)
