@@ -41,6 +41,17 @@ def vietnam_time(moment: dt.datetime | None = None) -> dt.datetime:
 
 
 @dataclass(frozen=True)
+class FieldFill:
+    """Text written into an existing, empty text field in the same revision as the
+    signature (the clerk's number and date). Digits and ASCII: a standard Times font."""
+
+    field: str
+    text: str
+    font: str = "Times-Roman"
+    size: int = 13
+
+
+@dataclass(frozen=True)
 class SigningOptions:
     """What kind of signature to make.
 
@@ -57,6 +68,7 @@ class SigningOptions:
     location: str | None = None
     md_algorithm: str = "sha256"
     bytes_reserved: int = BYTES_RESERVED
+    fills: tuple[FieldFill, ...] = ()
 
 
 def _subject(cert: Any) -> str:
@@ -91,6 +103,26 @@ async def check_signer_certificate(cert: Any, context: Any, moment: dt.datetime)
         raise CertificateUntrusted(_subject(cert), type(exc).__name__) from exc
     except ValueError as exc:  # key usage not allowed
         raise CertificateUntrusted(_subject(cert), str(exc)) from exc
+
+
+def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
+    from pyhanko.pdf_utils import layout
+    from pyhanko.pdf_utils.font.basic import SimpleFontEngineFactory
+    from pyhanko.pdf_utils.form_tools import populate_static_text_field
+    from pyhanko.pdf_utils.misc import FormFillingError
+    from pyhanko.pdf_utils.text import TextBoxStyle
+
+    centred = layout.SimpleBoxLayoutRule(
+        x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MID,
+        inner_content_scaling=layout.InnerScaling.NO_SCALING)
+    for fill in fills:
+        style = TextBoxStyle(font=SimpleFontEngineFactory(fill.font, 0.5),
+                             font_size=fill.size, box_layout_rule=centred)
+        try:
+            populate_static_text_field(writer, fill.field, style, fill.text)
+        except FormFillingError as exc:
+            raise SigningFailed(f"không điền được trường '{fill.field}' / cannot fill field "
+                                f"'{fill.field}' ({exc})") from exc
 
 
 def free_field_name(writer: Any, wanted: str) -> str:
@@ -153,6 +185,7 @@ async def async_sign_pdf(
     if signer.signing_cert is None:
         raise SigningFailed("thiếu chứng thư của người ký / signer certificate missing")
     await check_signer_certificate(signer.signing_cert, options.validation_context, moment)
+    _fill_fields(writer, options.fills)
     field_name = free_field_name(writer, options.field_name)
     pdf_signer = _pdf_signer(options, signer, moment, field_name)
     out = io.BytesIO()

@@ -1,0 +1,213 @@
+"""Prepare a draft before its first signature: refuse what cannot be signed, add every field.
+
+After the first signature only an incremental update that fills existing fields
+(and adds signatures to existing signature fields) keeps earlier signatures valid,
+so ALL fields the later steps fill — the number, the day and month of the date
+line, the person's and the organisation's signature fields — are added here, on
+the unsigned draft, with pikepdf. Each signature field carries a field lock
+(FieldMDP): the person's signature locks every field except those the clerk still
+fills; the organisation's signature locks the number and date once written.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import PdfEncrypted, PdfUnreadable, SignerError
+from .sign import APPROVAL_FIELD
+
+NUMBER_FIELD = "KySo_So"
+DAY_FIELD = "KySo_Ngay"
+MONTH_FIELD = "KySo_Thang"
+PERSON_FIELD = APPROVAL_FIELD
+ORGANISATION_FIELD = "KySo_CoQuan"
+CLERK_FIELDS = (NUMBER_FIELD, DAY_FIELD, MONTH_FIELD)
+
+Rect = tuple[float, float, float, float]
+
+
+class DraftRefused(SignerError):
+    """A draft that must not be signed, with the reason."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a field goes: page index (0-based) and rectangle (x1, y1, x2, y2) in points."""
+
+    page: int
+    rect: Rect
+
+    def int_rect(self) -> tuple[int, int, int, int]:
+        x1, y1, x2, y2 = self.rect
+        return round(x1), round(y1), round(x2), round(y2)
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    """Every field of a prepared document. Number and date places are optional
+    (a draft may print them differently); the two signature places are not."""
+
+    person: Place
+    organisation: Place
+    number: Place | None = None
+    day: Place | None = None
+    month: Place | None = None
+
+    def text_fields(self) -> list[tuple[str, Place]]:
+        pairs = [(NUMBER_FIELD, self.number), (DAY_FIELD, self.day), (MONTH_FIELD, self.month)]
+        return [(name, place) for name, place in pairs if place is not None]
+
+
+@dataclass(frozen=True)
+class DraftLimits:
+    max_bytes: int = 50 * 1024 * 1024
+    max_pages: int = 300
+
+
+_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/Rendition", "/SubmitForm"}
+
+
+def _refuse(vi: str, en: str) -> DraftRefused:
+    return DraftRefused(vi, en)
+
+
+def _open(pdf: bytes, limits: DraftLimits) -> Any:
+    import pikepdf
+
+    if len(pdf) > limits.max_bytes:
+        raise _refuse(f"tệp lớn hơn giới hạn {limits.max_bytes // (1024 * 1024)} MB",
+                      f"the file is larger than {limits.max_bytes // (1024 * 1024)} MB")
+    if not pdf.lstrip()[:5].startswith(b"%PDF-"):
+        raise PdfUnreadable("không phải tệp PDF / not a PDF file")
+    try:
+        doc = pikepdf.open(io.BytesIO(pdf))
+    except pikepdf.PasswordError as exc:
+        raise PdfEncrypted() from exc
+    except pikepdf.PdfError as exc:
+        raise PdfUnreadable(str(exc).splitlines()[0][:120]) from exc
+    if doc.is_encrypted:
+        raise PdfEncrypted()
+    return doc
+
+
+def _active_content(doc: Any) -> str | None:
+    """The first JavaScript, launch or similar action found anywhere in the file."""
+    import pikepdf
+
+    if "/Names" in doc.Root and "/JavaScript" in doc.Root.Names:
+        return "/JavaScript"
+    for obj in doc.objects:
+        if not isinstance(obj, pikepdf.Dictionary):
+            continue
+        if "/JS" in obj:
+            return "/JavaScript"
+        action = obj.get("/S")
+        if action is not None and str(action) in _ACTIVE_ACTIONS:
+            return str(action)
+    return None
+
+
+def _signature_fields(doc: Any) -> list[tuple[str, bool]]:
+    """(name, signed) for every signature field."""
+    out: list[tuple[str, bool]] = []
+    try:
+        fields = doc.Root.AcroForm.Fields
+    except AttributeError:
+        return out
+    stack = list(fields)
+    while stack:
+        field = stack.pop()
+        stack.extend(field.get("/Kids", []))
+        if field.get("/FT") == "/Sig":
+            out.append((str(field.get("/T", "")), "/V" in field))
+    return out
+
+
+def check_draft(pdf: bytes, limits: DraftLimits = DraftLimits(),
+                allow_signatures: bool = False) -> None:
+    """Refuse a draft that cannot or must not be signed, saying why."""
+    with _open(pdf, limits) as doc:
+        _check_open(doc, limits, allow_signatures)
+
+
+def _check_open(doc: Any, limits: DraftLimits, allow_signatures: bool) -> None:
+    pages = len(doc.pages)
+    if pages == 0:
+        raise _refuse("tệp PDF không có trang nào", "the PDF has no page")
+    if pages > limits.max_pages:
+        raise _refuse(f"tệp có {pages} trang, quá giới hạn {limits.max_pages} trang",
+                      f"the file has {pages} pages, more than the limit of {limits.max_pages}")
+    active = _active_content(doc)
+    if active is not None:
+        raise _refuse(f"tệp chứa mã/lệnh tự chạy ({active}) — không được ký",
+                      f"the file contains active content ({active}) — refused")
+    if not allow_signatures and any(signed for _, signed in _signature_fields(doc)):
+        raise _refuse("tệp đã có chữ ký số — dự thảo phải chưa được ký",
+                      "the file is already signed — a draft must be unsigned")
+
+
+def _lock(doc: Any, action: str, fields: Iterable[str]) -> Any:
+    import pikepdf
+
+    return pikepdf.Dictionary(Type=pikepdf.Name.SigFieldLock, Action=pikepdf.Name(action),
+                              Fields=pikepdf.Array([pikepdf.String(f) for f in fields]))
+
+
+def _page_of(doc: Any, place: Place) -> Any:
+    pages = doc.pages
+    index = place.page if place.page >= 0 else len(pages) + place.page
+    if not 0 <= index < len(pages):
+        raise _refuse(f"trang {place.page + 1} không có trong tệp",
+                      f"page {place.page + 1} is not in the file")
+    return pages[index]
+
+
+def _add_widget(doc: Any, place: Place, **entries: Any) -> None:
+    import pikepdf
+
+    page = _page_of(doc, place)
+    widget = doc.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, F=4,
+        Rect=pikepdf.Array(list(place.rect)), P=page.obj, **entries))
+    if "/Annots" not in page.obj:
+        page.obj.Annots = pikepdf.Array()
+    page.obj.Annots.append(widget)
+    doc.Root.AcroForm.Fields.append(widget)
+
+
+def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits()) -> bytes:
+    """Check ``pdf`` and return it with every field of ``plan`` added (a rewrite: no
+    signature exists yet)."""
+    import pikepdf
+
+    with _open(pdf, limits) as doc:
+        _check_open(doc, limits, allow_signatures=False)
+        existing = {name for name, _ in _signature_fields(doc)}
+        if {PERSON_FIELD, ORGANISATION_FIELD} & existing:
+            raise _refuse("dự thảo đã được chuẩn bị rồi", "the draft is already prepared")
+        if "/AcroForm" not in doc.Root:
+            doc.Root.AcroForm = doc.make_indirect(pikepdf.Dictionary(Fields=pikepdf.Array()))
+        form = doc.Root.AcroForm
+        if "/Fields" not in form:
+            form.Fields = pikepdf.Array()
+        form.NeedAppearances = False
+        times = doc.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+            BaseFont=pikepdf.Name("/Times-Roman"), Encoding=pikepdf.Name.WinAnsiEncoding))
+        form.DR = pikepdf.Dictionary(Font=pikepdf.Dictionary(TiRo=times))
+        form.DA = pikepdf.String("/TiRo 13 Tf 0 g")
+
+        _add_widget(doc, plan.person, FT=pikepdf.Name.Sig, T=pikepdf.String(PERSON_FIELD),
+                    Lock=_lock(doc, "/Exclude", [*CLERK_FIELDS, ORGANISATION_FIELD]))
+        _add_widget(doc, plan.organisation, FT=pikepdf.Name.Sig,
+                    T=pikepdf.String(ORGANISATION_FIELD),
+                    Lock=_lock(doc, "/Include", CLERK_FIELDS))
+        for name, place in plan.text_fields():
+            _add_widget(doc, place, FT=pikepdf.Name.Tx, T=pikepdf.String(name),
+                        DA=pikepdf.String("/TiRo 13 Tf 0 g"))
+        out = io.BytesIO()
+        doc.save(out)
+    return out.getvalue()
