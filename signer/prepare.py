@@ -94,19 +94,31 @@ def _open(pdf: bytes, limits: DraftLimits) -> Any:
 
 
 def _active_content(doc: Any) -> str | None:
-    """The first JavaScript, launch or similar action found anywhere in the file."""
+    """The first JavaScript, launch or similar action found anywhere in the file.
+
+    Every indirect object is visited, and within it every direct dictionary or
+    array (an /OpenAction or /AA is often written inline).
+    """
     import pikepdf
 
     if "/Names" in doc.Root and "/JavaScript" in doc.Root.Names:
         return "/JavaScript"
-    for obj in doc.objects:
-        if not isinstance(obj, pikepdf.Dictionary):
+    pending: list[Any] = [doc.Root, doc.trailer, *doc.objects]
+    while pending:
+        obj = pending.pop()
+        if isinstance(obj, pikepdf.Dictionary):
+            if "/JS" in obj:
+                return "/JavaScript"
+            action = obj.get("/S")
+            if action is not None and str(action) in _ACTIVE_ACTIONS:
+                return str(action)
+            children = obj.values()
+        elif isinstance(obj, pikepdf.Array):
+            children = list(obj)
+        else:
             continue
-        if "/JS" in obj:
-            return "/JavaScript"
-        action = obj.get("/S")
-        if action is not None and str(action) in _ACTIVE_ACTIONS:
-            return str(action)
+        pending.extend(c for c in children
+                       if isinstance(c, pikepdf.Dictionary | pikepdf.Array) and not c.is_indirect)
     return None
 
 

@@ -112,12 +112,15 @@ def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
     from pyhanko.pdf_utils.misc import FormFillingError
     from pyhanko.pdf_utils.text import TextBoxStyle
 
-    centred = layout.SimpleBoxLayoutRule(
-        x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MID,
-        inner_content_scaling=layout.InnerScaling.NO_SCALING)
     for fill in fills:
+        # the field spans the printed line from descender to ascender: lift the text
+        # box so the digits stand on the same baseline as the words around them
+        on_baseline = layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MIN,
+            margins=layout.Margins(bottom=round(fill.size * 0.3)),
+            inner_content_scaling=layout.InnerScaling.NO_SCALING)
         style = TextBoxStyle(font=SimpleFontEngineFactory(fill.font, 0.5),
-                             font_size=fill.size, box_layout_rule=centred)
+                             font_size=fill.size, box_layout_rule=on_baseline)
         try:
             populate_static_text_field(writer, fill.field, style, fill.text)
         except FormFillingError as exc:
