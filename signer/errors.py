@@ -49,3 +49,24 @@ class TimestampUnavailable(SignerError):
 class SigningFailed(SignerError):
     def __init__(self, detail: str) -> None:
         super().__init__(f"ký số không thành công: {detail}", f"signing failed: {detail}")
+
+
+class DraftHasNoSignatureBlock(SignerError):
+    """The draft has no single signature block (title lines + signer's name) to sign in.
+
+    ``found`` is how many blocks were seen: 0 (none) or more than one (ambiguous).
+    """
+
+    def __init__(self, found: int = 0) -> None:
+        self.found = found
+        if found > 1:
+            super().__init__(
+                f"bản dự thảo có {found} khối chữ ký, không xác định được ký vào khối nào "
+                "— hãy để lại đúng một khối chữ ký (chức vụ và họ tên người ký)",
+                f"the draft has {found} signature blocks and which one to sign cannot be "
+                "told — keep exactly one (the signer's title and full name)")
+        else:
+            super().__init__(
+                "không tìm thấy khối chữ ký (chức vụ và họ tên người ký) ở cuối bản dự thảo",
+                "no signature block (the signer's title and full name) was found at the end "
+                "of the draft")
