@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import PdfEncrypted, PdfUnreadable, SignerError
+from .locate import Box, DraftLayout, require_signature_block
 from .sign import APPROVAL_FIELD
 
 NUMBER_FIELD = "KySo_So"
@@ -28,6 +29,13 @@ CLERK_FIELDS = (NUMBER_FIELD, DAY_FIELD, MONTH_FIELD)
 
 Rect = tuple[float, float, float, float]
 
+#: A commune People's Committee seal is about 36 mm across; shown at its real size.
+SEAL_PT = 36 / 25.4 * 72
+#: Room under the seal image for the body's name and the signing time (two 6 pt lines).
+SEAL_TEXT_PT = 16
+#: Width / height of the handwritten-signature image (50 × 20 mm by default).
+SIGNATURE_ASPECT = 2.5
+
 
 class DraftRefused(SignerError):
     """A draft that must not be signed, with the reason."""
@@ -35,10 +43,20 @@ class DraftRefused(SignerError):
 
 @dataclass(frozen=True)
 class Place:
-    """Where a field goes: page index (0-based) and rectangle (x1, y1, x2, y2) in points."""
+    """Where a field goes: page index (0-based) and rectangle (x1, y1, x2, y2) in points.
+
+    ``font`` and ``size`` say how a text field's content is to be written (they are
+    kept in the field's default appearance, /DA, until the clerk fills it).
+    """
 
     page: int
     rect: Rect
+    font: str = "Times-Roman"
+    size: float = 13
+
+    @classmethod
+    def of(cls, box: Box, font: str = "Times-Roman", size: float = 13) -> Place:
+        return cls(box.page, (box.x0, box.y0, box.x1, box.y1), font, size)
 
     def int_rect(self) -> tuple[int, int, int, int]:
         x1, y1, x2, y2 = self.rect
@@ -91,6 +109,46 @@ def _open(pdf: bytes, limits: DraftLimits) -> Any:
     if doc.is_encrypted:
         raise PdfEncrypted()
     return doc
+
+
+def plan_fields(layout: DraftLayout, *, signature_aspect: float = SIGNATURE_ASPECT,
+                seal_pt: float = SEAL_PT) -> FieldPlan:
+    """Where every field goes, from a located draft (Appendix I).
+
+    The handwritten-signature field is centred between the title and the name; the
+    seal (at its real size, with its caption below) covers the left third of that
+    image; number, day and month go into the blanks of the header, in the line's own
+    size (the date line is italic).
+    """
+    block = require_signature_block(layout)
+    title, name = block.title_boxes[-1], block.name_box
+    # the whole room from the name up to the title: a template's "(Chữ ký, dấu)" note
+    # stands there only to be signed over
+    low, high = name.y1 + 2, title.y0 - 2
+    centre_x = (title.center[0] + name.center[0]) / 2
+    height = max(high - low, 20.0)
+    width = height * signature_aspect
+    centre_y = (low + high) / 2
+    person = Place(name.page, (centre_x - width / 2, centre_y - height / 2,
+                               centre_x + width / 2, centre_y + height / 2))
+    seal_right = person.rect[0] + width / 3
+    seal_bottom = centre_y - seal_pt / 2 - SEAL_TEXT_PT
+    organisation = Place(name.page, (seal_right - seal_pt, seal_bottom, seal_right,
+                                     seal_bottom + seal_pt + SEAL_TEXT_PT))
+    number = day = month = None
+    if layout.number is not None:
+        number = Place.of(layout.number.blank, "Times-Roman", layout.number.font_size)
+    if layout.date is not None:
+        size = layout.date.font_size
+        if layout.date.day_blank is not None:
+            day = Place.of(layout.date.day_blank, "Times-Italic", size)
+        if layout.date.month_blank is not None:
+            month = Place.of(layout.date.month_blank, "Times-Italic", size)
+    return FieldPlan(person=person, organisation=organisation, number=number, day=day,
+                     month=month)
+
+
+_DA_FONTS = {"Times-Roman": "TiRo", "Times-Italic": "TiIt", "Times-Bold": "TiBo"}
 
 
 def _active_content(doc: Any) -> str | None:
@@ -206,10 +264,11 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits
         if "/Fields" not in form:
             form.Fields = pikepdf.Array()
         form.NeedAppearances = False
-        times = doc.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-            BaseFont=pikepdf.Name("/Times-Roman"), Encoding=pikepdf.Name.WinAnsiEncoding))
-        form.DR = pikepdf.Dictionary(Font=pikepdf.Dictionary(TiRo=times))
+        form.DR = pikepdf.Dictionary(Font=pikepdf.Dictionary(**{
+            key: doc.make_indirect(pikepdf.Dictionary(
+                Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                BaseFont=pikepdf.Name("/" + name), Encoding=pikepdf.Name.WinAnsiEncoding))
+            for name, key in _DA_FONTS.items()}))
         form.DA = pikepdf.String("/TiRo 13 Tf 0 g")
 
         _add_widget(doc, plan.person, FT=pikepdf.Name.Sig, T=pikepdf.String(PERSON_FIELD),
@@ -218,8 +277,9 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits
                     T=pikepdf.String(ORGANISATION_FIELD),
                     Lock=_lock(doc, "/Include", CLERK_FIELDS))
         for name, place in plan.text_fields():
+            font = _DA_FONTS.get(place.font, "TiRo")
             _add_widget(doc, place, FT=pikepdf.Name.Tx, T=pikepdf.String(name),
-                        DA=pikepdf.String("/TiRo 13 Tf 0 g"))
+                        DA=pikepdf.String(f"/{font} {place.size:g} Tf 0 g"))
         out = io.BytesIO()
         doc.save(out)
     return out.getvalue()

@@ -43,12 +43,13 @@ def vietnam_time(moment: dt.datetime | None = None) -> dt.datetime:
 @dataclass(frozen=True)
 class FieldFill:
     """Text written into an existing, empty text field in the same revision as the
-    signature (the clerk's number and date). Digits and ASCII: a standard Times font."""
+    signature (the clerk's number and date). Digits and ASCII: a standard Times font.
+    Without ``font``/``size`` the field's own default appearance (/DA) says which."""
 
     field: str
     text: str
-    font: str = "Times-Roman"
-    size: int = 13
+    font: str | None = None
+    size: float | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,27 @@ async def check_signer_certificate(cert: Any, context: Any, moment: dt.datetime)
         raise CertificateUntrusted(_subject(cert), str(exc)) from exc
 
 
+_DA_FONTS = {"/TiRo": "Times-Roman", "/TiIt": "Times-Italic", "/TiBo": "Times-Bold"}
+
+
+def _field_font(writer: Any, fill: FieldFill) -> tuple[str, float]:
+    """The font and size to write ``fill`` with: its own, else the field's /DA."""
+    font, size = fill.font, fill.size
+    if font is None or size is None:
+        from pyhanko.pdf_utils.form_tools import find_existing_empty_field
+        from pyhanko.pdf_utils.misc import FormFillingError
+
+        try:
+            field: Any = find_existing_empty_field(writer, fill.field, "/Tx").get_object()
+            parts = str(field.get("/DA", "")).split()
+            da_font, da_size = parts[parts.index("Tf") - 2], float(parts[parts.index("Tf") - 1])
+        except (FormFillingError, ValueError, IndexError):
+            da_font, da_size = "/TiRo", 13.0
+        font = font or _DA_FONTS.get(da_font, "Times-Roman")
+        size = size or da_size
+    return font, size
+
+
 def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
     from pyhanko.pdf_utils import layout
     from pyhanko.pdf_utils.font.basic import SimpleFontEngineFactory
@@ -113,14 +135,15 @@ def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
     from pyhanko.pdf_utils.text import TextBoxStyle
 
     for fill in fills:
+        font, size = _field_font(writer, fill)
         # the field spans the printed line from descender to ascender: lift the text
         # box so the digits stand on the same baseline as the words around them
         on_baseline = layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MIN,
-            margins=layout.Margins(bottom=round(fill.size * 0.3)),
+            margins=layout.Margins(bottom=round(size * 0.3)),
             inner_content_scaling=layout.InnerScaling.NO_SCALING)
-        style = TextBoxStyle(font=SimpleFontEngineFactory(fill.font, 0.5),
-                             font_size=fill.size, box_layout_rule=on_baseline)
+        style = TextBoxStyle(font=SimpleFontEngineFactory(font, 0.5),
+                             font_size=round(size), box_layout_rule=on_baseline)
         try:
             populate_static_text_field(writer, fill.field, style, fill.text)
         except FormFillingError as exc:
