@@ -172,13 +172,17 @@ def stamp_style(appearance: Appearance, signing_time_iso: str) -> Any:
     font = _font_factory(appearance.font_path or default_font(), size)
     text = "\n".join(appearance.text(signing_time_iso)).replace("%", "%%")
     text_layout = None
-    if appearance.image_on_top:
+    if appearance.image is None and not appearance.border:  # corner text: flush top left
+        text_layout = layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MAX,
+            margins=layout.Margins(0, 0, 0, 0))
+    elif appearance.image_on_top:
         text_layout = layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MIN,
             margins=layout.Margins(0, 0, 0, 0))
     return TextStampStyle(
         stamp_text=text,
-        text_box_style=TextBoxStyle(font=font, font_size=size, leading=size + 2),
+        text_box_style=TextBoxStyle(font=font, font_size=size, leading=size + 1),
         border_width=border,
         background=background,
         background_layout=image_layout,

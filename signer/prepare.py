@@ -4,9 +4,14 @@ After the first signature only an incremental update that fills existing fields
 (and adds signatures to existing signature fields) keeps earlier signatures valid,
 so ALL fields the later steps fill — the number, the day and month of the date
 line, the person's and the organisation's signature fields — are added here, on
-the unsigned draft, with pikepdf. Each signature field carries a field lock
-(FieldMDP): the person's signature locks every field except those the clerk still
-fills; the organisation's signature locks the number and date once written.
+the unsigned draft, with pikepdf.
+
+Locks: the person's signature is an approval signature without DocMDP and without a
+field lock, because the organisation signature, attachments and electronic copies
+add signatures later (a certification, or a lock on "every other field", would make
+each of those a violation). The organisation's signature field carries a FieldMDP
+lock on the number, day and month, so once issued they cannot be written again.
+pyHanko's validator still flags any change beyond form filling and signatures.
 """
 
 from __future__ import annotations
@@ -271,8 +276,7 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits
             for name, key in _DA_FONTS.items()}))
         form.DA = pikepdf.String("/TiRo 13 Tf 0 g")
 
-        _add_widget(doc, plan.person, FT=pikepdf.Name.Sig, T=pikepdf.String(PERSON_FIELD),
-                    Lock=_lock(doc, "/Exclude", [*CLERK_FIELDS, ORGANISATION_FIELD]))
+        _add_widget(doc, plan.person, FT=pikepdf.Name.Sig, T=pikepdf.String(PERSON_FIELD))
         _add_widget(doc, plan.organisation, FT=pikepdf.Name.Sig,
                     T=pikepdf.String(ORGANISATION_FIELD),
                     Lock=_lock(doc, "/Include", CLERK_FIELDS))

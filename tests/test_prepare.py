@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -57,7 +58,7 @@ def test_prepared_draft_has_every_field_with_its_lock(sample_pdf: bytes) -> None
         assert set(fields) == {PERSON_FIELD, ORGANISATION_FIELD, NUMBER_FIELD, DAY_FIELD,
                                MONTH_FIELD}
         assert fields[PERSON_FIELD].FT == "/Sig" and fields[NUMBER_FIELD].FT == "/Tx"
-        assert fields[PERSON_FIELD].Lock.Action == "/Exclude"
+        assert "/Lock" not in fields[PERSON_FIELD]  # copies and attachments add fields later
         assert fields[ORGANISATION_FIELD].Lock.Action == "/Include"
         assert [str(f) for f in fields[ORGANISATION_FIELD].Lock.Fields] == [
             NUMBER_FIELD, DAY_FIELD, MONTH_FIELD]
@@ -158,3 +159,26 @@ def test_a_change_beyond_form_filling_breaks_the_person_signature(
     (sig,) = verify_pdf(out.getvalue(), lambda: validation_context(store)).signatures
     assert sig.verdict == "invalid"
     assert sig.modification_level not in ("none", "form_filling")
+
+
+def test_attachment_and_copy_are_signed_top_right_without_seal(
+        data: DataDir, commune: DemoCommune, sample_pdf: bytes, tmp_path: object) -> None:
+    import subprocess
+
+    from signer.profiles import CopyKind, appendix, copy
+
+    appendix_pdf = (Path(__file__).parent / "data" / "c_thong_bao_2trang.pdf").read_bytes()
+    with data.token("ubnd").signer(DEMO_PIN) as body:
+        attached = sign_pdf(appendix_pdf, body, appendix(appendix_pdf, "05/QĐ-UBND"))
+        copied = sign_pdf(sample_pdf, body, copy(sample_pdf, CopyKind.SAO_Y,
+                                                 "UBND xã Tiên Lữ", "01/SY-UBND"))
+    store = data.trust_store()
+    for pdf, expected in ((attached, ["05/QĐ-UBND", "+07:00"]),
+                          (copied, ["SAO Y", "UBND xã Tiên Lữ", "Số: 01/SY-UBND"])):
+        assert verify_pdf(pdf, lambda: validation_context(store)).verdict == "valid"
+        text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-x", "360", "-y", "0",
+                               "-W", "240", "-H", "110", "-", "-"], input=pdf,
+                              capture_output=True, check=True).stdout.decode()
+        for part in expected:
+            assert part in text
+        assert pdf.count(b"/Subtype /Image") == 0  # no seal image on attachments and copies

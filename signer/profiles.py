@@ -1,0 +1,86 @@
+"""The four signing acts of Decree 30/2020 Appendix I, as signing options.
+
+Named after the acts users know from the Government Cipher Committee's software:
+SignApproved (the person's approval), SignIssued (the clerk's number, date and
+organisation signature), SignAppendix (an attachment in its own file) and SignCopy
+(an electronic copy: SAO Y, TRÍCH SAO, SAO LỤC).
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+from typing import Any
+
+from .appearance import TIME, Appearance
+from .pdfinput import open_reader
+from .prepare import DAY_FIELD, MONTH_FIELD, NUMBER_FIELD, ORGANISATION_FIELD, PERSON_FIELD
+from .sign import FieldFill, SigningOptions
+
+APPENDIX_FIELD = "KySo_PhuLuc"
+COPY_FIELD = "KySo_BanSao"
+#: Where the corner text sits on page 1: in the top margin (drafts keep 20 mm free
+#: above the header), this far from the top and right edges, in points.
+CORNER_TOP = 3
+CORNER_RIGHT = 28
+CORNER_WIDTH = 190
+CORNER_LINE = 12  # 10 pt type
+
+
+class CopyKind(enum.Enum):
+    """Kinds of copy (Art. 25) and the label printed on them."""
+
+    SAO_Y = "SAO Y"
+    TRICH_SAO = "TRÍCH SAO"
+    SAO_LUC = "SAO LỤC"
+
+    @property
+    def abbreviation(self) -> str:
+        return {"SAO Y": "SY", "TRÍCH SAO": "TrS", "SAO LỤC": "SL"}[self.value]
+
+
+def approval(image: bytes, *, tsa_url: str | None = None,
+             validation_context: Any = None) -> SigningOptions:
+    """SignApproved: the competent person's signature, the blue handwritten image alone."""
+    return SigningOptions(field_name=PERSON_FIELD, appearance=Appearance.handwritten(image),
+                          tsa_url=tsa_url, validation_context=validation_context)
+
+
+def issuance(seal: bytes, body: str, number: str | None, day: str | None, month: str | None,
+             *, tsa_url: str | None = None, validation_context: Any = None) -> SigningOptions:
+    """SignIssued: number and date written, then the organisation signature with its seal."""
+    fills = tuple(FieldFill(name, text) for name, text in
+                  ((NUMBER_FIELD, number), (DAY_FIELD, day), (MONTH_FIELD, month)) if text)
+    return SigningOptions(field_name=ORGANISATION_FIELD, appearance=Appearance.seal(seal, body),
+                          fills=fills, tsa_url=tsa_url, validation_context=validation_context)
+
+
+def _top_right(pdf: bytes, lines: int) -> tuple[int, int, int, int]:
+    import pikepdf
+
+    open_reader(pdf)  # refuses unreadable and encrypted files with the usual errors
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        x1, y1 = float(doc.pages[0].mediabox[2]), float(doc.pages[0].mediabox[3])
+    top = round(y1 - CORNER_TOP)
+    right = round(x1 - CORNER_RIGHT)
+    return right - CORNER_WIDTH, top - lines * CORNER_LINE - 4, right, top
+
+
+def appendix(pdf: bytes, main_number: str, *, tsa_url: str | None = None,
+             validation_context: Any = None) -> SigningOptions:
+    """SignAppendix: organisation signature at the top right of page 1, no seal image;
+    the main document's number and symbol, and the signing time; 10 pt black."""
+    lines = (main_number, TIME)
+    return SigningOptions(
+        field_name=APPENDIX_FIELD, tsa_url=tsa_url, validation_context=validation_context,
+        appearance=Appearance.corner(lines, box=_top_right(pdf, len(lines)), page=0))
+
+
+def copy(pdf: bytes, kind: CopyKind, body: str, copy_number: str, *,
+         tsa_url: str | None = None, validation_context: Any = None) -> SigningOptions:
+    """SignCopy: organisation signature at the top right of page 1, no seal image; the
+    kind of copy, the copying body, the copy's number and the signing time."""
+    lines = (kind.value, body, f"Số: {copy_number}", TIME)
+    return SigningOptions(
+        field_name=COPY_FIELD, tsa_url=tsa_url, validation_context=validation_context,
+        appearance=Appearance.corner(lines, box=_top_right(pdf, len(lines)), page=0))
