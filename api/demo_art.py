@@ -75,3 +75,41 @@ def seal(body: str = "ỦY BAN NHÂN DÂN", place: str = "XÃ TIÊN LỮ",
             for k, r in zip(range(10), [70, 28] * 5, strict=True)]
     draw.polygon(star, fill=RED)
     return _png(image)
+
+
+def appendix_pdf(main_number_line: str, title: str = "DANH SÁCH THÀNH VIÊN BAN CHỈ ĐẠO") -> bytes:
+    """A one-page Phụ lục in its own file, as a commune attaches to a Quyết định."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    regular = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
+    bold = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf"
+    pdfmetrics.registerFont(TTFont("KysoSerif", regular))
+    pdfmetrics.registerFont(TTFont("KysoSerif-Bold", bold))
+    out = io.BytesIO()
+    page = canvas.Canvas(out, pagesize=A4)
+    width, height = A4
+    page.setFont("KysoSerif-Bold", 13)
+    page.drawCentredString(width / 2, height - 110, "PHỤ LỤC")
+    page.drawCentredString(width / 2, height - 130, title)
+    page.setFont("KysoSerif", 13)
+    page.drawCentredString(width / 2, height - 150, f"(Kèm theo {main_number_line})")
+    rows = [("1", "Ông Nguyễn Văn Hùng", "Chủ tịch UBND xã", "Trưởng ban"),
+            ("2", "Bà Trần Thị Thu Hà", "Phó Chủ tịch UBND xã", "Phó Trưởng ban thường trực"),
+            ("3", "Ông Lê Đức Thắng", "Trưởng phòng Văn hóa - Xã hội", "Phó Trưởng ban"),
+            ("4", "Trưởng các thôn, khu phố", "", "Thành viên")]
+    y = height - 190
+    page.setFont("KysoSerif-Bold", 12)
+    for x, text in zip((70, 95, 275, 440), ("TT", "Họ và tên", "Chức vụ", "Nhiệm vụ"),
+                       strict=True):
+        page.drawString(x, y, text)
+    page.setFont("KysoSerif", 12)
+    for row in rows:
+        y -= 22
+        for x, text in zip((70, 95, 275, 440), row, strict=True):
+            page.drawString(x, y, text)
+    page.showPage()
+    page.save()
+    return out.getvalue()

@@ -79,8 +79,9 @@ OFFICIALS: tuple[Official, ...] = tuple(
     )
     for o in (
         Official("chu-tich", "Nguyễn Văn Hùng", "Chủ tịch", "Ủy ban nhân dân"),
-        Official("pho-chu-tich", "Trần Thị Thu Hương", "Phó Chủ tịch", "Ủy ban nhân dân",
+        Official("pho-chu-tich", "Trần Thị Thu Hà", "Phó Chủ tịch", "Ủy ban nhân dân",
                  key_type="ec"),
+        Official("pho-chu-tich-duc", "Lê Minh Đức", "Phó Chủ tịch", "Ủy ban nhân dân"),
         Official("truong-phong-vhxh", "Lê Đức Thắng", "Trưởng phòng",
                  "Phòng Văn hóa - Xã hội"),
         Official("ubnd", COMMUNE, "Ủy ban nhân dân xã Tiên Lữ", "Văn phòng HĐND và UBND",

@@ -1,7 +1,133 @@
-"""The life of a document: bodies, people, numbering, the register, the queue, the audit trail.
+"""The life of a document: bodies, people, signing authority, numbering, the register.
 
-Empty for now: the issuance issue fills it. It may use ``certs``, ``tokens`` and
-``signer``, never ``api``.
+``documents`` may use ``certs``, ``tokens`` and ``signer``, never ``api``; it reads
+no settings and no environment — the database URL is an argument. Nothing here
+commits: the caller owns the transaction (one commit for the number and its
+register entry).
 """
 
-__all__: list[str] = []
+from .authority import find_authority
+from .db import (
+    alembic_config,
+    create_engine_for,
+    is_serialised,
+    session_factory,
+    upgrade_database,
+)
+from .doctypes import (
+    DOC_TYPES,
+    DocTypeSpec,
+    compose_symbol,
+    date_line,
+    doc_type_spec,
+    format_number,
+    number_line,
+    number_symbol,
+    seed_document_types,
+)
+from .errors import (
+    AlreadyCancelled,
+    BookClosed,
+    BookMismatch,
+    DocumentCancelled,
+    DocumentsError,
+    DuplicateDocument,
+    DuplicateNumber,
+    ExportFailed,
+    FieldTooLong,
+    InvalidAbbreviation,
+    MissingReason,
+    NoNumberBook,
+    NumberAlreadyBound,
+    SqliteNotSerialised,
+    UnknownDocumentType,
+    UnsupportedDatabase,
+)
+from .export import export_register_pdf, export_register_xlsx
+from .models import (
+    Base,
+    BookScope,
+    Designation,
+    Document,
+    DocumentStatus,
+    DocumentType,
+    EntryStatus,
+    NumberBook,
+    NumberCounter,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Priority,
+    RegisterEntry,
+    SigningAuthority,
+    Unit,
+)
+from .numbering import allocate, book_for, cancel_number, counter_value
+from .register import (
+    REGISTER_COLUMNS,
+    IssueDetails,
+    register_entries,
+    register_issue,
+    register_row,
+)
+
+__all__ = [
+    "DOC_TYPES",
+    "REGISTER_COLUMNS",
+    "AlreadyCancelled",
+    "Base",
+    "BookClosed",
+    "BookMismatch",
+    "BookScope",
+    "Designation",
+    "DocTypeSpec",
+    "Document",
+    "DocumentCancelled",
+    "DocumentStatus",
+    "DocumentType",
+    "DocumentsError",
+    "DuplicateDocument",
+    "DuplicateNumber",
+    "EntryStatus",
+    "ExportFailed",
+    "FieldTooLong",
+    "InvalidAbbreviation",
+    "IssueDetails",
+    "MissingReason",
+    "NoNumberBook",
+    "NumberAlreadyBound",
+    "NumberBook",
+    "NumberCounter",
+    "Organisation",
+    "OrganisationKind",
+    "Person",
+    "Priority",
+    "RegisterEntry",
+    "SigningAuthority",
+    "SqliteNotSerialised",
+    "Unit",
+    "UnknownDocumentType",
+    "UnsupportedDatabase",
+    "alembic_config",
+    "allocate",
+    "book_for",
+    "cancel_number",
+    "compose_symbol",
+    "counter_value",
+    "create_engine_for",
+    "date_line",
+    "doc_type_spec",
+    "export_register_pdf",
+    "export_register_xlsx",
+    "find_authority",
+    "format_number",
+    "is_serialised",
+    "number_line",
+    "number_symbol",
+    "register_entries",
+    "register_issue",
+    "register_row",
+    "seed_document_types",
+    "session_factory",
+    "upgrade_database",
+]

@@ -89,7 +89,7 @@ def test_ec_token_signs_with_raw_ecdsa(data: DataDir, commune: DemoCommune,
     report = verify(data, sign_as(data, commune.pki, "pho-chu-tich", sample_pdf))
     assert report.verdict == "valid"
     assert report.signatures[0].signature_algorithm == "sha256_ecdsa"
-    assert report.signatures[0].signer == "Trần Thị Thu Hương"
+    assert report.signatures[0].signer == "Trần Thị Thu Hà"
 
 
 def test_pkcs12_file_signs(data: DataDir, commune: DemoCommune, sample_pdf: bytes) -> None:
@@ -151,6 +151,6 @@ def test_a_second_approval_keeps_the_first_valid(data: DataDir, commune: DemoCom
     twice = sign_as(data, commune.pki, "pho-chu-tich", signed_by_chairman,
                     box=(60, 60, 260, 120))
     report = verify(data, twice)
-    assert [s.signer for s in report.signatures] == ["Nguyễn Văn Hùng", "Trần Thị Thu Hương"]
+    assert [s.signer for s in report.signatures] == ["Nguyễn Văn Hùng", "Trần Thị Thu Hà"]
     assert report.verdict == "valid", [r.en for s in report.signatures for r in s.reasons]
     assert report.signatures[0].coverage == "entire_revision"

@@ -73,17 +73,31 @@ class SoftHsm:
                              f"{args[0]} failed: {proc.stderr.strip() or proc.stdout.strip()}")
         return proc.stdout
 
+    def slots(self) -> dict[str, str]:
+        """Token label → slot id, for every initialised token."""
+        found: dict[str, str] = {}
+        slot = ""
+        for line in self._run("softhsm2-util", "--show-slots").splitlines():
+            if line.startswith("Slot "):
+                slot = line.split()[1]
+            elif line.strip().startswith("Label:") and line.split(":", 1)[1].strip():
+                found[line.split(":", 1)[1].strip()] = slot
+        return found
+
     def token_labels(self) -> list[str]:
-        out = self._run("softhsm2-util", "--show-slots")
-        return [line.split(":", 1)[1].strip() for line in out.splitlines()
-                if line.strip().startswith("Label:") and line.split(":", 1)[1].strip()]
+        return list(self.slots())
 
     def init_token(self, label: str, so_pin: str, pin: str) -> None:
         self._run("softhsm2-util", "--init-token", "--free", "--label", label,
                   "--so-pin", so_pin, "--pin", pin)
 
     def _p11(self, label: str, *args: str) -> str:
-        return self._run("pkcs11-tool", "--module", self.module, "--token-label", label, *args)
+        # by slot id: pkcs11-tool's --token-label also matches a label it is a prefix of
+        slot = self.slots().get(label)
+        if slot is None:
+            raise TokenError(f"không có token '{label}' trong SoftHSM",
+                             f"no token '{label}' in SoftHSM")
+        return self._run("pkcs11-tool", "--module", self.module, "--slot", slot, *args)
 
     def generate_key(self, label: str, pin: str, key_label: str, key_id: str,
                      key_type: Literal["rsa", "ec"]) -> bytes:

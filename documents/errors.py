@@ -1,0 +1,154 @@
+"""Errors of the document's life: numbering, the register and their configuration.
+
+Each says in Vietnamese and English what went wrong and what to do, because the
+records clerk (văn thư) reads it, not a developer::
+
+    KysoError
+    └── DocumentsError
+        ├── DuplicateNumber        (number, symbol, body, year) already in the register
+        ├── DuplicateDocument      the document already has a register entry
+        ├── NumberAlreadyBound     allocate() asked for a second number in another book/year
+        ├── DocumentCancelled      the document's number was cancelled; it cannot be issued
+        ├── AlreadyCancelled       cancel_number() on a cancelled entry
+        ├── BookMismatch           the number book belongs to another issuing body
+        ├── BookClosed             the number book is no longer in use
+        ├── NoNumberBook           no (or more than one) number book fits a document
+        ├── FieldTooLong           an Appendix VI limit (CodeNumber 11, CodeNotation 30 …)
+        ├── MissingReason          a cancellation without a reason
+        ├── UnknownDocumentType    a type code not in the table
+        ├── InvalidAbbreviation    an abbreviation with spaces or empty
+        ├── UnsupportedDatabase    a database other than SQLite or PostgreSQL
+        ├── SqliteNotSerialised    a SQLite engine not made by create_engine_for()
+        └── ExportFailed           the register could not be printed (font missing …)
+"""
+
+from __future__ import annotations
+
+from certs.errors import KysoError
+
+
+class DocumentsError(KysoError):
+    """A document could not be numbered, registered or exported."""
+
+
+class DuplicateNumber(DocumentsError):
+    def __init__(self, number_symbol: str, body: str, year: int) -> None:
+        super().__init__(
+            f"số và ký hiệu {number_symbol} của {body} đã có trong sổ đăng ký năm {year} — "
+            "không được cấp trùng; kiểm tra cấu hình sổ đăng ký văn bản",
+            f"number and symbol {number_symbol} of {body} is already in the {year} register — "
+            "duplicates are refused; check the number book configuration",
+        )
+        self.number_symbol = number_symbol
+
+
+class DuplicateDocument(DocumentsError):
+    def __init__(self, document_id: str, number_symbol: str) -> None:
+        super().__init__(
+            f"văn bản (mã {document_id}) đã được đăng ký với số {number_symbol} — "
+            "không đăng ký lại",
+            f"document {document_id} is already registered as {number_symbol} — "
+            "it is not registered twice",
+        )
+        self.document_id = document_id
+
+
+class NumberAlreadyBound(DocumentsError):
+    def __init__(self, document_id: str, number: str, book: str, year: int) -> None:
+        super().__init__(
+            f"văn bản (mã {document_id}) đã được cấp số {number} trong sổ “{book}” "
+            f"năm {year} — một văn bản chỉ có một số",
+            f"document {document_id} already holds number {number} in book “{book}” "
+            f"for {year} — a document has one number only",
+        )
+
+
+class DocumentCancelled(DocumentsError):
+    def __init__(self, document_id: str) -> None:
+        super().__init__(
+            f"số của văn bản (mã {document_id}) đã bị hủy — hãy tạo văn bản mới để cấp số mới",
+            f"the number of document {document_id} was cancelled — "
+            "create a new document to get a new number",
+        )
+
+
+class AlreadyCancelled(DocumentsError):
+    def __init__(self, number_symbol: str) -> None:
+        super().__init__(f"số {number_symbol} đã bị hủy trước đó",
+                         f"number {number_symbol} was already cancelled")
+
+
+class BookMismatch(DocumentsError):
+    def __init__(self, book: str, body: str) -> None:
+        super().__init__(
+            f"sổ “{book}” không thuộc cơ quan ban hành {body}",
+            f"number book “{book}” does not belong to the issuing body {body}",
+        )
+
+
+class BookClosed(DocumentsError):
+    def __init__(self, book: str) -> None:
+        super().__init__(f"sổ “{book}” đã ngừng sử dụng — chọn sổ đang dùng",
+                         f"number book “{book}” is closed — choose an open one")
+
+
+class NoNumberBook(DocumentsError):
+    def __init__(self, body: str, doc_type: str, detail_vi: str, detail_en: str) -> None:
+        super().__init__(
+            f"không xác định được sổ đăng ký cho {doc_type} của {body}: {detail_vi} — "
+            "quản trị cần cấu hình sổ",
+            f"no single number book for {doc_type} of {body}: {detail_en} — "
+            "the administrator must configure the books",
+        )
+
+
+class FieldTooLong(DocumentsError):
+    def __init__(self, field: str, limit: int, value: str) -> None:
+        super().__init__(
+            f"{field} dài quá {limit} ký tự (Phụ lục VI): “{value}”",
+            f"{field} is longer than {limit} characters (Appendix VI): “{value}”",
+        )
+        self.field = field
+
+
+class MissingReason(DocumentsError):
+    def __init__(self) -> None:
+        super().__init__("phải ghi lý do hủy số", "a reason is required to cancel a number")
+
+
+class UnknownDocumentType(DocumentsError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"không có loại văn bản “{code}” (Phụ lục III)",
+                         f"unknown document type “{code}” (Appendix III)")
+
+
+class InvalidAbbreviation(DocumentsError):
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            f"chữ viết tắt “{value}” không hợp lệ: phải có chữ và không có khoảng trắng",
+            f"abbreviation “{value}” is invalid: it must be non-empty with no spaces",
+        )
+
+
+class UnsupportedDatabase(DocumentsError):
+    def __init__(self, dialect: str) -> None:
+        super().__init__(
+            f"cơ sở dữ liệu {dialect} chưa được hỗ trợ — dùng SQLite hoặc PostgreSQL",
+            f"database {dialect} is not supported — use SQLite or PostgreSQL",
+        )
+
+
+class SqliteNotSerialised(DocumentsError):
+    def __init__(self) -> None:
+        super().__init__(
+            "kết nối SQLite không mở giao dịch ghi tuần tự (BEGIN IMMEDIATE) — "
+            "hãy tạo engine bằng create_engine_for()",
+            "the SQLite engine does not open serialised write transactions (BEGIN IMMEDIATE) — "
+            "make it with create_engine_for()",
+        )
+
+
+class ExportFailed(DocumentsError):
+    def __init__(self, detail_vi: str, detail_en: str) -> None:
+        super().__init__(f"không xuất được sổ đăng ký: {detail_vi}",
+                         f"the register could not be exported: {detail_en}")

@@ -1,0 +1,238 @@
+"""The register for printing and binding (PDF) and for the spreadsheet (XLSX).
+
+Decree 30 Art. 16 asks an electronically kept register to be printed and bound
+once a year: the PDF is A4 landscape with the ten Appendix IV columns, the header
+rows repeated on every page and the pages numbered. ReportLab's built-in fonts
+are Latin-1 only (Vietnamese letters come out as black boxes), so a TrueType
+font with the whole Vietnamese repertoire — Noto Serif, Debian's fonts-noto-core —
+is registered and embedded.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from sqlalchemy.orm import Session
+
+from .errors import ExportFailed
+from .models import NumberBook, Organisation, Unit
+from .register import (
+    REGISTER_COLUMNS,
+    REGISTER_TITLE,
+    display_date,
+    register_entries,
+    register_row,
+)
+
+#: Noto Serif regular and bold (Debian package fonts-noto-core).
+DEFAULT_FONTS = (
+    "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf",
+)
+
+#: Relative widths of the ten columns (the trích yếu gets the most room).
+_WIDTHS = (9, 7, 21, 10, 12, 10, 5, 7, 8, 11)
+
+_font_lock = threading.Lock()
+
+
+@functools.cache
+def _register_fonts(regular: str, bold: str) -> tuple[str, str]:
+    """Register the font pair with ReportLab once per process; returns the font names."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    for path in (regular, bold):
+        if not Path(path).is_file():
+            raise ExportFailed(f"thiếu phông chữ {path} (gói fonts-noto-core)",
+                               f"font {path} is missing (package fonts-noto-core)")
+    names = (f"KysoSerif-{Path(regular).stem}", f"KysoSerif-{Path(bold).stem}")
+    with _font_lock:
+        pdfmetrics.registerFont(TTFont(names[0], regular))
+        pdfmetrics.registerFont(TTFont(names[1], bold))
+        pdfmetrics.registerFontFamily(names[0], normal=names[0], bold=names[1],
+                                      italic=names[0], boldItalic=names[1])
+    return names
+
+
+def _heading_lines(body: Organisation, year: int, unit: Unit | None,
+                   date_from: date | None, date_to: date | None,
+                   book: NumberBook | None) -> tuple[str, list[str]]:
+    """The body line and the lines under the title saying what the export covers."""
+    lines = [f"Năm {year}"]
+    if book is not None:
+        lines.append(f"Sổ: {book.name}")
+    if unit is not None:
+        lines.append(f"Đơn vị soạn thảo: {unit.name}")
+    if date_from is not None or date_to is not None:
+        span = []
+        if date_from is not None:
+            span.append(f"từ ngày {display_date(date_from)}")
+        if date_to is not None:
+            span.append(f"đến ngày {display_date(date_to)}")
+        sentence = " ".join(span)
+        lines.append(sentence[0].upper() + sentence[1:])
+    return body.name.upper(), lines
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return display_date(value)
+    return str(value)
+
+
+def export_register_pdf(session: Session, body: Organisation, year: int,
+                        unit: Unit | None = None, date_from: date | None = None,
+                        date_to: date | None = None, *, book: NumberBook | None = None,
+                        fonts: tuple[str, str] = DEFAULT_FONTS) -> bytes:
+    """The register of ``body`` for ``year`` as a printable A4 landscape PDF.
+
+    Filters as :func:`documents.register_entries`. ``fonts`` is (regular, bold)
+    TrueType files with Vietnamese.
+    """
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    regular, bold = _register_fonts(*fonts)
+    entries = register_entries(session, body, year, unit=unit, date_from=date_from,
+                               date_to=date_to, book=book)
+    body_line, lines = _heading_lines(body, year, unit, date_from, date_to, book)
+
+    cell = ParagraphStyle("cell", fontName=regular, fontSize=8, leading=10)
+    head = ParagraphStyle("head", parent=cell, fontName=bold, alignment=TA_CENTER)
+    centred = ParagraphStyle("centred", parent=cell, alignment=TA_CENTER)
+    title = ParagraphStyle("title", fontName=bold, fontSize=14, leading=18, alignment=TA_CENTER)
+    subtitle = ParagraphStyle("subtitle", fontName=regular, fontSize=10, leading=13,
+                              alignment=TA_CENTER)
+
+    def para(text: str, style: ParagraphStyle) -> Paragraph:
+        return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+    rows: list[list[Any]] = [
+        [para(name, head) for name in REGISTER_COLUMNS],
+        [para(f"({i})", head) for i in range(1, len(REGISTER_COLUMNS) + 1)],
+    ]
+    for entry in entries:
+        values = register_row(entry)
+        rows.append([para(_cell_text(v), centred if i in (1, 6, 7) else cell)
+                     for i, v in enumerate(values)])
+
+    pagesize = landscape(A4)
+    margin = 12 * mm
+    usable = pagesize[0] - 2 * margin
+    widths = [usable * w / sum(_WIDTHS) for w in _WIDTHS]
+    table = Table(rows, colWidths=widths, repeatRows=2)
+    table.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("VALIGN", (0, 0), (-1, 1), "MIDDLE"),
+        ("BACKGROUND", (0, 0), (-1, 1), colors.Color(0.92, 0.92, 0.92)),
+    ]))
+
+    story: list[Any] = [para(body_line, subtitle), Spacer(1, 4 * mm),
+                        para(REGISTER_TITLE, title)]
+    story += [para(line, subtitle) for line in lines]
+    story += [Spacer(1, 5 * mm), table]
+    if not entries:
+        story += [Spacer(1, 4 * mm), para("Không có văn bản nào.", subtitle)]
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(regular, 8)
+        canvas.drawRightString(pagesize[0] - margin, 7 * mm, f"Trang {doc.page}")
+        canvas.drawString(margin, 7 * mm, f"{REGISTER_TITLE} — {body.name} — {year}")
+        canvas.restoreState()
+
+    out = io.BytesIO()
+    document = SimpleDocTemplate(
+        out, pagesize=pagesize, leftMargin=margin, rightMargin=margin, topMargin=margin,
+        bottomMargin=14 * mm, title=f"{REGISTER_TITLE} {year} — {body.name}",
+        author=body.name, subject=REGISTER_TITLE, creator="Kyso",
+        initialFontName=regular, initialFontSize=8)
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    return out.getvalue()
+
+
+def _sheet_title(year: int) -> str:
+    return f"Sổ văn bản đi {year}"  # ≤ 31 characters, none of []:*?/\
+
+
+def export_register_xlsx(session: Session, body: Organisation, year: int,
+                         unit: Unit | None = None, date_from: date | None = None,
+                         date_to: date | None = None, *,
+                         book: NumberBook | None = None) -> bytes:
+    """The register of ``body`` for ``year`` as an Excel workbook (same filters and columns).
+
+    Dates are real date cells (dd/mm/yyyy) and the count a number, so the sheet can
+    be sorted and summed; it prints A4 landscape, one page wide, headings repeated.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    entries = register_entries(session, body, year, unit=unit, date_from=date_from,
+                               date_to=date_to, book=book)
+    body_line, lines = _heading_lines(body, year, unit, date_from, date_to, book)
+    ncols = len(REGISTER_COLUMNS)
+    last = get_column_letter(ncols)
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _sheet_title(year)
+    workbook.properties.title = f"{REGISTER_TITLE} {year} — {body.name}"
+    workbook.properties.creator = "Kyso"
+
+    font = "Times New Roman"
+    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    wrap = Alignment(vertical="top", wrap_text=True)
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+
+    top = [(body_line, Font(name=font, size=11)),
+           (REGISTER_TITLE, Font(name=font, size=14, bold=True))]
+    top += [(line, Font(name=font, size=11, italic=True)) for line in lines]
+    for row, (text, style) in enumerate(top, start=1):
+        sheet.cell(row=row, column=1, value=text).font = style
+        sheet.cell(row=row, column=1).alignment = centre
+        sheet.merge_cells(f"A{row}:{last}{row}")
+
+    header = len(top) + 2
+    fill = PatternFill("solid", fgColor="EBEBEB")
+    for col, name in enumerate(REGISTER_COLUMNS, start=1):
+        for row, text in ((header, name), (header + 1, f"({col})")):
+            c = sheet.cell(row=row, column=col, value=text)
+            c.font, c.alignment, c.border, c.fill = Font(name=font, bold=True), centre, border, fill
+
+    for row, entry in enumerate(entries, start=header + 2):
+        for col, value in enumerate(register_row(entry), start=1):
+            c = sheet.cell(row=row, column=col, value=value)
+            c.font, c.border = Font(name=font), border
+            c.alignment = centre if col in (2, 7, 8) else wrap
+            if isinstance(value, date):
+                c.number_format = "DD/MM/YYYY"
+
+    for col, width in enumerate(_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width * 2.2
+    sheet.freeze_panes = f"A{header + 2}"
+    sheet.print_title_rows = f"{header}:{header + 1}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
