@@ -23,7 +23,7 @@ from tokens import list_slots
 
 from . import demo as demo_commune
 from .datadir import DataDir, resolve
-from .operations import DEMO_BOX, pki_services, sign_document, verify_document, write_new_file
+from .operations import pki_services, sign_document, verify_document, write_new_file
 
 ENV_PIN = "KYSO_PIN"
 
@@ -59,12 +59,23 @@ def _read_pin(token_name: str) -> str:
 
 
 @app.command()
-def demo(data_dir: DataDirOption = None) -> None:
-    """Dựng xã demo (PKI, token SoftHSM), ký và xác minh một văn bản mẫu.
+def demo(
+    draft: Annotated[Path | None, typer.Option(
+        help="Dự thảo PDF cần ban hành (mặc định: Quyết định mẫu) / draft to issue")] = None,
+    doc_type: Annotated[str | None, typer.Option(
+        "--type", help="Mã loại văn bản khi dòng 'Số:' không cho biết, vd. quyet-dinh, "
+                       "to-trinh, cong-van / document type code")] = None,
+    subject: Annotated[str | None, typer.Option(help="Trích yếu / subject")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Dựng xã demo và ban hành một văn bản: ký duyệt, cấp số, ký số cơ quan, phụ lục, bản sao.
 
-    Build the demo commune (PKI, SoftHSM tokens), sign and verify a sample document.
+    Build the demo commune and issue one document end to end: approval signature,
+    number, date, register, organisation signature, an attachment and a SAO Y copy.
     """
     from importlib.resources import files
+
+    from .commune import run_flow
 
     data = _data(data_dir)
     out.print(f"Thư mục dữ liệu / data directory: {data.root}")
@@ -74,25 +85,34 @@ def demo(data_dir: DataDirOption = None) -> None:
     settings.update(demo_commune.token_settings(commune))
     data.save_token_settings(settings)
 
-    sample = (files("api") / "assets" / "sample-quyet-dinh.pdf").read_bytes()
-    stamp = commune.pki.info.created.replace(":", "").replace("-", "")[:15]
-    target = data.out / f"quyet-dinh-{stamp}-ky-{len(list(data.out.glob('*.pdf'))) + 1:03d}.pdf"
+    pdf = _read_file(draft) if draft else (
+        files("api") / "assets" / "draft-quyet-dinh.pdf").read_bytes()
     with pki_services(data) as pki:
-        signed = sign_document(data, sample, "chu-tich", demo_commune.DEMO_PIN,
-                               pki=pki, box=DEMO_BOX, page=0)
-        write_new_file(target, signed)
-        report = verify_document(data, signed, target.name)
-    _print_report(report)
+        assert pki is not None
+        result = run_flow(data, pki, pdf, doc_type=doc_type, subject=subject,
+                          draft_name=draft.name if draft else "draft-quyet-dinh.pdf")
+
+    out.print(f"\n[bold]Sổ đăng ký văn bản đi / outgoing register[/bold] ({data.database_url})")
+    for row in result.register:
+        note = f"  [yellow]{row[9]}[/yellow]" if row[9] else ""
+        out.print(f"  {row[0]:<12} {row[1]:%d/%m/%Y}  {row[2][:50]:<50}  {row[3]}{note}",
+                  soft_wrap=True)
+    out.print("\n[bold]Xác minh / verification[/bold]")
+    for report in result.reports.values():
+        _print_summary(report)
     out.print()
     out.print("[bold]Đã tạo / made:[/bold]")
     out.print(f"  PKI demo (KHÔNG PHẢI CA THẬT / NOT A REAL CA): {commune.pki.directory}")
     out.print(f"  Token SoftHSM: {commune.hsm.directory} (SOFTHSM2_CONF={commune.hsm.conf})")
-    out.print(f"  Cấu hình token / token settings: {data.tokens_file}")
-    out.print(f"  Văn bản đã ký / signed document: {target}")
+    labels = {"issued": "Văn bản ban hành / issued document",
+              "attachment": "Phụ lục / attachment", "copy": "Bản sao y / SAO Y copy"}
+    for key, path in result.files.items():
+        out.print(f"  {labels[key]}: {path}", soft_wrap=True)
     out.print(f"  Token demo: {', '.join(commune.token_names)} — PIN demo: "
               f"{demo_commune.DEMO_PIN}")
-    out.print(f"Kiểm tra lại / verify again: kyso --data-dir {data.root} verify {target}")
-    if report.verdict is not Verdict.VALID:
+    out.print(f"Kiểm tra lại / verify again: kyso --data-dir {data.root} verify "
+              f"{' '.join(str(p) for p in result.files.values())}", soft_wrap=True)
+    if any(r.verdict is not Verdict.VALID for r in result.reports.values()):
         raise typer.Exit(1)
 
 
@@ -202,10 +222,21 @@ def _parse_box(text: str) -> tuple[int, int, int, int]:
     return x1, y1, x2, y2
 
 
+_VERDICT_VI = {"valid": "HỢP LỆ", "invalid": "KHÔNG HỢP LỆ", "indeterminate": "CHƯA XÁC ĐỊNH"}
+_COLOUR = {"valid": "green", "invalid": "red", "indeterminate": "yellow"}
+
+
+def _print_summary(report: Report) -> None:
+    """One line per file: verdict and who signed."""
+    colour = _COLOUR[report.verdict]
+    signers = "; ".join(f"{s.signer} ({s.pades_level}, {s.verdict})" for s in report.signatures)
+    out.print(f"  {report.file}: [{colour}]{_VERDICT_VI[report.verdict]} / {report.verdict}"
+              f"[/{colour}] — {signers}", soft_wrap=True)
+
+
 def _print_report(report: Report) -> None:
-    colour = {"valid": "green", "invalid": "red", "indeterminate": "yellow"}[report.verdict]
-    label = {"valid": "HỢP LỆ", "invalid": "KHÔNG HỢP LỆ",
-             "indeterminate": "CHƯA XÁC ĐỊNH"}[report.verdict]
+    colour = _COLOUR[report.verdict]
+    label = _VERDICT_VI[report.verdict]
     out.print(f"[bold]{report.file}[/bold]: [{colour}]{label} / {report.verdict}[/{colour}]")
     for reason in report.reasons:
         out.print(f"  - {reason.vi} / {reason.en}")

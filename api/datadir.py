@@ -8,6 +8,8 @@ directory, so that several instances never collide::
     pki/            the demo PKI (certomancer)
     trust/          CA certificates added by the administrator (*.pem, *.cer, *.crt)
     out/            signed files the demo writes
+    kyso.db         the SQLite database (unless KYSO_DATABASE_URL names another)
+    files/          every PDF version, by SHA-256, never overwritten
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tokens import Token, token_from_settings
 from tokens.errors import TokenError
 
 ENV_DATA_DIR = "KYSO_DATA_DIR"
+ENV_DATABASE_URL = "KYSO_DATABASE_URL"
 
 
 def default_data_dir() -> Path:
@@ -57,6 +60,14 @@ class DataDir:
     @property
     def out(self) -> Path:
         return self.root / "out"
+
+    @property
+    def files(self) -> Path:
+        return self.root / "files"
+
+    @property
+    def database_url(self) -> str:
+        return os.environ.get(ENV_DATABASE_URL) or f"sqlite:///{self.root / 'kyso.db'}"
 
     @property
     def tokens_file(self) -> Path:

@@ -77,8 +77,20 @@ def seal(body: str = "ỦY BAN NHÂN DÂN", place: str = "XÃ TIÊN LỮ",
     return _png(image)
 
 
-def appendix_pdf(main_number_line: str, title: str = "DANH SÁCH THÀNH VIÊN BAN CHỈ ĐẠO") -> bytes:
-    """A one-page Phụ lục in its own file, as a commune attaches to a Quyết định."""
+HOUSEHOLDS = (
+    ("Nguyễn Văn Bình", "Thôn Đông", "Xây mới"), ("Trần Thị Cúc", "Thôn Đông", "Sửa chữa"),
+    ("Lê Văn Dũng", "Thôn Tây", "Xây mới"), ("Phạm Thị Hoa", "Thôn Tây", "Xây mới"),
+    ("Hoàng Văn Khánh", "Thôn Nam", "Sửa chữa"), ("Vũ Thị Lan", "Thôn Nam", "Xây mới"),
+    ("Đặng Văn Minh", "Thôn Bắc", "Sửa chữa"), ("Bùi Thị Nga", "Thôn Bắc", "Xây mới"),
+    ("Đỗ Văn Phúc", "Khu phố 1", "Xây mới"), ("Ngô Thị Quỳnh", "Khu phố 1", "Sửa chữa"),
+    ("Dương Văn Sơn", "Khu phố 2", "Xây mới"), ("Lý Thị Tâm", "Khu phố 2", "Sửa chữa"),
+)
+
+
+def appendix_pdf(main_number_line: str,
+                 title: str = "DANH SÁCH HỘ GIA ĐÌNH ĐƯỢC HỖ TRỢ XÓA NHÀ TẠM, NHÀ DỘT NÁT",
+                 rows: tuple[tuple[str, str, str], ...] = HOUSEHOLDS) -> bytes:
+    """A one-page Phụ lục in its own file (names invented), as attached to a Quyết định."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
@@ -94,21 +106,18 @@ def appendix_pdf(main_number_line: str, title: str = "DANH SÁCH THÀNH VIÊN BA
     page.setFont("KysoSerif-Bold", 13)
     page.drawCentredString(width / 2, height - 110, "PHỤ LỤC")
     page.drawCentredString(width / 2, height - 130, title)
-    page.setFont("KysoSerif", 13)
+    page.setFont("KysoSerif", 12)
     page.drawCentredString(width / 2, height - 150, f"(Kèm theo {main_number_line})")
-    rows = [("1", "Ông Nguyễn Văn Hùng", "Chủ tịch UBND xã", "Trưởng ban"),
-            ("2", "Bà Trần Thị Thu Hà", "Phó Chủ tịch UBND xã", "Phó Trưởng ban thường trực"),
-            ("3", "Ông Lê Đức Thắng", "Trưởng phòng Văn hóa - Xã hội", "Phó Trưởng ban"),
-            ("4", "Trưởng các thôn, khu phố", "", "Thành viên")]
+    columns = (70, 100, 300, 430)
     y = height - 190
     page.setFont("KysoSerif-Bold", 12)
-    for x, text in zip((70, 95, 275, 440), ("TT", "Họ và tên", "Chức vụ", "Nhiệm vụ"),
+    for x, text in zip(columns, ("TT", "Chủ hộ", "Thôn, khu phố", "Hình thức hỗ trợ"),
                        strict=True):
         page.drawString(x, y, text)
     page.setFont("KysoSerif", 12)
-    for row in rows:
-        y -= 22
-        for x, text in zip((70, 95, 275, 440), row, strict=True):
+    for index, row in enumerate(rows, start=1):
+        y -= 20
+        for x, text in zip(columns, (str(index), *row), strict=True):
             page.drawString(x, y, text)
     page.showPage()
     page.save()

@@ -44,6 +44,17 @@ from .errors import (
     UnsupportedDatabase,
 )
 from .export import export_register_pdf, export_register_xlsx
+from .issuance import (
+    Signing,
+    approve,
+    day_and_month,
+    issue,
+    latest_version,
+    make_copy,
+    new_draft,
+    prepare,
+    sign_attachment,
+)
 from .models import (
     Base,
     BookScope,
@@ -51,6 +62,7 @@ from .models import (
     Document,
     DocumentStatus,
     DocumentType,
+    DocumentVersion,
     EntryStatus,
     NumberBook,
     NumberCounter,
@@ -61,6 +73,7 @@ from .models import (
     RegisterEntry,
     SigningAuthority,
     Unit,
+    VersionKind,
 )
 from .numbering import allocate, book_for, cancel_number, counter_value
 from .register import (
@@ -70,8 +83,23 @@ from .register import (
     register_issue,
     register_row,
 )
+from .storage import FileStore, StoredFileCorrupted, StoredFileMissing
 
 __all__ = [
+    "DocumentVersion",
+    "FileStore",
+    "Signing",
+    "StoredFileCorrupted",
+    "StoredFileMissing",
+    "VersionKind",
+    "approve",
+    "day_and_month",
+    "issue",
+    "latest_version",
+    "make_copy",
+    "new_draft",
+    "prepare",
+    "sign_attachment",
     "DOC_TYPES",
     "REGISTER_COLUMNS",
     "AlreadyCancelled",

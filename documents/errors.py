@@ -19,7 +19,11 @@ records clerk (văn thư) reads it, not a developer::
         ├── InvalidAbbreviation    an abbreviation with spaces or empty
         ├── UnsupportedDatabase    a database other than SQLite or PostgreSQL
         ├── SqliteNotSerialised    a SQLite engine not made by create_engine_for()
-        └── ExportFailed           the register could not be printed (font missing …)
+        ├── ExportFailed           the register could not be printed (font missing …)
+        ├── NoSigningAuthority     the person may not sign this type of document here
+        ├── CertificateMismatch    the token's certificate is not the one registered
+        ├── SignerNotInBlock       the signature block names somebody else
+        └── WrongStep              the document is not at the step the act needs
 """
 
 from __future__ import annotations
@@ -152,3 +156,31 @@ class ExportFailed(DocumentsError):
     def __init__(self, detail_vi: str, detail_en: str) -> None:
         super().__init__(f"không xuất được sổ đăng ký: {detail_vi}",
                          f"the register could not be exported: {detail_en}")
+
+
+class NoSigningAuthority(DocumentsError):
+    def __init__(self, person: str, doc_type: str, body: str) -> None:
+        super().__init__(
+            f"{person} không có thẩm quyền ký {doc_type} của {body}",
+            f"{person} has no authority to sign a {doc_type} of {body}")
+
+
+class CertificateMismatch(DocumentsError):
+    def __init__(self, person: str) -> None:
+        super().__init__(
+            f"chứng thư số trên thiết bị không phải chứng thư đã đăng ký cho {person}",
+            f"the certificate on the token is not the one registered for {person}")
+
+
+class SignerNotInBlock(DocumentsError):
+    def __init__(self, printed: str, person: str) -> None:
+        super().__init__(
+            f"khối chữ ký ghi tên {printed}, không phải {person} — kiểm tra lại dự thảo",
+            f"the signature block names {printed}, not {person} — check the draft")
+
+
+class WrongStep(DocumentsError):
+    def __init__(self, status: str, needed: str) -> None:
+        super().__init__(
+            f"văn bản đang ở bước '{status}', cần bước '{needed}'",
+            f"the document is at step '{status}', this needs '{needed}'")

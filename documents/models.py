@@ -469,3 +469,35 @@ class RegisterEntry(Base):
 
     def __repr__(self) -> str:
         return f"<RegisterEntry {self.id} {self.number_symbol} {self.year} {self.status.name}>"
+
+
+class VersionKind(enum.Enum):
+    """Which step of the document's life produced a PDF version."""
+
+    DRAFT = "Dự thảo"
+    PREPARED = "Đã chuẩn bị"
+    APPROVED = "Đã ký phê duyệt"
+    ISSUED = "Đã ban hành"
+    ATTACHMENT = "Phụ lục"
+    COPY = "Bản sao điện tử"
+
+
+class DocumentVersion(Base):
+    """One PDF of a document, stored once by SHA-256 and never overwritten."""
+
+    __tablename__ = "document_version"
+    __table_args__ = (UniqueConstraint("document_id", "kind", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("document.id"))
+    kind: Mapped[VersionKind] = mapped_column(_enum(VersionKind, "version_kind"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(Nfc(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    created_by: Mapped[str | None] = mapped_column(Nfc(100))
+    #: For an electronic copy (a document of its own, numbered in the copies book):
+    #: the issued version it was made from.
+    source_version_id: Mapped[int | None] = mapped_column(ForeignKey("document_version.id"))
+
+    document: Mapped[Document] = relationship()

@@ -1,0 +1,241 @@
+"""The demo commune in the database, and its whole issuance flow end to end.
+
+Seeds (once) "UBND xã Tiên Lữ": its departments, officials, signing authorities
+bound to the demo certificates, a general number book and a copies book. Then runs
+the life of one draft: prepare → approval signature on the signer's SoftHSM token →
+number, date, register, organisation signature → a signed attachment and a SAO Y
+copy, each file written to the data directory and verified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from certs import COMMUNE, DemoPki, KysoError, official, validation_context
+from documents import (
+    DOC_TYPES,
+    BookScope,
+    Designation,
+    Document,
+    IssueDetails,
+    NumberBook,
+    Organisation,
+    OrganisationKind,
+    Person,
+    SigningAuthority,
+    Unit,
+    create_engine_for,
+    register_entries,
+    register_row,
+    session_factory,
+    upgrade_database,
+)
+from documents.issuance import (
+    Signing,
+    approve,
+    issue,
+    make_copy,
+    new_draft,
+    prepare,
+    sign_attachment,
+)
+from documents.register import RegisterRow
+from documents.storage import FileStore
+from signer import Report, locate, vietnam_time
+from signer.profiles import CopyKind
+
+from .datadir import DataDir
+from .demo import DEMO_PIN
+from .demo_art import appendix_pdf, handwritten_signature, seal
+from .operations import verify_document, write_new_file
+
+PLACE = "Tiên Lữ"
+UNITS = (("Văn phòng HĐND và UBND", "VP"), ("Phòng Kinh tế", "KT"),
+         ("Phòng Văn hóa - Xã hội", "VHXH"))
+#: token label → (position, unit abbreviation or None, designation)
+PEOPLE = {
+    "chu-tich": ("Chủ tịch", None, Designation.NONE),
+    "pho-chu-tich": ("Phó Chủ tịch", None, Designation.KT),
+    "pho-chu-tich-duc": ("Phó Chủ tịch", None, Designation.KT),
+    "truong-phong-vhxh": ("Trưởng phòng Văn hóa - Xã hội", "VHXH", Designation.NONE),
+}
+CLERK = "Bùi Thị Lan (văn thư)"
+
+
+class DraftNotUnderstood(KysoError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"không xác định được {what} của dự thảo — hãy chỉ rõ bằng --type",
+                         f"cannot tell the {what} of the draft — give it with --type")
+
+
+def open_database(data: DataDir) -> sessionmaker[Session]:
+    """Migrate the data directory's database to the newest schema and open it."""
+    upgrade_database(data.database_url)
+    return session_factory(create_engine_for(data.database_url))
+
+
+def seed(session: Session, pki: DemoPki) -> Organisation:
+    """The demo commune's organisation, people, authorities and books (once)."""
+    body = session.scalar(select(Organisation).where(Organisation.name == COMMUNE))
+    if body is not None:
+        return body
+    body = Organisation(kind=OrganisationKind.PEOPLE_COMMITTEE, name=COMMUNE,
+                        abbreviation="UBND", place_name=PLACE)
+    units = {abbr: Unit(body=body, name=name, abbreviation=abbr) for name, abbr in UNITS}
+    session.add_all([body, *units.values()])
+    for label, (position, unit, designation) in PEOPLE.items():
+        person = Person(body=body, unit=units[unit] if unit else None,
+                        full_name=official(label).full_name, position=position)
+        session.add(person)
+        session.add(SigningAuthority(
+            person=person, body=body, designation=designation, all_types=True,
+            on_behalf_of="Chủ tịch" if designation is Designation.KT else None,
+            certificate_sha256=hashlib.sha256(pki.cert(label).dump()).hexdigest(),
+            token_name=label))
+    session.add_all([
+        NumberBook(body=body, code="chung", name="Sổ đăng ký văn bản đi",
+                   scope=BookScope.BODY, scope_description="Văn bản hành chính của UBND xã"),
+        NumberBook(body=body, code="ban-sao", name="Sổ bản sao văn bản",
+                   scope=BookScope.COPIES, scope_description="Bản sao y, trích sao, sao lục"),
+    ])
+    session.flush()
+    return body
+
+
+def type_from_symbol(symbol: str | None) -> tuple[str, str | None]:
+    """(document type code, drafting unit) from the symbol printed after "Số: /".
+
+    "QĐ-UBND" → Quyết định; "TTr-UBND" → Tờ trình; "UBND-VHXH" (no type group) →
+    Công văn drafted by VHXH.
+    """
+    if not symbol:
+        raise DraftNotUnderstood("loại văn bản (ký hiệu) / document type (symbol)")
+    groups = [g for g in re.split(r"[-\s]+", unicodedata.normalize("NFC", symbol)) if g]
+    by_abbr = {t.abbreviation: t.code for t in DOC_TYPES if t.abbreviation}
+    if groups and groups[0] in by_abbr:
+        return by_abbr[groups[0]], None
+    if groups and groups[0] == "UBND":
+        return "cong-van", groups[1] if len(groups) > 1 else None
+    raise DraftNotUnderstood(f"loại văn bản từ ký hiệu '{symbol}' / document type of '{symbol}'")
+
+
+def guess_subject(pdf: bytes, fallback: str) -> str:
+    """The trích yếu: the "Về việc …" lines under the title, else ``fallback``."""
+    from pdfminer.high_level import extract_text
+
+    lines = extract_text(io.BytesIO(pdf), maxpages=1).splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith("Về việc") or line.strip().startswith("V/v"):
+            parts = [line.strip()]
+            for more in lines[i + 1:i + 4]:
+                if not more.strip() or "_" in more or more.strip().isupper():
+                    break
+                parts.append(more.strip())
+            return unicodedata.normalize("NFC", " ".join(parts))[:500]
+    return fallback
+
+
+@dataclass
+class FlowResult:
+    """What the demo made: files, register lines and verification reports."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    reports: dict[str, Report] = field(default_factory=dict)
+    register: list[RegisterRow] = field(default_factory=list)
+    number: str = ""
+
+
+def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None = None,
+             subject: str | None = None, draft_name: str = "du-thao.pdf",
+             issued_on: date | None = None) -> FlowResult:
+    """Issue ``draft`` the way the commune does, leaving every output in ``data.out``."""
+    Session = open_database(data)
+    store = FileStore(data.files)
+    store_trust = data.trust_store()
+    signing = Signing(tsa_url=pki.tsa_url,
+                      validation_context=validation_context(store_trust, online=True))
+    layout = locate(draft)
+    if doc_type is None:
+        doc_type, _unit = type_from_symbol(layout.number.symbol if layout.number else None)
+    when = issued_on or vietnam_time().date()
+    result = FlowResult()
+
+    with Session() as session, session.begin():
+        body = seed(session, pki)
+        document = new_draft(session, store, body, doc_type,
+                             subject or guess_subject(draft, f"Văn bản số hóa {draft_name}"),
+                             draft, actor="Chuyên viên", file_name=draft_name)
+        prepare(session, store, document, actor=CLERK)
+        doc_id = document.id
+
+    block_name = layout.signature.name if layout.signature else ""
+    with Session() as session:
+        person = session.scalar(select(Person).where(Person.full_name == block_name))
+        if person is None:  # a template's placeholder: the first Phó Chủ tịch signs
+            person = session.scalar(select(Person).where(Person.position == "Phó Chủ tịch"))
+        assert person is not None
+        authority = session.scalar(select(SigningAuthority).where(
+            SigningAuthority.person_id == person.id))
+        assert authority is not None
+        token_name, person_id = authority.token_name, person.id
+
+    with data.token(token_name).signer(DEMO_PIN) as person_signer, \
+            Session() as session, session.begin():
+        approve(session, store, session.get_one(Document, doc_id),
+                session.get_one(Person, person_id), person_signer,
+                handwritten_signature(), signing)
+
+    with data.token("ubnd").signer(DEMO_PIN) as body_signer:
+        with Session() as session, session.begin():
+            document = session.get_one(Document, doc_id)
+            person = session.get_one(Person, person_id)
+            details = IssueDetails(
+                issued_date=when, signer_full_name=person.full_name,
+                signer_position=person.position, recipients="Như Điều 3; Lưu: VT.",
+                archive_holder="Văn thư UBND xã", issued_amount=1,
+                page_amount=layout.pages, registered_by=CLERK)
+            entry, issued = issue(session, store, document, body_signer, seal(), details,
+                                  signing)
+            number = entry.number_symbol
+        with Session() as session, session.begin():
+            document = session.get_one(Document, doc_id)
+            attachment = sign_attachment(
+                session, store, document, body_signer,
+                appendix_pdf(f"Quyết định số {number} ngày {when:%d/%m/%Y} của {COMMUNE}"),
+                signing, file_name="phu-luc.pdf", actor=CLERK)
+        with Session() as session, session.begin():
+            document = session.get_one(Document, doc_id)
+            copy_details = IssueDetails(
+                issued_date=when, signer_full_name=COMMUNE, signer_position="Văn thư",
+                recipients="Phòng Văn hóa - Xã hội", archive_holder="Văn thư UBND xã",
+                registered_by=CLERK)
+            _, copy_entry, copied = make_copy(session, store, document, body_signer,
+                                              CopyKind.SAO_Y, copy_details, signing)
+            copy_number = copy_entry.number_symbol
+
+    stem = number.replace("/", "-")
+    outputs = {
+        "issued": (f"{when.year}-{stem}.pdf", issued),
+        "attachment": (f"{when.year}-{stem}-phu-luc.pdf", attachment),
+        "copy": (f"{when.year}-{stem}-sao-y-{copy_number.replace('/', '-')}.pdf", copied),
+    }
+    for key, (name, content) in outputs.items():
+        path = data.out / name
+        write_new_file(path, content)
+        result.files[key] = path
+        result.reports[key] = verify_document(data, content, name)
+    with Session() as session:
+        body = seed(session, pki)
+        result.register = [register_row(e) for e in register_entries(session, body, when.year)]
+    result.number = number
+    return result
+

@@ -1,0 +1,233 @@
+"""The acts that move a document from draft to issued file (Decree 30/2020, Art. 13–16).
+
+Plain functions over a session, a :class:`FileStore` and an open pyHanko signer:
+none commits, so each act is one transaction the caller commits (or rolls back —
+then the allocated number is not consumed and the stored file is an unreferenced
+blob, never a half-issued document). Every PDF produced is a new version; nothing
+is overwritten.
+
+    draft ──prepare──▶ prepared ──approve──▶ signed ──issue──▶ issued
+                                               (number + date + register + seal)
+    issued ──attach──▶ attachment signed      issued ──copy──▶ copy (own number)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from signer import DraftLayout, locate, sign_pdf
+from signer.prepare import FieldPlan, check_draft, plan_fields, prepare_draft
+from signer.profiles import CopyKind, appendix, approval, copy, issuance
+
+from .authority import find_authority
+from .errors import CertificateMismatch, NoSigningAuthority, SignerNotInBlock, WrongStep
+from .models import (
+    Document,
+    DocumentStatus,
+    DocumentVersion,
+    NumberBook,
+    Organisation,
+    Person,
+    RegisterEntry,
+    Unit,
+    VersionKind,
+)
+from .numbering import book_for
+from .register import IssueDetails, register_issue
+from .storage import FileStore
+
+#: A signature block may carry the template's placeholder instead of a name.
+PLACEHOLDER_NAMES = {"Họ và tên", "Họ và tên người ký"}
+COPY_TYPES = {CopyKind.SAO_Y: "ban-sao-y", CopyKind.TRICH_SAO: "ban-trich-sao",
+              CopyKind.SAO_LUC: "ban-sao-luc"}
+
+
+@dataclass(frozen=True)
+class Signing:
+    """What every signing act needs besides the signer: the TSA and the pre-signing check."""
+
+    tsa_url: str | None = None
+    validation_context: Any = None
+
+
+def _store(session: Session, store: FileStore, document: Document, kind: VersionKind,
+           pdf: bytes, actor: str | None, file_name: str = "",
+           source: DocumentVersion | None = None) -> DocumentVersion:
+    digest = store.put(pdf)
+    version = session.scalar(select(DocumentVersion).where(
+        DocumentVersion.document_id == document.id, DocumentVersion.kind == kind,
+        DocumentVersion.sha256 == digest))
+    if version is None:
+        version = DocumentVersion(document=document, kind=kind, sha256=digest, size=len(pdf),
+                                  file_name=file_name, created_by=actor,
+                                  source_version_id=source.id if source else None)
+        session.add(version)
+        session.flush()
+    return version
+
+
+def latest_version(session: Session, document: Document,
+                   *kinds: VersionKind) -> DocumentVersion | None:
+    query = select(DocumentVersion).where(DocumentVersion.document_id == document.id)
+    if kinds:
+        query = query.where(DocumentVersion.kind.in_(kinds))
+    return session.scalar(query.order_by(DocumentVersion.id.desc()).limit(1))
+
+
+def _require(document: Document, *statuses: DocumentStatus) -> None:
+    if document.status not in statuses:
+        raise WrongStep(document.status.value, " / ".join(s.value for s in statuses))
+
+
+def _cert_sha256(signer: Any) -> str:
+    return hashlib.sha256(signer.signing_cert.dump()).hexdigest()
+
+
+def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_code: str,
+              subject: str, pdf: bytes, *, unit: Unit | None = None, actor: str | None = None,
+              file_name: str = "") -> Document:
+    """Register a draft: refused now if it can never be signed (encrypted, active content…)."""
+    check_draft(pdf)
+    document = Document(body=body, unit=unit, doc_type_code=doc_type_code, subject=subject,
+                        status=DocumentStatus.DRAFT)
+    session.add(document)
+    session.flush()
+    _store(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
+    return document
+
+
+def prepare(session: Session, store: FileStore, document: Document, *,
+            overrides: dict[str, Any] | None = None,
+            actor: str | None = None) -> tuple[DraftLayout, FieldPlan]:
+    """Locate the draft's number, date and signature block and add every field.
+
+    ``overrides`` replaces planned places by hand (keys of :class:`FieldPlan`).
+    """
+    _require(document, DocumentStatus.DRAFT)
+    draft = latest_version(session, document, VersionKind.DRAFT)
+    assert draft is not None
+    pdf = store.get(draft.sha256)
+    layout = locate(pdf)
+    plan = plan_fields(layout)
+    if overrides:
+        plan = replace(plan, **overrides)
+    _store(session, store, document, VersionKind.PREPARED, prepare_draft(pdf, plan), actor)
+    document.status = DocumentStatus.PREPARED
+    return layout, plan
+
+
+def approve(session: Session, store: FileStore, document: Document, person: Person,
+            signer: Any, signature_image: bytes, signing: Signing = Signing()) -> bytes:
+    """The competent person's approval signature (Appendix I: blue image, centred).
+
+    Refused unless the person holds signing authority for this type of document, the
+    token's certificate is the one registered for that authority, and the signature
+    block names this person.
+    """
+    _require(document, DocumentStatus.PREPARED, DocumentStatus.AWAITING_SIGNATURE)
+    authority = find_authority(session, person, document.body, document.doc_type,
+                               document.unit)
+    if authority is None:
+        raise NoSigningAuthority(person.full_name, document.doc_type.name, document.body.name)
+    if authority.certificate_sha256 != _cert_sha256(signer):
+        raise CertificateMismatch(person.full_name)
+    prepared = latest_version(session, document, VersionKind.PREPARED)
+    assert prepared is not None
+    pdf = store.get(prepared.sha256)
+    block = locate(pdf).signature
+    if block is not None and block.name not in PLACEHOLDER_NAMES \
+            and block.name != person.full_name:
+        raise SignerNotInBlock(block.name, person.full_name)
+    signed = sign_pdf(pdf, signer, approval(signature_image, tsa_url=signing.tsa_url,
+                                            validation_context=signing.validation_context))
+    _store(session, store, document, VersionKind.APPROVED, signed, person.full_name)
+    document.status = DocumentStatus.SIGNED
+    return signed
+
+
+def day_and_month(day: date, pad_months_through: int = 2) -> tuple[str, str]:
+    """The day and month as the date line writes them (05; 01, 02 but 3, 12)."""
+    month = f"{day.month:02d}" if day.month <= pad_months_through else str(day.month)
+    return f"{day.day:02d}", month
+
+
+def issue(session: Session, store: FileStore, document: Document, body_signer: Any,
+          seal_image: bytes, details: IssueDetails, signing: Signing = Signing(), *,
+          book: NumberBook | None = None) -> tuple[RegisterEntry, bytes]:
+    """The clerk's one act: number, date, register entry and the organisation signature.
+
+    Number and register entry are written in the caller's transaction; the number
+    and date fields are filled in the same revision as the organisation signature.
+    """
+    _require(document, DocumentStatus.SIGNED, DocumentStatus.NUMBERED)
+    approved = latest_version(session, document, VersionKind.APPROVED)
+    assert approved is not None
+    book = book or book_for(session, document.body, document.doc_type, document.unit)
+    pdf = store.get(approved.sha256)
+    date_line = locate(pdf).date
+    if date_line is not None and date_line.year and date_line.year.isdigit() \
+            and int(date_line.year) != details.issued_date.year:
+        # the year is printed in the draft, not a field: say so where the clerk looks
+        note = f"Dự thảo ghi năm {date_line.year}, ban hành năm {details.issued_date.year}"
+        details = replace(details, note="; ".join(filter(None, (details.note, note))))
+    entry = register_issue(session, document, book, details)
+    day, month = day_and_month(details.issued_date)
+    options = issuance(seal_image, document.body.name, entry.code_number, day, month,
+                       tsa_url=signing.tsa_url, validation_context=signing.validation_context)
+    issued = sign_pdf(pdf, body_signer, options)
+    _store(session, store, document, VersionKind.ISSUED, issued, details.registered_by)
+    document.status = DocumentStatus.ISSUED
+    return entry, issued
+
+
+def _issued(session: Session, store: FileStore, document: Document) -> tuple[DocumentVersion,
+                                                                              RegisterEntry]:
+    _require(document, DocumentStatus.ISSUED, DocumentStatus.DELIVERED)
+    version = latest_version(session, document, VersionKind.ISSUED)
+    assert version is not None and document.register_entry is not None
+    return version, document.register_entry
+
+
+def sign_attachment(session: Session, store: FileStore, document: Document, body_signer: Any,
+                    pdf: bytes, signing: Signing = Signing(), *, file_name: str = "",
+                    actor: str | None = None) -> bytes:
+    """An attachment in its own file: organisation signature, top right, the main
+    document's number and symbol (Appendix I)."""
+    _, entry = _issued(session, store, document)
+    check_draft(pdf)
+    signed = sign_pdf(pdf, body_signer, appendix(
+        pdf, entry.number_symbol, tsa_url=signing.tsa_url,
+        validation_context=signing.validation_context))
+    _store(session, store, document, VersionKind.ATTACHMENT, signed, actor, file_name)
+    return signed
+
+
+def make_copy(session: Session, store: FileStore, document: Document, body_signer: Any,
+              kind: CopyKind, details: IssueDetails, signing: Signing = Signing(), *,
+              book: NumberBook | None = None) -> tuple[Document, RegisterEntry, bytes]:
+    """An electronic copy of an issued document: a document of its own, numbered in the
+    copies book, carrying the copying body's signature at the top right (Part II.I)."""
+    source, entry = _issued(session, store, document)
+    copy_doc = Document(body=document.body, unit=document.unit,
+                        doc_type_code=COPY_TYPES[kind],
+                        subject=f"{kind.value.capitalize()} {entry.number_symbol}"
+                                f": {document.subject}"[:500],
+                        status=DocumentStatus.SIGNED)
+    session.add(copy_doc)
+    session.flush()
+    copy_book = book or book_for(session, document.body, COPY_TYPES[kind])
+    copy_entry = register_issue(session, copy_doc, copy_book, details)
+    pdf = store.get(source.sha256)
+    signed = sign_pdf(pdf, body_signer, copy(
+        pdf, kind, document.body.name, copy_entry.number_symbol,
+        tsa_url=signing.tsa_url, validation_context=signing.validation_context))
+    _store(session, store, copy_doc, VersionKind.COPY, signed, details.registered_by,
+           source=source)
+    copy_doc.status = DocumentStatus.ISSUED
+    return copy_doc, copy_entry, signed

@@ -1,0 +1,64 @@
+"""Where PDF versions live: one file per SHA-256, written once, checked on every read."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from certs.errors import KysoError
+
+
+class StoredFileCorrupted(KysoError):
+    def __init__(self, sha256: str) -> None:
+        super().__init__(f"tệp lưu trữ {sha256[:12]}… đã bị thay đổi hoặc hỏng",
+                         f"stored file {sha256[:12]}… was altered or is damaged")
+
+
+class StoredFileMissing(KysoError):
+    def __init__(self, sha256: str) -> None:
+        super().__init__(f"không tìm thấy tệp lưu trữ {sha256[:12]}…",
+                         f"stored file {sha256[:12]}… is missing")
+
+
+@dataclass(frozen=True)
+class FileStore:
+    """A folder of immutable files named by their SHA-256 (``ab/abcdef….pdf``)."""
+
+    root: Path
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256}.pdf"
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` (once) and return its SHA-256."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        if target.exists():
+            self.get(digest)  # same name, so same content — unless the copy was damaged
+            return digest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            # never replaces an existing file; one that appeared meanwhile holds these bytes
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, target)
+        finally:
+            os.unlink(tmp)
+        return digest
+
+    def get(self, sha256: str) -> bytes:
+        try:
+            data = self.path(sha256).read_bytes()
+        except FileNotFoundError as exc:
+            raise StoredFileMissing(sha256) from exc
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise StoredFileCorrupted(sha256)
+        return data
