@@ -164,16 +164,18 @@ def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None 
     signing = Signing(tsa_url=pki.tsa_url,
                       validation_context=validation_context(store_trust, online=True))
     layout = locate(draft)
+    unit_abbr: str | None = None
     if doc_type is None:
-        doc_type, _unit = type_from_symbol(layout.number.symbol if layout.number else None)
+        doc_type, unit_abbr = type_from_symbol(layout.number.symbol if layout.number else None)
     when = issued_on or vietnam_time().date()
     result = FlowResult()
 
     with Session() as session, session.begin():
         body = seed(session, pki)
+        unit = next((u for u in body.units if u.abbreviation == unit_abbr), None)
         document = new_draft(session, store, body, doc_type,
                              subject or guess_subject(draft, f"Văn bản số hóa {draft_name}"),
-                             draft, actor="Chuyên viên", file_name=draft_name)
+                             draft, unit=unit, actor="Chuyên viên", file_name=draft_name)
         prepare(session, store, document, actor=CLERK)
         doc_id = document.id
 
@@ -210,7 +212,8 @@ def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None 
             document = session.get_one(Document, doc_id)
             attachment = sign_attachment(
                 session, store, document, body_signer,
-                appendix_pdf(f"Quyết định số {number} ngày {when:%d/%m/%Y} của {COMMUNE}"),
+                appendix_pdf(f"{document.doc_type.name} số {number} ngày {when:%d/%m/%Y} "
+                             f"của {COMMUNE}"),
                 signing, file_name="phu-luc.pdf", actor=CLERK)
         with Session() as session, session.begin():
             document = session.get_one(Document, doc_id)

@@ -29,6 +29,7 @@ from .errors import (
     AlreadyCancelled,
     BookClosed,
     BookMismatch,
+    CertificateMismatch,
     DocumentCancelled,
     DocumentsError,
     DuplicateDocument,
@@ -38,10 +39,13 @@ from .errors import (
     InvalidAbbreviation,
     MissingReason,
     NoNumberBook,
+    NoSigningAuthority,
     NumberAlreadyBound,
+    SignerNotInBlock,
     SqliteNotSerialised,
     UnknownDocumentType,
     UnsupportedDatabase,
+    WrongStep,
 )
 from .export import export_register_pdf, export_register_xlsx
 from .issuance import (
@@ -86,6 +90,10 @@ from .register import (
 from .storage import FileStore, StoredFileCorrupted, StoredFileMissing
 
 __all__ = [
+    "CertificateMismatch",
+    "NoSigningAuthority",
+    "SignerNotInBlock",
+    "WrongStep",
     "DocumentVersion",
     "FileStore",
     "Signing",

@@ -13,6 +13,7 @@ import pytest
 from api.datadir import DataDir
 from api.demo import DemoCommune
 
+from .conftest import TESTS_DATA
 from .helpers import KYSO, run_kyso, sign_as
 
 SIGNATURE_KEYS = {"field", "signer", "issuer", "signing_time", "timestamp", "intact", "trusted",
@@ -110,19 +111,36 @@ def test_tokens_list_shows_tokens_and_certificates(data: DataDir, commune: DemoC
 @pytest.mark.slow
 def test_demo_runs_end_to_end_on_a_fresh_data_dir_and_again(tmp_path: Path) -> None:
     data = DataDir(tmp_path / "fresh").create()
-    env = {k: v for k, v in os.environ.items() if k != "SOFTHSM2_CONF"}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL")}
     first = subprocess.run([KYSO, "demo", "--data-dir", str(data.root)], env=env,
                            capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stdout + first.stderr
-    signed = sorted((data.root / "out").glob("*.pdf"))
-    assert len(signed) == 1
-    assert str(signed[0]) in first.stdout.replace("\n", "")
+    made = sorted((data.root / "out").glob("*.pdf"))
+    assert len(made) == 3  # issued document, attachment, SAO Y copy
+    flat = first.stdout.replace("\n", "")
+    assert all(str(path) in flat for path in made)
+    assert "01/QĐ-UBND" in first.stdout and "01/SY-UBND" in first.stdout
     second = subprocess.run([KYSO, "demo", "--data-dir", str(data.root)], env=env,
                             capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr
-    assert len(list((data.root / "out").glob("*.pdf"))) == 2  # a new file, none overwritten
+    assert "02/QĐ-UBND" in second.stdout  # the next number, nothing overwritten
+    assert len(list((data.root / "out").glob("*.pdf"))) == 6
     env["SOFTHSM2_CONF"] = str(data.softhsm / "softhsm2.conf")
     check = subprocess.run([KYSO, "--data-dir", str(data.root), "verify", "--json",
-                            str(signed[0])], env=env, capture_output=True, text=True,
+                            *map(str, made)], env=env, capture_output=True, text=True,
                            timeout=120)
-    assert json.loads(check.stdout)["verdict"] == "valid"
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert [r["verdict"] for r in json.loads(check.stdout)] == ["valid"] * 3
+
+
+@pytest.mark.slow
+def test_demo_on_another_draft_takes_the_type_from_its_number_line(tmp_path: Path) -> None:
+    data = DataDir(tmp_path / "other").create()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL")}
+    draft = TESTS_DATA / "drafts" / "b_cong_van_vhxh_1trang.pdf"
+    result = subprocess.run([KYSO, "demo", "--data-dir", str(data.root), "--draft", str(draft)],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "01/UBND-VHXH" in result.stdout  # a công văn: body + drafting unit
