@@ -168,6 +168,69 @@ def verify(
         raise typer.Exit(1)
 
 
+@app.command()
+def register(
+    year: Annotated[int | None, typer.Option(help="Năm / year (mặc định: năm nay)")] = None,
+    unit: Annotated[str | None, typer.Option(help="Đơn vị soạn thảo, vd. VP / unit")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Từ ngày YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Đến ngày YYYY-MM-DD")] = None,
+    body: Annotated[str | None, typer.Option(help="Cơ quan ban hành / issuing body")] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Xuất PDF để in, đóng quyển / PDF")] = None,
+    xlsx: Annotated[Path | None, typer.Option(help="Xuất Excel / XLSX")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Sổ đăng ký văn bản đi: xem, xuất PDF (A4 ngang) và Excel / the outgoing register."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from documents import (
+        Organisation,
+        export_register_pdf,
+        export_register_xlsx,
+        register_entries,
+        register_row,
+    )
+    from signer import vietnam_time
+
+    from .commune import open_database
+
+    data = _data(data_dir)
+    Session = open_database(data)
+    when = year or vietnam_time().date().year
+    try:
+        start = date.fromisoformat(date_from) if date_from else None
+        end = date.fromisoformat(date_to) if date_to else None
+    except ValueError as exc:
+        raise KysoError("ngày phải có dạng YYYY-MM-DD", "dates are YYYY-MM-DD") from exc
+    with Session() as session:
+        query = select(Organisation).order_by(Organisation.id)
+        if body:
+            query = query.where(Organisation.name == body)
+        organisation = session.scalars(query).first()
+        if organisation is None:
+            raise KysoError(f"chưa có cơ quan ban hành {body or ''} (chạy kyso demo?)",
+                            f"no issuing body {body or ''} (run kyso demo?)")
+        chosen = next((u for u in organisation.units if u.abbreviation == unit), None)
+        if unit and chosen is None:
+            raise KysoError(f"không có đơn vị {unit}", f"no unit {unit}")
+        rows = [register_row(e) for e in register_entries(
+            session, organisation, when, unit=chosen, date_from=start, date_to=end)]
+        out.print(f"[bold]Sổ đăng ký văn bản đi năm {when} — {organisation.name}[/bold]")
+        for row in rows:
+            note = f"  [yellow]{row[9]}[/yellow]" if row[9] else ""
+            out.print(f"  {row[0]:<12} {row[1]:%d/%m/%Y}  {row[2][:50]:<50}  {row[3]}{note}",
+                      soft_wrap=True)
+        if pdf:
+            write_new_file(pdf, export_register_pdf(session, organisation, when, chosen,
+                                                    start, end))
+            out.print(f"Đã xuất / exported: {pdf}")
+        if xlsx:
+            write_new_file(xlsx, export_register_xlsx(session, organisation, when, chosen,
+                                                      start, end))
+            out.print(f"Đã xuất / exported: {xlsx}")
+
+
 @tokens_app.command("list")
 def tokens_list(
     module: Annotated[list[str] | None, typer.Option(

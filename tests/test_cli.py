@@ -132,6 +132,14 @@ def test_demo_runs_end_to_end_on_a_fresh_data_dir_and_again(tmp_path: Path) -> N
                            timeout=120)
     assert check.returncode == 0, check.stdout + check.stderr
     assert [r["verdict"] for r in json.loads(check.stdout)] == ["valid"] * 3
+    exported = subprocess.run([KYSO, "--data-dir", str(data.root), "register", "--pdf",
+                               str(tmp_path / "so.pdf"), "--xlsx", str(tmp_path / "so.xlsx")],
+                              env=env, capture_output=True, text=True, timeout=120)
+    assert exported.returncode == 0, exported.stderr
+    printed = subprocess.run(["pdftotext", "-layout", str(tmp_path / "so.pdf"), "-"],
+                             capture_output=True, text=True, check=True).stdout
+    assert "SỔ ĐĂNG KÝ VĂN BẢN ĐI" in printed and "02/QĐ-UBND" in printed
+    assert (tmp_path / "so.xlsx").stat().st_size > 0
 
 
 @pytest.mark.slow
