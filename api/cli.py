@@ -22,6 +22,7 @@ from signer import Report, Verdict
 from tokens import list_slots
 
 from . import demo as demo_commune
+from .audit_cli import audit_app
 from .datadir import DataDir, resolve
 from .operations import pki_services, sign_document, verify_document, write_new_file
 
@@ -31,6 +32,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Kyso — ký số và phát hành văn bản điện tử / sign and issue documents.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Thiết bị ký số / tokens.")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
 out = Console(highlight=False)
 
 DataDirOption = Annotated[Path | None, typer.Option(
@@ -166,6 +168,20 @@ def verify(
             _print_report(report)
     if any(r.verdict is not Verdict.VALID for r in reports):
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Địa chỉ / address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Cổng / port")] = 8000,
+    demo_commune_too: Annotated[bool, typer.Option(
+        "--demo/--no-demo", help="Nạp xã demo và tài khoản demo / load the demo commune")] = True,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Chạy dịch vụ: API, giao diện và một worker / run the service (embedded profile)."""
+    from .service import run_embedded
+
+    run_embedded(_data(data_dir), host, port, with_demo=demo_commune_too, console=out)
 
 
 @app.command()

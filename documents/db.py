@@ -94,7 +94,7 @@ def alembic_config(url: str | URL | None = None) -> Config:
     return config
 
 
-def upgrade_database(url: str | URL, revision: str = "heads") -> None:
+def upgrade_database(url: str | URL, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision`` with the Alembic migrations.
 
     Runs in one transaction on both databases (SQLite DDL is transactional once the

@@ -23,7 +23,22 @@ records clerk (văn thư) reads it, not a developer::
         ├── NoSigningAuthority     the person may not sign this type of document here
         ├── CertificateMismatch    the token's certificate is not the one registered
         ├── SignerNotInBlock       the signature block names somebody else
-        └── WrongStep              the document is not at the step the act needs
+        ├── WrongStep              the document is not at the step the act needs
+        ├── AuditHeadMissing       the audit trail has events but lost its head row
+        ├── QueueError             the signing queue and its notices (documents/queue.py)
+        │   ├── NoSigners          a routing without any signer
+        │   ├── DuplicateSigner    the same person twice among a document's signers
+        │   ├── WrongRequestStatus a request not in the state the act needs (approve twice …)
+        │   ├── MissingReturnReason  a return without a reason
+        │   └── MailFailed         an e-mail could not be sent (the notice stays pending)
+        └── AccountError           accounts, roles and logins (documents/accounts.py)
+            ├── InvalidUsername    a user name with spaces, symbols or of the wrong length
+            ├── UsernameTaken      another account already has that user name
+            ├── WeakPassword       a password the policy refuses (too short, = user name …)
+            ├── LoginFailed        wrong user name or password (one message for both)
+            ├── LoginThrottled     too many failed logins lately; retry after some seconds
+            ├── InvalidToken       an API token unknown, expired, revoked or of a closed account
+            └── Forbidden          the account lacks the role the act needs in that body
 """
 
 from __future__ import annotations
@@ -184,3 +199,135 @@ class WrongStep(DocumentsError):
         super().__init__(
             f"văn bản đang ở bước '{status}', cần bước '{needed}'",
             f"the document is at step '{status}', this needs '{needed}'")
+
+
+class AccountError(DocumentsError):
+    """An account could not be created, could not log in, or may not act."""
+
+
+class InvalidUsername(AccountError):
+    def __init__(self, value: str, low: int, high: int) -> None:
+        super().__init__(
+            f"tên đăng nhập “{value}” không hợp lệ: dài {low}–{high} ký tự, chỉ gồm chữ, "
+            "số và các dấu . _ -",
+            f"user name “{value}” is invalid: {low}–{high} characters, letters, digits "
+            "and . _ - only",
+        )
+
+
+class UsernameTaken(AccountError):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"tên đăng nhập “{username}” đã có người dùng — chọn tên khác",
+                         f"user name “{username}” is taken — choose another")
+        self.username = username
+
+
+class WeakPassword(AccountError):
+    """The password policy refused a password; the message says why, never the password."""
+
+    def __init__(self, detail_vi: str, detail_en: str) -> None:
+        super().__init__(f"mật khẩu không đạt yêu cầu: {detail_vi}",
+                         f"the password is refused: {detail_en}")
+
+
+class LoginFailed(AccountError):
+    """Wrong user name or password: the same message whether the account exists or not."""
+
+    def __init__(self) -> None:
+        super().__init__("tên đăng nhập hoặc mật khẩu không đúng",
+                         "wrong user name or password")
+
+
+class LoginThrottled(AccountError):
+    """Too many failed logins for a user name or from an address in the recent window."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"đăng nhập sai quá nhiều lần — thử lại sau {retry_after_seconds} giây",
+            f"too many failed logins — try again in {retry_after_seconds} seconds")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class InvalidToken(AccountError):
+    """An API token that does not (or no longer) open the service; ``reason`` says which."""
+
+    _REASONS = {
+        "unknown": ("mã truy cập (token API) không hợp lệ", "the API token is not valid"),
+        "expired": ("mã truy cập (token API) đã hết hạn — hãy cấp mã mới",
+                    "the API token has expired — issue a new one"),
+        "revoked": ("mã truy cập (token API) đã bị thu hồi", "the API token was revoked"),
+        "inactive": ("tài khoản của mã truy cập đã bị khóa",
+                     "the API token's account is disabled"),
+    }
+
+    def __init__(self, reason: str) -> None:
+        vi, en = self._REASONS[reason]
+        super().__init__(vi, en)
+        self.reason = reason
+
+
+class Forbidden(AccountError):
+    """The account is not a member of the body with any of the roles the act needs."""
+
+    def __init__(self, username: str, needed_vi: str, needed_en: str, body: str) -> None:
+        super().__init__(
+            f"tài khoản “{username}” không có quyền làm việc này tại {body}: "
+            f"cần vai trò {needed_vi}",
+            f"account “{username}” may not do this in {body}: it needs the role {needed_en}")
+        self.username = username
+
+
+class QueueError(DocumentsError):
+    """The signing queue refused a transition, or a notice could not be delivered."""
+
+
+class NoSigners(QueueError):
+    def __init__(self) -> None:
+        super().__init__("phải chọn ít nhất một người ký",
+                         "choose at least one signer")
+
+
+class DuplicateSigner(QueueError):
+    def __init__(self, person: str) -> None:
+        super().__init__(
+            f"{person} đã có trong danh sách người ký văn bản này — mỗi người chỉ một bước",
+            f"{person} is already among this document's signers — one step per person")
+        self.person = person
+
+
+class WrongRequestStatus(QueueError):
+    def __init__(self, status_vi: str, status_en: str, action_vi: str, action_en: str) -> None:
+        super().__init__(
+            f"yêu cầu ký đang ở trạng thái “{status_vi}” — không thể {action_vi}",
+            f"the signing request is {status_en} — it cannot be {action_en}")
+        self.status = status_en
+
+
+class MissingReturnReason(QueueError):
+    def __init__(self) -> None:
+        super().__init__("phải ghi lý do trả lại văn bản",
+                         "a reason is required to return a document")
+
+
+class MailFailed(QueueError):
+    """``server_down``: the server could not be reached or refused the session (stop
+    sending for now); otherwise only this message or address was refused."""
+
+    def __init__(self, to: str, detail: str, *, server_down: bool) -> None:
+        super().__init__(
+            f"không gửi được thư tới {to}: {detail} — thông báo vẫn chờ gửi lại",
+            f"could not e-mail {to}: {detail} — the notice stays pending")
+        self.to = to
+        self.server_down = server_down
+
+
+class AuditHeadMissing(DocumentsError):
+    """The audit trail has events but its head row (``audit_head``) is gone: the trail
+    was tampered with, so nothing more is appended until an administrator looks."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "nhật ký kiểm tra có sự kiện nhưng mất bản ghi đầu chuỗi (audit_head) — "
+            "không ghi thêm được; hãy chạy “kyso audit verify” và báo quản trị",
+            "the audit trail has events but its head row (audit_head) is gone — "
+            "nothing more can be recorded; run “kyso audit verify” and tell the administrator")

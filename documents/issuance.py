@@ -9,6 +9,10 @@ is overwritten.
     draft ──prepare──▶ prepared ──approve──▶ signed ──issue──▶ issued
                                                (number + date + register + seal)
     issued ──attach──▶ attachment signed      issued ──copy──▶ copy (own number)
+
+Every act ends by recording its audit events (:mod:`documents.audit`) in the same
+transaction: UPLOAD, PREPARE, APPROVE + SIGN, NUMBER + SEAL + ISSUE, ATTACH, COPY.
+A refused or rolled-back act leaves no event.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from signer import DraftLayout, locate, sign_pdf
 from signer.prepare import FieldPlan, check_draft, plan_fields, prepare_draft
 from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
+from .audit import AuditAction, record
 from .authority import find_authority
 from .errors import CertificateMismatch, NoSigningAuthority, SignerNotInBlock, WrongStep
 from .models import (
@@ -89,6 +94,12 @@ def _cert_sha256(signer: Any) -> str:
     return hashlib.sha256(signer.signing_cert.dump()).hexdigest()
 
 
+def _audit(session: Session, action: AuditAction, document: Document, actor: str | None,
+           **details: Any) -> None:
+    record(session, action, actor=actor, body_id=document.body_id, object_type="document",
+           object_id=document.id, details=details)
+
+
 def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_code: str,
               subject: str, pdf: bytes, *, unit: Unit | None = None, actor: str | None = None,
               file_name: str = "") -> Document:
@@ -98,7 +109,10 @@ def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_c
                         status=DocumentStatus.DRAFT)
     session.add(document)
     session.flush()
-    _store(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
+    version = _store(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
+    _audit(session, AuditAction.UPLOAD, document, actor, doc_type=doc_type_code,
+           subject=subject, unit_id=unit.id if unit else None, sha256=version.sha256,
+           size=version.size, file_name=file_name)
     return document
 
 
@@ -117,18 +131,23 @@ def prepare(session: Session, store: FileStore, document: Document, *,
     plan = plan_fields(layout)
     if overrides:
         plan = replace(plan, **overrides)
-    _store(session, store, document, VersionKind.PREPARED, prepare_draft(pdf, plan), actor)
+    version = _store(session, store, document, VersionKind.PREPARED, prepare_draft(pdf, plan),
+                     actor)
     document.status = DocumentStatus.PREPARED
+    _audit(session, AuditAction.PREPARE, document, actor, draft_sha256=draft.sha256,
+           sha256=version.sha256, overrides=sorted(overrides or {}))
     return layout, plan
 
 
 def approve(session: Session, store: FileStore, document: Document, person: Person,
-            signer: Any, signature_image: bytes, signing: Signing = Signing()) -> bytes:
+            signer: Any, signature_image: bytes, signing: Signing = Signing(), *,
+            actor: str | None = None) -> bytes:
     """The competent person's approval signature (Appendix I: blue image, centred).
 
     Refused unless the person holds signing authority for this type of document, the
     token's certificate is the one registered for that authority, and the signature
-    block names this person.
+    block names this person. The audit events (APPROVE, SIGN) name ``actor``, by
+    default the person.
     """
     _require(document, DocumentStatus.PREPARED, DocumentStatus.AWAITING_SIGNATURE)
     authority = find_authority(session, person, document.body, document.doc_type,
@@ -146,8 +165,15 @@ def approve(session: Session, store: FileStore, document: Document, person: Pers
         raise SignerNotInBlock(block.name, person.full_name)
     signed = sign_pdf(pdf, signer, approval(signature_image, tsa_url=signing.tsa_url,
                                             validation_context=signing.validation_context))
-    _store(session, store, document, VersionKind.APPROVED, signed, person.full_name)
+    version = _store(session, store, document, VersionKind.APPROVED, signed, person.full_name)
     document.status = DocumentStatus.SIGNED
+    who = actor or person.full_name
+    _audit(session, AuditAction.APPROVE, document, who, person_id=person.id,
+           person=person.full_name, authority_id=authority.id,
+           designation=authority.designation)
+    _audit(session, AuditAction.SIGN, document, who, signature="approval",
+           certificate_sha256=authority.certificate_sha256, token=authority.token_name,
+           source_sha256=prepared.sha256, sha256=version.sha256)
     return signed
 
 
@@ -159,11 +185,14 @@ def day_and_month(day: date, pad_months_through: int = 2) -> tuple[str, str]:
 
 def issue(session: Session, store: FileStore, document: Document, body_signer: Any,
           seal_image: bytes, details: IssueDetails, signing: Signing = Signing(), *,
-          book: NumberBook | None = None) -> tuple[RegisterEntry, bytes]:
+          book: NumberBook | None = None, actor: str | None = None
+          ) -> tuple[RegisterEntry, bytes]:
     """The clerk's one act: number, date, register entry and the organisation signature.
 
     Number and register entry are written in the caller's transaction; the number
     and date fields are filled in the same revision as the organisation signature.
+    The audit events (NUMBER, SEAL, ISSUE) name ``actor``, by default the clerk who
+    registers (``details.registered_by``).
     """
     _require(document, DocumentStatus.SIGNED, DocumentStatus.NUMBERED)
     approved = latest_version(session, document, VersionKind.APPROVED)
@@ -181,8 +210,17 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     options = issuance(seal_image, document.body.name, entry.code_number, day, month,
                        tsa_url=signing.tsa_url, validation_context=signing.validation_context)
     issued = sign_pdf(pdf, body_signer, options)
-    _store(session, store, document, VersionKind.ISSUED, issued, details.registered_by)
+    version = _store(session, store, document, VersionKind.ISSUED, issued,
+                     details.registered_by)
     document.status = DocumentStatus.ISSUED
+    who = actor or details.registered_by
+    _audit(session, AuditAction.NUMBER, document, who, number=entry.number,
+           number_symbol=entry.number_symbol, book_id=book.id, year=entry.year,
+           register_entry_id=entry.id, issued_date=entry.issued_date)
+    _audit(session, AuditAction.SEAL, document, who, certificate_sha256=_cert_sha256(body_signer),
+           source_sha256=approved.sha256, sha256=version.sha256)
+    _audit(session, AuditAction.ISSUE, document, who, number_symbol=entry.number_symbol,
+           issued_date=entry.issued_date, sha256=version.sha256)
     return entry, issued
 
 
@@ -204,15 +242,22 @@ def sign_attachment(session: Session, store: FileStore, document: Document, body
     signed = sign_pdf(pdf, body_signer, appendix(
         pdf, entry.number_symbol, tsa_url=signing.tsa_url,
         validation_context=signing.validation_context))
-    _store(session, store, document, VersionKind.ATTACHMENT, signed, actor, file_name)
+    version = _store(session, store, document, VersionKind.ATTACHMENT, signed, actor, file_name)
+    _audit(session, AuditAction.ATTACH, document, actor, number_symbol=entry.number_symbol,
+           certificate_sha256=_cert_sha256(body_signer), sha256=version.sha256,
+           file_name=file_name)
     return signed
 
 
 def make_copy(session: Session, store: FileStore, document: Document, body_signer: Any,
               kind: CopyKind, details: IssueDetails, signing: Signing = Signing(), *,
-              book: NumberBook | None = None) -> tuple[Document, RegisterEntry, bytes]:
+              book: NumberBook | None = None,
+              actor: str | None = None) -> tuple[Document, RegisterEntry, bytes]:
     """An electronic copy of an issued document: a document of its own, numbered in the
-    copies book, carrying the copying body's signature at the top right (Part II.I)."""
+    copies book, carrying the copying body's signature at the top right (Part II.I).
+
+    The audit event (COPY, on the copy) names ``actor``, by default
+    ``details.registered_by``."""
     source, entry = _issued(session, store, document)
     copy_doc = Document(body=document.body, unit=document.unit,
                         doc_type_code=COPY_TYPES[kind],
@@ -227,7 +272,13 @@ def make_copy(session: Session, store: FileStore, document: Document, body_signe
     signed = sign_pdf(pdf, body_signer, copy(
         pdf, kind, document.body.name, copy_entry.number_symbol,
         tsa_url=signing.tsa_url, validation_context=signing.validation_context))
-    _store(session, store, copy_doc, VersionKind.COPY, signed, details.registered_by,
-           source=source)
+    version = _store(session, store, copy_doc, VersionKind.COPY, signed, details.registered_by,
+                     source=source)
     copy_doc.status = DocumentStatus.ISSUED
+    _audit(session, AuditAction.COPY, copy_doc, actor or details.registered_by,
+           kind=kind, source_document_id=document.id, source_sha256=source.sha256,
+           source_number_symbol=entry.number_symbol, number=copy_entry.number,
+           number_symbol=copy_entry.number_symbol, book_id=copy_book.id,
+           year=copy_entry.year, register_entry_id=copy_entry.id,
+           certificate_sha256=_cert_sha256(body_signer), sha256=version.sha256)
     return copy_doc, copy_entry, signed

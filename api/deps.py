@@ -1,0 +1,62 @@
+"""Typed dependencies of the HTTP routes: the database session, the caller, services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from documents.accounts import User, user_for_token
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from certs import TrustStore
+from documents import FileStore
+
+from .errors import NotAuthenticated
+from .settings import Settings
+
+COOKIE = "kyso_session"
+
+
+@dataclass
+class Services:
+    """Built once by the application's lifespan; shared by every request."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    store: FileStore
+    trust: TrustStore
+    celery: Any
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def session(svc: ServicesDep) -> Iterator[Session]:
+    """One session per request; routes commit explicitly, anything else rolls back."""
+    with svc.sessions() as s:
+        yield s
+
+
+SessionDep = Annotated[Session, Depends(session)]
+
+
+def current_user(request: Request, db: SessionDep) -> User:
+    """The caller, from ``Authorization: Bearer …`` (API, agent) or the session cookie (UI)."""
+    header = request.headers.get("authorization", "")
+    secret = header[7:].strip() if header.lower().startswith("bearer ") else None
+    secret = secret or request.cookies.get(COOKIE)
+    if not secret:
+        raise NotAuthenticated()
+    user = user_for_token(db, secret)
+    db.commit()  # last_used_at
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]

@@ -1,0 +1,69 @@
+"""Login and logout: one bearer token per session, also set as an HttpOnly cookie."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from documents.accounts import authenticate, bodies_of, issue_token, revoke_token, roles_of
+from documents.audit import AuditAction, record
+
+from ..deps import COOKIE, CurrentUser, SessionDep
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+SESSION_HOURS = 12
+
+
+class Login(BaseModel):
+    username: str
+    password: str
+
+
+def describe(db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "person_id": user.person_id,
+        "memberships": [
+            {"body_id": body.id, "body": body.name,
+             "roles": sorted(role.name for role in roles_of(db, user, body))}
+            for body in bodies_of(db, user)
+        ],
+    }
+
+
+@router.post("/login")
+def login(form: Login, request: Request, response: Response, db: SessionDep) -> dict[str, Any]:
+    client = request.client.host if request.client else "?"
+    try:
+        user = authenticate(db, form.username, form.password, client)
+    finally:
+        db.commit()  # the attempt counts, whether it succeeded or not
+    _, secret = issue_token(db, user, "web", timedelta(hours=SESSION_HOURS))
+    record(db, AuditAction.LOGIN, actor=user.username, object_type="user", object_id=str(user.id),
+           details={"client": client})
+    db.commit()
+    response.set_cookie(COOKIE, secret, httponly=True, samesite="strict",
+                        max_age=SESSION_HOURS * 3600)
+    return {"token": secret, **describe(db, user)}
+
+
+@router.post("/logout")
+def logout(request: Request, response: Response, user: CurrentUser,
+           db: SessionDep) -> dict[str, str]:
+    header = request.headers.get("authorization", "")
+    secret = header[7:].strip() if header.lower().startswith("bearer ") else None
+    secret = secret or request.cookies.get(COOKIE)
+    if secret:
+        revoke_token(db, secret)
+    db.commit()
+    response.delete_cookie(COOKIE)
+    return {"status": "ok"}
+
+
+@router.get("/me")
+def me(user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+    return describe(db, user)

@@ -1,0 +1,167 @@
+"""Documents: upload a draft, route it, follow it, issue it, download its versions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Form, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from documents import (
+    Document,
+    DocumentVersion,
+    Organisation,
+    Person,
+    Priority,
+    VersionKind,
+    latest_version,
+    new_draft,
+    prepare,
+)
+from documents.accounts import Role, bodies_of, require_role
+from documents.audit import AuditAction, record
+from documents.queue import recall, route
+from documents.tasks import issue_document, queue_for
+from signer import vietnam_time
+from signer.sign import VIETNAM
+
+from ..deps import CurrentUser, ServicesDep, SessionDep
+from ..errors import NotFound
+
+router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+
+
+def document_json(db: SessionDep, document: Document) -> dict[str, Any]:
+    versions = db.scalars(select(DocumentVersion).where(
+        DocumentVersion.document_id == document.id).order_by(DocumentVersion.id)).all()
+    entry = document.register_entry
+    return {
+        "id": document.id, "body_id": document.body_id, "type": document.doc_type_code,
+        "type_name": document.doc_type.name, "subject": document.subject,
+        "status": document.status.name, "status_vi": document.status.value,
+        "number": entry.number_symbol if entry else None,
+        "versions": [{"kind": v.kind.name, "sha256": v.sha256, "size": v.size,
+                      "created_at": v.created_at.isoformat()} for v in versions],
+    }
+
+
+def visible_document(db: SessionDep, user: CurrentUser, document_id: str) -> Document:
+    """The document, if the caller is a member of its body (else: not found, not forbidden,
+    so one commune cannot even learn another's document ids)."""
+    document = db.get(Document, document_id)
+    if document is None or document.body_id not in {b.id for b in bodies_of(db, user)}:
+        raise NotFound(f"văn bản {document_id} / document {document_id}")
+    return document
+
+
+@router.post("", status_code=201)
+async def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep,
+                 body_id: int = Form(), doc_type: str = Form(), subject: str = Form(),
+                 unit: str | None = Form(None)) -> dict[str, Any]:
+    """A drafter uploads a draft PDF; it is checked and prepared at once."""
+    body = db.get(Organisation, body_id)
+    if body is None:
+        raise NotFound(f"cơ quan {body_id} / body {body_id}")
+    require_role(db, user, body, Role.DRAFTER, Role.CLERK)
+    data = await file.read()
+    chosen = next((u for u in body.units if u.abbreviation == unit), None)
+    document = new_draft(db, svc.store, body, doc_type, subject, data, unit=chosen,
+                         actor=user.username, file_name=file.filename or "")
+    prepare(db, svc.store, document, actor=user.username)
+    db.commit()
+    return document_json(db, document)
+
+
+@router.get("")
+def list_documents(user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
+    body_ids = [b.id for b in bodies_of(db, user)]
+    found = db.scalars(select(Document).where(Document.body_id.in_(body_ids))
+                       .order_by(Document.created_at.desc()).limit(200)).all()
+    return [document_json(db, d) for d in found]
+
+
+@router.get("/{document_id}")
+def get_document(document_id: str, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+    return document_json(db, visible_document(db, user, document_id))
+
+
+@router.get("/{document_id}/versions/{kind}")
+def download(document_id: str, kind: str, user: CurrentUser, db: SessionDep,
+             svc: ServicesDep) -> Response:
+    document = visible_document(db, user, document_id)
+    try:
+        version = latest_version(db, document, VersionKind[kind.upper()])
+    except KeyError as exc:
+        raise NotFound(f"phiên bản {kind} / version {kind}") from exc
+    if version is None:
+        raise NotFound(f"phiên bản {kind} / version {kind}")
+    data = svc.store.get(version.sha256)  # the hash is checked on every read
+    record(db, AuditAction.DOWNLOAD, actor=user.username, body_id=document.body_id,
+           object_type="document", object_id=document.id,
+           details={"kind": version.kind.name, "sha256": version.sha256})
+    db.commit()
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{document.id}-{kind.lower()}.pdf"'})
+
+
+class RouteForm(BaseModel):
+    signer_person_ids: list[int]
+    due_at: datetime | None = None
+    priority: int = int(Priority.NORMAL)
+    note: str | None = None
+
+
+@router.post("/{document_id}/route")
+def route_document(document_id: str, form: RouteForm, user: CurrentUser,
+                   db: SessionDep) -> dict[str, Any]:
+    document = visible_document(db, user, document_id)
+    require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
+    signers = [db.get_one(Person, pid) for pid in form.signer_person_ids]
+    due_at = form.due_at
+    if due_at is not None and due_at.tzinfo is None:
+        due_at = due_at.replace(tzinfo=VIETNAM)  # a time without offset is Vietnam time
+    drafter = db.get(Person, user.person_id) if user.person_id else None
+    route(db, document, signers, due_at=due_at, priority=Priority(form.priority),
+          note=form.note, actor=user.username, drafter=drafter)
+    record(db, AuditAction.ROUTE, actor=user.username, body_id=document.body_id,
+           object_type="document", object_id=document.id,
+           details={"signers": form.signer_person_ids})
+    db.commit()
+    return document_json(db, document)
+
+
+@router.post("/{document_id}/recall")
+def recall_document(document_id: str, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+    document = visible_document(db, user, document_id)
+    require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
+    recall(db, document, actor=user.username)
+    db.commit()
+    return document_json(db, document)
+
+
+class IssueForm(BaseModel):
+    issued_on: date | None = None
+    recipients: str = ""
+    token: str = "ubnd"
+
+
+@router.post("/{document_id}/issue", status_code=202)
+def issue(document_id: str, form: IssueForm, user: CurrentUser, db: SessionDep,
+          svc: ServicesDep) -> dict[str, Any]:
+    """The clerk numbers, dates, registers and seals: queued for the organisation token."""
+    document = visible_document(db, user, document_id)
+    require_role(db, user, document.body, Role.CLERK)
+    signer = db.scalars(select(Person).join(
+        DocumentVersion, DocumentVersion.created_by == Person.full_name).where(
+        DocumentVersion.document_id == document.id,
+        DocumentVersion.kind == VersionKind.APPROVED)).first()
+    when = form.issued_on or vietnam_time().date()
+    result = issue_document.apply_async(
+        args=[document.id, form.token, when.isoformat(),
+              signer.full_name if signer else "", signer.position if signer else "",
+              form.recipients, user.username],
+        queue=queue_for(form.token))
+    return {"task_id": result.id, "document": document_json(db, document)}

@@ -1,0 +1,135 @@
+"""The signer's queue: what waits, approve (one or a batch), return with a reason, reassign."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from documents import Document, DocumentStatus, Person, find_authority
+from documents.accounts import Forbidden, Role, User, require_role
+from documents.audit import AuditAction, record
+from documents.queue import (
+    SigningRequest,
+    approve_batch,
+    approve_request,
+    current_signer,
+    my_queue,
+    reassign,
+    return_request,
+)
+from documents.tasks import queue_for, sign_approval
+
+from ..deps import CurrentUser, SessionDep
+from ..errors import NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["signing queue"])
+
+
+def request_json(request: SigningRequest) -> dict[str, Any]:
+    document = request.document
+    return {
+        "id": request.id, "document_id": document.id, "subject": document.subject,
+        "type_name": document.doc_type.name, "status": request.status.name,
+        "step": request.step, "priority": int(request.priority),
+        "due_at": request.due_at.isoformat() if request.due_at else None,
+        "preview": f"/api/v1/documents/{document.id}/versions/prepared",
+    }
+
+
+def _person(db: Session, user: User) -> Person:
+    if user.person_id is None:
+        raise Forbidden("Lãnh đạo / Signer")  # type: ignore[call-arg]
+    return db.get_one(Person, user.person_id)
+
+
+def _own_request(db: Session, user: User, request_id: int) -> SigningRequest:
+    request = db.get(SigningRequest, request_id)
+    person = _person(db, user)
+    if request is None or request.person_id != person.id:
+        raise NotFound(f"yêu cầu ký {request_id} / signing request {request_id}")
+    require_role(db, user, request.document.body, Role.SIGNER)
+    return request
+
+
+def _enqueue_signature(db: Session, document: Document, person: Person) -> str | None:
+    """After the last approval, the signature itself runs on the signer's token host."""
+    if document.status is not DocumentStatus.AWAITING_SIGNATURE or \
+            current_signer(db, document) != person:
+        return None
+    authority = find_authority(db, person, document.body, document.doc_type, document.unit)
+    if authority is None:
+        return None
+    result = sign_approval.apply_async(args=[document.id, person.id, person.full_name],
+                                       queue=queue_for(authority.token_name))
+    return str(result.id)
+
+
+@router.get("/queue")
+def queue(user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
+    """What waits for the caller now (priority, then due time)."""
+    return [request_json(r) for r in my_queue(db, _person(db, user))]
+
+
+@router.post("/requests/{request_id}/approve", status_code=202)
+def approve(request_id: int, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+    request = _own_request(db, user, request_id)
+    approve_request(db, request, actor=user.username)
+    record(db, AuditAction.APPROVE, actor=user.username, body_id=request.document.body_id,
+           object_type="document", object_id=request.document_id,
+           details={"request": request.id, "step": request.step})
+    db.commit()  # enqueue only after the commit
+    task = _enqueue_signature(db, request.document, _person(db, user))
+    return {"request": request_json(request), "task_id": task}
+
+
+class Batch(BaseModel):
+    request_ids: list[int]
+
+
+@router.post("/requests/approve-batch", status_code=202)
+def approve_many(batch: Batch, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+    requests = [_own_request(db, user, rid) for rid in batch.request_ids]
+    approve_batch(db, requests, actor=user.username)
+    for r in requests:
+        record(db, AuditAction.APPROVE, actor=user.username, body_id=r.document.body_id,
+               object_type="document", object_id=r.document_id,
+               details={"request": r.id, "step": r.step, "batch": len(requests)})
+    db.commit()
+    person = _person(db, user)
+    tasks = [_enqueue_signature(db, r.document, person) for r in requests]
+    return {"requests": [request_json(r) for r in requests], "task_ids": tasks}
+
+
+class Return(BaseModel):
+    reason: str
+
+
+@router.post("/requests/{request_id}/return")
+def give_back(request_id: int, form: Return, user: CurrentUser,
+              db: SessionDep) -> dict[str, Any]:
+    request = _own_request(db, user, request_id)
+    return_request(db, request, form.reason, actor=user.username)
+    record(db, AuditAction.RETURN, actor=user.username, body_id=request.document.body_id,
+           object_type="document", object_id=request.document_id,
+           details={"request": request.id, "reason": form.reason})
+    db.commit()
+    return request_json(request)
+
+
+class Reassign(BaseModel):
+    person_id: int
+
+
+@router.post("/requests/{request_id}/reassign")
+def hand_over(request_id: int, form: Reassign, user: CurrentUser,
+              db: SessionDep) -> dict[str, Any]:
+    request = _own_request(db, user, request_id)
+    reassign(db, request, db.get_one(Person, form.person_id), actor=user.username)
+    record(db, AuditAction.ROUTE, actor=user.username, body_id=request.document.body_id,
+           object_type="document", object_id=request.document_id,
+           details={"request": request.id, "reassigned_to": form.person_id})
+    db.commit()
+    return request_json(request)

@@ -1,0 +1,85 @@
+"""``kyso serve`` for the embedded profile: API and UI in this process, one Celery worker
+beside it, the demo PKI's services, and (with the demo) the demo commune's accounts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from .datadir import DataDir
+from .worker import pin_env
+
+
+def worker_command(queues: list[str]) -> list[str]:
+    celery = str(Path(sys.executable).with_name("celery"))
+    return [celery, "-A", "api.celery_worker", "worker", "--pool=solo", "--loglevel=WARNING",
+            "-Q", ",".join(["default", *queues]), "--without-gossip", "--without-mingle",
+            "--without-heartbeat"]
+
+
+def start_worker(data: DataDir, token_names: list[str], pins: dict[str, str],
+                 extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """A worker consuming the default queue and the queues of ``token_names``."""
+    env = {**os.environ, "KYSO_DATA_DIR": str(data.root),
+           "KYSO_SERVER_TOKENS": "[" + ",".join(f'"{t}"' for t in token_names) + "]",
+           **{pin_env(name): pin for name, pin in pins.items()}, **(extra_env or {})}
+    data.activate_softhsm()
+    env.setdefault("SOFTHSM2_CONF", os.environ["SOFTHSM2_CONF"])
+    return subprocess.Popen(worker_command([f"token.{t}" for t in token_names]), env=env)
+
+
+def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
+    """Provision the demo commune (tokens, PKI, database rows, accounts); the logins."""
+    from documents.accounts import seed_demo_accounts
+
+    from . import demo as demo_commune
+    from .commune import PEOPLE, open_database, seed
+
+    data.activate_softhsm()
+    commune = demo_commune.provision(data.softhsm, data.pki)
+    settings = data.token_settings()
+    settings.update(demo_commune.token_settings(commune))
+    data.save_token_settings(settings)
+    sessions = open_database(data)
+    with sessions() as session, session.begin():
+        body = seed(session, commune.pki)
+        from certs import official
+        from documents import Person
+
+        people = {label: session.query(Person).filter_by(
+            full_name=official(label).full_name, body_id=body.id).one() for label in PEOPLE}
+        logins = seed_demo_accounts(session, body, people)
+    return logins
+
+
+def run_embedded(data: DataDir, host: str, port: int, *, with_demo: bool, console: Any) -> None:
+    import uvicorn
+
+    from .app import create_app
+    from .demo import DEMO_PIN
+    from .operations import pki_services
+    from .settings import Settings
+
+    os.environ["KYSO_DATA_DIR"] = str(data.root)
+    logins = load_demo(data, console) if with_demo else []
+    tokens = list(data.token_settings())
+    pins = {name: DEMO_PIN for name in tokens} if with_demo else {}
+    with pki_services(data):
+        worker = start_worker(data, tokens, pins)
+        try:
+            console.print(f"[bold]Kyso đang chạy / running:[/bold] http://{host}:{port}/ "
+                          f"(API: http://{host}:{port}/docs)")
+            for username, password, role in logins:
+                console.print(f"  {role:<28} {username} / {password}")
+            uvicorn.run(create_app(Settings(data_dir=data.root)), host=host, port=port,
+                        log_level="warning")
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()

@@ -1,0 +1,121 @@
+"""The Celery application and what each worker process opens after the fork.
+
+Run a worker with ``celery -A api.celery_worker worker -Q default,token.ubnd …``
+(``kyso serve`` starts one for the embedded profile). Each process opens one session per
+server-side token, once, and keeps it; a token that dropped is reopened on the
+task's retry. Token PINs come from the worker's environment
+(``KYSO_PIN_<TOKEN>``, e.g. ``KYSO_PIN_UBND``): never from the database or a task.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from celery import Celery
+
+from certs import validation_context
+from documents import FileStore, Signing
+from documents.models import Document, Person
+from documents.tasks import Runtime
+from tokens import TokenError, TokenRemoved
+
+from .commune import open_database
+from .demo_art import handwritten_signature, seal
+from .settings import Settings
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("kyso", broker=settings.broker, backend=settings.backend,
+                 include=["documents.tasks"])
+    app.conf.update(
+        task_default_queue="default",
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        result_expires=7 * 24 * 3600,
+    )
+    if settings.broker.startswith("sqla+"):
+        # the SQLAlchemy transport polls; 0.1 s instead of 1 s (setting it through
+        # broker_transport_options raises a TypeError in kombu 5.7)
+        from kombu.transport import sqlalchemy as sqla_transport
+
+        sqla_transport.Transport.polling_interval = 0.1
+    return app
+
+
+def pin_env(token_name: str) -> str:
+    return "KYSO_PIN_" + token_name.upper().replace("-", "_")
+
+
+class TokenSessions:
+    """One open session per server-side token in this process, reopened after a drop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._open: dict[str, tuple[contextlib.ExitStack, Any]] = {}
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def signer_for(self, name: str) -> Iterator[Any]:
+        with self._lock:
+            if name not in self._open:
+                stack = contextlib.ExitStack()
+                token = self.settings.data.token(name)
+                signer = stack.enter_context(token.signer(os.environ.get(pin_env(name))))
+                self._open[name] = (stack, signer)
+            _, signer = self._open[name]
+            try:
+                yield signer
+            except (TokenRemoved, TokenError):
+                self._close(name)
+                raise
+
+    def _close(self, name: str) -> None:
+        stack, _ = self._open.pop(name, (None, None))
+        if stack is not None:
+            with contextlib.suppress(Exception):
+                stack.close()
+
+    def close_all(self) -> None:
+        for name in list(self._open):
+            self._close(name)
+
+
+def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
+    data = settings.data
+    data.activate_softhsm()
+    tokens = TokenSessions(settings)
+    pki = data.demo_pki()
+    tsa = settings.tsa_url or (pki.tsa_url if pki else None)
+    store = data.trust_store()
+    runtime = Runtime(
+        sessions=open_database_url(settings),
+        store=FileStore(data.files),
+        signer_for=tokens.signer_for,
+        signing=Signing(tsa_url=tsa, validation_context=validation_context(store)),
+        seal_for=_demo_seal,
+        signature_image_for=_demo_signature,
+    )
+    return runtime, tokens
+
+
+def open_database_url(settings: Settings) -> Any:
+    from documents import create_engine_for, session_factory, upgrade_database
+
+    if settings.database_url is None:
+        return open_database(settings.data)
+    upgrade_database(settings.database_url)
+    return session_factory(create_engine_for(settings.database_url))
+
+
+def _demo_seal(document: Document) -> bytes:
+    return seal()
+
+
+def _demo_signature(person: Person) -> bytes:
+    return handwritten_signature(seed=person.id)

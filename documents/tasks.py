@@ -1,0 +1,126 @@
+"""Celery tasks that move documents along: thin wrappers over the issuance acts.
+
+Each task takes ids, reloads the rows, and is idempotent: a document already past
+the step is left alone, so a task redelivered after a worker died (``acks_late``)
+never signs or numbers twice. A task runs the act in one transaction; if the worker
+dies before the commit nothing of it remains (the stored blob is unreferenced), and
+the redelivered task does the act once. Only named transient errors are retried.
+
+What a task needs (database, file store, open token sessions, TSA) is handed over
+once per worker process by the composition root through :func:`configure`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from celery import shared_task
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from signer import TimestampUnavailable
+from tokens import TokenNotFound, TokenRemoved
+
+from .authority import find_authority
+from .errors import NoSigningAuthority, WrongStep
+from .issuance import Signing, approve, issue
+from .models import Document, DocumentStatus, Person
+from .queue import current_signer, notify_issued, notify_signed
+from .register import IssueDetails
+from .storage import FileStore
+
+#: Errors worth another try: the TSA or the database was briefly away, a token was
+#: unplugged or its HSM connection dropped (the session is reopened on retry).
+TRANSIENT = (TimestampUnavailable, TokenRemoved, TokenNotFound, OperationalError)
+TASK_OPTIONS: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+    "soft_time_limit": 120,
+    "time_limit": 180,
+}
+
+
+@dataclass
+class Runtime:
+    """Everything a worker process needs, built by ``api`` after the fork."""
+
+    sessions: sessionmaker[Session]
+    store: FileStore
+    #: token name → an open pyHanko signer for as long as the block runs
+    signer_for: Callable[[str], contextlib.AbstractContextManager[Any]]
+    signing: Signing
+    seal_for: Callable[[Document], bytes]
+    signature_image_for: Callable[[Person], bytes]
+
+
+_runtime: list[Runtime] = []
+
+
+def configure(runtime: Runtime) -> None:
+    _runtime[:] = [runtime]
+
+
+def current() -> Runtime:
+    if not _runtime:
+        raise RuntimeError("documents.tasks.configure() was not called in this process")
+    return _runtime[0]
+
+
+@contextlib.contextmanager
+def _transaction() -> Iterator[tuple[Runtime, Session]]:
+    runtime = current()
+    with runtime.sessions() as session, session.begin():
+        yield runtime, session
+
+
+def queue_for(token_name: str) -> str:
+    """The Celery queue of a server-side token: only its host's workers consume it."""
+    return f"token.{token_name}"
+
+
+@shared_task(name="kyso.sign_approval", **TASK_OPTIONS)
+def sign_approval(document_id: str, person_id: int, actor: str = "") -> str:
+    """The person's approval signature with their server-side token."""
+    with _transaction() as (runtime, session):
+        document = session.get_one(Document, document_id)
+        if document.status not in (DocumentStatus.PREPARED, DocumentStatus.AWAITING_SIGNATURE):
+            return document.status.name  # already signed: a redelivered task does nothing
+        person = session.get_one(Person, person_id)
+        authority = find_authority(session, person, document.body, document.doc_type,
+                                   document.unit)
+        if authority is None:
+            raise NoSigningAuthority(person.full_name, document.doc_type.name,
+                                     document.body.name)
+        if current_signer(session, document) not in (None, person):
+            raise WrongStep(document.status.value, f"chờ {person.full_name} ký")
+        with runtime.signer_for(authority.token_name) as signer:
+            approve(session, runtime.store, document, person, signer,
+                    runtime.signature_image_for(person), runtime.signing, actor=actor or None)
+        notify_signed(session, document, person)
+        return document.status.name
+
+
+@shared_task(name="kyso.issue", **TASK_OPTIONS)
+def issue_document(document_id: str, token_name: str, issued_on: str, signer_name: str,
+                   signer_position: str, recipients: str = "", actor: str = "") -> str:
+    """The clerk's act: number, date, register entry and organisation signature."""
+    with _transaction() as (runtime, session):
+        document = session.get_one(Document, document_id)
+        if document.status in (DocumentStatus.ISSUED, DocumentStatus.DELIVERED):
+            return document.status.name
+        details = IssueDetails(issued_date=date.fromisoformat(issued_on),
+                               signer_full_name=signer_name, signer_position=signer_position,
+                               recipients=recipients, registered_by=actor or None)
+        with runtime.signer_for(token_name) as signer:
+            entry, _ = issue(session, runtime.store, document, signer,
+                             runtime.seal_for(document), details, runtime.signing)
+        notify_issued(session, document, entry.number_symbol)
+        return document.status.name
