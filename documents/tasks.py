@@ -48,6 +48,10 @@ TASK_OPTIONS: dict[str, Any] = {
 }
 
 
+SIGN_APPROVAL = "kyso.sign_approval"
+ISSUE = "kyso.issue"
+
+
 @dataclass
 class Runtime:
     """Everything a worker process needs, built by ``api`` after the fork."""
@@ -86,7 +90,7 @@ def queue_for(token_name: str) -> str:
     return f"token.{token_name}"
 
 
-@shared_task(name="kyso.sign_approval", **TASK_OPTIONS)
+@shared_task(name=SIGN_APPROVAL, **TASK_OPTIONS)
 def sign_approval(document_id: str, person_id: int, actor: str = "") -> str:
     """The person's approval signature with their server-side token."""
     with _transaction() as (runtime, session):
@@ -108,7 +112,7 @@ def sign_approval(document_id: str, person_id: int, actor: str = "") -> str:
         return document.status.name
 
 
-@shared_task(name="kyso.issue", **TASK_OPTIONS)
+@shared_task(name=ISSUE, **TASK_OPTIONS)
 def issue_document(document_id: str, token_name: str, issued_on: str, signer_name: str,
                    signer_position: str, recipients: str = "", actor: str = "") -> str:
     """The clerk's act: number, date, register entry and organisation signature."""

@@ -24,7 +24,7 @@ from documents import (
 from documents.accounts import Role, bodies_of, require_role
 from documents.audit import AuditAction, record
 from documents.queue import recall, route
-from documents.tasks import issue_document, queue_for
+from documents.tasks import ISSUE, queue_for
 from signer import vietnam_time
 from signer.sign import VIETNAM
 
@@ -159,8 +159,8 @@ def issue(document_id: str, form: IssueForm, user: CurrentUser, db: SessionDep,
         DocumentVersion.document_id == document.id,
         DocumentVersion.kind == VersionKind.APPROVED)).first()
     when = form.issued_on or vietnam_time().date()
-    result = issue_document.apply_async(
-        args=[document.id, form.token, when.isoformat(),
+    result = svc.celery.send_task(
+        ISSUE, args=[document.id, form.token, when.isoformat(),
               signer.full_name if signer else "", signer.position if signer else "",
               form.recipients, user.username],
         queue=queue_for(form.token))

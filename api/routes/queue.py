@@ -20,9 +20,9 @@ from documents.queue import (
     reassign,
     return_request,
 )
-from documents.tasks import queue_for, sign_approval
+from documents.tasks import SIGN_APPROVAL, queue_for
 
-from ..deps import CurrentUser, SessionDep
+from ..deps import CurrentUser, ServicesDep, SessionDep
 from ..errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["signing queue"])
@@ -54,7 +54,8 @@ def _own_request(db: Session, user: User, request_id: int) -> SigningRequest:
     return request
 
 
-def _enqueue_signature(db: Session, document: Document, person: Person) -> str | None:
+def _enqueue_signature(db: Session, celery: Any, document: Document,
+                       person: Person) -> str | None:
     """After the last approval, the signature itself runs on the signer's token host."""
     if document.status is not DocumentStatus.AWAITING_SIGNATURE or \
             current_signer(db, document) != person:
@@ -62,8 +63,8 @@ def _enqueue_signature(db: Session, document: Document, person: Person) -> str |
     authority = find_authority(db, person, document.body, document.doc_type, document.unit)
     if authority is None:
         return None
-    result = sign_approval.apply_async(args=[document.id, person.id, person.full_name],
-                                       queue=queue_for(authority.token_name))
+    result = celery.send_task(SIGN_APPROVAL, args=[document.id, person.id, person.full_name],
+                              queue=queue_for(authority.token_name))
     return str(result.id)
 
 
@@ -74,14 +75,15 @@ def queue(user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.post("/requests/{request_id}/approve", status_code=202)
-def approve(request_id: int, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+def approve(request_id: int, user: CurrentUser, db: SessionDep,
+            svc: ServicesDep) -> dict[str, Any]:
     request = _own_request(db, user, request_id)
     approve_request(db, request, actor=user.username)
     record(db, AuditAction.APPROVE, actor=user.username, body_id=request.document.body_id,
            object_type="document", object_id=request.document_id,
            details={"request": request.id, "step": request.step})
     db.commit()  # enqueue only after the commit
-    task = _enqueue_signature(db, request.document, _person(db, user))
+    task = _enqueue_signature(db, svc.celery, request.document, _person(db, user))
     return {"request": request_json(request), "task_id": task}
 
 
@@ -90,7 +92,8 @@ class Batch(BaseModel):
 
 
 @router.post("/requests/approve-batch", status_code=202)
-def approve_many(batch: Batch, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+def approve_many(batch: Batch, user: CurrentUser, db: SessionDep,
+                 svc: ServicesDep) -> dict[str, Any]:
     requests = [_own_request(db, user, rid) for rid in batch.request_ids]
     approve_batch(db, requests, actor=user.username)
     for r in requests:
@@ -99,7 +102,7 @@ def approve_many(batch: Batch, user: CurrentUser, db: SessionDep) -> dict[str, A
                details={"request": r.id, "step": r.step, "batch": len(requests)})
     db.commit()
     person = _person(db, user)
-    tasks = [_enqueue_signature(db, r.document, person) for r in requests]
+    tasks = [_enqueue_signature(db, svc.celery, r.document, person) for r in requests]
     return {"requests": [request_json(r) for r in requests], "task_ids": tasks}
 
 

@@ -1,0 +1,168 @@
+"""The service over HTTP, as its users drive it: `kyso serve` (API + Celery worker + demo PKI)
+started as a real process on 127.0.0.1, then each role's steps through the API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.datadir import DataDir
+from certs import free_port
+
+from .conftest import TESTS_DATA
+from .helpers import KYSO
+
+
+@dataclass
+class Service:
+    url: str
+    data: DataDir
+    process: subprocess.Popen[bytes]
+
+    def login(self, username: str) -> httpx.Client:
+        client = httpx.Client(base_url=self.url, timeout=60)
+        answer = client.post("/api/v1/auth/login",
+                             json={"username": username, "password": f"{username}-demo"})
+        assert answer.status_code == 200, answer.text
+        client.headers["Authorization"] = f"Bearer {answer.json()['token']}"
+        return client
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    root = tmp_path_factory.mktemp("service")
+    data = DataDir(root / "data").create()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL")}
+    log = (root / "serve.log").open("wb")
+    process = subprocess.Popen([KYSO, "serve", "--data-dir", str(data.root), "--port",
+                                str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None, (root / "serve.log").read_text()
+        time.sleep(0.5)
+    else:
+        process.terminate()
+        pytest.fail("kyso serve did not come up: " + (root / "serve.log").read_text())
+    yield Service(url, data, process)
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wait_for(client: httpx.Client, document_id: str, status: str,
+             seconds: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        document: dict[str, Any] = client.get(f"/api/v1/documents/{document_id}").json()
+        if document["status"] == status:
+            return document
+        time.sleep(0.3)
+    raise AssertionError(f"document stayed {document['status']}, expected {status}")
+
+
+def upload(client: httpx.Client, body_id: int, draft: Path, doc_type: str = "quyet-dinh") -> Any:
+    with draft.open("rb") as handle:
+        return client.post("/api/v1/documents", data={
+            "body_id": str(body_id), "doc_type": doc_type,
+            "subject": "Về việc phê duyệt danh sách hộ gia đình được hỗ trợ"},
+            files={"file": (draft.name, handle, "application/pdf")})
+
+
+@pytest.mark.slow
+def test_whole_flow_over_http(service: Service) -> None:
+    staff = service.login("chuyenvien")
+    body_id = staff.get("/api/v1/bodies").json()[0]["id"]
+    created = upload(staff, body_id, TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf")
+    assert created.status_code == 201, created.text
+    document = created.json()
+    assert document["status"] == "PREPARED"
+
+    signers = {s["full_name"]: s["person_id"]
+               for s in staff.get(f"/api/v1/bodies/{body_id}/signers").json()}
+    routed = staff.post(f"/api/v1/documents/{document['id']}/route",
+                        json={"signer_person_ids": [signers["Lê Minh Đức"]]})
+    assert routed.status_code == 200, routed.text
+    assert routed.json()["status"] == "AWAITING_SIGNATURE"
+
+    vice_chair = service.login("phochutichduc")
+    waiting = vice_chair.get("/api/v1/queue").json()
+    assert [w["document_id"] for w in waiting] == [document["id"]]
+    preview = vice_chair.get(waiting[0]["preview"])
+    assert preview.status_code == 200 and preview.content.startswith(b"%PDF")
+    approved = vice_chair.post(f"/api/v1/requests/{waiting[0]['id']}/approve")
+    assert approved.status_code == 202, approved.text
+    assert approved.json()["task_id"]
+    wait_for(vice_chair, document["id"], "SIGNED")  # signed by the worker on its SoftHSM token
+
+    clerk = service.login("vanthu")
+    queued = clerk.post(f"/api/v1/documents/{document['id']}/issue",
+                        json={"recipients": "Như Điều 3; Lưu: VT."})
+    assert queued.status_code == 202, queued.text
+    issued = wait_for(clerk, document["id"], "ISSUED")
+    assert issued["number"].endswith("/QĐ-UBND")
+
+    auditor = service.login("kiemtra")
+    pdf = auditor.get(f"/api/v1/documents/{document['id']}/versions/issued")
+    assert pdf.status_code == 200
+    (report,) = auditor.post("/api/v1/verify",
+                             files=[("files", ("issued.pdf", pdf.content, "application/pdf"))]
+                             ).json()
+    assert report["verdict"] == "valid"
+    assert [s["signer"] for s in report["signatures"]] == ["Lê Minh Đức", "UBND xã Tiên Lữ"]
+    register = auditor.get(f"/api/v1/register/{body_id}/{issued['versions'][-1]['created_at'][:4]}")
+    assert issued["number"] in [row["number"] for row in register.json()]
+
+    check = subprocess.run([KYSO, "--data-dir", str(service.data.root), "audit", "verify"],
+                           capture_output=True, text=True, timeout=60,
+                           env={k: v for k, v in os.environ.items() if k != "SOFTHSM2_CONF"})
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.slow
+def test_each_role_is_refused_what_it_may_not_do(service: Service) -> None:
+    staff = service.login("chuyenvien")
+    body_id = staff.get("/api/v1/bodies").json()[0]["id"]
+    document = upload(staff, body_id, TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf").json()
+    # a drafter cannot issue; a signer cannot upload; nobody without login sees anything
+    assert staff.post(f"/api/v1/documents/{document['id']}/issue", json={}).status_code == 403
+    vice_chair = service.login("phochutichduc")
+    refused = upload(vice_chair, body_id, TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf")
+    assert refused.status_code == 403
+    assert "Chuyên viên" in refused.json()["error"]["vi"]
+    assert httpx.get(f"{service.url}/api/v1/documents").status_code == 401
+    # another signer has nothing to approve, and cannot approve someone else's request
+    staff.post(f"/api/v1/documents/{document['id']}/route",
+               json={"signer_person_ids": [
+                   {s["full_name"]: s["person_id"] for s in
+                    staff.get(f"/api/v1/bodies/{body_id}/signers").json()}["Lê Minh Đức"]]})
+    request_id = vice_chair.get("/api/v1/queue").json()[0]["id"]
+    chair = service.login("chutich")
+    assert chair.get("/api/v1/queue").json() == []
+    assert chair.post(f"/api/v1/requests/{request_id}/approve").status_code == 404
+    # wrong passwords get one answer whoever asks, then the name is throttled
+    answers = [httpx.post(f"{service.url}/api/v1/auth/login",
+                          json={"username": "nguoi-la", "password": "sai-mat-khau-1"})
+               for _ in range(5)]
+    assert {a.status_code for a in answers} == {401}
+    assert len({a.json()["error"]["en"] for a in answers}) == 1
+    throttled = httpx.post(f"{service.url}/api/v1/auth/login",
+                           json={"username": "nguoi-la", "password": "sai-mat-khau-1"})
+    assert throttled.status_code == 429 and "Retry-After" in throttled.headers
