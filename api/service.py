@@ -3,6 +3,7 @@ beside it, the demo PKI's services, and (with the demo) the demo commune's accou
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -29,7 +30,18 @@ def start_worker(data: DataDir, token_names: list[str], pins: dict[str, str],
            **{pin_env(name): pin for name, pin in pins.items()}, **(extra_env or {})}
     data.activate_softhsm()
     env.setdefault("SOFTHSM2_CONF", os.environ["SOFTHSM2_CONF"])
-    return subprocess.Popen(worker_command([f"token.{t}" for t in token_names]), env=env)
+    return subprocess.Popen(worker_command([f"token.{t}" for t in token_names]), env=env,
+                            preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """In the worker's child process (Linux): get SIGTERM when `kyso serve` dies, however
+    it dies, so no worker is left behind consuming the queues."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
@@ -80,6 +92,7 @@ def run_embedded(data: DataDir, host: str, port: int, *, with_demo: bool, consol
         finally:
             worker.send_signal(signal.SIGTERM)
             try:
-                worker.wait(timeout=20)
+                worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+                worker.wait()
