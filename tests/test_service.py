@@ -3,6 +3,7 @@ started as a real process on 127.0.0.1, then each role's steps through the API."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -13,6 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from api.datadir import DataDir
 from certs import free_port
@@ -26,6 +30,7 @@ class Service:
     url: str
     data: DataDir
     process: subprocess.Popen[bytes]
+    env: dict[str, str]
 
     def login(self, username: str) -> httpx.Client:
         client = httpx.Client(base_url=self.url, timeout=60)
@@ -36,35 +41,85 @@ class Service:
         return client
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+PROFILES = ["embedded", "postgres-redis", "postgres-rabbitmq"]
+
+
+@contextlib.contextmanager
+def backing_services(profile: str, name: str) -> Iterator[dict[str, str]]:
+    """The environment of a profile: nothing for the embedded default; a fresh PostgreSQL
+    database and a Redis database or RabbitMQ virtual host for the scale-out ones."""
+    if profile == "embedded":
+        yield {}
+        return
+    admin_url = os.environ.get("KYSO_TEST_POSTGRES_URL",
+                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {admin_url}: {exc}")
+    env = {"KYSO_DATABASE_URL": admin_url.rsplit("/", 1)[0] + f"/{name}"}
+    vhost = None
+    if profile == "postgres-redis":
+        env["KYSO_BROKER_URL"] = os.environ.get("KYSO_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+        env["KYSO_RESULT_BACKEND"] = env["KYSO_BROKER_URL"]
+        subprocess.run(["redis-cli", "-n", "9", "FLUSHDB"], capture_output=True, check=False)
+    else:
+        vhost = name
+        subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True, check=True)
+        subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*",
+                        ".*"], capture_output=True, check=True)
+        env["KYSO_BROKER_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+        env["KYSO_RESULT_BACKEND"] = "db+" + env["KYSO_DATABASE_URL"].replace(
+            "postgresql+psycopg", "postgresql+psycopg")
+    try:
+        yield env
+    finally:
+        if vhost:
+            subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True,
+                           check=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module", params=PROFILES)
+def service(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     root = tmp_path_factory.mktemp("service")
     data = DataDir(root / "data").create()
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL")}
-    log = (root / "serve.log").open("wb")
-    process = subprocess.Popen([KYSO, "serve", "--data-dir", str(data.root), "--port",
-                                str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None, (root / "serve.log").read_text()
-        time.sleep(0.5)
-    else:
+    name = f"kyso_e2e_{os.getpid()}_{port}"
+    with backing_services(request.param, name) as extra:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
+                            "KYSO_RESULT_BACKEND")}
+        env.update(extra)
+        log = (root / "serve.log").open("wb")
+        process = subprocess.Popen([KYSO, "serve", "--data-dir", str(data.root), "--port",
+                                    str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, (root / "serve.log").read_text()
+            time.sleep(0.5)
+        else:
+            process.terminate()
+            pytest.fail("kyso serve did not come up: " + (root / "serve.log").read_text())
+        yield Service(url, data, process, env)
         process.terminate()
-        pytest.fail("kyso serve did not come up: " + (root / "serve.log").read_text())
-    yield Service(url, data, process)
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def wait_for(client: httpx.Client, document_id: str, status: str,
@@ -131,8 +186,7 @@ def test_whole_flow_over_http(service: Service) -> None:
     assert issued["number"] in [row["number"] for row in register.json()]
 
     check = subprocess.run([KYSO, "--data-dir", str(service.data.root), "audit", "verify"],
-                           capture_output=True, text=True, timeout=60,
-                           env={k: v for k, v in os.environ.items() if k != "SOFTHSM2_CONF"})
+                           capture_output=True, text=True, timeout=60, env=service.env)
     assert check.returncode == 0, check.stdout + check.stderr
 
 
