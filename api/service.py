@@ -25,11 +25,10 @@ def worker_command(queues: list[str]) -> list[str]:
 def start_worker(data: DataDir, token_names: list[str], pins: dict[str, str],
                  extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """A worker consuming the default queue and the queues of ``token_names``."""
+    data.activate_softhsm()
     env = {**os.environ, "KYSO_DATA_DIR": str(data.root),
            "KYSO_SERVER_TOKENS": "[" + ",".join(f'"{t}"' for t in token_names) + "]",
            **{pin_env(name): pin for name, pin in pins.items()}, **(extra_env or {})}
-    data.activate_softhsm()
-    env.setdefault("SOFTHSM2_CONF", os.environ["SOFTHSM2_CONF"])
     return subprocess.Popen(worker_command([f"token.{t}" for t in token_names]), env=env,
                             preexec_fn=_die_with_parent)
 

@@ -7,7 +7,7 @@ import contextlib
 import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,3 +220,124 @@ def test_each_role_is_refused_what_it_may_not_do(service: Service) -> None:
     throttled = httpx.post(f"{service.url}/api/v1/auth/login",
                            json={"username": "nguoi-la", "password": "sai-mat-khau-1"})
     assert throttled.status_code == 429 and "Retry-After" in throttled.headers
+
+
+class HeldTsa:
+    """A real HTTP hop in front of the demo TSA that can hold requests: lets a test catch a
+    signing task in the middle of its signature."""
+
+    def __init__(self, target: Callable[[], str]) -> None:
+        import http.server
+        import threading
+        import urllib.request
+
+        self.hold = threading.Event()
+        self.seen = threading.Event()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.seen.set()
+                while outer.hold.is_set():
+                    time.sleep(0.05)
+                forwarded = urllib.request.Request(target(), data=body, headers={
+                    "Content-Type": self.headers["Content-Type"]})
+                with urllib.request.urlopen(forwarded, timeout=30) as answer:
+                    reply = answer.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/tsa"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.hold.clear()
+        self.server.shutdown()
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_signature_leaves_nothing_and_the_redelivered_task_signs_once(
+        tmp_path: Path) -> None:
+    from api.demo import DEMO_PIN
+    from api.service import start_worker
+    from certs import DemoPki
+
+    data = DataDir(tmp_path / "data").create()
+    tsa = HeldTsa(lambda: DemoPki(data.pki).tsa_url)
+    port = free_port()
+    with backing_services("postgres-rabbitmq", f"kyso_kill_{os.getpid()}_{port}") as extra:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
+                            "KYSO_RESULT_BACKEND")}
+        env.update(extra, KYSO_TSA_URL=tsa.url)
+        log = (tmp_path / "serve.log").open("wb")
+        serve = subprocess.Popen([KYSO, "serve", "--data-dir", str(data.root), "--port",
+                                  str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        replacement: subprocess.Popen[bytes] | None = None
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(360):
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                        break
+                time.sleep(0.5)
+            service = Service(url, data, serve, env)
+            staff = service.login("chuyenvien")
+            body_id = staff.get("/api/v1/bodies").json()[0]["id"]
+            document = upload(staff, body_id,
+                              TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf").json()
+            signers = {s["full_name"]: s["person_id"]
+                       for s in staff.get(f"/api/v1/bodies/{body_id}/signers").json()}
+            staff.post(f"/api/v1/documents/{document['id']}/route",
+                       json={"signer_person_ids": [signers["Lê Minh Đức"]]})
+            vice_chair = service.login("phochutichduc")
+            request_id = vice_chair.get("/api/v1/queue").json()[0]["id"]
+
+            tsa.hold.set()
+            assert vice_chair.post(f"/api/v1/requests/{request_id}/approve").status_code == 202
+            assert tsa.seen.wait(60), "the signing task never reached the TSA"
+            workers = subprocess.run(["pgrep", "-P", str(serve.pid), "-f", "celery"],
+                                     capture_output=True, text=True).stdout.split()
+            assert len(workers) == 1
+            os.kill(int(workers[0]), 9)  # SIGKILL, in the middle of the signature
+            time.sleep(1)
+            tsa.hold.clear()
+            state = vice_chair.get(f"/api/v1/documents/{document['id']}").json()
+            assert state["status"] == "AWAITING_SIGNATURE"
+            assert "APPROVED" not in [v["kind"] for v in state["versions"]]
+
+            # a new worker gets the unacknowledged task again and completes it, once
+            replacement = start_worker(data, ["pho-chu-tich-duc", "ubnd"],
+                                       {"pho-chu-tich-duc": DEMO_PIN, "ubnd": DEMO_PIN},
+                                       extra_env={**extra, "KYSO_TSA_URL": tsa.url,
+                                                  "SOFTHSM2_CONF": str(data.softhsm /
+                                                                       "softhsm2.conf")})
+            signed = wait_for(vice_chair, document["id"], "SIGNED", seconds=120)
+            assert [v["kind"] for v in signed["versions"]].count("APPROVED") == 1
+            events = subprocess.run(
+                [KYSO, "--data-dir", str(data.root), "audit", "list", "-n", "50",
+                 "--object", document["id"]], capture_output=True, text=True, env=env,
+                timeout=60).stdout
+            actions = [line.split()[3] for line in events.splitlines() if line.startswith("#")]
+            assert actions.count("sign") == 1  # signed once, by the redelivered task
+            pdf = vice_chair.get(f"/api/v1/documents/{document['id']}/versions/approved")
+            (report,) = vice_chair.post("/api/v1/verify", files=[
+                ("files", ("a.pdf", pdf.content, "application/pdf"))]).json()
+            assert report["verdict"] == "valid" and len(report["signatures"]) == 1
+        finally:
+            for process in (replacement, serve):
+                if process is not None:
+                    process.terminate()
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(timeout=20)
+                    if process.poll() is None:
+                        process.kill()
+            tsa.close()
