@@ -1,0 +1,129 @@
+"""Throughput of the signing queue: N documents through `kyso serve`, on each profile.
+
+    .venv/bin/python bench/queue_bench.py [--documents 200] [--profiles embedded,postgres-redis]
+
+For each profile it starts `kyso serve` on a fresh data directory (and a fresh PostgreSQL
+database, Redis database or RabbitMQ virtual host for the scale-out profiles), then over
+HTTP: uploads N drafts, routes them to the Phó Chủ tịch, who approves them as one batch
+(server-side SoftHSM token, PAdES B-T with the demo TSA), then the clerk issues them all
+(number, register, organisation seal). It prints a table of documents per minute for
+each phase, with the ratio to the embedded default. One worker process (solo pool), as
+`kyso serve` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+KYSO = str(ROOT / ".venv" / "bin" / "kyso")
+DRAFT = ROOT / "tests" / "data" / "drafts" / "t1_mau12_quyet_dinh.pdf"
+
+
+def login(url: str, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=120)
+    token = client.post("/api/v1/auth/login", json={
+        "username": username, "password": f"{username}-demo"}).json()["token"]
+    client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+def wait_all(client: httpx.Client, ids: list[str], status: str, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    pending = set(ids)
+    while pending and time.monotonic() < deadline:
+        for document in client.get("/api/v1/documents").json():
+            if document["id"] in pending and document["status"] == status:
+                pending.discard(document["id"])
+        time.sleep(1)
+    if pending:
+        raise SystemExit(f"{len(pending)} documents never reached {status}")
+
+
+def run(profile: str, documents: int) -> dict[str, float]:
+    from certs import free_port
+    from tests.test_service import backing_services  # the same set-up the tests use
+
+    root = Path(tempfile.mkdtemp(prefix=f"kyso-bench-{profile}-"))
+    port = free_port()
+    with backing_services(profile, f"kyso_bench_{os.getpid()}_{port}") as extra:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
+                            "KYSO_RESULT_BACKEND")}
+        env.update(extra)
+        log = (root / "serve.log").open("wb")
+        serve = subprocess.Popen([KYSO, "serve", "--data-dir", str(root / "data"), "--port",
+                                  str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(400):
+                try:
+                    if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.5)
+            staff = login(url, "chuyenvien")
+            body_id = staff.get("/api/v1/bodies").json()[0]["id"]
+            signer = {s["full_name"]: s["person_id"] for s in
+                      staff.get(f"/api/v1/bodies/{body_id}/signers").json()}["Lê Minh Đức"]
+            started = time.monotonic()
+            ids = []
+            for _ in range(documents):
+                with DRAFT.open("rb") as handle:
+                    made: Any = staff.post("/api/v1/documents", data={
+                        "body_id": str(body_id), "doc_type": "quyet-dinh",
+                        "subject": "Về việc thử tải"},
+                        files={"file": (DRAFT.name, handle, "application/pdf")}).json()
+                staff.post(f"/api/v1/documents/{made['id']}/route",
+                           json={"signer_person_ids": [signer]})
+                ids.append(made["id"])
+            upload_s = time.monotonic() - started
+
+            vice_chair = login(url, "phochutichduc")
+            started = time.monotonic()
+            waiting = [r["id"] for r in vice_chair.get("/api/v1/queue").json()]
+            vice_chair.post("/api/v1/requests/approve-batch", json={"request_ids": waiting})
+            wait_all(vice_chair, ids, "SIGNED", 3600)
+            sign_s = time.monotonic() - started
+
+            clerk = login(url, "vanthu")
+            started = time.monotonic()
+            for document_id in ids:
+                clerk.post(f"/api/v1/documents/{document_id}/issue", json={})
+            wait_all(clerk, ids, "ISSUED", 3600)
+            issue_s = time.monotonic() - started
+        finally:
+            serve.terminate()
+            serve.wait(timeout=60)
+    return {"upload+route": documents / upload_s * 60, "approve+sign": documents / sign_s * 60,
+            "issue": documents / issue_s * 60}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--documents", type=int, default=200)
+    parser.add_argument("--profiles", default="embedded,postgres-redis,postgres-rabbitmq")
+    args = parser.parse_args()
+    results = {p: run(p, args.documents) for p in args.profiles.split(",")}
+    base = results.get("embedded") or next(iter(results.values()))
+    print(f"{args.documents} documents through the queue, one worker (documents per minute; "
+          "ratio to the embedded default)")
+    print(f"{'profile':20} {'phase':14} {'docs/min':>9} {'ratio':>6}")
+    for profile, phases in results.items():
+        for phase, rate in phases.items():
+            print(f"{profile:20} {phase:14} {rate:9.1f} {rate / base[phase]:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
