@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -51,6 +52,13 @@ def backing_services(profile: str, name: str) -> Iterator[dict[str, str]]:
     if profile == "embedded":
         yield {}
         return
+    broker_port = 6379 if profile == "postgres-redis" else 5672
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        if probe.connect_ex(("127.0.0.1", broker_port)) != 0:
+            if os.environ.get("CI") == "true":
+                raise AssertionError(f"the broker for {profile} is not on port {broker_port}")
+            pytest.skip(f"{profile}: nothing listens on 127.0.0.1:{broker_port}")
     admin_url = os.environ.get("KYSO_TEST_POSTGRES_URL",
                                "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
