@@ -199,6 +199,29 @@ def test_whole_flow_over_http(service: Service) -> None:
 
 
 @pytest.mark.slow
+def test_a_signer_returns_a_draft_with_a_reason_and_it_leaves_the_queue(
+        service: Service) -> None:
+    staff = service.login("chuyenvien")
+    body_id = staff.get("/api/v1/bodies").json()[0]["id"]
+    document = upload(staff, body_id, TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf").json()
+    signers = {s["full_name"]: s["person_id"]
+               for s in staff.get(f"/api/v1/bodies/{body_id}/signers").json()}
+    staff.post(f"/api/v1/documents/{document['id']}/route",
+               json={"signer_person_ids": [signers["Lê Minh Đức"]]})
+    vice_chair = service.login("phochutichduc")
+    told = vice_chair.get("/api/v1/notifications").json()
+    assert any(n["document_id"] == document["id"] and n["kind"] == "WAITING" for n in told)
+    request_id = next(r["id"] for r in vice_chair.get("/api/v1/queue").json()
+                      if r["document_id"] == document["id"])
+    answer = vice_chair.post(f"/api/v1/requests/{request_id}/return",
+                             json={"reason": "Sửa lại danh sách hộ gia đình ở Điều 1"})
+    assert answer.status_code == 200, answer.text
+    assert staff.get(f"/api/v1/documents/{document['id']}").json()["status"] == "RETURNED"
+    assert all(r["document_id"] != document["id"]
+               for r in vice_chair.get("/api/v1/queue").json())
+
+
+@pytest.mark.slow
 def test_each_role_is_refused_what_it_may_not_do(service: Service) -> None:
     staff = service.login("chuyenvien")
     body_id = staff.get("/api/v1/bodies").json()[0]["id"]
