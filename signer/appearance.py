@@ -123,6 +123,7 @@ def stamp_font(font_path: str) -> str:
     options.drop_tables += ["GPOS", "GSUB", "GDEF", "kern", "DSIG"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
+    options.hinting = False  # screen hinting is useless in a stamp and slow to subset
     font = subset.load_font(font_path, options)
     if font["head"].unitsPerEm != 1000:
         # pyHanko lays out glyphs as if units/em were 1000: rescale fonts made with
