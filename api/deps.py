@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from documents.accounts import User, user_for_token
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from certs import TrustStore
 from documents import FileStore
+from documents.accounts import User, user_for_token
 
 from .errors import NotAuthenticated
 from .settings import Settings

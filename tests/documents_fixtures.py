@@ -127,6 +127,11 @@ def sqlite_template_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(params=["sqlite", "postgresql"], name="db")
 def db_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    yield from fresh_database(request, tmp_path)
+
+
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database of kind ``request.param``, emptied again after the test."""
     if request.param == "sqlite":
         path = tmp_path / "kyso.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -47,7 +46,6 @@ from documents import (
     list_events,
     make_copy,
     record,
-    session_factory,
     sign_attachment,
     verify_chain,
 )
@@ -59,6 +57,7 @@ from .documents_fixtures import (  # noqa: F401
     DATA_TABLES,
     POOL_SIZE,
     Database,
+    fresh_database,
     postgres_url_fixture,
     sqlite_template_fixture,
 )
@@ -80,22 +79,7 @@ LINK_GUARDS = {"sqlite": ["audit_event_links_head"],
 @pytest.fixture(params=["sqlite", "postgresql"], name="audit_db")
 def audit_db_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """Like ``documents_fixtures.db`` (whose name the issuance fixtures already use)."""
-    if request.param == "sqlite":
-        path = tmp_path / "kyso.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = create_engine_for(url, pool_size=POOL_SIZE, max_overflow=0)
-    database = Database(request.param, url, engine, session_factory(engine))
-    try:
-        yield database
-    finally:
-        if request.param == "postgresql":
-            with engine.begin() as conn:
-                conn.execute(text("SET LOCAL lock_timeout = '10s'"))
-                conn.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY"))
-        engine.dispose()
+    yield from fresh_database(request, tmp_path)
 
 
 def fill(sessions: sessionmaker[Session], count: int = 10) -> list[str]:
