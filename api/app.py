@@ -13,7 +13,17 @@ from documents import FileStore
 
 from .deps import Services
 from .errors import kyso_error_handler
-from .routes import auth, bodies, documents, health, notifications, queue, register, verify
+from .routes import (
+    admin,
+    auth,
+    bodies,
+    documents,
+    health,
+    notifications,
+    queue,
+    register,
+    verify,
+)
 from .settings import Settings
 from .worker import make_celery, open_database_url
 
@@ -38,7 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Ký số và phát hành văn bản điện tử / sign and issue "
                               "official documents")
     app.add_exception_handler(KysoError, kyso_error_handler)
-    for module in (health, auth, bodies, documents, notifications, queue, register, verify):
+    for module in (health, auth, bodies, documents, notifications, queue, register, verify,
+                   admin):
         app.include_router(module.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -372,3 +372,88 @@ def test_a_worker_killed_mid_signature_leaves_nothing_and_the_redelivered_task_s
                     if process.poll() is None:
                         process.kill()
             tsa.close()
+
+
+@pytest.mark.slow
+def test_one_commune_cannot_see_another_communes_documents(service: Service) -> None:
+    from documents import Organisation, OrganisationKind, create_engine_for, session_factory
+    from documents.accounts import Role, create_user, grant
+
+    staff = service.login("chuyenvien")
+    body_id = staff.get("/api/v1/bodies").json()[0]["id"]
+    document = upload(staff, body_id, TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf").json()
+
+    url = service.env.get("KYSO_DATABASE_URL") or service.data.database_url
+    engine = create_engine_for(url)
+    with session_factory(engine)() as session, session.begin():
+        other = Organisation(kind=OrganisationKind.PEOPLE_COMMITTEE, name="UBND xã Hưng Đạo",
+                             abbreviation="UBND", place_name="Hưng Đạo")
+        session.add(other)
+        session.flush()
+        neighbour = create_user(session, "canbo-hungdao", "mat-khau-hung-dao",
+                                "Cán bộ xã Hưng Đạo")
+        grant(session, neighbour, other, Role.DRAFTER)
+        grant(session, neighbour, other, Role.AUDITOR)
+    engine.dispose()
+
+    client = httpx.Client(base_url=service.url, timeout=60)
+    token = client.post("/api/v1/auth/login", json={
+        "username": "canbo-hungdao", "password": "mat-khau-hung-dao"}).json()["token"]
+    client.headers["Authorization"] = f"Bearer {token}"
+    assert [b["name"] for b in client.get("/api/v1/bodies").json()] == ["UBND xã Hưng Đạo"]
+    assert client.get("/api/v1/documents").json() == []
+    assert client.get(f"/api/v1/documents/{document['id']}").status_code == 404
+    assert client.get(f"/api/v1/documents/{document['id']}/versions/draft").status_code == 404
+    assert client.get(f"/api/v1/bodies/{body_id}/signers").status_code == 404
+    assert client.get(f"/api/v1/register/{body_id}/2026").status_code == 403
+    sneaky = upload(client, body_id, TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf")
+    assert sneaky.status_code == 403
+
+
+@pytest.mark.slow
+def test_an_administrator_adds_a_signer_with_authority_and_an_account(service: Service) -> None:
+    import datetime as dt
+
+    from cryptography import x509 as pyca
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    admin = service.login("quantri")
+    body_id = admin.get("/api/v1/bodies").json()[0]["id"]
+    person = admin.post(f"/api/v1/admin/bodies/{body_id}/people", json={
+        "full_name": "Phạm Thị Ngọc", "position": "Phó Chủ tịch"})
+    assert person.status_code == 201, person.text
+    person_id = person.json()["person_id"]
+    granted = admin.post(f"/api/v1/admin/bodies/{body_id}/authorities", json={
+        "person_id": person_id, "token_name": "pho-chu-tich-ngoc", "designation": "KT",
+        "certificate_sha256": "ab" * 32})
+    assert granted.status_code == 201, granted.text
+    account = admin.post(f"/api/v1/admin/bodies/{body_id}/users", json={
+        "username": "phochutichngoc", "password": "ngoc-mat-khau-dai", "person_id": person_id,
+        "display_name": "Phạm Thị Ngọc", "roles": ["SIGNER"]})
+    assert account.status_code == 201, account.text
+    assert "Phạm Thị Ngọc" in [s["full_name"] for s in
+                               admin.get(f"/api/v1/bodies/{body_id}/signers").json()]
+    newcomer = httpx.post(f"{service.url}/api/v1/auth/login", json={
+        "username": "phochutichngoc", "password": "ngoc-mat-khau-dai"})
+    assert newcomer.status_code == 200 and newcomer.json()["person_id"] == person_id
+
+    staff = service.login("chuyenvien")
+    assert staff.post(f"/api/v1/admin/bodies/{body_id}/people", json={
+        "full_name": "X", "position": "Y"}).status_code == 403
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = pyca.Name([pyca.NameAttribute(NameOID.COMMON_NAME, "CA thử nghiệm của tỉnh")])
+    now = dt.datetime.now(dt.UTC)
+    ca = (pyca.CertificateBuilder().subject_name(name).issuer_name(name)
+          .public_key(key.public_key()).serial_number(7).not_valid_before(now)
+          .not_valid_after(now + dt.timedelta(days=365))
+          .add_extension(pyca.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(key, hashes.SHA256()))
+    pem = ca.public_bytes(serialization.Encoding.PEM)
+    added = admin.post("/api/v1/admin/trust-anchors",
+                       files={"file": ("ca.pem", pem, "application/x-pem-file")})
+    assert added.status_code == 201, added.text
+    (entry,) = added.json()["added"]
+    assert (service.data.trust / f"{entry['sha256']}.pem").exists()

@@ -41,7 +41,8 @@ def request_json(request: SigningRequest) -> dict[str, Any]:
 
 def _person(db: Session, user: User) -> Person:
     if user.person_id is None:
-        raise Forbidden("Lãnh đạo / Signer")  # type: ignore[call-arg]
+        raise Forbidden(user.username, Role.SIGNER.value, Role.SIGNER.english,
+                        "(tài khoản chưa gắn với người ký / account not linked to a signer)")
     return db.get_one(Person, user.person_id)
 
 
