@@ -251,8 +251,8 @@ def sign_attachment(session: Session, store: FileStore, document: Document, body
 
 def make_copy(session: Session, store: FileStore, document: Document, body_signer: Any,
               kind: CopyKind, details: IssueDetails, signing: Signing = Signing(), *,
-              book: NumberBook | None = None,
-              actor: str | None = None) -> tuple[Document, RegisterEntry, bytes]:
+              book: NumberBook | None = None, actor: str | None = None,
+              file_name: str = "") -> tuple[Document, RegisterEntry, bytes]:
     """An electronic copy of an issued document: a document of its own, numbered in the
     copies book, carrying the copying body's signature at the top right (Part II.I).
 
@@ -273,7 +273,7 @@ def make_copy(session: Session, store: FileStore, document: Document, body_signe
         pdf, kind, document.body.name, copy_entry.number_symbol,
         tsa_url=signing.tsa_url, validation_context=signing.validation_context))
     version = _store(session, store, copy_doc, VersionKind.COPY, signed, details.registered_by,
-                     source=source)
+                     file_name, source=source)
     copy_doc.status = DocumentStatus.ISSUED
     _audit(session, AuditAction.COPY, copy_doc, actor or details.registered_by,
            kind=kind, source_document_id=document.id, source_sha256=source.sha256,

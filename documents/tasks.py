@@ -13,22 +13,25 @@ once per worker process by the composition root through :func:`configure`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from celery import shared_task
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from signer import TimestampUnavailable
+from signer.profiles import CopyKind
 from tokens import TokenNotFound, TokenRemoved
 
 from .authority import find_authority
 from .errors import NoSigningAuthority, WrongStep
-from .issuance import Signing, approve, issue
-from .models import Document, DocumentStatus, Person
+from .issuance import Signing, approve, issue, make_copy, sign_attachment
+from .models import Document, DocumentStatus, DocumentVersion, Person, VersionKind
 from .queue import current_signer, notify_issued, notify_signed
 from .register import IssueDetails
 from .storage import FileStore
@@ -50,6 +53,8 @@ TASK_OPTIONS: dict[str, Any] = {
 
 SIGN_APPROVAL = "kyso.sign_approval"
 ISSUE = "kyso.issue"
+SIGN_ATTACHMENT = "kyso.sign_attachment"
+MAKE_COPY = "kyso.make_copy"
 
 
 @dataclass
@@ -128,3 +133,50 @@ def issue_document(document_id: str, token_name: str, issued_on: str, signer_nam
                              runtime.seal_for(document), details, runtime.signing)
         notify_issued(session, document, entry.number_symbol)
         return document.status.name
+
+
+@shared_task(name=SIGN_ATTACHMENT, **TASK_OPTIONS)
+def attach(document_id: str, token_name: str, sha256: str, file_name: str,
+           actor: str = "") -> str:
+    """Sign an attachment (already stored by its SHA-256) for an issued document.
+
+    Idempotent: an attachment version made from the same upload is not made twice.
+    """
+    with _transaction() as (runtime, session):
+        document = session.get_one(Document, document_id)
+        done = session.scalar(select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.kind == VersionKind.ATTACHMENT,
+            DocumentVersion.file_name == file_name))
+        if done is not None:
+            return done.sha256
+        with runtime.signer_for(token_name) as signer:
+            signed = sign_attachment(session, runtime.store, document, signer,
+                                     runtime.store.get(sha256), runtime.signing,
+                                     file_name=file_name, actor=actor or None)
+        return hashlib.sha256(signed).hexdigest()
+
+
+@shared_task(name=MAKE_COPY, **TASK_OPTIONS)
+def copy_document(document_id: str, token_name: str, kind: str, issued_on: str,
+                  request_key: str, actor: str = "") -> str:
+    """An electronic copy (SAO Y, TRÍCH SAO, SAO LỤC) with its own number.
+
+    ``request_key`` (kept as the copy version's file name) lets a redelivered task find
+    the copy it already made instead of numbering a second one.
+    """
+    file_name = f"ban-sao-{request_key}.pdf"
+    with _transaction() as (runtime, session):
+        made = session.scalar(select(DocumentVersion).where(
+            DocumentVersion.kind == VersionKind.COPY, DocumentVersion.file_name == file_name))
+        if made is not None:
+            return made.document_id
+        document = session.get_one(Document, document_id)
+        details = IssueDetails(issued_date=date.fromisoformat(issued_on),
+                               signer_full_name=document.body.name, signer_position="Văn thư",
+                               registered_by=actor or None)
+        with runtime.signer_for(token_name) as signer:
+            copy_doc, _, _ = make_copy(session, runtime.store, document, signer,
+                                       CopyKind[kind], details, runtime.signing,
+                                       file_name=file_name)
+        return copy_doc.id

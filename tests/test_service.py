@@ -193,6 +193,29 @@ def test_whole_flow_over_http(service: Service) -> None:
     register = auditor.get(f"/api/v1/register/{body_id}/{issued['versions'][-1]['created_at'][:4]}")
     assert issued["number"] in [row["number"] for row in register.json()]
 
+    # the clerk signs an attachment and makes a SAO Y copy, both on the organisation token
+    from api.demo_art import appendix_pdf
+
+    appendix = appendix_pdf(f"Quyết định số {issued['number']}")
+    queued = clerk.post(f"/api/v1/documents/{document['id']}/attachments",
+                        files={"file": ("phu-luc.pdf", appendix, "application/pdf")})
+    assert queued.status_code == 202, queued.text
+    assert clerk.post(f"/api/v1/documents/{document['id']}/copies",
+                      json={"kind": "SAO_Y"}).status_code == 202
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        kinds = [v["kind"] for v in clerk.get(f"/api/v1/documents/{document['id']}").json()[
+            "versions"]]
+        copies = [d for d in clerk.get("/api/v1/documents").json() if d["type"] == "ban-sao-y"]
+        if "ATTACHMENT" in kinds and copies and copies[0]["status"] == "ISSUED":
+            break
+        time.sleep(0.5)
+    assert "ATTACHMENT" in kinds and copies and copies[0]["number"].endswith("/SY-UBND")
+    attachment = clerk.get(f"/api/v1/documents/{document['id']}/versions/attachment")
+    (attached,) = auditor.post("/api/v1/verify", files=[
+        ("files", ("phu-luc.pdf", attachment.content, "application/pdf"))]).json()
+    assert attached["verdict"] == "valid"
+
     check = subprocess.run([KYSO, "--data-dir", str(service.data.root), "audit", "verify"],
                            capture_output=True, text=True, timeout=60, env=service.env)
     assert check.returncode == 0, check.stdout + check.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -24,8 +25,9 @@ from documents import (
 from documents.accounts import Role, bodies_of, require_role
 from documents.audit import AuditAction, record
 from documents.queue import recall, route
-from documents.tasks import ISSUE, queue_for
+from documents.tasks import ISSUE, MAKE_COPY, SIGN_ATTACHMENT, queue_for
 from signer import vietnam_time
+from signer.prepare import check_draft
 from signer.sign import VIETNAM
 
 from ..deps import CurrentUser, ServicesDep, SessionDep
@@ -165,3 +167,38 @@ def issue(document_id: str, form: IssueForm, user: CurrentUser, db: SessionDep,
               form.recipients, user.username],
         queue=queue_for(form.token))
     return {"task_id": result.id, "document": document_json(db, document)}
+
+
+@router.post("/{document_id}/attachments", status_code=202)
+async def attach(document_id: str, file: UploadFile, user: CurrentUser, db: SessionDep,
+                 svc: ServicesDep, token: str = Form("ubnd")) -> dict[str, Any]:
+    """The clerk signs an attachment in its own file (queued for the organisation token)."""
+    document = visible_document(db, user, document_id)
+    require_role(db, user, document.body, Role.CLERK)
+    data = await file.read()
+    check_draft(data)  # refuse a broken, encrypted or active file now, not in the worker
+    sha256 = svc.store.put(data)
+    name = f"{sha256[:12]}-{file.filename or 'phu-luc.pdf'}"
+    result = svc.celery.send_task(SIGN_ATTACHMENT, args=[
+        document.id, token, sha256, name, user.username], queue=queue_for(token))
+    return {"task_id": result.id, "file_name": name}
+
+
+class CopyForm(BaseModel):
+    kind: str = "SAO_Y"
+    issued_on: date | None = None
+    token: str = "ubnd"
+
+
+@router.post("/{document_id}/copies", status_code=202)
+def copy(document_id: str, form: CopyForm, user: CurrentUser, db: SessionDep,
+         svc: ServicesDep) -> dict[str, Any]:
+    """An electronic copy (SAO_Y, TRICH_SAO, SAO_LUC) numbered in the copies book."""
+    document = visible_document(db, user, document_id)
+    require_role(db, user, document.body, Role.CLERK)
+    when = form.issued_on or vietnam_time().date()
+    key = uuid.uuid4().hex
+    result = svc.celery.send_task(MAKE_COPY, args=[
+        document.id, form.token, form.kind, when.isoformat(), key, user.username],
+        queue=queue_for(form.token))
+    return {"task_id": result.id, "request_key": key}
