@@ -38,7 +38,7 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     assert imported_packages(module) == {"api", "signer"}
 
 
-@pytest.mark.parametrize("layer", ["certs", "tokens", "signer"])
+@pytest.mark.parametrize("layer", ["certs", "tokens", "signer", "documents"])
 def test_only_api_reads_the_environment(layer: str) -> None:
     readers = [
         str(path.relative_to(ROOT)) for path in (ROOT / layer).rglob("*.py")
