@@ -15,11 +15,13 @@ from .datadir import DataDir
 from .worker import pin_env
 
 
-def worker_command(queues: list[str]) -> list[str]:
+def worker_command(queues: list[str], beat_schedule: Path) -> list[str]:
+    """One worker; with ``-B`` it also runs Celery beat (the periodic e-mail of
+    notifications), as the embedded profile has no other process for it."""
     celery = str(Path(sys.executable).with_name("celery"))
     return [celery, "-A", "api.celery_worker", "worker", "--pool=solo", "--loglevel=WARNING",
             "-Q", ",".join(["default", *queues]), "--without-gossip", "--without-mingle",
-            "--without-heartbeat"]
+            "--without-heartbeat", "-B", "-s", str(beat_schedule)]
 
 
 def start_worker(data: DataDir, token_names: list[str], pins: dict[str, str],
@@ -29,7 +31,9 @@ def start_worker(data: DataDir, token_names: list[str], pins: dict[str, str],
     env = {**os.environ, "KYSO_DATA_DIR": str(data.root),
            "KYSO_SERVER_TOKENS": "[" + ",".join(f'"{t}"' for t in token_names) + "]",
            **{pin_env(name): pin for name, pin in pins.items()}, **(extra_env or {})}
-    return subprocess.Popen(worker_command([f"token.{t}" for t in token_names]), env=env,
+    command = worker_command([f"token.{t}" for t in token_names],
+                             data.root / "celery-beat-schedule")
+    return subprocess.Popen(command, env=env,
                             preexec_fn=_die_with_parent)
 
 

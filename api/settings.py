@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_sender: str = "kyso@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    #: How often (seconds) Celery beat e-mails pending notifications.
+    mail_interval: float = 30.0
     #: Server-side tokens this host holds: their signing tasks go to queue "token.<name>".
     server_tokens: list[str] = Field(default_factory=lambda: ["ubnd"])
     #: Largest upload accepted, in megabytes.

@@ -20,6 +20,7 @@ from celery import Celery
 from certs import validation_context
 from documents import FileStore, Signing
 from documents.models import Document, Person
+from documents.queue import SmtpMailer
 from documents.tasks import Runtime
 from tokens import TokenError, TokenRemoved
 
@@ -39,6 +40,9 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         result_expires=7 * 24 * 3600,
     )
+    if settings.smtp_host:
+        app.conf.beat_schedule = {"send-notifications": {
+            "task": "kyso.send_notifications", "schedule": settings.mail_interval}}
     if settings.broker.startswith("sqla+"):
         # the SQLAlchemy transport polls; 0.1 s instead of 1 s (setting it through
         # broker_transport_options raises a TypeError in kombu 5.7)
@@ -100,6 +104,9 @@ def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
         signing=Signing(tsa_url=tsa, validation_context=validation_context(store)),
         seal_for=_demo_seal,
         signature_image_for=_demo_signature,
+        mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender,
+                          username=settings.smtp_username, password=settings.smtp_password,
+                          starttls=settings.smtp_starttls) if settings.smtp_host else None,
     )
     return runtime, tokens
 

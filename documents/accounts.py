@@ -71,7 +71,8 @@ from .sqltypes import Nfc, UtcDateTime, nfc, utc_now
 __all__ = [
     "DEFAULT_HASHER", "DEMO_SIGNERS", "ApiToken", "LoginAttempt", "Membership", "Role", "User",
     "authenticate", "bodies_of", "check_password_policy", "checked_username", "create_user",
-    "demo_password", "forget_login_attempts", "grant", "issue_token", "normalise_username",
+    "demo_password", "email_of", "forget_login_attempts", "grant", "issue_token",
+    "normalise_username",
     "require_role", "revoke", "revoke_token", "roles_of", "seed_demo_accounts", "set_password",
     "tokens_of", "user_for_token",
     # the errors these functions raise, so callers may import them from here too
@@ -145,6 +146,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: The official this account belongs to (a signer's account must have one).
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), unique=True)
+    #: Where notifications are e-mailed (none: in-app only).
+    email: Mapped[str | None] = mapped_column(Nfc(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
@@ -273,6 +276,7 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 
 def create_user(session: Session, username: str, password: str, display_name: str, *,
                 person: Person | None = None, active: bool = True,
+                email: str | None = None,
                 hasher: PasswordHasher = DEFAULT_HASHER) -> User:
     """A new account (flushed, not committed).
 
@@ -287,7 +291,7 @@ def create_user(session: Session, username: str, password: str, display_name: st
             select(User.username).where(User.person_id == person.id)) is not None:
         raise UsernameTaken(name)
     user = User(username=name, display_name=display_name, active=active, person=person,
-                password_hash=_hash_password(password, hasher))
+                email=email, password_hash=_hash_password(password, hasher))
     try:
         with session.begin_nested():  # a concurrent create_user of the same name
             session.add(user)
@@ -519,11 +523,19 @@ def tokens_of(session: Session, user: User) -> list[ApiToken]:
 
 #: People labels (as in ``certs.OFFICIALS`` and ``api.commune.PEOPLE``) of the demo signers.
 DEMO_SIGNERS = ("pho-chu-tich", "pho-chu-tich-duc", "chu-tich")
+#: Demo accounts' e-mail domain (reserved for examples: mail to it goes nowhere real).
+DEMO_MAIL_DOMAIN = "tien-lu.example"
 
 
 def demo_password(username: str) -> str:
     """The fixed password of a demo account (a demo commune only: shown on the login page)."""
     return f"{username}-demo"
+
+
+def email_of(session: Session, person: Person) -> str | None:
+    """The e-mail address of the account linked to ``person``, if any."""
+    return session.scalar(select(User.email).where(User.person_id == person.id,
+                                                   User.active.is_(True)))
 
 
 def seed_demo_accounts(session: Session, body: Organisation,
@@ -555,7 +567,7 @@ def seed_demo_accounts(session: Session, body: Organisation,
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             user = create_user(session, username, password, display_name, person=person,
-                               hasher=hasher)
+                               email=f"{username}@{DEMO_MAIL_DOMAIN}", hasher=hasher)
         elif person is not None and user.person_id is None:
             user.person = person
         grant(session, user, body, role)

@@ -28,11 +28,12 @@ from signer import TimestampUnavailable
 from signer.profiles import CopyKind
 from tokens import TokenNotFound, TokenRemoved
 
+from .accounts import email_of
 from .authority import find_authority
 from .errors import NoSigningAuthority, WrongStep
 from .issuance import Signing, approve, issue, make_copy, sign_attachment
 from .models import Document, DocumentStatus, DocumentVersion, Person, VersionKind
-from .queue import current_signer, notify_issued, notify_signed
+from .queue import Mailer, current_signer, notify_issued, notify_signed, send_pending
 from .register import IssueDetails
 from .storage import FileStore
 
@@ -55,6 +56,7 @@ SIGN_APPROVAL = "kyso.sign_approval"
 ISSUE = "kyso.issue"
 SIGN_ATTACHMENT = "kyso.sign_attachment"
 MAKE_COPY = "kyso.make_copy"
+SEND_MAIL = "kyso.send_notifications"
 
 
 @dataclass
@@ -68,6 +70,8 @@ class Runtime:
     signing: Signing
     seal_for: Callable[[Document], bytes]
     signature_image_for: Callable[[Person], bytes]
+    #: None when no SMTP server is configured: notifications stay in-app only.
+    mailer: Mailer | None = None
 
 
 _runtime: list[Runtime] = []
@@ -180,3 +184,15 @@ def copy_document(document_id: str, token_name: str, kind: str, issued_on: str,
                                        CopyKind[kind], details, runtime.signing,
                                        file_name=file_name)
         return copy_doc.id
+
+
+@shared_task(name=SEND_MAIL, acks_late=True, soft_time_limit=120, time_limit=180)
+def send_notifications() -> int:
+    """E-mail pending notifications (run periodically by Celery beat). A message is
+    marked sent only once the server accepted it; failures stay pending for the next run."""
+    runtime = current()
+    if runtime.mailer is None:
+        return 0
+    with _transaction() as (_, session):
+        report = send_pending(session, runtime.mailer, lambda p: email_of(session, p))
+        return len(report.sent)

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class Service:
     data: DataDir
     process: subprocess.Popen[bytes]
     env: dict[str, str]
+    inbox: list[tuple[list[str], str]] = field(default_factory=list)
 
     def login(self, username: str) -> httpx.Client:
         client = httpx.Client(base_url=self.url, timeout=60)
@@ -43,6 +44,20 @@ class Service:
 
 
 PROFILES = ["embedded", "postgres-redis", "postgres-rabbitmq"]
+
+
+def smtp_server(inbox: list[tuple[list[str], str]]) -> Any:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) keeping (recipients, message) it receives."""
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            inbox.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    return controller
 
 
 @contextlib.contextmanager
@@ -101,11 +116,14 @@ def service(request: pytest.FixtureRequest,
     data = DataDir(root / "data").create()
     port = free_port()
     name = f"kyso_e2e_{os.getpid()}_{port}"
+    inbox: list[tuple[list[str], str]] = []
+    mail = smtp_server(inbox)
     with backing_services(request.param, name) as extra:
         env = {k: v for k, v in os.environ.items()
                if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
                             "KYSO_RESULT_BACKEND")}
-        env.update(extra)
+        env.update(extra, KYSO_SMTP_HOST="127.0.0.1", KYSO_SMTP_PORT=str(mail.port),
+                   KYSO_MAIL_INTERVAL="1")
         log = (root / "serve.log").open("wb")
         process = subprocess.Popen([KYSO, "serve", "--data-dir", str(data.root), "--port",
                                     str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -122,7 +140,8 @@ def service(request: pytest.FixtureRequest,
         else:
             process.terminate()
             pytest.fail("kyso serve did not come up: " + (root / "serve.log").read_text())
-        yield Service(url, data, process, env)
+        yield Service(url, data, process, env, inbox)
+        mail.stop()
         process.terminate()
         try:
             process.wait(timeout=30)
@@ -168,6 +187,11 @@ def test_whole_flow_over_http(service: Service) -> None:
     vice_chair = service.login("phochutichduc")
     waiting = vice_chair.get("/api/v1/queue").json()
     assert [w["document_id"] for w in waiting] == [document["id"]]
+    deadline = time.monotonic() + 60  # Celery beat e-mails the notification
+    while time.monotonic() < deadline and not any(
+            "phochutichduc@tien-lu.example" in to for to, _ in service.inbox):
+        time.sleep(0.5)
+    assert any("phochutichduc@tien-lu.example" in to for to, _ in service.inbox)
     preview = vice_chair.get(waiting[0]["preview"])
     assert preview.status_code == 200 and preview.content.startswith(b"%PDF")
     approved = vice_chair.post(f"/api/v1/requests/{waiting[0]['id']}/approve")

@@ -108,6 +108,7 @@ class NewUser(BaseModel):
     display_name: str
     roles: list[str]
     person_id: int | None = None
+    email: str | None = None
 
 
 @router.post("/bodies/{body_id}/users", status_code=201)
@@ -116,7 +117,8 @@ def add_user(body_id: int, form: NewUser, user: CurrentUser, db: SessionDep) -> 
     person = db.get(Person, form.person_id) if form.person_id else None
     if form.person_id and (person is None or person.body_id != body.id):
         raise NotFound(f"người {form.person_id} / person {form.person_id}")
-    account = create_user(db, form.username, form.password, form.display_name, person=person)
+    account = create_user(db, form.username, form.password, form.display_name, person=person,
+                          email=form.email)
     for role in form.roles:
         grant(db, account, body, Role[role])
     _audit(db, user, body, "user", str(account.id),
