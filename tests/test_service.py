@@ -385,7 +385,12 @@ def test_a_worker_killed_mid_signature_leaves_nothing_and_the_redelivered_task_s
             workers = subprocess.run(["pgrep", "-P", str(serve.pid), "-f", "celery"],
                                      capture_output=True, text=True).stdout.split()
             assert len(workers) == 1
+            beat = subprocess.run(["pgrep", "-P", workers[0]], capture_output=True,
+                                  text=True).stdout.split()  # its embedded Celery beat
             os.kill(int(workers[0]), 9)  # SIGKILL, in the middle of the signature
+            for child in beat:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(child), 9)
             time.sleep(1)
             tsa.hold.clear()
             state = vice_chair.get(f"/api/v1/documents/{document['id']}").json()
