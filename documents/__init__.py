@@ -109,6 +109,7 @@ from .issuance import (
     make_copy,
     new_draft,
     prepare,
+    replace_draft,
     sign_attachment,
 )
 from .models import (
@@ -263,6 +264,7 @@ __all__ = [
     "make_copy",
     "new_draft",
     "prepare",
+    "replace_draft",
     "sign_attachment",
     "DOC_TYPES",
     "REGISTER_COLUMNS",

@@ -116,6 +116,22 @@ def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_c
     return document
 
 
+def replace_draft(session: Session, store: FileStore, document: Document, pdf: bytes, *,
+                  actor: str | None = None, file_name: str = "") -> Document:
+    """A corrected draft for a document that came back (returned or recalled).
+
+    The earlier versions stay; the document starts again from DRAFT and is prepared
+    and routed like a new one.
+    """
+    _require(document, DocumentStatus.RETURNED, DocumentStatus.DRAFT)
+    check_draft(pdf)
+    version = _store(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
+    document.status = DocumentStatus.DRAFT
+    _audit(session, AuditAction.UPLOAD, document, actor, sha256=version.sha256,
+           size=version.size, file_name=file_name, replaces_returned=True)
+    return document
+
+
 def prepare(session: Session, store: FileStore, document: Document, *,
             overrides: dict[str, Any] | None = None,
             actor: str | None = None) -> tuple[DraftLayout, FieldPlan]:

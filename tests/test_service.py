@@ -266,6 +266,16 @@ def test_a_signer_returns_a_draft_with_a_reason_and_it_leaves_the_queue(
     assert staff.get(f"/api/v1/documents/{document['id']}").json()["status"] == "RETURNED"
     assert all(r["document_id"] != document["id"]
                for r in vice_chair.get("/api/v1/queue").json())
+    # the drafter sends the corrected draft: prepared again, routed again, waiting again
+    corrected = (TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf").read_bytes() + b"\n%sua\n"
+    again = staff.post(f"/api/v1/documents/{document['id']}/draft",
+                       files={"file": ("sua.pdf", corrected, "application/pdf")})
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "PREPARED"
+    assert [v["kind"] for v in again.json()["versions"]].count("DRAFT") == 2  # both kept
+    assert staff.post(f"/api/v1/documents/{document['id']}/route", json={
+        "signer_person_ids": [signers["Lê Minh Đức"]]}).status_code == 200
+    assert document["id"] in [r["document_id"] for r in vice_chair.get("/api/v1/queue").json()]
 
 
 @pytest.mark.slow

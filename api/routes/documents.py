@@ -21,6 +21,7 @@ from documents import (
     latest_version,
     new_draft,
     prepare,
+    replace_draft,
 )
 from documents.accounts import Role, bodies_of, require_role
 from documents.audit import AuditAction, record
@@ -72,6 +73,19 @@ async def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: Servi
     chosen = next((u for u in body.units if u.abbreviation == unit), None)
     document = new_draft(db, svc.store, body, doc_type, subject, data, unit=chosen,
                          actor=user.username, file_name=file.filename or "")
+    prepare(db, svc.store, document, actor=user.username)
+    db.commit()
+    return document_json(db, document)
+
+
+@router.post("/{document_id}/draft")
+async def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
+                          db: SessionDep, svc: ServicesDep) -> dict[str, Any]:
+    """Upload the corrected draft of a returned document; it is prepared again."""
+    document = visible_document(db, user, document_id)
+    require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
+    replace_draft(db, svc.store, document, await file.read(), actor=user.username,
+                  file_name=file.filename or "")
     prepare(db, svc.store, document, actor=user.username)
     db.commit()
     return document_json(db, document)
