@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -67,13 +68,15 @@ def backing_services(profile: str, name: str) -> Iterator[dict[str, str]]:
     if profile == "embedded":
         yield {}
         return
-    broker_port = 6379 if profile == "postgres-redis" else 5672
+    redis_url = os.environ.get("KYSO_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    broker = urlsplit(redis_url if profile == "postgres-redis" else "amqp://127.0.0.1:5672")
+    host, port = broker.hostname or "127.0.0.1", broker.port or 0
     with socket.socket() as probe:
         probe.settimeout(2)
-        if probe.connect_ex(("127.0.0.1", broker_port)) != 0:
+        if probe.connect_ex((host, port)) != 0:
             if os.environ.get("CI") == "true":
-                raise AssertionError(f"the broker for {profile} is not on port {broker_port}")
-            pytest.skip(f"{profile}: nothing listens on 127.0.0.1:{broker_port}")
+                raise AssertionError(f"the broker for {profile} is not at {host}:{port}")
+            pytest.skip(f"{profile}: nothing listens on {host}:{port}")
     admin_url = os.environ.get("KYSO_TEST_POSTGRES_URL",
                                "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
@@ -87,9 +90,9 @@ def backing_services(profile: str, name: str) -> Iterator[dict[str, str]]:
     env = {"KYSO_DATABASE_URL": admin_url.rsplit("/", 1)[0] + f"/{name}"}
     vhost = None
     if profile == "postgres-redis":
-        env["KYSO_BROKER_URL"] = os.environ.get("KYSO_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
-        env["KYSO_RESULT_BACKEND"] = env["KYSO_BROKER_URL"]
-        subprocess.run(["redis-cli", "-n", "9", "FLUSHDB"], capture_output=True, check=False)
+        env["KYSO_BROKER_URL"] = env["KYSO_RESULT_BACKEND"] = redis_url
+        subprocess.run(["redis-cli", "-u", redis_url, "FLUSHDB"], capture_output=True,
+                       check=False)
     else:
         vhost = name
         subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True, check=True)
