@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from certs import DemoPki, KysoError, serving, validation_context
+from documents.storage import write_new
 from signer import Appearance, Report, SigningOptions, sign_pdf, verify_pdf
 
 from .datadir import DataDir
@@ -81,18 +81,5 @@ def verify_document(data: DataDir, pdf: bytes, name: str = "") -> Report:
 
 def write_new_file(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` whole or not at all, never replacing an existing file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
+    if path.exists() or not write_new(path, content):
         raise OutputExists(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        try:
-            os.link(tmp, path)  # atomic, and fails if path appeared meanwhile
-        except FileExistsError as exc:
-            raise OutputExists(path) from exc
-    finally:
-        os.unlink(tmp)

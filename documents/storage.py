@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import tempfile
@@ -24,6 +23,25 @@ class StoredFileMissing(KysoError):
                          f"stored file {sha256[:12]}… is missing")
 
 
+def write_new(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` whole (temporary file, fsync, hard link) unless ``path``
+    exists: never a half-written file, never a replaced one. False when it existed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(tmp, path)  # atomic, and fails if the path exists
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        os.unlink(tmp)
+
+
 @dataclass(frozen=True)
 class FileStore:
     """A folder of immutable files named by their SHA-256 (``ab/abcdef….pdf``)."""
@@ -40,18 +58,8 @@ class FileStore:
         if target.exists():
             self.get(digest)  # same name, so same content — unless the copy was damaged
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            # never replaces an existing file; one that appeared meanwhile holds these bytes
-            with contextlib.suppress(FileExistsError):
-                os.link(tmp, target)
-        finally:
-            os.unlink(tmp)
+        # False only if a concurrent writer stored it meanwhile: the same bytes, by name
+        write_new(target, data)
         return digest
 
     def get(self, sha256: str) -> bytes:

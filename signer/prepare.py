@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import PdfEncrypted, PdfUnreadable, SignerError
 from .locate import Box, DraftLayout, require_signature_block
-from .sign import APPROVAL_FIELD
+from .sign import APPROVAL_FIELD, DA_FONT_KEYS
 
 NUMBER_FIELD = "KySo_So"
 DAY_FIELD = "KySo_Ngay"
@@ -153,7 +153,6 @@ def plan_fields(layout: DraftLayout, *, signature_aspect: float = SIGNATURE_ASPE
                      month=month)
 
 
-_DA_FONTS = {"Times-Roman": "TiRo", "Times-Italic": "TiIt", "Times-Bold": "TiBo"}
 
 
 def _active_content(doc: Any) -> str | None:
@@ -273,7 +272,7 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits
             key: doc.make_indirect(pikepdf.Dictionary(
                 Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
                 BaseFont=pikepdf.Name("/" + name), Encoding=pikepdf.Name.WinAnsiEncoding))
-            for name, key in _DA_FONTS.items()}))
+            for name, key in DA_FONT_KEYS.items()}))
         form.DA = pikepdf.String("/TiRo 13 Tf 0 g")
 
         _add_widget(doc, plan.person, FT=pikepdf.Name.Sig, T=pikepdf.String(PERSON_FIELD))
@@ -281,7 +280,7 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits
                     T=pikepdf.String(ORGANISATION_FIELD),
                     Lock=_lock(doc, "/Include", CLERK_FIELDS))
         for name, place in plan.text_fields():
-            font = _DA_FONTS.get(place.font, "TiRo")
+            font = DA_FONT_KEYS.get(place.font, "TiRo")
             _add_widget(doc, place, FT=pikepdf.Name.Tx, T=pikepdf.String(name),
                         DA=pikepdf.String(f"/{font} {place.size:g} Tf 0 g"))
         out = io.BytesIO()

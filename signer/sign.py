@@ -106,7 +106,10 @@ async def check_signer_certificate(cert: Any, context: Any, moment: dt.datetime)
         raise CertificateUntrusted(_subject(cert), str(exc)) from exc
 
 
-_DA_FONTS = {"/TiRo": "Times-Roman", "/TiIt": "Times-Italic", "/TiBo": "Times-Bold"}
+#: Standard Times fonts and their resource names in a text field's /DA (set by
+#: ``prepare``, read back here when the field is filled).
+DA_FONT_KEYS = {"Times-Roman": "TiRo", "Times-Italic": "TiIt", "Times-Bold": "TiBo"}
+_DA_FONTS = {f"/{key}": name for name, key in DA_FONT_KEYS.items()}
 
 
 def _field_font(writer: Any, fill: FieldFill) -> tuple[str, float]:

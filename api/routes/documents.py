@@ -170,9 +170,10 @@ def issue(document_id: str, form: IssueForm, user: CurrentUser, db: SessionDep,
     """The clerk numbers, dates, registers and seals: queued for the organisation token."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.CLERK)
+    # the approved version records its signer's name; people are looked up in this body
     signer = db.scalars(select(Person).join(
         DocumentVersion, DocumentVersion.created_by == Person.full_name).where(
-        DocumentVersion.document_id == document.id,
+        DocumentVersion.document_id == document.id, Person.body_id == document.body_id,
         DocumentVersion.kind == VersionKind.APPROVED)).first()
     when = form.issued_on or vietnam_time().date()
     result = svc.celery.send_task(
