@@ -68,6 +68,8 @@ PEOPLE = {
     "pho-chu-tich-duc": ("Phó Chủ tịch", None, Designation.KT),
     "truong-phong-vhxh": ("Trưởng phòng Văn hóa - Xã hội", "VHXH", Designation.NONE),
 }
+#: Staff without signing authority: label → (position, unit).
+STAFF = {"chuyen-vien-vp": ("Chuyên viên Văn phòng", None)}
 CLERK = "Bùi Thị Lan (văn thư)"
 
 
@@ -87,6 +89,7 @@ def seed(session: Session, pki: DemoPki) -> Organisation:
     """The demo commune's organisation, people, authorities and books (once)."""
     body = session.scalar(select(Organisation).where(Organisation.name == COMMUNE))
     if body is not None:
+        _seed_staff(session, body)
         return body
     body = Organisation(kind=OrganisationKind.PEOPLE_COMMITTEE, name=COMMUNE,
                         abbreviation="UBND", place_name=PLACE)
@@ -108,7 +111,27 @@ def seed(session: Session, pki: DemoPki) -> Organisation:
                    scope=BookScope.COPIES, scope_description="Bản sao y, trích sao, sao lục"),
     ])
     session.flush()
+    _seed_staff(session, body)
     return body
+
+
+def _seed_staff(session: Session, body: Organisation) -> None:
+    """The demo's staff without signing authority (added to older demo databases too)."""
+    for label, (position, unit) in STAFF.items():
+        name = official(label).full_name
+        if session.scalar(select(Person).where(Person.body_id == body.id,
+                                               Person.full_name == name)) is None:
+            session.add(Person(body=body, full_name=name, position=position,
+                               unit=next((u for u in body.units if u.abbreviation == unit),
+                                         None)))
+    session.flush()
+
+
+def demo_people(session: Session, body: Organisation) -> dict[str, Person]:
+    """The demo's people by certificate label (signers and staff)."""
+    return {label: session.scalars(select(Person).where(
+        Person.full_name == official(label).full_name, Person.body_id == body.id)).one()
+        for label in [*PEOPLE, *STAFF]}
 
 
 def type_from_symbol(symbol: str | None) -> tuple[str, str | None]:

@@ -22,13 +22,14 @@ def status_for(exc: KysoError) -> int:
     """The HTTP status of a Kyso error, by its class name (no import of every package)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
     table = [
-        ({"NotAuthenticated", "LoginFailed", "TokenInvalid"}, 401),
+        ({"NotAuthenticated", "LoginFailed", "InvalidToken"}, 401),
         ({"Forbidden", "NoSigningAuthority", "CertificateMismatch"}, 403),
         ({"NotFound", "StoredFileMissing"}, 404),
         ({"LoginThrottled"}, 429),
         ({"WrongStep", "DuplicateNumber", "DuplicateDocument", "SignerNotInBlock",
           "AlreadyCancelled", "DocumentCancelled"}, 409),
-        ({"SignerError", "DraftRefused", "PdfUnreadable", "PdfEncrypted"}, 422),
+        ({"SignerError", "DraftRefused", "DraftNotPrepared", "PdfUnreadable",
+          "PdfEncrypted"}, 422),
         ({"TokenError", "TimestampUnavailable"}, 503),
     ]
     for group, status in table:

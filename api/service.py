@@ -52,7 +52,7 @@ def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
     from documents.accounts import seed_demo_accounts
 
     from . import demo as demo_commune
-    from .commune import PEOPLE, open_database, seed
+    from .commune import demo_people, open_database, seed
 
     data.activate_softhsm()
     commune = demo_commune.provision(data.softhsm, data.pki)
@@ -62,12 +62,7 @@ def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
     sessions = open_database(data)
     with sessions() as session, session.begin():
         body = seed(session, commune.pki)
-        from certs import official
-        from documents import Person
-
-        people = {label: session.query(Person).filter_by(
-            full_name=official(label).full_name, body_id=body.id).one() for label in PEOPLE}
-        logins = seed_demo_accounts(session, body, people)
+        logins = seed_demo_accounts(session, body, demo_people(session, body))
     return logins
 
 

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     mail_interval: float = 30.0
     #: Server-side tokens this host holds: their signing tasks go to queue "token.<name>".
     server_tokens: list[str] = Field(default_factory=lambda: ["ubnd"])
+    #: Redis broker: seconds before a task taken by a worker that died (unacknowledged)
+    #: is given to another worker. Must exceed the longest task (3 minutes).
+    visibility_timeout: int = 3600
+    #: Seconds an upload waits for its draft to be prepared by a worker before it
+    #: answers with the draft still being prepared.
+    prepare_wait: float = 30.0
     #: Largest upload accepted, in megabytes.
     max_upload_mb: int = 50
 

@@ -40,6 +40,8 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         result_expires=7 * 24 * 3600,
     )
+    if settings.broker.startswith(("redis://", "rediss://")):
+        app.conf.broker_transport_options = {"visibility_timeout": settings.visibility_timeout}
     if settings.smtp_host:
         app.conf.beat_schedule = {"send-notifications": {
             "task": "kyso.send_notifications", "schedule": settings.mail_interval}}

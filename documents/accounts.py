@@ -69,7 +69,8 @@ from .models import Base, Organisation, Person, _enum
 from .sqltypes import Nfc, UtcDateTime, nfc, utc_now
 
 __all__ = [
-    "DEFAULT_HASHER", "DEMO_SIGNERS", "ApiToken", "LoginAttempt", "Membership", "Role", "User",
+    "DEFAULT_HASHER", "DEMO_DRAFTER", "DEMO_SIGNERS", "ApiToken", "LoginAttempt", "Membership",
+    "Role", "User",
     "authenticate", "bodies_of", "check_password_policy", "checked_username", "create_user",
     "demo_password", "email_of", "forget_login_attempts", "grant", "issue_token",
     "normalise_username",
@@ -523,6 +524,9 @@ def tokens_of(session: Session, user: User) -> list[ApiToken]:
 
 #: People labels (as in ``certs.OFFICIALS`` and ``api.commune.PEOPLE``) of the demo signers.
 DEMO_SIGNERS = ("pho-chu-tich", "pho-chu-tich-duc", "chu-tich")
+#: The demo drafter's label in ``people_by_label`` (optional: without it the drafter
+#: account has no person and returned documents notify nobody by name).
+DEMO_DRAFTER = "chuyen-vien-vp"
 #: Demo accounts' e-mail domain (reserved for examples: mail to it goes nowhere real).
 DEMO_MAIL_DOMAIN = "tien-lu.example"
 
@@ -543,17 +547,21 @@ def seed_demo_accounts(session: Session, body: Organisation,
                        hasher: PasswordHasher = DEFAULT_HASHER) -> list[tuple[str, str, str]]:
     """The demo commune's logins: (user name, password, role description) each.
 
-    A drafter ``chuyenvien``; the signers of :data:`DEMO_SIGNERS` (user name = label
-    without hyphens: ``phochutich``, ``phochutichduc``, ``chutich``) linked to their
-    Person rows; a clerk ``vanthu``; an auditor ``kiemtra``; an admin ``quantri`` —
-    all members of ``body``. Idempotent: an existing account is reused as it is (its
-    password is not reset) and only missing memberships and person links are added.
+    A drafter ``chuyenvien`` (linked to ``people_by_label[DEMO_DRAFTER]`` when given,
+    so that returned documents come back to a named person); the signers of
+    :data:`DEMO_SIGNERS` (user name = label without hyphens: ``phochutich``,
+    ``phochutichduc``, ``chutich``) linked to their Person rows; a clerk ``vanthu``;
+    an auditor ``kiemtra``; an admin ``quantri`` — all members of ``body``.
+    Idempotent: an existing account is reused as it is (its password is not reset)
+    and only missing memberships and person links are added.
     """
     missing = [label for label in DEMO_SIGNERS if label not in people_by_label]
     if missing:
         raise ValueError(f"demo signers missing from people_by_label: {', '.join(missing)}")
+    drafter = people_by_label.get(DEMO_DRAFTER)
     plan: list[tuple[str, str, Role, Person | None]] = [
-        ("chuyenvien", "Chuyên viên (demo)", Role.DRAFTER, None)]
+        ("chuyenvien", drafter.full_name if drafter else "Chuyên viên (demo)", Role.DRAFTER,
+         drafter)]
     for label in DEMO_SIGNERS:
         signer = people_by_label[label]
         plan.append((label.replace("-", ""), signer.full_name, Role.SIGNER, signer))

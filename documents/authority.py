@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from .models import DocumentType, Organisation, Person, SigningAuthority, Unit
@@ -20,6 +20,14 @@ _VIETNAM = timezone(timedelta(hours=7))
 
 def _today_in_vietnam() -> date:
     return datetime.now(_VIETNAM).date()
+
+
+def in_force(day: date | None = None) -> ColumnElement[bool]:
+    """The SQL condition "this signing authority applies on ``day``" (default: today)."""
+    day = day or _today_in_vietnam()
+    return and_(
+        or_(SigningAuthority.valid_from.is_(None), SigningAuthority.valid_from <= day),
+        or_(SigningAuthority.valid_until.is_(None), SigningAuthority.valid_until >= day))
 
 
 def find_authority(session: Session, person: Person, body: Organisation,
@@ -37,12 +45,10 @@ def find_authority(session: Session, person: Person, body: Organisation,
     if not person.active:
         return None
     code = doc_type if isinstance(doc_type, str) else doc_type.code
-    day = on or _today_in_vietnam()
     query = select(SigningAuthority).where(
         SigningAuthority.person_id == person.id,
         SigningAuthority.body_id == body.id,
-        or_(SigningAuthority.valid_from.is_(None), SigningAuthority.valid_from <= day),
-        or_(SigningAuthority.valid_until.is_(None), SigningAuthority.valid_until >= day),
+        in_force(on),
     )
     if unit is None:
         query = query.where(SigningAuthority.unit_id.is_(None))

@@ -63,7 +63,8 @@ class Signing:
 
 def _store(session: Session, store: FileStore, document: Document, kind: VersionKind,
            pdf: bytes, actor: str | None, file_name: str = "",
-           source: DocumentVersion | None = None) -> DocumentVersion:
+           source: DocumentVersion | None = None,
+           signer: Person | None = None) -> DocumentVersion:
     digest = store.put(pdf)
     version = session.scalar(select(DocumentVersion).where(
         DocumentVersion.document_id == document.id, DocumentVersion.kind == kind,
@@ -71,7 +72,8 @@ def _store(session: Session, store: FileStore, document: Document, kind: Version
     if version is None:
         version = DocumentVersion(document=document, kind=kind, sha256=digest, size=len(pdf),
                                   file_name=file_name, created_by=actor,
-                                  source_version_id=source.id if source else None)
+                                  source_version_id=source.id if source else None,
+                                  signer_id=signer.id if signer else None)
         session.add(version)
         session.flush()
     return version
@@ -181,7 +183,8 @@ def approve(session: Session, store: FileStore, document: Document, person: Pers
         raise SignerNotInBlock(block.name, person.full_name)
     signed = sign_pdf(pdf, signer, approval(signature_image, tsa_url=signing.tsa_url,
                                             validation_context=signing.validation_context))
-    version = _store(session, store, document, VersionKind.APPROVED, signed, person.full_name)
+    version = _store(session, store, document, VersionKind.APPROVED, signed, person.full_name,
+                     signer=person)
     document.status = DocumentStatus.SIGNED
     who = actor or person.full_name
     _audit(session, AuditAction.APPROVE, document, who, person_id=person.id,

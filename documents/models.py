@@ -372,6 +372,8 @@ class Document(Base):
     number_book_id: Mapped[int | None] = mapped_column(ForeignKey("number_book.id"))
     number_year: Mapped[int | None] = mapped_column(Integer)
     number: Mapped[int | None] = mapped_column(Integer)
+    #: Why the last background step on the document failed ("vi / en"), until one succeeds.
+    problem: Mapped[str | None] = mapped_column(Nfc(1000))
 
     body: Mapped[Organisation] = relationship()
     unit: Mapped[Unit | None] = relationship()
@@ -496,8 +498,11 @@ class DocumentVersion(Base):
     file_name: Mapped[str] = mapped_column(Nfc(255), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     created_by: Mapped[str | None] = mapped_column(Nfc(100))
+    #: The official whose signature this version adds (approval versions).
+    signer_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     #: For an electronic copy (a document of its own, numbered in the copies book):
     #: the issued version it was made from.
     source_version_id: Mapped[int | None] = mapped_column(ForeignKey("document_version.id"))
 
     document: Mapped[Document] = relationship()
+    signer: Mapped[Person | None] = relationship()

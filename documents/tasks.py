@@ -24,15 +24,26 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from certs import KysoError
 from signer import TimestampUnavailable
 from signer.profiles import CopyKind
 from tokens import TokenNotFound, TokenRemoved
 
 from .accounts import email_of
+from .audit import AuditAction, record
 from .authority import find_authority
 from .errors import NoSigningAuthority, WrongStep
-from .issuance import Signing, approve, issue, make_copy, sign_attachment
-from .models import Document, DocumentStatus, DocumentVersion, Person, VersionKind
+from .export import export_register_pdf, export_register_xlsx
+from .issuance import Signing, approve, issue, make_copy, prepare, sign_attachment
+from .models import (
+    Document,
+    DocumentStatus,
+    DocumentVersion,
+    NumberBook,
+    Organisation,
+    Person,
+    VersionKind,
+)
 from .queue import Mailer, current_signer, notify_issued, notify_signed, send_pending
 from .register import IssueDetails
 from .storage import FileStore
@@ -52,6 +63,8 @@ TASK_OPTIONS: dict[str, Any] = {
 }
 
 
+PREPARE = "kyso.prepare"
+EXPORT_REGISTER = "kyso.export_register"
 SIGN_APPROVAL = "kyso.sign_approval"
 ISSUE = "kyso.issue"
 SIGN_ATTACHMENT = "kyso.sign_attachment"
@@ -97,6 +110,53 @@ def _transaction() -> Iterator[tuple[Runtime, Session]]:
 def queue_for(token_name: str) -> str:
     """The Celery queue of a server-side token: only its host's workers consume it."""
     return f"token.{token_name}"
+
+
+@shared_task(name=PREPARE, **TASK_OPTIONS)
+def prepare_document(document_id: str, actor: str = "") -> dict[str, str]:
+    """Locate the draft's number, date and signature block and add the fields.
+
+    A draft that cannot be prepared stays DRAFT with the reason kept on the document
+    (``problem``) and in the audit trail; the result says why, in both languages.
+    """
+    with _transaction() as (runtime, session):
+        document = session.get_one(Document, document_id)
+        if document.status is not DocumentStatus.DRAFT:
+            return {"status": document.status.name}  # prepared already
+        try:
+            with session.begin_nested():
+                prepare(session, runtime.store, document, actor=actor or None)
+        except KysoError as exc:
+            document.problem = str(exc)
+            record(session, AuditAction.PREPARE, actor=actor or None,
+                   body_id=document.body_id, object_type="document", object_id=document.id,
+                   details={"failed": True, "error": type(exc).__name__, "reason": str(exc)})
+            return {"status": document.status.name, "vi": exc.vi, "en": exc.en,
+                    "error": type(exc).__name__}
+        document.problem = None
+        return {"status": document.status.name}
+
+
+@shared_task(name=EXPORT_REGISTER, **TASK_OPTIONS)
+def export_register(body_id: int, year: int, fmt: str, unit: str | None = None,
+                    date_from: str | None = None, date_to: str | None = None,
+                    book: str | None = None) -> dict[str, Any]:
+    """The register as PDF or XLSX, kept in the file store; the result names the file.
+
+    ``unit`` is a unit's abbreviation, ``book`` a number book's code, dates ISO.
+    """
+    with _transaction() as (runtime, session):
+        body = session.get_one(Organisation, body_id)
+        chosen_unit = next((u for u in body.units if u.abbreviation == unit), None)
+        chosen_book = session.scalar(select(NumberBook).where(
+            NumberBook.body_id == body.id, NumberBook.code == book)) if book else None
+        export = export_register_pdf if fmt == "pdf" else export_register_xlsx
+        data = export(session, body, year, chosen_unit,
+                      date.fromisoformat(date_from) if date_from else None,
+                      date.fromisoformat(date_to) if date_to else None, book=chosen_book)
+        suffix = f"-{book}" if book else ""
+        return {"sha256": runtime.store.put(data), "body_id": body.id, "format": fmt,
+                "file_name": f"so-van-ban-di-{year}{suffix}.{fmt}", "size": len(data)}
 
 
 @shared_task(name=SIGN_APPROVAL, **TASK_OPTIONS)

@@ -36,9 +36,12 @@ class Service:
     inbox: list[tuple[list[str], str]] = field(default_factory=list)
 
     def login(self, username: str) -> httpx.Client:
+        return self.login_as(username, f"{username}-demo")
+
+    def login_as(self, username: str, password: str) -> httpx.Client:
         client = httpx.Client(base_url=self.url, timeout=60)
         answer = client.post("/api/v1/auth/login",
-                             json={"username": username, "password": f"{username}-demo"})
+                             json={"username": username, "password": password})
         assert answer.status_code == 200, answer.text
         client.headers["Authorization"] = f"Bearer {answer.json()['token']}"
         return client
@@ -269,6 +272,9 @@ def test_a_signer_returns_a_draft_with_a_reason_and_it_leaves_the_queue(
     assert staff.get(f"/api/v1/documents/{document['id']}").json()["status"] == "RETURNED"
     assert all(r["document_id"] != document["id"]
                for r in vice_chair.get("/api/v1/queue").json())
+    returned = [n for n in staff.get("/api/v1/notifications").json()
+                if n["document_id"] == document["id"] and n["kind"] == "RETURNED"]
+    assert len(returned) == 1 and "Sửa lại danh sách hộ gia đình" in returned[0]["text"]
     # the drafter sends the corrected draft: prepared again, routed again, waiting again
     corrected = (TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf").read_bytes() + b"\n%sua\n"
     again = staff.post(f"/api/v1/documents/{document['id']}/draft",
@@ -279,6 +285,27 @@ def test_a_signer_returns_a_draft_with_a_reason_and_it_leaves_the_queue(
     assert staff.post(f"/api/v1/documents/{document['id']}/route", json={
         "signer_person_ids": [signers["Lê Minh Đức"]]}).status_code == 200
     assert document["id"] in [r["document_id"] for r in vice_chair.get("/api/v1/queue").json()]
+
+
+@pytest.mark.slow
+def test_a_draft_without_a_signature_block_is_kept_with_the_reason(service: Service) -> None:
+    staff = service.login("chuyenvien")
+    body_id = staff.get("/api/v1/bodies").json()[0]["id"]
+    whole_appendix = TESTS_DATA / "drafts" / "official_nd30_phuluc3_from_docx.pdf"
+    refused = upload(staff, body_id, whole_appendix)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["type"] == "DraftNotPrepared" and "chữ ký" in error["vi"]
+    document_id = error["en"].split()[1]
+    kept = staff.get(f"/api/v1/documents/{document_id}").json()
+    assert kept["status"] == "DRAFT" and kept["problem"]
+    assert [v["kind"] for v in kept["versions"]] == ["DRAFT"]
+    # the corrected draft is prepared and the problem is gone
+    fixed = staff.post(f"/api/v1/documents/{document_id}/draft", files={"file": (
+        "sua.pdf", (TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf").read_bytes(),
+        "application/pdf")})
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["status"] == "PREPARED" and fixed.json()["problem"] is None
 
 
 @pytest.mark.slow
@@ -355,8 +382,9 @@ class HeldTsa:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("profile", ["postgres-rabbitmq", "postgres-redis"])
 def test_a_worker_killed_mid_signature_leaves_nothing_and_the_redelivered_task_signs_once(
-        tmp_path: Path) -> None:
+        tmp_path: Path, profile: str) -> None:
     from api.demo import DEMO_PIN
     from api.service import start_worker
     from certs import DemoPki
@@ -364,7 +392,10 @@ def test_a_worker_killed_mid_signature_leaves_nothing_and_the_redelivered_task_s
     data = DataDir(tmp_path / "data").create()
     tsa = HeldTsa(lambda: DemoPki(data.pki).tsa_url)
     port = free_port()
-    with backing_services("postgres-rabbitmq", f"kyso_kill_{os.getpid()}_{port}") as extra:
+    with backing_services(profile, f"kyso_kill_{os.getpid()}_{port}") as extra:
+        # Redis hands an unacknowledged task to another worker after the visibility
+        # timeout (RabbitMQ at once, when the dead worker's connection closes)
+        extra["KYSO_VISIBILITY_TIMEOUT"] = "8"
         env = {k: v for k, v in os.environ.items()
                if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
                             "KYSO_RESULT_BACKEND")}
@@ -522,3 +553,82 @@ def test_an_administrator_adds_a_signer_with_authority_and_an_account(service: S
     assert added.status_code == 201, added.text
     (entry,) = added.json()["added"]
     assert (service.data.trust / f"{entry['sha256']}.pem").exists()
+    anchors = admin.get("/api/v1/admin/trust-anchors").json()
+    assert {"sha256": entry["sha256"], "origin": "admin"}.items() <= next(
+        a for a in anchors if a["sha256"] == entry["sha256"]).items()
+
+
+@pytest.mark.slow
+def test_an_administrator_lists_edits_and_deactivates(service: Service) -> None:
+    admin = service.login("quantri")
+    body_id = admin.get("/api/v1/bodies").json()[0]["id"]
+    base = f"/api/v1/admin/bodies/{body_id}"
+    people = {p["full_name"]: p for p in admin.get(f"{base}/people").json()}
+    assert {"Lê Minh Đức", "Bùi Thị Lan"} <= set(people)
+    users = {u["username"]: u for u in admin.get(f"{base}/users").json()}
+    assert users["chuyenvien"]["person_id"] == people["Bùi Thị Lan"]["id"]
+    assert users["vanthu"]["roles"] == ["CLERK"]
+
+    # a temporary account: roles changed, then deactivated — its session dies with it
+    temp = admin.post(f"{base}/users", json={
+        "username": "tamthoi", "password": "tam-thoi-mat-khau", "display_name": "Tạm thời",
+        "roles": ["DRAFTER"]}).json()
+    session = service.login_as("tamthoi", "tam-thoi-mat-khau")
+    assert session.get("/api/v1/documents").status_code == 200
+    changed = admin.patch(f"{base}/users/{temp['user_id']}",
+                          json={"roles": ["AUDITOR"], "display_name": "Kiểm tra tạm"})
+    assert changed.status_code == 200 and changed.json()["roles"] == ["AUDITOR"]
+    assert admin.patch(f"{base}/users/{temp['user_id']}",
+                       json={"active": False}).status_code == 200
+    assert session.get("/api/v1/documents").status_code == 401
+    assert httpx.post(f"{service.url}/api/v1/auth/login", json={
+        "username": "tamthoi", "password": "tam-thoi-mat-khau"}).status_code == 401
+
+    # an authority ended yesterday: the person is no longer offered as a signer
+    import datetime as dt
+
+    authorities = admin.get(f"{base}/authorities").json()
+    duc = next(a for a in authorities if a["person"] == "Lê Minh Đức")
+    staff = service.login("chuyenvien")
+    signers = [s["full_name"] for s in staff.get(f"/api/v1/bodies/{body_id}/signers").json()]
+    assert "Lê Minh Đức" in signers
+    yesterday = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    assert admin.patch(f"{base}/authorities/{duc['id']}",
+                       json={"valid_until": yesterday}).status_code == 200
+    signers = [s["full_name"] for s in staff.get(f"/api/v1/bodies/{body_id}/signers").json()]
+    assert "Lê Minh Đức" not in signers
+    assert admin.patch(f"{base}/authorities/{duc['id']}",
+                       json={"valid_until": None}).status_code == 200
+
+    books = admin.get(f"{base}/number-books").json()
+    assert {b["code"] for b in books} >= {"chung", "ban-sao"}
+    # a drafter may not list or change anything here, and every change is audited
+    assert staff.get(f"{base}/users").status_code == 403
+    assert staff.patch(f"{base}/people/{people['Lê Minh Đức']['id']}",
+                       json={"active": False}).status_code == 403
+    events = subprocess.run([KYSO, "--data-dir", str(service.data.root), "audit", "list",
+                             "-n", "200"], capture_output=True, text=True, env=service.env,
+                            timeout=60).stdout
+    assert events.count("admin_change") >= 4
+
+
+@pytest.mark.slow
+def test_the_register_exports_in_a_worker_limited_to_one_book(service: Service) -> None:
+    clerk = service.login("vanthu")
+    body_id = clerk.get("/api/v1/bodies").json()[0]["id"]
+    year = time.gmtime().tm_year
+    started = clerk.post(f"/api/v1/register/{body_id}/{year}/exports",
+                         json={"format": "xlsx", "book": "ban-sao"})
+    assert started.status_code == 202, started.text
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        fetched = clerk.get(started.json()["url"])
+        if fetched.headers["content-type"].startswith("application/vnd.openxml"):
+            break
+        assert fetched.json().get("status") in ("PENDING", "STARTED", "RETRY"), fetched.text
+        time.sleep(0.3)
+    assert fetched.content.startswith(b"PK")  # an XLSX is a zip
+    assert "so-van-ban-di-" in fetched.headers["content-disposition"]
+    assert "-ban-sao.xlsx" in fetched.headers["content-disposition"]
+    assert clerk.get(f"/api/v1/register/{body_id}/{year}?book=khong-co").status_code == 404
+    assert service.login("chuyenvien").get(started.json()["url"]).status_code == 403

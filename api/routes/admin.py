@@ -5,10 +5,12 @@ an audit event."""
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, UploadFile
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from certs import Origin, TrustStore, load_certificates
 from documents import (
@@ -20,7 +22,21 @@ from documents import (
     Person,
     SigningAuthority,
 )
-from documents.accounts import Forbidden, Role, bodies_of, create_user, grant, require_role
+from documents.accounts import (
+    ApiToken,
+    Forbidden,
+    Membership,
+    Role,
+    User,
+    bodies_of,
+    create_user,
+    grant,
+    require_role,
+    revoke,
+    revoke_token,
+    roles_of,
+    set_password,
+)
 from documents.audit import AuditAction, record
 
 from ..deps import CurrentUser, ServicesDep, SessionDep
@@ -44,6 +60,74 @@ def _audit(db: SessionDep, user: CurrentUser, body: Organisation | None, what: s
            details=details)
 
 
+def _changed(db: SessionDep, user: CurrentUser, body: Organisation, row: Any, what: str,
+             changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply ``changes`` (attribute → new value) to ``row``; audit old and new values."""
+    before = {key: getattr(row, key) for key in changes}
+    for key, value in changes.items():
+        setattr(row, key, value)
+    db.flush()
+    _audit(db, user, body, what, str(row.id), {
+        "before": {k: _plain(v) for k, v in before.items()},
+        "after": {k: _plain(v) for k, v in changes.items()}})
+    db.commit()
+    return {k: _plain(v) for k, v in changes.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "id"):
+        return value.id
+    return value
+
+
+def _own(row: Any, body: Organisation, what: str, row_id: int) -> Any:
+    if row is None or row.body_id != body.id:
+        raise NotFound(f"{what} {row_id}")
+    return row
+
+
+def _unit(body: Organisation, abbreviation: str | None) -> Any:
+    unit = next((u for u in body.units if u.abbreviation == abbreviation), None)
+    if abbreviation and unit is None:
+        raise NotFound(f"đơn vị {abbreviation} / unit {abbreviation}")
+    return unit
+
+
+def person_json(person: Person) -> dict[str, Any]:
+    return {"id": person.id, "full_name": person.full_name, "position": person.position,
+            "unit": person.unit.abbreviation if person.unit else None,
+            "active": person.active}
+
+
+@router.get("/bodies/{body_id}/people")
+def list_people(body_id: int, user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
+    body = _administered(db, user, body_id)
+    return [person_json(p) for p in db.scalars(
+        select(Person).where(Person.body_id == body.id).order_by(Person.id))]
+
+
+class PersonChange(BaseModel):
+    full_name: str | None = None
+    position: str | None = None
+    unit: str | None = None
+    active: bool | None = None
+
+
+@router.patch("/bodies/{body_id}/people/{person_id}")
+def change_person(body_id: int, person_id: int, form: PersonChange, user: CurrentUser,
+                  db: SessionDep) -> dict[str, Any]:
+    """Rename, move or (``active: false``) deactivate a person: an inactive person
+    holds no signing authority and cannot be chosen as a signer."""
+    body = _administered(db, user, body_id)
+    person = _own(db.get(Person, person_id), body, "người / person", person_id)
+    changes = form.model_dump(exclude_unset=True, exclude={"unit"})
+    if "unit" in form.model_fields_set:
+        changes["unit"] = _unit(body, form.unit)
+    return _changed(db, user, body, person, "person", changes)
+
+
 class NewPerson(BaseModel):
     full_name: str
     position: str
@@ -54,10 +138,8 @@ class NewPerson(BaseModel):
 def add_person(body_id: int, form: NewPerson, user: CurrentUser,
                db: SessionDep) -> dict[str, Any]:
     body = _administered(db, user, body_id)
-    unit = next((u for u in body.units if u.abbreviation == form.unit), None)
-    if form.unit and unit is None:
-        raise NotFound(f"đơn vị {form.unit} / unit {form.unit}")
-    person = Person(body=body, unit=unit, full_name=form.full_name, position=form.position)
+    person = Person(body=body, unit=_unit(body, form.unit), full_name=form.full_name,
+                    position=form.position)
     db.add(person)
     db.flush()
     _audit(db, user, body, "person", str(person.id), form.model_dump())
@@ -85,8 +167,7 @@ def add_authority(body_id: int, form: NewAuthority, user: CurrentUser,
         raise NotFound(f"người {form.person_id} / person {form.person_id}")
     fingerprint = form.certificate_sha256
     if form.certificate_pem:
-        (cert,) = load_certificates(form.certificate_pem.encode(), "certificate_pem")[:1]
-        fingerprint = hashlib.sha256(cert.dump()).hexdigest()
+        fingerprint = _fingerprint(form.certificate_pem)
     if not fingerprint:
         raise NotFound("chứng thư số / certificate")
     authority = SigningAuthority(
@@ -100,6 +181,113 @@ def add_authority(body_id: int, form: NewAuthority, user: CurrentUser,
            {**form.model_dump(exclude={"certificate_pem"}), "certificate_sha256": fingerprint})
     db.commit()
     return {"authority_id": authority.id, "certificate_sha256": fingerprint}
+
+
+def authority_json(authority: SigningAuthority) -> dict[str, Any]:
+    return {"id": authority.id, "person_id": authority.person_id,
+            "person": authority.person.full_name, "designation": authority.designation.name,
+            "designation_line": authority.designation_line,
+            "doc_types": sorted(t.code for t in authority.doc_types),
+            "all_types": authority.all_types, "token_name": authority.token_name,
+            "certificate_sha256": authority.certificate_sha256,
+            "valid_from": authority.valid_from.isoformat() if authority.valid_from else None,
+            "valid_until": authority.valid_until.isoformat() if authority.valid_until else None}
+
+
+@router.get("/bodies/{body_id}/authorities")
+def list_authorities(body_id: int, user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
+    body = _administered(db, user, body_id)
+    return [authority_json(a) for a in db.scalars(select(SigningAuthority).where(
+        SigningAuthority.body_id == body.id).order_by(SigningAuthority.id))]
+
+
+class AuthorityChange(BaseModel):
+    token_name: str | None = None
+    certificate_pem: str | None = None
+    certificate_sha256: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+@router.patch("/bodies/{body_id}/authorities/{authority_id}")
+def change_authority(body_id: int, authority_id: int, form: AuthorityChange,
+                     user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+    """Bind a renewed certificate, move the key to another token, or end the authority
+    (``valid_until``: the last day it may be used)."""
+    body = _administered(db, user, body_id)
+    authority = _own(db.get(SigningAuthority, authority_id), body,
+                     "thẩm quyền ký / signing authority", authority_id)
+    changes = form.model_dump(exclude_unset=True, exclude={"certificate_pem"})
+    if form.certificate_pem:
+        changes["certificate_sha256"] = _fingerprint(form.certificate_pem)
+    return _changed(db, user, body, authority, "signing_authority", changes)
+
+
+def _fingerprint(certificate_pem: str) -> str:
+    (cert,) = load_certificates(certificate_pem.encode(), "certificate_pem")[:1]
+    return hashlib.sha256(cert.dump()).hexdigest()
+
+
+def user_json(db: SessionDep, account: User, body: Organisation) -> dict[str, Any]:
+    return {"id": account.id, "username": account.username,
+            "display_name": account.display_name, "email": account.email,
+            "person_id": account.person_id, "active": account.active,
+            "roles": sorted(r.name for r in roles_of(db, account, body)),
+            "last_login_at": account.last_login_at.isoformat() if account.last_login_at
+            else None}
+
+
+@router.get("/bodies/{body_id}/users")
+def list_users(body_id: int, user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
+    body = _administered(db, user, body_id)
+    members = select(Membership.user_id).where(Membership.body_id == body.id)
+    return [user_json(db, u, body) for u in db.scalars(
+        select(User).where(User.id.in_(members)).order_by(User.id))]
+
+
+class UserChange(BaseModel):
+    display_name: str | None = None
+    email: str | None = None
+    person_id: int | None = None
+    roles: list[str] | None = None
+    password: str | None = None
+    active: bool | None = None
+
+
+@router.patch("/bodies/{body_id}/users/{user_id}")
+def change_user(body_id: int, user_id: int, form: UserChange, user: CurrentUser,
+                db: SessionDep) -> dict[str, Any]:
+    """Edit an account of this body: its roles here, its person, a new password, or
+    ``active: false`` — which also revokes every API token and session it holds."""
+    body = _administered(db, user, body_id)
+    account = db.get(User, user_id)
+    if account is None or not db.scalar(select(Membership.id).where(
+            Membership.user_id == user_id, Membership.body_id == body.id).limit(1)):
+        raise NotFound(f"tài khoản {user_id} / account {user_id}")
+    changes = form.model_dump(exclude_unset=True, exclude={"roles", "password", "person_id"})
+    if "person_id" in form.model_fields_set:
+        person = db.get(Person, form.person_id) if form.person_id else None
+        if form.person_id:
+            _own(person, body, "người / person", form.person_id)
+        changes["person"] = person
+    if form.roles is not None:
+        wanted = {Role[r] for r in form.roles}
+        for role in roles_of(db, account, body) - wanted:
+            revoke(db, account, body, role)
+        for role in wanted:
+            grant(db, account, body, role)
+    if form.password:
+        set_password(db, account, form.password)
+    if form.active is False:
+        for token in db.scalars(select(ApiToken).where(ApiToken.user_id == account.id,
+                                                       ApiToken.revoked_at.is_(None))):
+            revoke_token(db, token)
+    done = _changed(db, user, body, account, "user", changes)
+    if form.roles is not None:
+        done["roles"] = sorted(form.roles)
+    if form.password:
+        done["password"] = "changed"
+    return done
 
 
 class NewUser(BaseModel):
@@ -148,6 +336,45 @@ def add_book(body_id: int, form: NewBook, user: CurrentUser, db: SessionDep) -> 
     _audit(db, user, body, "number_book", str(book.id), form.model_dump())
     db.commit()
     return {"book_id": book.id}
+
+
+def book_json(book: NumberBook) -> dict[str, Any]:
+    return {"id": book.id, "code": book.code, "name": book.name, "scope": book.scope.name,
+            "unit": book.unit.abbreviation if book.unit else None,
+            "doc_types": sorted(t.code for t in book.doc_types), "active": book.active}
+
+
+@router.get("/bodies/{body_id}/number-books")
+def list_books(body_id: int, user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
+    body = _administered(db, user, body_id)
+    return [book_json(b) for b in db.scalars(
+        select(NumberBook).where(NumberBook.body_id == body.id).order_by(NumberBook.id))]
+
+
+class BookChange(BaseModel):
+    name: str | None = None
+    active: bool | None = None
+
+
+@router.patch("/bodies/{body_id}/number-books/{book_id}")
+def change_book(body_id: int, book_id: int, form: BookChange, user: CurrentUser,
+                db: SessionDep) -> dict[str, Any]:
+    """Rename a book or close it (``active: false``): its numbers stay in the register,
+    no new number is taken from it."""
+    body = _administered(db, user, body_id)
+    book = _own(db.get(NumberBook, book_id), body, "sổ / book", book_id)
+    return _changed(db, user, body, book, "number_book", form.model_dump(exclude_unset=True))
+
+
+@router.get("/trust-anchors")
+def list_trust_anchors(user: CurrentUser, db: SessionDep,
+                       svc: ServicesDep) -> list[dict[str, Any]]:
+    """The CA certificates this instance trusts, with where each came from."""
+    if not bodies_of(db, user, Role.ADMIN) and not bodies_of(db, user, Role.AUDITOR):
+        raise Forbidden(user.username, Role.ADMIN.value, Role.ADMIN.english,
+                        "bất kỳ cơ quan nào / any body")
+    return [{"subject": e.subject, "sha256": e.sha256, "origin": e.origin.value,
+             "root": e.is_anchor, "source": e.source} for e in svc.trust]
 
 
 @router.post("/trust-anchors", status_code=201)

@@ -7,7 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
+from sqlalchemy import select
 
+from documents import SigningAuthority
 from documents.accounts import authenticate, bodies_of, issue_token, revoke_token, roles_of
 from documents.audit import AuditAction, record
 
@@ -23,6 +25,12 @@ class Login(BaseModel):
 
 
 def describe(db: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Who the caller is: roles per body and, for a signer, the certificates registered
+    for their signing authorities (what ``kyso agent`` and ``kyso doctor`` compare the
+    token's certificate with)."""
+    authorities = db.scalars(select(SigningAuthority).where(
+        SigningAuthority.person_id == user.person_id).order_by(SigningAuthority.id)
+    ).all() if user.person_id else []
     return {
         "username": user.username,
         "display_name": user.display_name,
@@ -31,6 +39,13 @@ def describe(db: SessionDep, user: CurrentUser) -> dict[str, Any]:
             {"body_id": body.id, "body": body.name,
              "roles": sorted(role.name for role in roles_of(db, user, body))}
             for body in bodies_of(db, user)
+        ],
+        "authorities": [
+            {"id": a.id, "body_id": a.body_id, "token_name": a.token_name,
+             "certificate_sha256": a.certificate_sha256,
+             "designation_line": a.designation_line,
+             "valid_until": a.valid_until.isoformat() if a.valid_until else None}
+            for a in authorities
         ],
     }
 

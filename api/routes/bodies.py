@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from documents import Organisation, Person, SigningAuthority
 from documents.accounts import bodies_of
+from documents.authority import in_force
 
 from ..deps import CurrentUser, SessionDep
 from ..errors import NotFound
@@ -35,7 +36,7 @@ def signers(body_id: int, user: CurrentUser, db: SessionDep) -> list[dict[str, A
     body = _member_body(db, user, body_id)
     rows = db.execute(select(Person, SigningAuthority).join(
         SigningAuthority, SigningAuthority.person_id == Person.id).where(
-        SigningAuthority.body_id == body.id, Person.active.is_(True))).all()
+        SigningAuthority.body_id == body.id, Person.active.is_(True), in_force())).all()
     return [{"person_id": person.id, "full_name": person.full_name,
              "position": person.position, "designation": authority.designation.name}
             for person, authority in rows]

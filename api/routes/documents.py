@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from certs import KysoError
 from documents import (
     Document,
     DocumentVersion,
@@ -20,13 +23,12 @@ from documents import (
     VersionKind,
     latest_version,
     new_draft,
-    prepare,
     replace_draft,
 )
 from documents.accounts import Role, bodies_of, require_role
 from documents.audit import AuditAction, record
 from documents.queue import recall, route
-from documents.tasks import ISSUE, MAKE_COPY, SIGN_ATTACHMENT, queue_for
+from documents.tasks import ISSUE, MAKE_COPY, PREPARE, SIGN_ATTACHMENT, queue_for
 from signer import vietnam_time
 from signer.prepare import check_draft
 from signer.sign import VIETNAM
@@ -46,6 +48,7 @@ def document_json(db: SessionDep, document: Document) -> dict[str, Any]:
         "type_name": document.doc_type.name, "subject": document.subject,
         "status": document.status.name, "status_vi": document.status.value,
         "number": entry.number_symbol if entry else None,
+        "problem": document.problem,
         "versions": [{"kind": v.kind.name, "sha256": v.sha256, "size": v.size,
                       "created_at": v.created_at.isoformat()} for v in versions],
     }
@@ -60,11 +63,39 @@ def visible_document(db: SessionDep, user: CurrentUser, document_id: str) -> Doc
     return document
 
 
+class DraftNotPrepared(KysoError):
+    """The draft was stored but cannot be prepared; the reason is the prepare task's."""
+
+    def __init__(self, document_id: str, vi: str, en: str) -> None:
+        super().__init__(f"dự thảo {document_id} chưa chuẩn bị được: {vi}",
+                         f"draft {document_id} could not be prepared: {en}")
+
+
+async def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
+                   actor: str) -> dict[str, Any]:
+    """Prepare the committed draft in a worker; wait a little for the outcome, so that a
+    drafter learns at once when the draft cannot be signed (else: poll the document).
+
+    The session must not touch the database while waiting: on SQLite every transaction
+    takes the write lock, which the worker needs."""
+    from celery.exceptions import TimeoutError as CeleryTimeout
+
+    result = svc.celery.send_task(PREPARE, args=[document_id, actor])
+    outcome: Any = None
+    with contextlib.suppress(CeleryTimeout):
+        outcome = await asyncio.to_thread(result.get, timeout=svc.settings.prepare_wait,
+                                          propagate=False)
+    if isinstance(outcome, dict) and "vi" in outcome:
+        raise DraftNotPrepared(document_id, outcome["vi"], outcome["en"])
+    return {**document_json(db, db.get_one(Document, document_id)), "task_id": result.id}
+
+
 @router.post("", status_code=201)
 async def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep,
                  body_id: int = Form(), doc_type: str = Form(), subject: str = Form(),
                  unit: str | None = Form(None)) -> dict[str, Any]:
-    """A drafter uploads a draft PDF; it is checked and prepared at once."""
+    """A drafter uploads a draft PDF: checked here, prepared by a worker (the answer
+    waits for it up to ``KYSO_PREPARE_WAIT`` seconds; status DRAFT means not yet)."""
     body = db.get(Organisation, body_id)
     if body is None:
         raise NotFound(f"cơ quan {body_id} / body {body_id}")
@@ -73,9 +104,9 @@ async def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: Servi
     chosen = next((u for u in body.units if u.abbreviation == unit), None)
     document = new_draft(db, svc.store, body, doc_type, subject, data, unit=chosen,
                          actor=user.username, file_name=file.filename or "")
-    prepare(db, svc.store, document, actor=user.username)
+    document_id, username = document.id, user.username
     db.commit()
-    return document_json(db, document)
+    return await _prepare(db, svc, document_id, username)
 
 
 @router.post("/{document_id}/draft")
@@ -86,9 +117,9 @@ async def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
     replace_draft(db, svc.store, document, await file.read(), actor=user.username,
                   file_name=file.filename or "")
-    prepare(db, svc.store, document, actor=user.username)
+    username = user.username
     db.commit()
-    return document_json(db, document)
+    return await _prepare(db, svc, document_id, username)
 
 
 @router.get("")
@@ -170,11 +201,8 @@ def issue(document_id: str, form: IssueForm, user: CurrentUser, db: SessionDep,
     """The clerk numbers, dates, registers and seals: queued for the organisation token."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.CLERK)
-    # the approved version records its signer's name; people are looked up in this body
-    signer = db.scalars(select(Person).join(
-        DocumentVersion, DocumentVersion.created_by == Person.full_name).where(
-        DocumentVersion.document_id == document.id, Person.body_id == document.body_id,
-        DocumentVersion.kind == VersionKind.APPROVED)).first()
+    approved = latest_version(db, document, VersionKind.APPROVED)
+    signer = approved.signer if approved is not None else None
     when = form.issued_on or vietnam_time().date()
     result = svc.celery.send_task(
         ISSUE, args=[document.id, form.token, when.isoformat(),
