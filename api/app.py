@@ -15,6 +15,7 @@ from .deps import Services
 from .errors import kyso_error_handler
 from .routes import (
     admin,
+    agent,
     auth,
     bodies,
     documents,
@@ -48,8 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Ký số và phát hành văn bản điện tử / sign and issue "
                               "official documents")
     app.add_exception_handler(KysoError, kyso_error_handler)
-    for module in (health, auth, bodies, documents, notifications, queue, register, verify,
-                   admin):
+    for module in (health, auth, bodies, documents, notifications, queue, agent, register,
+                   verify, admin):
         app.include_router(module.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

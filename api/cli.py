@@ -22,8 +22,10 @@ from signer import Report, Verdict
 from tokens import list_slots
 
 from . import demo as demo_commune
+from .agent import agent as agent_command
 from .audit_cli import audit_app
 from .datadir import DataDir, resolve
+from .doctor import doctor as doctor_command
 from .operations import pki_services, sign_document, verify_document, write_new_file
 
 ENV_PIN = "KYSO_PIN"
@@ -33,6 +35,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 tokens_app = typer.Typer(no_args_is_help=True, help="Thiết bị ký số / tokens.")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.command("doctor")(doctor_command)
+app.command("agent")(agent_command)
 out = Console(highlight=False)
 
 DataDirOption = Annotated[Path | None, typer.Option(
@@ -151,10 +155,27 @@ def sign(
 def verify(
     paths: Annotated[list[Path], typer.Argument(help="Tệp PDF cần xác minh / PDFs to verify")],
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả JSON / JSON output")] = False,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Thư mục ghi bảng tổng hợp và báo cáo từng tệp / folder for the summary "
+                      "and per-file reports")] = None,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="Ghi thêm báo cáo PDF từng tệp / also write PDF reports")] = False,
+    workers: Annotated[int | None, typer.Option(
+        help="Số tiến trình (mặc định: số lõi) / worker processes")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Xác minh chữ ký số / verify signatures. Exit 0: all valid, 1: any not valid, 2: bad input."""
+    """Xác minh chữ ký số / verify signatures. Exit 0: all valid, 1: any not valid, 2: bad input.
+
+    Thư mục (đệ quy, *.pdf), tệp .zip, --out hoặc --workers: kiểm tra hàng loạt trên mọi
+    lõi / folders, zip files, --out or --workers: batch verification on every core.
+    """
     data = _data(data_dir)
+    if (out_dir is not None or pdf or workers is not None
+            or any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths)):
+        from .batch_verify import batch_command
+
+        raise typer.Exit(batch_command(data, paths, out_dir, pdf=pdf, workers=workers,
+                                       as_json=as_json, console=out))
     reports: list[Report] = []
     with pki_services(data):
         for path in paths:

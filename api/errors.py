@@ -30,6 +30,9 @@ def status_for(exc: KysoError) -> int:
           "AlreadyCancelled", "DocumentCancelled"}, 409),
         ({"SignerError", "DraftRefused", "DraftNotPrepared", "PdfUnreadable",
           "PdfEncrypted"}, 422),
+        ({"WrongPin", "TokenLocked", "WrongOtp", "RemoteAuthRefused", "SadExpired",
+          "SignatureMismatch", "DigestRefused"}, 422),
+        ({"JobNotReady", "CertificateNotRegistered", "NothingToSign"}, 409),
         ({"TokenError", "TimestampUnavailable"}, 503),
     ]
     for group, status in table:

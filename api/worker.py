@@ -42,9 +42,11 @@ def make_celery(settings: Settings) -> Celery:
     )
     if settings.broker.startswith(("redis://", "rediss://")):
         app.conf.broker_transport_options = {"visibility_timeout": settings.visibility_timeout}
+    app.conf.beat_schedule = {"expire-signing-jobs": {
+        "task": "kyso.expire_jobs", "schedule": 600.0}}
     if settings.smtp_host:
-        app.conf.beat_schedule = {"send-notifications": {
-            "task": "kyso.send_notifications", "schedule": settings.mail_interval}}
+        app.conf.beat_schedule["send-notifications"] = {
+            "task": "kyso.send_notifications", "schedule": settings.mail_interval}
     if settings.broker.startswith("sqla+"):
         # the SQLAlchemy transport polls; 0.1 s instead of 1 s (setting it through
         # broker_transport_options raises a TypeError in kombu 5.7)

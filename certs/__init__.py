@@ -4,7 +4,7 @@ from .demo_pki import ARCH, COMMUNE, OFFICIALS, DemoPki, Official, official
 from .errors import CertsError, KysoError
 from .services import free_port, serving
 from .trust import DEMO_MARKER, Origin, TrustedCert, TrustStore, bundled_store, load_certificates
-from .validation import Revocation, revocation_evidence, validation_context
+from .validation import Revocation, context_at, revocation_evidence, validation_context
 
 __all__ = [
     "ARCH",
@@ -20,6 +20,7 @@ __all__ = [
     "TrustStore",
     "TrustedCert",
     "bundled_store",
+    "context_at",
     "free_port",
     "load_certificates",
     "official",

@@ -2,7 +2,18 @@
 
 Revocation policy (Circular 15/2025, Appendix II): ask the CA's OCSP responder,
 else use its latest CRL; if neither can be had, the check does not silently
-pass: :func:`revocation_evidence` returns ``None`` and the caller warns.
+pass: :func:`revocation_evidence` returns ``UNCHECKED`` and the caller warns.
+
+Algorithms: the contexts accept SHA-1 in certificate *chains* (the Government
+special-use G1 hierarchy, still in force until 2030, is SHA-1), so that chain,
+trust and integrity can be established and reported. Whether a document
+signature's own algorithms are strong enough (Circular 15/2025 Appendix I) is
+judged by ``signer.verify``, which reports SHA-1, RSA < 2048 and EC < 256 itself.
+
+Network: fetching is bounded by a short per-request timeout
+(:data:`FETCH_TIMEOUT`) and happens only for validation "now"; validation at a
+past moment (:func:`context_at`) never fetches and uses only the revocation
+information it is given (e.g. embedded in the PDF).
 """
 
 from __future__ import annotations
@@ -15,6 +26,12 @@ from typing import Any
 from asn1crypto import x509
 
 from .trust import TrustStore
+
+#: seconds per OCSP/CRL/certificate request: an unreachable CA costs at most this
+FETCH_TIMEOUT = 5
+
+#: digest algorithms the validator itself refuses anywhere (chains included)
+BROKEN_HASHES = frozenset({"md2", "md5"})
 
 
 class Revocation(enum.Enum):
@@ -51,7 +68,37 @@ def validation_context(
         moment=moment,
         ocsps=list(ocsps),
         crls=list(crls),
-        fetcher_backend=RequestsFetcherBackend(per_request_timeout=10) if online else None,
+        weak_hash_algos=BROKEN_HASHES,
+        fetcher_backend=(RequestsFetcherBackend(per_request_timeout=FETCH_TIMEOUT)
+                         if online else None),
+    )
+
+
+def context_at(base: Any, moment: dt.datetime, *, ocsps: Iterable[Any] = (),
+               crls: Iterable[Any] = (), other_certs: Iterable[x509.Certificate] = ()) -> Any:
+    """A context trusting what ``base`` trusts, validating at the past ``moment``.
+
+    It never fetches: revocation comes only from ``ocsps``/``crls`` (embedded in the
+    file, or already gathered by ``base``), so it cannot hang on the network.
+    Revocation information issued *after* ``moment`` is accepted as evidence for it
+    (``retroactive_revinfo``): an OCSP "good" gathered minutes after signing, as
+    PAdES B-LT files carry, shows the certificate was not revoked when it signed.
+    """
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy
+
+    registry = base.certificate_registry
+    registry.register_multiple(list(other_certs))
+    return ValidationContext(
+        trust_manager=base.path_builder.trust_manager,
+        certificate_registry=registry,
+        moment=moment,
+        allow_fetching=False,
+        revinfo_policy=CertRevTrustPolicy(base.revinfo_policy.revocation_checking_policy,
+                                          retroactive_revinfo=True),
+        algorithm_usage_policy=base.algorithm_policy,
+        ocsps=[*base.ocsps, *ocsps],
+        crls=[*base.crls, *crls],
     )
 
 

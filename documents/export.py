@@ -20,6 +20,8 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy.orm import Session
 
+from signer.fonts import serif_fonts
+
 from .errors import ExportFailed
 from .models import NumberBook, Organisation, Unit
 from .register import (
@@ -28,12 +30,6 @@ from .register import (
     display_date,
     register_entries,
     register_row,
-)
-
-#: Noto Serif regular and bold (Debian package fonts-noto-core).
-DEFAULT_FONTS = (
-    "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf",
-    "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf",
 )
 
 #: Relative widths of the ten columns (the trích yếu gets the most room).
@@ -92,11 +88,11 @@ def _cell_text(value: object) -> str:
 def export_register_pdf(session: Session, body: Organisation, year: int,
                         unit: Unit | None = None, date_from: date | None = None,
                         date_to: date | None = None, *, book: NumberBook | None = None,
-                        fonts: tuple[str, str] = DEFAULT_FONTS) -> bytes:
+                        fonts: tuple[str, str] | None = None) -> bytes:
     """The register of ``body`` for ``year`` as a printable A4 landscape PDF.
 
     Filters as :func:`documents.register_entries`. ``fonts`` is (regular, bold)
-    TrueType files with Vietnamese.
+    TrueType files with Vietnamese (default: :func:`signer.fonts.serif_fonts`).
     """
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER
@@ -105,7 +101,7 @@ def export_register_pdf(session: Session, body: Organisation, year: int,
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    regular, bold = _register_fonts(*fonts)
+    regular, bold = _register_fonts(*(fonts or serif_fonts()))
     entries = register_entries(session, body, year, unit=unit, date_from=date_from,
                                date_to=date_to, book=book)
     body_line, lines = _heading_lines(body, year, unit, date_from, date_to, book)

@@ -18,14 +18,24 @@ A refused or rolled-back act leaves no event.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from asn1crypto import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from signer import DraftLayout, locate, sign_pdf
+from signer import (
+    DraftLayout,
+    PendingSignature,
+    RawSignature,
+    finish,
+    locate,
+    prepare_digest,
+    sign_pdf,
+)
 from signer.prepare import FieldPlan, check_draft, plan_fields, prepare_draft
 from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
@@ -40,6 +50,7 @@ from .models import (
     Organisation,
     Person,
     RegisterEntry,
+    SigningAuthority,
     Unit,
     VersionKind,
 )
@@ -157,6 +168,43 @@ def prepare(session: Session, store: FileStore, document: Document, *,
     return layout, plan
 
 
+def _approvable(session: Session, document: Document, person: Person,
+                cert_sha256: str) -> tuple[SigningAuthority, DocumentVersion]:
+    """The authority and prepared version ``person`` signs under; refusals as for approve."""
+    _require(document, DocumentStatus.PREPARED, DocumentStatus.AWAITING_SIGNATURE)
+    authority = find_authority(session, person, document.body, document.doc_type,
+                               document.unit)
+    if authority is None:
+        raise NoSigningAuthority(person.full_name, document.doc_type.name, document.body.name)
+    if authority.certificate_sha256 != cert_sha256:
+        raise CertificateMismatch(person.full_name)
+    prepared = latest_version(session, document, VersionKind.PREPARED)
+    assert prepared is not None
+    return authority, prepared
+
+
+def _check_block(pdf: bytes, person: Person) -> None:
+    block = locate(pdf).signature
+    if block is not None and block.name not in PLACEHOLDER_NAMES \
+            and block.name != person.full_name:
+        raise SignerNotInBlock(block.name, person.full_name)
+
+
+def _approved(session: Session, store: FileStore, document: Document, person: Person,
+              authority: SigningAuthority, prepared: DocumentVersion, signed: bytes,
+              actor: str | None, **how: Any) -> None:
+    version = _store(session, store, document, VersionKind.APPROVED, signed, person.full_name,
+                     signer=person)
+    document.status = DocumentStatus.SIGNED
+    who = actor or person.full_name
+    _audit(session, AuditAction.APPROVE, document, who, person_id=person.id,
+           person=person.full_name, authority_id=authority.id,
+           designation=authority.designation)
+    _audit(session, AuditAction.SIGN, document, who, signature="approval",
+           certificate_sha256=authority.certificate_sha256, token=authority.token_name,
+           source_sha256=prepared.sha256, sha256=version.sha256, **how)
+
+
 def approve(session: Session, store: FileStore, document: Document, person: Person,
             signer: Any, signature_image: bytes, signing: Signing = Signing(), *,
             actor: str | None = None) -> bytes:
@@ -167,32 +215,44 @@ def approve(session: Session, store: FileStore, document: Document, person: Pers
     block names this person. The audit events (APPROVE, SIGN) name ``actor``, by
     default the person.
     """
-    _require(document, DocumentStatus.PREPARED, DocumentStatus.AWAITING_SIGNATURE)
-    authority = find_authority(session, person, document.body, document.doc_type,
-                               document.unit)
-    if authority is None:
-        raise NoSigningAuthority(person.full_name, document.doc_type.name, document.body.name)
-    if authority.certificate_sha256 != _cert_sha256(signer):
-        raise CertificateMismatch(person.full_name)
+    authority, prepared = _approvable(session, document, person, _cert_sha256(signer))
+    pdf = store.get(prepared.sha256)
+    _check_block(pdf, person)
+    signed = sign_pdf(pdf, signer, approval(signature_image, tsa_url=signing.tsa_url,
+                                            validation_context=signing.validation_context))
+    _approved(session, store, document, person, authority, prepared, signed, actor)
+    return signed
+
+
+def begin_approval(session: Session, store: FileStore, document: Document, person: Person,
+                   certificate: x509.Certificate, chain: Sequence[x509.Certificate],
+                   signature_image: bytes, signing: Signing = Signing(), *,
+                   lifetime: timedelta = timedelta(minutes=30)) -> PendingSignature:
+    """Hash-only approval, first half: the prepared document made ready for the
+    signature of ``certificate``'s key held elsewhere (the signer's USB token through
+    ``kyso agent``, or a remote-signing service). The same checks as :func:`approve`;
+    nothing is stored: the caller keeps the returned state until the signature comes."""
+    _approvable(session, document, person, hashlib.sha256(certificate.dump()).hexdigest())
     prepared = latest_version(session, document, VersionKind.PREPARED)
     assert prepared is not None
     pdf = store.get(prepared.sha256)
-    block = locate(pdf).signature
-    if block is not None and block.name not in PLACEHOLDER_NAMES \
-            and block.name != person.full_name:
-        raise SignerNotInBlock(block.name, person.full_name)
-    signed = sign_pdf(pdf, signer, approval(signature_image, tsa_url=signing.tsa_url,
-                                            validation_context=signing.validation_context))
-    version = _store(session, store, document, VersionKind.APPROVED, signed, person.full_name,
-                     signer=person)
-    document.status = DocumentStatus.SIGNED
-    who = actor or person.full_name
-    _audit(session, AuditAction.APPROVE, document, who, person_id=person.id,
-           person=person.full_name, authority_id=authority.id,
-           designation=authority.designation)
-    _audit(session, AuditAction.SIGN, document, who, signature="approval",
-           certificate_sha256=authority.certificate_sha256, token=authority.token_name,
-           source_sha256=prepared.sha256, sha256=version.sha256)
+    _check_block(pdf, person)
+    return prepare_digest(pdf, certificate, approval(
+        signature_image, tsa_url=signing.tsa_url,
+        validation_context=signing.validation_context), chain=chain, lifetime=lifetime)
+
+
+def finish_approval(session: Session, store: FileStore, document: Document, person: Person,
+                    pending: PendingSignature, signature: RawSignature | bytes, *,
+                    actor: str | None = None, channel: str = "agent") -> bytes:
+    """Hash-only approval, second half: embed the signature made over ``pending.digest``
+    and record the approval exactly as :func:`approve` does. A signature that does not
+    verify, an expired state or a document that moved on meanwhile produce nothing."""
+    authority, prepared = _approvable(session, document, person,
+                                      hashlib.sha256(pending.certificate).hexdigest())
+    signed = finish(pending, signature)
+    _approved(session, store, document, person, authority, prepared, signed, actor,
+              channel=channel)
     return signed
 
 

@@ -482,6 +482,8 @@ class VersionKind(enum.Enum):
     ISSUED = "Đã ban hành"
     ATTACHMENT = "Phụ lục"
     COPY = "Bản sao điện tử"
+    #: an issued PDF whose archive timestamp was renewed (PAdES B-LTA, documents.archive)
+    ARCHIVED = "Lưu trữ dài hạn"
 
 
 class DocumentVersion(Base):

@@ -80,6 +80,7 @@ from .errors import (
     WrongRequestStatus,
     WrongStep,
 )
+from .jobs import cancel_jobs
 from .models import Base, Document, DocumentStatus, Organisation, Person, Priority, _enum
 from .numbering import lock_document
 from .sqltypes import Nfc, UtcDateTime, nfc, utc_now
@@ -579,6 +580,7 @@ def recall(session: Session, document: Document, *, actor: str) -> list[SigningR
         request.decided_by = actor
         recalled.append(request)
     document.status = DocumentStatus.DRAFT
+    cancel_jobs(session, document)  # digests prepared for an agent are void now
     if waiting_for is not None:
         _notify(session, waiting_for, NotificationKind.WITHDRAWN,
                 f"{_describe(document)} đã được người trình rút lại ({actor}); "

@@ -35,6 +35,7 @@ from .authority import find_authority
 from .errors import NoSigningAuthority, WrongStep
 from .export import export_register_pdf, export_register_xlsx
 from .issuance import Signing, approve, issue, make_copy, prepare, sign_attachment
+from .jobs import JobStatus, SigningJob, expire_jobs, finish_job, prepare_job
 from .models import (
     Document,
     DocumentStatus,
@@ -66,6 +67,9 @@ TASK_OPTIONS: dict[str, Any] = {
 PREPARE = "kyso.prepare"
 EXPORT_REGISTER = "kyso.export_register"
 SIGN_APPROVAL = "kyso.sign_approval"
+PREPARE_JOB = "kyso.prepare_job"
+FINISH_JOB = "kyso.finish_job"
+EXPIRE_JOBS = "kyso.expire_jobs"
 ISSUE = "kyso.issue"
 SIGN_ATTACHMENT = "kyso.sign_attachment"
 MAKE_COPY = "kyso.make_copy"
@@ -179,6 +183,34 @@ def sign_approval(document_id: str, person_id: int, actor: str = "") -> str:
                     runtime.signature_image_for(person), runtime.signing, actor=actor or None)
         notify_signed(session, document, person)
         return document.status.name
+
+
+@shared_task(name=PREPARE_JOB, **TASK_OPTIONS)
+def prepare_signing_job(job_id: str) -> str:
+    """Prepare a document for a key the service does not hold: the digest to sign."""
+    with _transaction() as (runtime, session):
+        job = session.get_one(SigningJob, job_id)
+        prepare_job(session, runtime.store, job, runtime.signature_image_for(job.person),
+                    runtime.signing)
+        return job.status.name
+
+
+@shared_task(name=FINISH_JOB, **TASK_OPTIONS)
+def finish_signing_job(job_id: str) -> str:
+    """Embed the signature an agent or a remote service made; the approval is recorded."""
+    with _transaction() as (runtime, session):
+        job = session.get_one(SigningJob, job_id)
+        finish_job(session, runtime.store, job)
+        if job.status is JobStatus.DONE:
+            notify_signed(session, job.document, job.person)
+        return job.status.name
+
+
+@shared_task(name=EXPIRE_JOBS, acks_late=True, soft_time_limit=120, time_limit=180)
+def expire_signing_jobs() -> int:
+    """Drop the prepared states of jobs nobody signed in time (Celery beat)."""
+    with _transaction() as (_, session):
+        return expire_jobs(session)
 
 
 @shared_task(name=ISSUE, **TASK_OPTIONS)

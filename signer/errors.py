@@ -70,3 +70,31 @@ class DraftHasNoSignatureBlock(SignerError):
                 "không tìm thấy khối chữ ký (chức vụ và họ tên người ký) ở cuối bản dự thảo",
                 "no signature block (the signer's title and full name) was found at the end "
                 "of the draft")
+
+
+class PendingSignatureExpired(SignerError):
+    """A hash-only signature was finished after its prepared state had expired."""
+
+    def __init__(self, expired_at: str) -> None:
+        super().__init__(
+            f"văn bản chuẩn bị để ký đã hết hạn lúc {expired_at} — hãy chuẩn bị và ký lại",
+            f"the document prepared for signing expired at {expired_at} — prepare and "
+            "sign it again")
+
+
+class PendingSignatureUnreadable(SignerError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"không đọc được trạng thái ký đang chờ ({detail})",
+                         f"the pending signature state cannot be read ({detail})")
+
+
+class SignatureMismatch(SignerError):
+    """A signature returned for a prepared digest does not verify: wrong key, wrong
+    digest or a damaged value. Nothing is produced."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"chữ ký nhận về không khớp với chứng thư số hoặc với văn bản đã chuẩn bị "
+            f"({detail}) — văn bản không được ký",
+            f"the signature received does not match the certificate or the prepared "
+            f"document ({detail}) — nothing was signed")

@@ -10,21 +10,25 @@ check fails.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from certs.errors import KysoError
 
 from .appearance import Appearance, stamp_style
 from .errors import (
     CertificateExpired,
     CertificateRevoked,
     CertificateUntrusted,
-    SignerError,
     SigningFailed,
     TimestampUnavailable,
 )
+from .ltv import PadesLevel, check_level, effective_level, signature_metadata
 from .pdfinput import open_writer
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -58,7 +62,9 @@ class SigningOptions:
 
     ``validation_context`` (a pyHanko ValidationContext) enables the pre-signing
     check of the signer's certificate; ``tsa_url`` makes the signature PAdES
-    B-T (B-B without it).
+    B-T (B-B without it). ``level`` B-LT also embeds the revocation info the
+    context gathers (it must be able to fetch), B-LTA adds a document timestamp
+    after it; both need a TSA and a context (see :mod:`signer.ltv`).
     """
 
     field_name: str = APPROVAL_FIELD
@@ -70,6 +76,7 @@ class SigningOptions:
     md_algorithm: str = "sha256"
     bytes_reserved: int = BYTES_RESERVED
     fills: tuple[FieldFill, ...] = ()
+    level: PadesLevel = PadesLevel.B_T
 
 
 def _subject(cert: Any) -> str:
@@ -166,8 +173,9 @@ def free_field_name(writer: Any, wanted: str) -> str:
     return name
 
 
-def _pdf_signer(options: SigningOptions, signer: Any, signing_time: dt.datetime,
+def pdf_signer_for(options: SigningOptions, signer: Any, signing_time: dt.datetime,
                 field_name: str) -> Any:
+    """A pyHanko ``PdfSigner`` for ``options`` that signs at ``signing_time``."""
     from pyhanko.sign import fields, signers
     from pyhanko.sign.fields import SigSeedSubFilter
     from pyhanko.sign.timestamps import HTTPTimeStamper
@@ -186,6 +194,7 @@ def _pdf_signer(options: SigningOptions, signer: Any, signing_time: dt.datetime,
         subfilter=SigSeedSubFilter.PADES,
         reason=options.reason,
         location=options.location,
+        **signature_metadata(options.level, options.tsa_url, options.validation_context),
     )
     stamp = None
     field_spec = None
@@ -201,37 +210,52 @@ def _pdf_signer(options: SigningOptions, signer: Any, signing_time: dt.datetime,
                               stamp_style=stamp, new_field_spec=field_spec)
 
 
-async def async_sign_pdf(
-    pdf: bytes, signer: Any, options: SigningOptions, *, signing_time: dt.datetime | None = None
-) -> bytes:
-    """Sign ``pdf`` with the pyHanko ``signer``; return the signed PDF."""
+async def open_for_signing(pdf: bytes, cert: Any, options: SigningOptions,
+                           moment: dt.datetime) -> tuple[Any, str]:
+    """Everything before the signature itself, shared by :func:`async_sign_pdf` and
+    hash-only signing: open ``pdf`` for an incremental update, check the signer's
+    certificate, write the field fills, and pick the signature field's name.
+    Returns the writer and the field name."""
+    writer = open_writer(pdf)
+    if cert is None:
+        raise SigningFailed("thiếu chứng thư của người ký / signer certificate missing")
+    await check_signer_certificate(cert, options.validation_context, moment)
+    _fill_fields(writer, options.fills)
+    return writer, free_field_name(writer, options.field_name)
+
+
+@contextlib.contextmanager
+def signing_errors(tsa_url: str | None) -> Iterator[None]:
+    """Turn pyHanko's signing and TSA errors raised in the block into Kyso errors."""
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.general import SigningError
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-    moment = vietnam_time(signing_time)
-    writer = open_writer(pdf)
-    if signer.signing_cert is None:
-        raise SigningFailed("thiếu chứng thư của người ký / signer certificate missing")
-    await check_signer_certificate(signer.signing_cert, options.validation_context, moment)
-    _fill_fields(writer, options.fills)
-    field_name = free_field_name(writer, options.field_name)
-    pdf_signer = _pdf_signer(options, signer, moment, field_name)
-    out = io.BytesIO()
     try:
-        await pdf_signer.async_sign_pdf(writer, output=out,
-                                        bytes_reserved=options.bytes_reserved)
+        yield
     except TimestampRequestError as exc:
-        raise TimestampUnavailable(options.tsa_url or "") from exc
-    except SignerError:
+        raise TimestampUnavailable(tsa_url or "") from exc
+    except KysoError:
         raise
     except (SigningError, PdfError, ValueError) as exc:
         cause = exc.__cause__ or exc
-        from certs.errors import KysoError
-
         if isinstance(cause, KysoError):
             raise cause from exc
         raise SigningFailed(str(exc) or type(exc).__name__) from exc
+
+
+async def async_sign_pdf(
+    pdf: bytes, signer: Any, options: SigningOptions, *, signing_time: dt.datetime | None = None
+) -> bytes:
+    """Sign ``pdf`` with the pyHanko ``signer``; return the signed PDF."""
+    moment = vietnam_time(signing_time)
+    writer, field_name = await open_for_signing(pdf, signer.signing_cert, options, moment)
+    pdf_signer = pdf_signer_for(options, signer, moment, field_name)
+    out = io.BytesIO()
+    with signing_errors(options.tsa_url):
+        await pdf_signer.async_sign_pdf(writer, output=out,
+                                        bytes_reserved=options.bytes_reserved)
+    check_level(out.getvalue(), effective_level(options.level, options.tsa_url))
     return out.getvalue()
 
 

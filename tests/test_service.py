@@ -9,7 +9,6 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,27 +24,7 @@ from certs import free_port
 
 from .conftest import TESTS_DATA
 from .helpers import KYSO
-
-
-@dataclass
-class Service:
-    url: str
-    data: DataDir
-    process: subprocess.Popen[bytes]
-    env: dict[str, str]
-    inbox: list[tuple[list[str], str]] = field(default_factory=list)
-
-    def login(self, username: str) -> httpx.Client:
-        return self.login_as(username, f"{username}-demo")
-
-    def login_as(self, username: str, password: str) -> httpx.Client:
-        client = httpx.Client(base_url=self.url, timeout=60)
-        answer = client.post("/api/v1/auth/login",
-                             json={"username": username, "password": password})
-        assert answer.status_code == 200, answer.text
-        client.headers["Authorization"] = f"Bearer {answer.json()['token']}"
-        return client
-
+from .service_support import Service, start_service, upload, wait_for
 
 PROFILES = ["embedded", "postgres-redis", "postgres-rabbitmq"]
 
@@ -130,48 +109,12 @@ def service(request: pytest.FixtureRequest,
                             "KYSO_RESULT_BACKEND")}
         env.update(extra, KYSO_SMTP_HOST="127.0.0.1", KYSO_SMTP_PORT=str(mail.port),
                    KYSO_MAIL_INTERVAL="1")
-        log = (root / "serve.log").open("wb")
-        process = subprocess.Popen([KYSO, "serve", "--data-dir", str(data.root), "--port",
-                                    str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, (root / "serve.log").read_text()
-            time.sleep(0.5)
-        else:
-            process.terminate()
-            pytest.fail("kyso serve did not come up: " + (root / "serve.log").read_text())
-        yield Service(url, data, process, env, inbox)
-        mail.stop()
-        process.terminate()
+        service = start_service(data, port, env, root / "serve.log", inbox)
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def wait_for(client: httpx.Client, document_id: str, status: str,
-             seconds: float = 90) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        document: dict[str, Any] = client.get(f"/api/v1/documents/{document_id}").json()
-        if document["status"] == status:
-            return document
-        time.sleep(0.3)
-    raise AssertionError(f"document stayed {document['status']}, expected {status}")
-
-
-def upload(client: httpx.Client, body_id: int, draft: Path, doc_type: str = "quyet-dinh") -> Any:
-    with draft.open("rb") as handle:
-        return client.post("/api/v1/documents", data={
-            "body_id": str(body_id), "doc_type": doc_type,
-            "subject": "Về việc phê duyệt danh sách hộ gia đình được hỗ trợ"},
-            files={"file": (draft.name, handle, "application/pdf")})
+            yield service
+        finally:
+            mail.stop()
+            service.stop()
 
 
 @pytest.mark.slow

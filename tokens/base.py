@@ -1,7 +1,8 @@
 """The one seam in front of every place a private key lives.
 
 A :class:`Token` opens a session (logging in with the PIN it is given, which it
-never keeps) and yields a pyHanko ``Signer`` for as long as the block runs.
+never keeps) and yields a pyHanko ``Signer`` for as long as the block runs, or,
+for hash-only signing, a :class:`~tokens.digest.DigestSigner` over bare digests.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import x509
+
+from .digest import DigestSigner, DigestSigningUnsupported
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,11 @@ class Token(abc.ABC):
     @abc.abstractmethod
     def signer(self, pin: str | None) -> contextlib.AbstractContextManager[Any]:
         """Log in with ``pin`` and yield a pyHanko ``Signer`` for the block."""
+
+    def digest_signer(self, pin: str | None) -> contextlib.AbstractContextManager[DigestSigner]:
+        """Log in with ``pin`` once and yield a :class:`~tokens.digest.DigestSigner` that
+        signs many digests (hash-only signing). Backends that can, override this."""
+        raise DigestSigningUnsupported(self.name)
 
     @abc.abstractmethod
     def health(self) -> Health:

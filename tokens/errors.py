@@ -72,3 +72,78 @@ class KeyFileError(TokenError):
             f"không mở được tệp khóa PKCS#12 '{path}' (sai mật khẩu hoặc tệp hỏng)",
             f"cannot open PKCS#12 file '{path}' (wrong password or damaged file)",
         )
+
+
+# --- remote signing (CSC API v2 and other providers, tokens/remote.py) ---------------------
+
+
+class RemoteSigningError(TokenError):
+    """A remote signing service could not be used."""
+
+
+class RemoteUnreachable(RemoteSigningError):
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"không kết nối được dịch vụ ký số từ xa {url} — kiểm tra mạng rồi thử lại",
+            f"remote signing service {url} is unreachable — check the network and try again",
+        )
+        self.url = url
+
+
+class RemoteAuthRefused(RemoteSigningError):
+    def __init__(self, detail: str = "") -> None:
+        suffix = f" ({detail})" if detail else ""
+        super().__init__(
+            "dịch vụ ký số từ xa từ chối quyền truy cập hoặc ủy quyền ký" + suffix,
+            "the remote signing service refused the access or the signing authorisation" + suffix,
+        )
+        self.detail = detail
+
+
+class WrongOtp(RemoteSigningError):
+    def __init__(self) -> None:
+        super().__init__(
+            "mã OTP không đúng hoặc đã hết hạn — yêu cầu mã mới rồi thử lại (không tự thử lại)",
+            "wrong or expired OTP — ask for a new code and try again (not retried automatically)",
+        )
+
+
+class SadExpired(RemoteSigningError):
+    def __init__(self) -> None:
+        super().__init__(
+            "phiên ủy quyền ký (SAD) đã hết hạn — người ký cần xác nhận lại",
+            "the signing authorisation (SAD) has expired — the signer must authorise again",
+        )
+
+
+class CredentialUnavailable(RemoteSigningError):
+    def __init__(self, credential_id: str, disabled: bool = False) -> None:
+        if disabled:
+            vi = f"chứng thư số '{credential_id}' trên dịch vụ ký từ xa đang bị khóa hoặc tạm dừng"
+            en = f"credential '{credential_id}' at the remote signing service is disabled"
+        else:
+            vi = f"không có chứng thư số '{credential_id}' trên dịch vụ ký số từ xa"
+            en = f"no credential '{credential_id}' at the remote signing service"
+        super().__init__(vi, en)
+        self.credential_id = credential_id
+        self.disabled = disabled
+
+
+class HashCountMismatch(RemoteSigningError):
+    def __init__(self, expected: int, got: int) -> None:
+        super().__init__(
+            f"số bản băm không khớp: cần {expected}, nhận {got} — không ký lô này",
+            f"hash count mismatch: expected {expected}, got {got} — the batch is not signed",
+        )
+        self.expected = expected
+        self.got = got
+
+
+class RemoteServerError(RemoteSigningError):
+    def __init__(self, status: int, error: str, description: str) -> None:
+        what = f"HTTP {status} {error}: {description}".strip(": ")
+        super().__init__(f"dịch vụ ký số từ xa báo lỗi: {what}",
+                         f"the remote signing service reported an error: {what}")
+        self.status = status
+        self.error = error
+        self.description = description

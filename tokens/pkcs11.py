@@ -4,6 +4,8 @@ All python-pkcs11 calls live in this module; its errors leave it only as
 :class:`~tokens.errors.TokenError`. Signing goes through pyHanko's
 ``PKCS11Signer``; EC keys on tokens without ``CKM_ECDSA_SHA256`` (SoftHSM 2.6)
 are signed with the raw ``CKM_ECDSA`` mechanism over a digest computed here.
+For hash-only signing, :meth:`Pkcs11Token.digest_signer` signs bare digests in
+one logged-in session.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import x509
 
 from .base import CertInfo, Health, Token
+from .digest import DIGEST_SIZES, ECDSA, RSA_PSS, DigestSigner, digest_info
 from .errors import (
     KeyNotFound,
     ModuleMissing,
@@ -173,15 +176,13 @@ class Pkcs11Token(Token):
         cert, _, kid = certs[0]
         return {"key_id": kid, "signing_cert": cert, "cert_id": kid}
 
-    @contextlib.contextmanager
-    def signer(self, pin: str | None) -> Iterator[Any]:
-        from pkcs11 import Mechanism
-        from pyhanko.sign.pkcs11 import PKCS11Signer
-
+    def _login(self, pin: str | None) -> tuple[Any, Any]:
+        """The token and a session logged in with ``pin``; a wrong PIN says what the
+        token reports of the tries left, and is never retried here."""
         token = self._find_token()
         remaining = _pin_warning(token)
         try:
-            session = token.open(user_pin=pin)
+            return token, token.open(user_pin=pin)
         except Exception as exc:  # noqa: BLE001 - mapped below
             err = map_error(exc, self._describe_token())
             if isinstance(err, WrongPin):
@@ -190,17 +191,13 @@ class Pkcs11Token(Token):
                 except TokenLocked as locked:
                     err = locked
             raise err from exc
+
+    @contextlib.contextmanager
+    def _session(self, pin: str | None) -> Iterator[tuple[Any, Any]]:
+        """A logged-in session for the block; python-pkcs11 errors leave it mapped."""
+        token, session = self._login(pin)
         try:
-            selection = self._select_key(session)
-            raw_ec = Mechanism.ECDSA_SHA256 not in token.slot.get_mechanisms()
-            signer = PKCS11Signer(session, use_raw_mechanism=raw_ec, **selection)
-            try:
-                _ = signer.signing_cert  # load key and certificate now, not mid-signature
-            except Exception as exc:  # noqa: BLE001 - mapped below
-                raise KeyNotFound(self.config.key_label or self.config.key_id or "") from exc
-            if signer.signing_cert is None:
-                raise KeyNotFound(self.config.key_label or self.config.key_id or "")
-            yield signer
+            yield token, session
         except TokenError:
             raise
         except Exception as exc:
@@ -212,6 +209,80 @@ class Pkcs11Token(Token):
         finally:
             with contextlib.suppress(Exception):
                 session.close()
+
+    @contextlib.contextmanager
+    def signer(self, pin: str | None) -> Iterator[Any]:
+        from pkcs11 import Mechanism
+        from pyhanko.sign.pkcs11 import PKCS11Signer
+
+        with self._session(pin) as (token, session):
+            selection = self._select_key(session)
+            raw_ec = Mechanism.ECDSA_SHA256 not in token.slot.get_mechanisms()
+            signer = PKCS11Signer(session, use_raw_mechanism=raw_ec, **selection)
+            try:
+                _ = signer.signing_cert  # load key and certificate now, not mid-signature
+            except Exception as exc:  # noqa: BLE001 - mapped below
+                raise KeyNotFound(self.config.key_label or self.config.key_id or "") from exc
+            if signer.signing_cert is None:
+                raise KeyNotFound(self.config.key_label or self.config.key_id or "")
+            yield signer
+
+    def _key_and_certificates(self, session: Any) -> tuple[Any, x509.Certificate,
+                                                           tuple[x509.Certificate, ...]]:
+        """The private key, its certificate and the token's other certificates."""
+        from pkcs11 import Attribute, ObjectClass
+
+        selection = self._select_key(session)
+        certs = token_certificates(session)
+        if "key_label" in selection:
+            wanted: dict[Any, Any] = {Attribute.LABEL: selection["key_label"]}
+            mine = [c for c, label, _ in certs if label == selection["key_label"]]
+        else:
+            wanted = {Attribute.ID: selection["key_id"]}
+            mine = [c for c, _, kid in certs if kid == selection["key_id"]]
+        keys = list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, **wanted}))
+        if len(mine) != 1 or len(keys) != 1:
+            raise KeyNotFound(self.config.key_label or self.config.key_id
+                              or self.config.cert_sha256 or "")
+        others = tuple(c for c, _, _ in certs if c.dump() != mine[0].dump())
+        return keys[0], mine[0], others
+
+    @contextlib.contextmanager
+    def digest_signer(self, pin: str | None) -> Iterator[DigestSigner]:
+        """One logged-in session signing many digests: RSA as DigestInfo + ``CKM_RSA_PKCS``
+        (or ``CKM_RSA_PKCS_PSS``), EC as ``CKM_ECDSA`` giving raw r||s."""
+        with self._session(pin) as (_, session):
+            key, cert, others = self._key_and_certificates(session)
+            yield Pkcs11DigestSigner(key, cert, others, describe=self._describe_token())
+
+
+class Pkcs11DigestSigner(DigestSigner):
+    """Digests signed by a private key object of an open PKCS#11 session."""
+
+    def __init__(self, key: Any, certificate: x509.Certificate,
+                 chain: tuple[x509.Certificate, ...] = (), algorithm: str | None = None,
+                 *, describe: str = "") -> None:
+        super().__init__(certificate, chain, algorithm)
+        self._key = key
+        self._describe = describe
+
+    def _sign(self, digest: bytes, algorithm: str, md_algorithm: str) -> bytes:
+        from pkcs11 import MGF, Mechanism, PKCS11Error
+
+        try:
+            if algorithm == ECDSA:
+                return bytes(self._key.sign(digest, mechanism=Mechanism.ECDSA))
+            if algorithm == RSA_PSS:
+                hash_mech, mgf = {"sha256": (Mechanism.SHA256, MGF.SHA256),
+                                  "sha384": (Mechanism.SHA384, MGF.SHA384),
+                                  "sha512": (Mechanism.SHA512, MGF.SHA512)}[md_algorithm]
+                return bytes(self._key.sign(
+                    digest, mechanism=Mechanism.RSA_PKCS_PSS,
+                    mechanism_param=(hash_mech, mgf, DIGEST_SIZES[md_algorithm])))
+            return bytes(self._key.sign(digest_info(digest, md_algorithm),
+                                        mechanism=Mechanism.RSA_PKCS))
+        except PKCS11Error as exc:
+            raise map_error(exc, self._describe) from exc
 
 
 @dataclass(frozen=True)
@@ -250,3 +321,26 @@ def list_slots(module: str) -> list[SlotInfo]:
     except Exception as exc:  # noqa: BLE001 - mapped below
         raise map_error(exc) from exc
     return out
+
+
+def find_certificate(module: str, wanted: Collection[str], token_label: str | None = None
+                     ) -> tuple[str, x509.Certificate, list[x509.Certificate]] | None:
+    """The first token (of ``token_label``, if given) holding a certificate whose SHA-256
+    is in ``wanted``: (token label, that certificate, the token's other certificates).
+    Reads public objects only — no PIN is asked. None when no token has one."""
+    lib = load_module(module)
+    try:
+        for slot in lib.get_slots(token_present=True):
+            token = slot.get_token()
+            if not token.label or (token_label and token.label != token_label):
+                continue
+            with token.open() as session:
+                certs = [c for c, _, _ in token_certificates(session)]
+            for cert in certs:
+                if hashlib.sha256(cert.dump()).hexdigest() in wanted:
+                    return token.label, cert, [c for c in certs if c.dump() != cert.dump()]
+    except TokenError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - mapped below
+        raise map_error(exc) from exc
+    return None

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import Health, Token
+from .digest import DigestSigner, SoftwareDigestSigner
 from .errors import KeyFileError
 
 
@@ -54,14 +55,9 @@ class Pkcs12Token(Token):
             return Health(True, f"PKCS#12 {path}")
         return Health(False, KeyFileError(str(path)).one_line())
 
-    @contextlib.contextmanager
-    def signer(self, pin: str | None) -> Iterator[Any]:
+    def _load(self, pin: str | None) -> tuple[Any, Any, list[Any]]:
+        """The pyca key, certificate and extra certificates of the file."""
         from cryptography.hazmat.primitives.serialization import pkcs12
-        from pyhanko.keys.internal import (
-            translate_pyca_cryptography_cert_to_asn1,
-            translate_pyca_cryptography_key_to_asn1,
-        )
-        from pyhanko_certvalidator.registry import SimpleCertificateStore
 
         try:
             data = Path(self.config.path).read_bytes()
@@ -71,6 +67,17 @@ class Pkcs12Token(Token):
             raise KeyFileError(self.config.path) from exc
         if key is None or cert is None:
             raise KeyFileError(self.config.path)
+        return key, cert, list(extra)
+
+    @contextlib.contextmanager
+    def signer(self, pin: str | None) -> Iterator[Any]:
+        from pyhanko.keys.internal import (
+            translate_pyca_cryptography_cert_to_asn1,
+            translate_pyca_cryptography_key_to_asn1,
+        )
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+        key, cert, extra = self._load(pin)
         registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]
         registry.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in extra])
         yield _cached_key_signer(
@@ -79,3 +86,13 @@ class Pkcs12Token(Token):
             signing_cert=translate_pyca_cryptography_cert_to_asn1(cert),
             cert_registry=registry,
         )
+
+    @contextlib.contextmanager
+    def digest_signer(self, pin: str | None) -> Iterator[DigestSigner]:
+        """The file's key, opened once with ``pin``, signing many digests."""
+        from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1
+
+        key, cert, extra = self._load(pin)
+        yield SoftwareDigestSigner(
+            key, translate_pyca_cryptography_cert_to_asn1(cert),
+            tuple(translate_pyca_cryptography_cert_to_asn1(c) for c in extra))

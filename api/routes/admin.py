@@ -21,6 +21,7 @@ from documents import (
     Organisation,
     Person,
     SigningAuthority,
+    register_certificate,
 )
 from documents.accounts import (
     ApiToken,
@@ -177,6 +178,9 @@ def add_authority(body_id: int, form: NewAuthority, user: CurrentUser,
     authority.doc_types = {db.get_one(DocumentType, code) for code in form.doc_types}
     db.add(authority)
     db.flush()
+    if form.certificate_pem:  # kept, so documents can be prepared for a key held elsewhere
+        (cert, *chain) = load_certificates(form.certificate_pem.encode(), "certificate_pem")
+        register_certificate(db, person, cert, chain, actor=user.username)
     _audit(db, user, body, "signing_authority", str(authority.id),
            {**form.model_dump(exclude={"certificate_pem"}), "certificate_sha256": fingerprint})
     db.commit()
@@ -220,7 +224,12 @@ def change_authority(body_id: int, authority_id: int, form: AuthorityChange,
     changes = form.model_dump(exclude_unset=True, exclude={"certificate_pem"})
     if form.certificate_pem:
         changes["certificate_sha256"] = _fingerprint(form.certificate_pem)
-    return _changed(db, user, body, authority, "signing_authority", changes)
+    done = _changed(db, user, body, authority, "signing_authority", changes)
+    if form.certificate_pem:
+        (cert, *chain) = load_certificates(form.certificate_pem.encode(), "certificate_pem")
+        register_certificate(db, authority.person, cert, chain, actor=user.username)
+        db.commit()
+    return done
 
 
 def _fingerprint(certificate_pem: str) -> str:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from documents import Document, DocumentStatus, Person, find_authority
+from documents import (
+    Channel,
+    Document,
+    DocumentStatus,
+    Person,
+    channel_of,
+    create_job,
+    find_authority,
+)
 from documents.accounts import Forbidden, Role, User, require_role
 from documents.audit import AuditAction, record
 from documents.queue import (
@@ -20,7 +29,7 @@ from documents.queue import (
     reassign,
     return_request,
 )
-from documents.tasks import SIGN_APPROVAL, queue_for
+from documents.tasks import PREPARE_JOB, SIGN_APPROVAL, queue_for
 
 from ..deps import CurrentUser, ServicesDep, SessionDep
 from ..errors import NotFound
@@ -55,18 +64,27 @@ def _own_request(db: Session, user: User, request_id: int) -> SigningRequest:
     return request
 
 
-def _enqueue_signature(db: Session, celery: Any, document: Document,
-                       person: Person) -> str | None:
-    """After the last approval, the signature itself runs on the signer's token host."""
+def _start_signature(db: Session, celery: Any, document: Document, person: Person,
+                     batch: str, actor: str) -> dict[str, str] | None:
+    """After the last approval, the signature: on the signer's server-side token host, or
+    (a key the service does not hold) a hash-only job for ``kyso agent`` or the remote
+    service, prepared by a worker."""
     if document.status is not DocumentStatus.AWAITING_SIGNATURE or \
             current_signer(db, document) != person:
         return None
     authority = find_authority(db, person, document.body, document.doc_type, document.unit)
     if authority is None:
         return None
-    result = celery.send_task(SIGN_APPROVAL, args=[document.id, person.id, person.full_name],
-                              queue=queue_for(authority.token_name))
-    return str(result.id)
+    if channel_of(authority) is Channel.SERVER:
+        result = celery.send_task(SIGN_APPROVAL,
+                                  args=[document.id, person.id, person.full_name],
+                                  queue=queue_for(authority.token_name))
+        return {"task_id": str(result.id)}
+    job = create_job(db, document, person, authority, batch, actor=actor)
+    job_id = job.id
+    db.commit()  # enqueue only after the commit
+    celery.send_task(PREPARE_JOB, args=[job_id])
+    return {"job_id": job_id, "batch": batch, "channel": authority.token_name}
 
 
 @router.get("/queue")
@@ -84,8 +102,9 @@ def approve(request_id: int, user: CurrentUser, db: SessionDep,
            object_type="document", object_id=request.document_id,
            details={"request": request.id, "step": request.step})
     db.commit()  # enqueue only after the commit
-    task = _enqueue_signature(db, svc.celery, request.document, _person(db, user))
-    return {"request": request_json(request), "task_id": task}
+    started = _start_signature(db, svc.celery, request.document, _person(db, user),
+                               str(uuid.uuid4()), user.username) or {}
+    return {"request": request_json(request), **started}
 
 
 class Batch(BaseModel):
@@ -103,8 +122,12 @@ def approve_many(batch: Batch, user: CurrentUser, db: SessionDep,
                details={"request": r.id, "step": r.step, "batch": len(requests)})
     db.commit()
     person = _person(db, user)
-    tasks = [_enqueue_signature(db, svc.celery, r.document, person) for r in requests]
-    return {"requests": [request_json(r) for r in requests], "task_ids": tasks}
+    batch_id = str(uuid.uuid4())
+    started = [_start_signature(db, svc.celery, r.document, person, batch_id, user.username)
+               for r in requests]
+    return {"requests": [request_json(r) for r in requests], "batch": batch_id,
+            "task_ids": [s.get("task_id") if s else None for s in started],
+            "job_ids": [s["job_id"] for s in started if s and "job_id" in s]}
 
 
 class Return(BaseModel):

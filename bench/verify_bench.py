@@ -1,0 +1,124 @@
+"""Verification time per signature: Kyso's verify_pdf vs bare pyHanko on the same files.
+
+    .venv/bin/python bench/verify_bench.py [--runs 20]
+
+Builds a throwaway demo commune (SoftHSM tokens, certomancer TSA/OCSP served on
+127.0.0.1), signs a B-T approval and an issued two-signature document, then verifies
+those and the seven real files of tests/data/real/. "Bare pyHanko" is
+``validate_pdf_signature`` on every signature with a fresh context of the same trust
+(online for the demo files, whose OCSP is local; offline for the real files, whose
+CAs cannot be reached). Kyso adds the byte-range and trailing-data checks, its own
+change analysis, a second validation at the timestamp's time when a certificate
+has expired, and the report. Prints medians per signature in ms and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real"
+
+
+def measure(fn: Callable[[], object], runs: int) -> list[float]:
+    fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="kyso-vbench-"))
+    os.environ["SOFTHSM2_CONF"] = str(root / "softhsm" / "softhsm2.conf")
+
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    from api.datadir import DataDir
+    from api.demo import DEMO_PIN, provision, token_settings
+    from api.operations import sign_document
+    from certs import serving, validation_context
+    from signer import SigningOptions, locate, open_reader, sign_pdf, verify_pdf
+    from signer.prepare import (
+        NUMBER_FIELD,
+        ORGANISATION_FIELD,
+        PERSON_FIELD,
+        plan_fields,
+        prepare_draft,
+    )
+    from signer.sign import FieldFill
+
+    data = DataDir(root).create()
+    commune = provision(data.softhsm, data.pki)
+    data.save_token_settings(token_settings(commune))
+    pdf = (files("api") / "assets" / "sample-quyet-dinh.pdf").read_bytes()
+    store = data.trust_store()
+
+    with serving(commune.pki):
+        tsa = commune.pki.tsa_url
+        approval = sign_document(data, pdf, "chu-tich", DEMO_PIN, pki=commune.pki, page=0)
+        prepared = prepare_draft(pdf, plan_fields(locate(pdf)))
+        with data.token("pho-chu-tich").signer(DEMO_PIN) as person:
+            approved = sign_pdf(prepared, person, SigningOptions(field_name=PERSON_FIELD,
+                                                                 tsa_url=tsa))
+        with data.token("ubnd").signer(DEMO_PIN) as body:
+            issued = sign_pdf(approved, body, SigningOptions(
+                field_name=ORGANISATION_FIELD, tsa_url=tsa,
+                fills=(FieldFill(NUMBER_FIELD, "05"),)))
+        cases: list[tuple[str, bytes, bool]] = [
+            ("demo B-T approval (1 sig)", approval, True),
+            ("demo issued (2 sigs)", issued, True),
+        ]
+        cases += [(path.name[:40], path.read_bytes(), False)
+                  for path in sorted(REAL.glob("*.pdf"))]
+
+        rows = []
+        for name, content, online in cases:
+            count = len(open_reader(content).embedded_regular_signatures)
+
+            def kyso(content: bytes = content, online: bool = online,
+                     name: str = name) -> object:
+                return verify_pdf(content, lambda: validation_context(store, online=online),
+                                  name, store)
+
+            def bare(content: bytes = content, online: bool = online) -> object:
+                reader = open_reader(content)
+                for embedded in reader.embedded_regular_signatures:
+                    # 07 has no signer certificate: pyHanko raises, which still costs time
+                    with contextlib.suppress(Exception):
+                        validate_pdf_signature(embedded, validation_context(store,
+                                                                            online=online))
+                return None
+
+            kyso_ms = statistics.median(measure(kyso, args.runs)) / count
+            bare_ms = statistics.median(measure(bare, args.runs)) / count
+            rows.append((name, count, kyso_ms, bare_ms))
+
+    print(f"Verification per signature, median of {args.runs} runs (ms)")
+    print(f"{'file':42} {'sigs':>4} {'Kyso':>8} {'pyHanko':>8} {'ratio':>6}")
+    for name, count, kyso_ms, bare_ms in rows:
+        print(f"{name:42} {count:4d} {kyso_ms:8.1f} {bare_ms:8.1f} {kyso_ms / bare_ms:6.2f}")
+    kyso_all = statistics.median(r[2] for r in rows)
+    bare_all = statistics.median(r[3] for r in rows)
+    print(f"{'median over files':42} {'':4} {kyso_all:8.1f} {bare_all:8.1f} "
+          f"{kyso_all / bare_all:6.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Where the serif TrueType fonts with the whole Vietnamese repertoire are.
+
+ReportLab's built-in fonts are Latin-1 only (Vietnamese letters come out as black
+boxes), so printable reports embed Noto Serif (Debian fonts-noto-core) or, failing
+that, Liberation Serif (fonts-liberation2). Used by the verification report PDF
+(``signer.report_render``) and by the register export (``documents.export``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import SignerError
+
+#: (regular, bold) pairs tried in order.
+SERIF_PAIRS: tuple[tuple[str, str], ...] = (
+    ("/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf",
+     "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf"),
+    ("/usr/share/fonts/noto/NotoSerif-Regular.ttf",
+     "/usr/share/fonts/noto/NotoSerif-Bold.ttf"),
+    ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+     "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf"),
+    ("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+     "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf"),
+)
+
+
+class FontMissing(SignerError):
+    def __init__(self) -> None:
+        super().__init__("không tìm thấy phông chữ Noto Serif hoặc Liberation Serif "
+                         "(gói fonts-noto-core / fonts-liberation2)",
+                         "neither Noto Serif nor Liberation Serif is installed "
+                         "(packages fonts-noto-core / fonts-liberation2)")
+
+
+def serif_fonts() -> tuple[str, str]:
+    """The first installed (regular, bold) serif pair with Vietnamese letters."""
+    for regular, bold in SERIF_PAIRS:
+        if Path(regular).is_file() and Path(bold).is_file():
+            return regular, bold
+    raise FontMissing()

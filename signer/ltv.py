@@ -1,0 +1,282 @@
+"""Long-term validity: PAdES B-LT and B-LTA signing, and archive timestamp renewal.
+
+Levels (ETSI EN 319 142-1)::
+
+    B-B    the CMS signature alone
+    B-T    + a signature timestamp from the TSA                (default when a TSA is given)
+    B-LT   + the DSS: certificates, OCSP responses and CRLs for the signer and the TSA,
+             so the file can be validated once the CA's services are gone
+    B-LTA  + a document timestamp over all of it (the first archive timestamp)
+
+An archive timestamp proves that the file, its DSS included, existed at its time. It
+is only as strong as its TSA certificate and its digest: before that certificate
+expires (or SHA-1-like weakness makes the digest worthless) the chain must be renewed
+with :func:`add_archive_timestamp` — revocation info for the last timestamp's TSA goes
+into the DSS and a new document timestamp covers everything, as an incremental
+update. :func:`archive_timestamp_due` says when.
+
+A pyHanko ValidationContext keeps every OCSP response and CRL it fetched and pyHanko
+embeds all of them in the DSS: give each document a fresh context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import SignerError, SigningFailed, TimestampUnavailable
+from .pdfinput import open_reader
+
+#: Name (and prefix, ``_2``, ``_3`` …) of the document timestamp fields Kyso adds.
+ARCHIVE_FIELD = "KySo_LuuTru"
+#: Renew an archive timestamp this long before its TSA certificate expires.
+ARCHIVE_MARGIN = dt.timedelta(days=180)
+#: Digest algorithms that no longer protect an archive timestamp.
+WEAK_DIGESTS = frozenset({"md2", "md5", "sha1"})
+
+
+class PadesLevel(enum.Enum):
+    """The PAdES baseline level a signature is made at."""
+
+    B_B = "B-B"
+    B_T = "B-T"
+    B_LT = "B-LT"
+    B_LTA = "B-LTA"
+
+    @property
+    def embeds_validation_info(self) -> bool:
+        return self in (PadesLevel.B_LT, PadesLevel.B_LTA)
+
+
+class LevelNeedsTsa(SignerError):
+    def __init__(self, level: PadesLevel) -> None:
+        super().__init__(f"mức {level.value} cần máy chủ cấp dấu thời gian (TSA)",
+                         f"level {level.value} needs a time-stamping authority (TSA)")
+
+
+class LevelNeedsValidationContext(SignerError):
+    def __init__(self, level: PadesLevel) -> None:
+        super().__init__(
+            f"mức {level.value} cần ngữ cảnh kiểm tra chứng thư để lấy thông tin thu hồi",
+            f"level {level.value} needs a validation context to gather revocation info")
+
+
+class RevocationInfoMissing(SignerError):
+    """B-LT/B-LTA was asked but no OCSP response or CRL could be embedded."""
+
+    def __init__(self, level: PadesLevel) -> None:
+        super().__init__(
+            f"không lấy được thông tin thu hồi (OCSP/CRL) để nhúng vào tệp — "
+            f"chữ ký không đạt mức {level.value}",
+            f"no revocation info (OCSP/CRL) could be embedded — the signature would not "
+            f"reach {level.value}")
+
+
+class NotSigned(SignerError):
+    def __init__(self) -> None:
+        super().__init__("tệp PDF chưa có chữ ký số nào để gia hạn dấu thời gian lưu trữ",
+                         "the PDF has no signature whose archive timestamp could be renewed")
+
+
+def effective_level(level: PadesLevel, tsa_url: str | None) -> PadesLevel:
+    """The level a signature will really have: B-T without a TSA is B-B (as always);
+    B-LT and B-LTA without one are refused rather than silently lowered."""
+    if tsa_url:
+        return level
+    if level.embeds_validation_info:
+        raise LevelNeedsTsa(level)
+    return PadesLevel.B_B
+
+
+def signature_metadata(level: PadesLevel, tsa_url: str | None,
+                       validation_context: Any) -> dict[str, Any]:
+    """Keyword arguments for pyHanko's ``PdfSignatureMetadata`` at ``level``."""
+    level = effective_level(level, tsa_url)
+    if not level.embeds_validation_info:
+        return {}
+    if validation_context is None:
+        raise LevelNeedsValidationContext(level)
+    settings: dict[str, Any] = {"embed_validation_info": True,
+                                "validation_context": validation_context}
+    if level is PadesLevel.B_LTA:
+        settings["use_pades_lta"] = True
+    return settings
+
+
+def archive_field_name(reader: Any) -> str:
+    """``KySo_LuuTru`` unless taken; then ``KySo_LuuTru_2``, ``_3`` …"""
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    taken = {name for name, _, _ in enumerate_sig_fields(reader)}
+    name, n = ARCHIVE_FIELD, 1
+    while name in taken:
+        n += 1
+        name = f"{ARCHIVE_FIELD}_{n}"
+    return name
+
+
+@dataclass(frozen=True)
+class DocumentTimestamp:
+    """One document (archive) timestamp found in a file."""
+
+    field_name: str
+    time: dt.datetime
+    tsa: str
+    tsa_not_after: dt.datetime
+    #: the message imprint's digest and the token's own signing digest
+    digest_algorithms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LtvContents:
+    """What a file carries for long-term validation."""
+
+    signatures: int
+    dss_certs: int
+    dss_ocsps: int
+    dss_crls: int
+    document_timestamps: tuple[DocumentTimestamp, ...]
+
+    @property
+    def has_revocation_info(self) -> bool:
+        return self.dss_ocsps + self.dss_crls > 0
+
+
+def _timestamp_info(sig: Any) -> DocumentTimestamp:
+    tst_info = sig.signed_data["encap_content_info"]["content"].parsed
+    cert = sig.signer_cert
+    return DocumentTimestamp(
+        field_name=str(sig.field_name),
+        time=tst_info["gen_time"].native,
+        tsa=str(cert.subject.human_friendly),
+        tsa_not_after=cert["tbs_certificate"]["validity"]["not_after"].native,
+        digest_algorithms=(str(sig.external_md_algorithm).lower(), str(sig.md_algorithm)))
+
+
+def ltv_contents(pdf: bytes) -> LtvContents:
+    """Count the DSS entries and list the document timestamps of ``pdf``."""
+    from pyhanko.sign.validation import DocumentSecurityStore
+    from pyhanko.sign.validation.errors import ValidationInfoReadingError
+
+    reader = open_reader(pdf)
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+        counts = (len(dss.certs), len(dss.ocsps), len(dss.crls))
+    except ValidationInfoReadingError:
+        counts = (0, 0, 0)
+    return LtvContents(
+        signatures=len(reader.embedded_regular_signatures),
+        dss_certs=counts[0], dss_ocsps=counts[1], dss_crls=counts[2],
+        document_timestamps=tuple(_timestamp_info(sig)
+                                  for sig in reader.embedded_timestamp_signatures))
+
+
+def check_level(pdf: bytes, level: PadesLevel) -> None:
+    """Refuse a freshly signed ``pdf`` that does not carry what ``level`` promises."""
+    if not level.embeds_validation_info:
+        return
+    contents = ltv_contents(pdf)
+    if not contents.has_revocation_info:
+        raise RevocationInfoMissing(level)
+    if level is PadesLevel.B_LTA and not contents.document_timestamps:
+        raise SigningFailed("thiếu dấu thời gian tài liệu (B-LTA) / document timestamp "
+                            "missing (B-LTA)")
+
+
+class DueReason(enum.Enum):
+    """Why a file needs a (new) archive timestamp now; the value is for people."""
+
+    NO_VALIDATION_INFO = ("chưa có thông tin kiểm tra dài hạn (B-T) / no long-term "
+                          "validation info yet (B-T)")
+    NO_ARCHIVE_TIMESTAMP = "chưa có dấu thời gian lưu trữ / no archive timestamp yet"
+    TSA_CERT_EXPIRING = ("chứng thư TSA của dấu thời gian lưu trữ sắp hết hạn / the archive "
+                         "timestamp's TSA certificate expires soon")
+    WEAK_DIGEST = ("dấu thời gian lưu trữ dùng thuật toán băm yếu / the archive timestamp "
+                   "uses a weak digest")
+
+
+def archive_timestamp_due(pdf: bytes, now: dt.datetime,
+                          margin: dt.timedelta = ARCHIVE_MARGIN, *,
+                          include_b_t: bool = False) -> DueReason | None:
+    """Whether ``pdf`` needs an archive timestamp now, and why.
+
+    Due when the last document timestamp's TSA certificate expires within ``margin``
+    of ``now``, when its digest is weak (SHA-1 and older), or when a B-LT file (its
+    revocation info in the DSS) has no document timestamp yet. A signed file with
+    neither DSS nor document timestamp (B-B/B-T) is due only with ``include_b_t``
+    (:func:`add_archive_timestamp` then embeds its validation info first). A file
+    with no signature never is.
+    """
+    contents = ltv_contents(pdf)
+    if contents.signatures == 0:
+        return None
+    if not contents.document_timestamps:
+        if contents.has_revocation_info:
+            return DueReason.NO_ARCHIVE_TIMESTAMP
+        return DueReason.NO_VALIDATION_INFO if include_b_t else None
+    last = contents.document_timestamps[-1]
+    if WEAK_DIGESTS.intersection(last.digest_algorithms):
+        return DueReason.WEAK_DIGEST
+    if last.tsa_not_after - margin <= now:
+        return DueReason.TSA_CERT_EXPIRING
+    return None
+
+
+async def _add_signature_validation_info(pdf: bytes, validation_context: Any) -> bytes:
+    """A DSS for every signature of a file that has none (B-T → B-LT)."""
+    from pyhanko.sign.validation.dss import async_add_validation_info
+
+    count = len(open_reader(pdf).embedded_regular_signatures)
+    for index in range(count):
+        reader = open_reader(pdf)
+        sig = reader.embedded_regular_signatures[index]
+        out = await async_add_validation_info(sig, validation_context, output=io.BytesIO())
+        pdf = out.getvalue()
+    return pdf
+
+
+async def async_add_archive_timestamp(pdf: bytes, tsa_url: str,
+                                      validation_context: Any) -> bytes:
+    """Renew the archive timestamp chain of ``pdf``: one incremental update.
+
+    The last document timestamp is validated with ``validation_context`` (online:
+    it fetches the TSA certificate's revocation info), its chain and revocation
+    info go into the DSS, and a new document timestamp from ``tsa_url`` covers the
+    whole file. A file without any DSS (B-T) first gets its signatures' validation
+    info, so the result is B-LTA either way.
+    """
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.general import SigningError
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+    from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+
+    contents = ltv_contents(pdf)
+    if contents.signatures == 0:
+        raise NotSigned()
+    try:
+        if not contents.document_timestamps and not contents.has_revocation_info:
+            pdf = await _add_signature_validation_info(pdf, validation_context)
+        reader = open_reader(pdf)
+        stamper = PdfTimeStamper(HTTPTimeStamper(tsa_url, timeout=10),
+                                 field_name=archive_field_name(reader))
+        out = await stamper.async_update_archival_timestamp_chain(
+            reader, validation_context, in_place=False, output=io.BytesIO())
+    except TimestampRequestError as exc:
+        raise TimestampUnavailable(tsa_url) from exc
+    except (SigningError, PdfError, PathBuildingError, PathValidationError,
+            ValueError) as exc:
+        raise SigningFailed(f"không gia hạn được dấu thời gian lưu trữ / archive timestamp "
+                            f"renewal failed ({str(exc) or type(exc).__name__})") from exc
+    result: bytes = out.getvalue()
+    return result
+
+
+def add_archive_timestamp(pdf: bytes, tsa_url: str, validation_context: Any) -> bytes:
+    """Blocking :func:`async_add_archive_timestamp`."""
+    return asyncio.run(async_add_archive_timestamp(pdf, tsa_url, validation_context))

@@ -1,0 +1,82 @@
+"""A running `kyso serve` for end-to-end tests, and the steps every role repeats over HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.datadir import DataDir
+
+from .helpers import KYSO
+
+
+@dataclass
+class Service:
+    url: str
+    data: DataDir
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    inbox: list[tuple[list[str], str]] = field(default_factory=list)
+
+    def login(self, username: str) -> httpx.Client:
+        return self.login_as(username, f"{username}-demo")
+
+    def login_as(self, username: str, password: str) -> httpx.Client:
+        client = httpx.Client(base_url=self.url, timeout=60)
+        answer = client.post("/api/v1/auth/login",
+                             json={"username": username, "password": password})
+        assert answer.status_code == 200, answer.text
+        client.headers["Authorization"] = f"Bearer {answer.json()['token']}"
+        return client
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_service(data: DataDir, port: int, env: dict[str, str], log_path: Path,
+                  inbox: list[tuple[list[str], str]] | None = None) -> Service:
+    """`kyso serve` on ``data`` at 127.0.0.1:``port``, once its health route answers."""
+    log = log_path.open("wb")
+    process = subprocess.Popen([KYSO, "serve", "--data-dir", str(data.root), "--port",
+                                str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                return Service(url, data, process, env, inbox if inbox is not None else [])
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None, log_path.read_text()
+        time.sleep(0.5)
+    process.terminate()
+    pytest.fail("kyso serve did not come up: " + log_path.read_text())
+
+
+def wait_for(client: httpx.Client, document_id: str, status: str,
+             seconds: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        document: dict[str, Any] = client.get(f"/api/v1/documents/{document_id}").json()
+        if document["status"] == status:
+            return document
+        time.sleep(0.3)
+    raise AssertionError(f"document stayed {document['status']}, expected {status}")
+
+
+def upload(client: httpx.Client, body_id: int, draft: Path, doc_type: str = "quyet-dinh") -> Any:
+    with draft.open("rb") as handle:
+        return client.post("/api/v1/documents", data={
+            "body_id": str(body_id), "doc_type": doc_type,
+            "subject": "Về việc phê duyệt danh sách hộ gia đình được hỗ trợ"},
+            files={"file": (draft.name, handle, "application/pdf")})
