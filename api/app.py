@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from certs import KysoError
 from documents import FileStore
 
+from . import ui
 from .deps import Services
 from .errors import kyso_error_handler
 from .routes import (
@@ -21,6 +21,7 @@ from .routes import (
     documents,
     health,
     notifications,
+    public,
     queue,
     register,
     verify,
@@ -50,13 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "official documents")
     app.add_exception_handler(KysoError, kyso_error_handler)
     for module in (health, auth, bodies, documents, notifications, queue, agent, register,
-                   verify, admin):
+                   verify, public, admin):
         app.include_router(module.router)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return ("<!doctype html><html lang='vi'><meta charset='utf-8'><title>Kyso</title>"
-                "<h1>Kyso — ký số văn bản</h1><p>Giao diện web đang được xây dựng. "
-                "API: <a href='/docs'>/docs</a></p></html>")
+    ui.mount(app)  # the web pages: "/", /dang-nhap, one page per role
 
     return app

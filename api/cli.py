@@ -212,6 +212,8 @@ def register(
     date_from: Annotated[str | None, typer.Option("--from", help="Từ ngày YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Đến ngày YYYY-MM-DD")] = None,
     body: Annotated[str | None, typer.Option(help="Cơ quan ban hành / issuing body")] = None,
+    book: Annotated[str | None, typer.Option(
+        help="Chỉ một sổ, theo mã, vd. chung, ban-sao / one number book, by code")] = None,
     pdf: Annotated[Path | None, typer.Option(help="Xuất PDF để in, đóng quyển / PDF")] = None,
     xlsx: Annotated[Path | None, typer.Option(help="Xuất Excel / XLSX")] = None,
     data_dir: DataDirOption = None,
@@ -222,6 +224,7 @@ def register(
     from sqlalchemy import select
 
     from documents import (
+        NumberBook,
         Organisation,
         export_register_pdf,
         export_register_xlsx,
@@ -251,8 +254,13 @@ def register(
         chosen = next((u for u in organisation.units if u.abbreviation == unit), None)
         if unit and chosen is None:
             raise KysoError(f"không có đơn vị {unit}", f"no unit {unit}")
+        only = session.scalars(select(NumberBook).where(
+            NumberBook.body_id == organisation.id, NumberBook.code == book)).first() \
+            if book else None
+        if book and only is None:
+            raise KysoError(f"không có sổ {book}", f"no number book {book}")
         rows = [register_row(e) for e in register_entries(
-            session, organisation, when, unit=chosen, date_from=start, date_to=end)]
+            session, organisation, when, unit=chosen, date_from=start, date_to=end, book=only)]
         out.print(f"[bold]Sổ đăng ký văn bản đi năm {when} — {organisation.name}[/bold]")
         for row in rows:
             note = f"  [yellow]{row[9]}[/yellow]" if row[9] else ""
@@ -260,11 +268,11 @@ def register(
                       soft_wrap=True)
         if pdf:
             write_new_file(pdf, export_register_pdf(session, organisation, when, chosen,
-                                                    start, end))
+                                                    start, end, book=only))
             out.print(f"Đã xuất / exported: {pdf}")
         if xlsx:
             write_new_file(xlsx, export_register_xlsx(session, organisation, when, chosen,
-                                                      start, end))
+                                                      start, end, book=only))
             out.print(f"Đã xuất / exported: {xlsx}")
 
 

@@ -185,7 +185,7 @@ def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None 
     store = FileStore(data.files)
     store_trust = data.trust_store()
     signing = Signing(tsa_url=pki.tsa_url,
-                      validation_context=validation_context(store_trust, online=True))
+                      contexts=lambda: validation_context(store_trust, online=True))
     layout = locate(draft)
     unit_abbr: str | None = None
     if doc_type is None:

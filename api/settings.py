@@ -49,14 +49,47 @@ class Settings(BaseSettings):
     #: Seconds an upload waits for its draft to be prepared by a worker before it
     #: answers with the draft still being prepared.
     prepare_wait: float = 30.0
+    #: PAdES level of the organisation's signatures (issue, attachments, copies): "B-T",
+    #: or "B-LT"/"B-LTA" to embed the revocation data (and a document timestamp).
+    pades_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-T"
+    #: Days before a TSA certificate expires that issued files get a new archive timestamp.
+    archive_margin_days: int = 180
     #: Largest upload accepted, in megabytes.
     max_upload_mb: int = 50
+    #: Print the verification QR code (the document's short link) on page 1 when a
+    #: draft is prepared (KYSO_VERIFY_QR=true|false).
+    verify_qr: bool = False
+    #: The address recipients reach the service at, the base of verification links,
+    #: e.g. "https://kyso.tienlu.gov.vn" (embedded profile default: http://host:port).
+    public_url: str | None = None
+    #: Files one client may check on the public verification page per window (seconds).
+    public_verify_limit: int = 10
+    public_verify_window: float = 600.0
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.profile == "scale-out" and self.secret_key == DEV_SECRET:
             raise ValueError("KYSO_SECRET_KEY must be set for the scale-out profile")
         return self
+
+    @model_validator(mode="after")
+    def _check_public_url(self) -> Settings:
+        if self.public_url is not None and not self.public_url.startswith(
+                ("https://", "http://")):
+            raise ValueError("KYSO_PUBLIC_URL must start with https:// or http://")
+        if self.verify_qr and self.public_url is None and self.profile == "scale-out":
+            raise ValueError("KYSO_VERIFY_QR needs KYSO_PUBLIC_URL in the scale-out profile")
+        return self
+
+    @property
+    def public_base(self) -> str:
+        """The base of verification links: KYSO_PUBLIC_URL, else this host and port."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def qr_url(self) -> str | None:
+        """The base URL printed in QR codes, or None when QR codes are off."""
+        return self.public_base if self.verify_qr else None
 
     @property
     def data(self) -> DataDir:

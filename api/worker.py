@@ -22,6 +22,7 @@ from documents import FileStore, Signing
 from documents.models import Document, Person
 from documents.queue import SmtpMailer
 from documents.tasks import Runtime
+from signer import PadesLevel
 from tokens import TokenError, TokenRemoved
 
 from .commune import open_database
@@ -42,8 +43,11 @@ def make_celery(settings: Settings) -> Celery:
     )
     if settings.broker.startswith(("redis://", "rediss://")):
         app.conf.broker_transport_options = {"visibility_timeout": settings.visibility_timeout}
-    app.conf.beat_schedule = {"expire-signing-jobs": {
-        "task": "kyso.expire_jobs", "schedule": 600.0}}
+    app.conf.beat_schedule = {
+        "expire-signing-jobs": {"task": "kyso.expire_jobs", "schedule": 600.0},
+        "renew-archive-timestamps": {"task": "kyso.renew_archives", "schedule": 24 * 3600.0,
+                                     "args": [settings.archive_margin_days]},
+    }
     if settings.smtp_host:
         app.conf.beat_schedule["send-notifications"] = {
             "task": "kyso.send_notifications", "schedule": settings.mail_interval}
@@ -82,6 +86,15 @@ class TokenSessions:
             except (TokenRemoved, TokenError):
                 self._close(name)
                 raise
+            except Exception as exc:
+                # pyHanko lets a PKCS#11 error raised while signing (token pulled out, HSM
+                # connection dropped) through unmapped: map it, so the task retries, and
+                # drop the session, so the retry opens a new one and logs in again
+                dropped = _token_error(exc)
+                if dropped is None:
+                    raise
+                self._close(name)
+                raise dropped from exc
 
     def _close(self, name: str) -> None:
         stack, _ = self._open.pop(name, (None, None))
@@ -92,6 +105,22 @@ class TokenSessions:
     def close_all(self) -> None:
         for name in list(self._open):
             self._close(name)
+
+
+def _token_error(exc: BaseException) -> TokenError | None:
+    """The Kyso token error for a python-pkcs11 error in ``exc`` or its causes, if any."""
+    from pkcs11 import PKCS11Error
+
+    from tokens.pkcs11 import map_error
+
+    seen: BaseException | None = exc
+    for _ in range(8):  # a short chain: the signer's wrappers, then the token's error
+        if seen is None:
+            return None
+        if isinstance(seen, PKCS11Error):
+            return map_error(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
@@ -105,12 +134,14 @@ def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
         sessions=open_database_url(settings),
         store=FileStore(data.files),
         signer_for=tokens.signer_for,
-        signing=Signing(tsa_url=tsa, validation_context=validation_context(store)),
+        signing=Signing(tsa_url=tsa, contexts=lambda: validation_context(store),
+                        level=PadesLevel(settings.pades_level)),
         seal_for=_demo_seal,
         signature_image_for=_demo_signature,
         mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender,
                           username=settings.smtp_username, password=settings.smtp_password,
                           starttls=settings.smtp_starttls) if settings.smtp_host else None,
+        public_url=settings.qr_url,
     )
     return runtime, tokens
 

@@ -18,7 +18,7 @@ A refused or rolled-back act leaves no event.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from signer import (
     DraftLayout,
+    PadesLevel,
     PendingSignature,
     RawSignature,
     finish,
@@ -42,6 +43,7 @@ from signer.profiles import CopyKind, appendix, approval, copy, issuance
 from .audit import AuditAction, record
 from .authority import find_authority
 from .errors import CertificateMismatch, NoSigningAuthority, SignerNotInBlock, WrongStep
+from .links import ensure_link, verify_url
 from .models import (
     Document,
     DocumentStatus,
@@ -66,10 +68,23 @@ COPY_TYPES = {CopyKind.SAO_Y: "ban-sao-y", CopyKind.TRICH_SAO: "ban-trich-sao",
 
 @dataclass(frozen=True)
 class Signing:
-    """What every signing act needs besides the signer: the TSA and the pre-signing check."""
+    """What every signing act needs besides the signer: the TSA, a validation context per
+    signature (the pre-signing check of the certificate; the revocation data embedded at
+    B-LT), and the PAdES level of the organisation's signatures (issue, attachment, copy).
+
+    ``contexts`` makes a FRESH pyHanko ValidationContext each time: a context caches
+    what it fetched, and a long-lived one would keep an old OCSP answer (missing a
+    revocation since) and embed everything it ever fetched.
+    """
 
     tsa_url: str | None = None
-    validation_context: Any = None
+    contexts: Callable[[], Any] | None = None
+    level: PadesLevel = PadesLevel.B_T
+
+    @property
+    def validation_context(self) -> Any:
+        """A new validation context (None without ``contexts``: no pre-signing check)."""
+        return self.contexts() if self.contexts is not None else None
 
 
 def _store(session: Session, store: FileStore, document: Document, kind: VersionKind,
@@ -147,10 +162,13 @@ def replace_draft(session: Session, store: FileStore, document: Document, pdf: b
 
 def prepare(session: Session, store: FileStore, document: Document, *,
             overrides: dict[str, Any] | None = None,
-            actor: str | None = None) -> tuple[DraftLayout, FieldPlan]:
+            actor: str | None = None, qr_url: str | None = None) -> tuple[DraftLayout, FieldPlan]:
     """Locate the draft's number, date and signature block and add every field.
 
     ``overrides`` replaces planned places by hand (keys of :class:`FieldPlan`).
+    The document's short verification link is made here (:mod:`documents.links`);
+    with ``qr_url`` (the service's public base URL) its QR code and caption are
+    printed on page 1 — now, since nothing may be drawn after the first signature.
     """
     _require(document, DocumentStatus.DRAFT)
     draft = latest_version(session, document, VersionKind.DRAFT)
@@ -160,11 +178,13 @@ def prepare(session: Session, store: FileStore, document: Document, *,
     plan = plan_fields(layout)
     if overrides:
         plan = replace(plan, **overrides)
-    version = _store(session, store, document, VersionKind.PREPARED, prepare_draft(pdf, plan),
-                     actor)
+    link = ensure_link(session, document)
+    qr_text = verify_url(qr_url, link.code) if qr_url else None
+    version = _store(session, store, document, VersionKind.PREPARED,
+                     prepare_draft(pdf, plan, qr_text=qr_text), actor)
     document.status = DocumentStatus.PREPARED
     _audit(session, AuditAction.PREPARE, document, actor, draft_sha256=draft.sha256,
-           sha256=version.sha256, overrides=sorted(overrides or {}))
+           sha256=version.sha256, overrides=sorted(overrides or {}), qr=qr_text is not None)
     return layout, plan
 
 
@@ -285,9 +305,11 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
         note = f"Dự thảo ghi năm {date_line.year}, ban hành năm {details.issued_date.year}"
         details = replace(details, note="; ".join(filter(None, (details.note, note))))
     entry = register_issue(session, document, book, details)
+    ensure_link(session, document)  # documents prepared before links existed get one now
     day, month = day_and_month(details.issued_date)
     options = issuance(seal_image, document.body.name, entry.code_number, day, month,
-                       tsa_url=signing.tsa_url, validation_context=signing.validation_context)
+                       tsa_url=signing.tsa_url, validation_context=signing.validation_context,
+                       level=signing.level)
     issued = sign_pdf(pdf, body_signer, options)
     version = _store(session, store, document, VersionKind.ISSUED, issued,
                      details.registered_by)
@@ -320,7 +342,7 @@ def sign_attachment(session: Session, store: FileStore, document: Document, body
     check_draft(pdf)
     signed = sign_pdf(pdf, body_signer, appendix(
         pdf, entry.number_symbol, tsa_url=signing.tsa_url,
-        validation_context=signing.validation_context))
+        validation_context=signing.validation_context, level=signing.level))
     version = _store(session, store, document, VersionKind.ATTACHMENT, signed, actor, file_name)
     _audit(session, AuditAction.ATTACH, document, actor, number_symbol=entry.number_symbol,
            certificate_sha256=_cert_sha256(body_signer), sha256=version.sha256,
@@ -350,7 +372,8 @@ def make_copy(session: Session, store: FileStore, document: Document, body_signe
     pdf = store.get(source.sha256)
     signed = sign_pdf(pdf, body_signer, copy(
         pdf, kind, document.body.name, copy_entry.number_symbol,
-        tsa_url=signing.tsa_url, validation_context=signing.validation_context))
+        tsa_url=signing.tsa_url, validation_context=signing.validation_context,
+        level=signing.level))
     version = _store(session, store, copy_doc, VersionKind.COPY, signed, details.registered_by,
                      file_name, source=source)
     copy_doc.status = DocumentStatus.ISSUED

@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from celery import shared_task
@@ -30,6 +30,7 @@ from signer.profiles import CopyKind
 from tokens import TokenNotFound, TokenRemoved
 
 from .accounts import email_of
+from .archive import renew_archive_timestamps
 from .audit import AuditAction, record
 from .authority import find_authority
 from .errors import NoSigningAuthority, WrongStep
@@ -47,6 +48,7 @@ from .models import (
 )
 from .queue import Mailer, current_signer, notify_issued, notify_signed, send_pending
 from .register import IssueDetails
+from .sqltypes import utc_now
 from .storage import FileStore
 
 #: Errors worth another try: the TSA or the database was briefly away, a token was
@@ -70,6 +72,7 @@ SIGN_APPROVAL = "kyso.sign_approval"
 PREPARE_JOB = "kyso.prepare_job"
 FINISH_JOB = "kyso.finish_job"
 EXPIRE_JOBS = "kyso.expire_jobs"
+RENEW_ARCHIVES = "kyso.renew_archives"
 ISSUE = "kyso.issue"
 SIGN_ATTACHMENT = "kyso.sign_attachment"
 MAKE_COPY = "kyso.make_copy"
@@ -89,6 +92,9 @@ class Runtime:
     signature_image_for: Callable[[Person], bytes]
     #: None when no SMTP server is configured: notifications stay in-app only.
     mailer: Mailer | None = None
+    #: The public base URL printed in verification QR codes (KYSO_PUBLIC_URL);
+    #: None when QR codes are off (KYSO_VERIFY_QR=false).
+    public_url: str | None = None
 
 
 _runtime: list[Runtime] = []
@@ -117,8 +123,12 @@ def queue_for(token_name: str) -> str:
 
 
 @shared_task(name=PREPARE, **TASK_OPTIONS)
-def prepare_document(document_id: str, actor: str = "") -> dict[str, str]:
+def prepare_document(document_id: str, actor: str = "",
+                     qr: bool | None = None) -> dict[str, str]:
     """Locate the draft's number, date and signature block and add the fields.
+
+    ``qr``: print the verification QR code on page 1 (None: when the service prints
+    them, ``Runtime.public_url``; True does nothing while QR codes are off).
 
     A draft that cannot be prepared stays DRAFT with the reason kept on the document
     (``problem``) and in the audit trail; the result says why, in both languages.
@@ -129,7 +139,8 @@ def prepare_document(document_id: str, actor: str = "") -> dict[str, str]:
             return {"status": document.status.name}  # prepared already
         try:
             with session.begin_nested():
-                prepare(session, runtime.store, document, actor=actor or None)
+                prepare(session, runtime.store, document, actor=actor or None,
+                        qr_url=runtime.public_url if qr is not False else None)
         except KysoError as exc:
             document.problem = str(exc)
             record(session, AuditAction.PREPARE, actor=actor or None,
@@ -211,6 +222,21 @@ def expire_signing_jobs() -> int:
     """Drop the prepared states of jobs nobody signed in time (Celery beat)."""
     with _transaction() as (_, session):
         return expire_jobs(session)
+
+
+@shared_task(name=RENEW_ARCHIVES, acks_late=True, soft_time_limit=1800, time_limit=2000,
+             autoretry_for=(TimestampUnavailable,), retry_backoff=60, max_retries=3)
+def renew_archives(margin_days: int = 180, limit: int = 200) -> int:
+    """Give issued files whose archive timestamp is due a new one (Celery beat, daily):
+    before the last TSA certificate expires or its algorithm weakens (PAdES B-LTA)."""
+    tsa_url, contexts = current().signing.tsa_url, current().signing.contexts
+    if not tsa_url or contexts is None:
+        return 0
+    with _transaction() as (runtime, session):
+        renewed = renew_archive_timestamps(
+            session, runtime.store, tsa_url=tsa_url, validation_context=contexts, now=utc_now(),
+            margin=timedelta(days=margin_days), limit=limit, actor="hệ thống")
+        return len(renewed)
 
 
 @shared_task(name=ISSUE, **TASK_OPTIONS)

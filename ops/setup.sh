@@ -17,6 +17,8 @@ if [ "$want_test" = "test" ]; then
   # the tests build a small PKCS#11 wrapper module (tests/support/pinlock.c)
   command -v gcc >/dev/null || packages+=(gcc libc6-dev)
   [ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || packages+=(libp11-kit-dev)
+  # the browser tests drive Debian's chromium through Playwright (never its own download)
+  command -v chromium >/dev/null || packages+=(chromium)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "Cài gói Debian / installing Debian packages: ${packages[*]}"

@@ -226,8 +226,9 @@ def archive_timestamp_due(pdf: bytes, now: dt.datetime,
     return None
 
 
-async def _add_signature_validation_info(pdf: bytes, validation_context: Any) -> bytes:
-    """A DSS for every signature of a file that has none (B-T → B-LT)."""
+async def embed_signatures_validation_info(pdf: bytes, validation_context: Any) -> bytes:
+    """The validation data (chain, OCSP/CRL) of every signature of ``pdf`` added to its DSS,
+    one incremental update per signature (B-T → B-LT); ``pdf`` itself when unsigned."""
     from pyhanko.sign.validation.dss import async_add_validation_info
 
     count = len(open_reader(pdf).embedded_regular_signatures)
@@ -261,7 +262,7 @@ async def async_add_archive_timestamp(pdf: bytes, tsa_url: str,
         raise NotSigned()
     try:
         if not contents.document_timestamps and not contents.has_revocation_info:
-            pdf = await _add_signature_validation_info(pdf, validation_context)
+            pdf = await embed_signatures_validation_info(pdf, validation_context)
         reader = open_reader(pdf)
         stamper = PdfTimeStamper(HTTPTimeStamper(tsa_url, timeout=10),
                                  field_name=archive_field_name(reader))

@@ -23,6 +23,7 @@ from typing import Any
 
 from .errors import PdfEncrypted, PdfUnreadable, SignerError
 from .locate import Box, DraftLayout, require_signature_block
+from .qr import add_qr
 from .sign import APPROVAL_FIELD, DA_FONT_KEYS
 
 NUMBER_FIELD = "KySo_So"
@@ -252,9 +253,23 @@ def _add_widget(doc: Any, place: Place, **entries: Any) -> None:
     doc.Root.AcroForm.Fields.append(widget)
 
 
-def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits()) -> bytes:
+def _on_first_page(plan: FieldPlan, pages: int) -> dict[str, Rect]:
+    """The planned fields that sit on page 1 (where the QR code goes)."""
+    places = [(PERSON_FIELD, plan.person), (ORGANISATION_FIELD, plan.organisation),
+              *plan.text_fields()]
+    return {name: place.rect for name, place in places
+            if (place.page if place.page >= 0 else pages + place.page) == 0}
+
+
+def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits(), *,
+                  qr_text: str | None = None) -> bytes:
     """Check ``pdf`` and return it with every field of ``plan`` added (a rewrite: no
-    signature exists yet)."""
+    signature exists yet).
+
+    ``qr_text`` (the document's verification link): also paint its QR code and the
+    caption "Kiểm tra văn bản: <link>" in page 1's bottom-left margin
+    (:mod:`signer.qr`), as page content — it must be there before the first signature.
+    """
     import pikepdf
 
     with _open(pdf, limits) as doc:
@@ -283,6 +298,8 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits
             font = DA_FONT_KEYS.get(place.font, "TiRo")
             _add_widget(doc, place, FT=pikepdf.Name.Tx, T=pikepdf.String(name),
                         DA=pikepdf.String(f"/{font} {place.size:g} Tf 0 g"))
+        if qr_text is not None:
+            add_qr(doc, qr_text, avoid=_on_first_page(plan, len(doc.pages)))
         out = io.BytesIO()
         doc.save(out)
     return out.getvalue()

@@ -13,6 +13,7 @@ import io
 from typing import Any
 
 from .appearance import TIME, Appearance
+from .ltv import PadesLevel
 from .pdfinput import open_reader
 from .prepare import DAY_FIELD, MONTH_FIELD, NUMBER_FIELD, ORGANISATION_FIELD, PERSON_FIELD
 from .sign import FieldFill, SigningOptions
@@ -47,12 +48,15 @@ def approval(image: bytes, *, tsa_url: str | None = None,
 
 
 def issuance(seal: bytes, body: str, number: str | None, day: str | None, month: str | None,
-             *, tsa_url: str | None = None, validation_context: Any = None) -> SigningOptions:
-    """SignIssued: number and date written, then the organisation signature with its seal."""
+             *, tsa_url: str | None = None, validation_context: Any = None,
+             level: PadesLevel = PadesLevel.B_T) -> SigningOptions:
+    """SignIssued: number and date written, then the organisation signature with its seal.
+    ``level`` B-LT/B-LTA makes the issued file carry its own long-term validation data."""
     fills = tuple(FieldFill(name, text) for name, text in
                   ((NUMBER_FIELD, number), (DAY_FIELD, day), (MONTH_FIELD, month)) if text)
     return SigningOptions(field_name=ORGANISATION_FIELD, appearance=Appearance.seal(seal, body),
-                          fills=fills, tsa_url=tsa_url, validation_context=validation_context)
+                          fills=fills, tsa_url=tsa_url, validation_context=validation_context,
+                          level=level)
 
 
 def _top_right(pdf: bytes, lines: int) -> tuple[int, int, int, int]:
@@ -67,20 +71,22 @@ def _top_right(pdf: bytes, lines: int) -> tuple[int, int, int, int]:
 
 
 def appendix(pdf: bytes, main_number: str, *, tsa_url: str | None = None,
-             validation_context: Any = None) -> SigningOptions:
+             validation_context: Any = None,
+             level: PadesLevel = PadesLevel.B_T) -> SigningOptions:
     """SignAppendix: organisation signature at the top right of page 1, no seal image;
     the main document's number and symbol, and the signing time; 10 pt black."""
     lines = (main_number, TIME)
     return SigningOptions(
         field_name=APPENDIX_FIELD, tsa_url=tsa_url, validation_context=validation_context,
-        appearance=Appearance.corner(lines, box=_top_right(pdf, len(lines)), page=0))
+        level=level, appearance=Appearance.corner(lines, box=_top_right(pdf, len(lines)), page=0))
 
 
 def copy(pdf: bytes, kind: CopyKind, body: str, copy_number: str, *,
-         tsa_url: str | None = None, validation_context: Any = None) -> SigningOptions:
+         tsa_url: str | None = None, validation_context: Any = None,
+         level: PadesLevel = PadesLevel.B_T) -> SigningOptions:
     """SignCopy: organisation signature at the top right of page 1, no seal image; the
     kind of copy, the copying body, the copy's number and the signing time."""
     lines = (kind.value, body, f"Số: {copy_number}", TIME)
     return SigningOptions(
         field_name=COPY_FIELD, tsa_url=tsa_url, validation_context=validation_context,
-        appearance=Appearance.corner(lines, box=_top_right(pdf, len(lines)), page=0))
+        level=level, appearance=Appearance.corner(lines, box=_top_right(pdf, len(lines)), page=0))

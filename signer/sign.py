@@ -28,7 +28,13 @@ from .errors import (
     SigningFailed,
     TimestampUnavailable,
 )
-from .ltv import PadesLevel, check_level, effective_level, signature_metadata
+from .ltv import (
+    PadesLevel,
+    check_level,
+    effective_level,
+    embed_signatures_validation_info,
+    signature_metadata,
+)
 from .pdfinput import open_writer
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -247,8 +253,15 @@ def signing_errors(tsa_url: str | None) -> Iterator[None]:
 async def async_sign_pdf(
     pdf: bytes, signer: Any, options: SigningOptions, *, signing_time: dt.datetime | None = None
 ) -> bytes:
-    """Sign ``pdf`` with the pyHanko ``signer``; return the signed PDF."""
+    """Sign ``pdf`` with the pyHanko ``signer``; return the signed PDF.
+
+    At B-LT/B-LTA the earlier signatures' validation data is embedded first (pyHanko
+    embeds only the new signature's), so the whole file validates offline."""
     moment = vietnam_time(signing_time)
+    level = effective_level(options.level, options.tsa_url)
+    if level in (PadesLevel.B_LT, PadesLevel.B_LTA) and options.validation_context is not None:
+        with signing_errors(options.tsa_url):
+            pdf = await embed_signatures_validation_info(pdf, options.validation_context)
     writer, field_name = await open_for_signing(pdf, signer.signing_cert, options, moment)
     pdf_signer = pdf_signer_for(options, signer, moment, field_name)
     out = io.BytesIO()

@@ -247,3 +247,30 @@ def test_a_remote_signing_service_signs_a_batch_with_one_authorisation(
     issue_and_verify(setting, documents, "Nguyễn Văn Hùng")
     again = chair.post(f"/api/v1/remote/batches/{batch}/sign", json={"pin": DEMO_PIN})
     assert again.status_code == 409  # nothing left to sign: no double signature
+
+
+@pytest.mark.slow
+def test_kyso_doctor_finds_everything_in_order_on_the_signers_pc(setting: Setting) -> None:
+    """The official who "cannot sign" runs `kyso doctor` against the running service: the
+    token, its certificate (the one registered for him), PIN state, chain, revocation,
+    clock and service all check out; with another token the mismatch is named."""
+    def doctor(conf: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [KYSO, "doctor", "--data-dir", str(setting.service.data.root), "--module",
+             setting.softhsm_module, "--service", setting.service.url, "--user",
+             "phochutichduc", "--json"], capture_output=True, text=True, timeout=120,
+            env={**os.environ, "SOFTHSM2_CONF": str(conf),
+                 "KYSO_PASSWORD": "phochutichduc-demo"})
+
+    import json
+
+    good = doctor(setting.pc)
+    assert good.returncode == 0, good.stdout + good.stderr
+    checks = {c["name"]: c for c in json.loads(good.stdout)["checks"]}
+    assert all(c["ok"] for c in checks.values()), checks
+    assert {"module", "token", "certificate", "chain", "service", "clock",
+            "registered"} <= set(checks)
+    wrong = doctor(setting.pc.parent.parent / "pc-expired" / "softhsm2.conf")
+    assert wrong.returncode == 2
+    failed = {c["name"]: c for c in json.loads(wrong.stdout)["checks"] if c["ok"] is False}
+    assert "certificate" in failed and failed["certificate"]["next_step_vi"]

@@ -140,6 +140,11 @@ def test_demo_runs_end_to_end_on_a_fresh_data_dir_and_again(tmp_path: Path) -> N
                              capture_output=True, text=True, check=True).stdout
     assert "SỔ ĐĂNG KÝ VĂN BẢN ĐI" in printed and "02/QĐ-UBND" in printed
     assert (tmp_path / "so.xlsx").stat().st_size > 0
+    copies = subprocess.run([KYSO, "--data-dir", str(data.root), "register", "--book",
+                             "ban-sao"], env=env, capture_output=True, text=True, timeout=120)
+    assert copies.returncode == 0, copies.stderr
+    numbers = [line.split()[0] for line in copies.stdout.splitlines()[1:] if line.strip()]
+    assert numbers == ["01/SY-UBND", "02/SY-UBND"]  # the copies book only
 
 
 @pytest.mark.slow

@@ -2,10 +2,12 @@
 service does not hold, the digest signed on that key, the approval finished — and every
 way it can go wrong leaving nothing half-done."""
 
+# The issuance tests' fixtures (db, store, signing) are imported, and tests name them:
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +15,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.commune import seed
 from api.datadir import DataDir
 from api.demo import DEMO_PIN, DemoCommune
 from api.demo_art import handwritten_signature
@@ -29,7 +30,6 @@ from documents import (
     SigningAuthority,
     SigningJob,
     accept_signature,
-    create_engine_for,
     create_job,
     expire_jobs,
     finish_job,
@@ -38,8 +38,6 @@ from documents import (
     prepare_job,
     ready_jobs,
     register_certificate,
-    session_factory,
-    upgrade_database,
 )
 from documents.audit import AuditEvent
 from documents.errors import CertificateMismatch
@@ -49,33 +47,19 @@ from tokens import TokenRemoved
 
 from .conftest import TESTS_DATA
 from .helpers import verify
+from .test_issuance import db, signing, store  # noqa: F401 - fixtures
 
 DUC = "Lê Minh Đức"
 
 
-@pytest.fixture
-def db(tmp_path: Path, commune: DemoCommune) -> Iterator[sessionmaker[Session]]:
-    url = f"sqlite:///{tmp_path / 'kyso.db'}"
-    upgrade_database(url)
-    engine = create_engine_for(url)
-    factory = session_factory(engine)
-    with factory() as session, session.begin():
-        seed(session, commune.pki)
+@pytest.fixture(name="agent_db")
+def agent_db_fixture(db: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The demo commune's database, where Lê Minh Đức's key is on the USB token at his PC."""
+    with db() as session, session.begin():
         authority = session.scalars(select(SigningAuthority).join(Person).where(
             Person.full_name == DUC)).one()
-        authority.token_name = "agent"  # his key is on the USB token at his PC
-    yield factory
-    engine.dispose()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> FileStore:
-    return FileStore(tmp_path / "files")
-
-
-@pytest.fixture
-def signing(commune: DemoCommune) -> Signing:
-    return Signing(tsa_url=commune.pki.tsa_url)
+        authority.token_name = "agent"
+    return db
 
 
 def routed_job(db: sessionmaker[Session], store: FileStore, commune: DemoCommune,
@@ -105,8 +89,9 @@ def prepared(db: sessionmaker[Session], store: FileStore, signing: Signing,
 
 
 def test_a_digest_signed_on_the_token_becomes_the_approved_version(
-        db: sessionmaker[Session], store: FileStore, signing: Signing, data: DataDir,
+        agent_db: sessionmaker[Session], store: FileStore, signing: Signing, data: DataDir,
         commune: DemoCommune) -> None:
+    db = agent_db
     job = prepared(db, store, signing, routed_job(db, store, commune))
     assert job.status is JobStatus.READY and job.pages == 1
     assert job.digest is not None and len(bytes.fromhex(job.digest)) == 32
@@ -135,8 +120,9 @@ def test_a_digest_signed_on_the_token_becomes_the_approved_version(
 
 
 def test_a_signature_of_another_key_is_refused_and_the_job_stays_ready(
-        db: sessionmaker[Session], store: FileStore, signing: Signing, data: DataDir,
+        agent_db: sessionmaker[Session], store: FileStore, signing: Signing, data: DataDir,
         commune: DemoCommune) -> None:
+    db = agent_db
     job = prepared(db, store, signing, routed_job(db, store, commune))
     with data.token("chu-tich").digest_signer(DEMO_PIN) as other:
         forged = other.sign_digest(bytes.fromhex(job.digest or ""))
@@ -152,7 +138,8 @@ def test_a_signature_of_another_key_is_refused_and_the_job_stays_ready(
 
 
 def test_a_certificate_not_registered_for_the_signer_is_refused(
-        db: sessionmaker[Session], commune: DemoCommune) -> None:
+        agent_db: sessionmaker[Session], commune: DemoCommune) -> None:
+    db = agent_db
     with db() as session, session.begin():
         duc = session.scalars(select(Person).where(Person.full_name == DUC)).one()
         with pytest.raises(CertificateMismatch):
@@ -160,8 +147,9 @@ def test_a_certificate_not_registered_for_the_signer_is_refused(
 
 
 def test_an_expired_certificate_fails_the_job_with_the_reason_before_any_signing(
-        db: sessionmaker[Session], store: FileStore, signing: Signing,
+        agent_db: sessionmaker[Session], store: FileStore, signing: Signing,
         commune: DemoCommune) -> None:
+    db = agent_db
     expired = commune.pki.cert("het-han")
     with db() as session, session.begin():
         duc = session.scalars(select(Person).where(Person.full_name == DUC)).one()
@@ -177,8 +165,9 @@ def test_an_expired_certificate_fails_the_job_with_the_reason_before_any_signing
 
 
 def test_an_unsigned_job_expires_and_its_prepared_state_is_dropped(
-        db: sessionmaker[Session], store: FileStore, signing: Signing,
+        agent_db: sessionmaker[Session], store: FileStore, signing: Signing,
         commune: DemoCommune) -> None:
+    db = agent_db
     job = prepared(db, store, signing, routed_job(db, store, commune))
     assert job.expires_at is not None
     with db() as session, session.begin():
@@ -196,8 +185,9 @@ def test_an_unsigned_job_expires_and_its_prepared_state_is_dropped(
 
 
 def test_a_token_pulled_out_leaves_the_job_ready_for_the_next_try(
-        db: sessionmaker[Session], store: FileStore, signing: Signing,
+        agent_db: sessionmaker[Session], store: FileStore, signing: Signing,
         commune: DemoCommune, tmp_path: Path) -> None:
+    db = agent_db
     from tokens import Pkcs11Config, Pkcs11Token
 
     from .support.native import ENV_REMOVE_AFTER, ENV_SLOW_MODULE, build_slow_token

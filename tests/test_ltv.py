@@ -323,6 +323,31 @@ def test_renew_archive_timestamps_is_idempotent_and_audited(
 
 
 
+def test_issuing_at_b_lta_and_the_daily_renewal_task(
+        data: DataDir, commune: DemoCommune, db: sessionmaker[Session],  # noqa: F811
+        store: FileStore, signing: Any) -> None:  # noqa: F811
+    """With KYSO_PADES_LEVEL=B-LTA the issued file proves itself offline at once; the
+    Celery beat task renews what is due (here: a B-T file issued earlier)."""
+    from api.demo_art import handwritten_signature, seal
+    from documents import Signing
+    from documents.tasks import Runtime, configure, renew_archives
+
+    lta = Signing(tsa_url=commune.pki.tsa_url, level=PadesLevel.B_LTA,
+                  contexts=lambda: validation_context(data.trust_store(), online=True))
+    doc_id = approved(db, store, data, signing)
+    _, issued_pdf = issued(db, store, data, lta, doc_id)
+    results = offline(data, issued_pdf)
+    assert all(r.passed and r.intact and r.valid and r.trusted for r in results), results
+
+    earlier = approved(db, store, data, signing)
+    issued(db, store, data, signing, earlier)  # B-T
+    configure(Runtime(sessions=db, store=store, signer_for=lambda name: None,  # type: ignore
+                      signing=lta, seal_for=lambda d: seal(),
+                      signature_image_for=lambda p: handwritten_signature()))
+    assert renew_archives.run(180) == 1  # the B-T file; the B-LTA one is not due yet
+    assert renew_archives.run(180) == 0
+
+
 def test_hash_only_signing_refuses_long_term_levels(data: DataDir, commune: DemoCommune,
                                                     sample_pdf: bytes) -> None:
     from signer import SigningFailed, prepare_digest

@@ -12,7 +12,7 @@ from fastapi import APIRouter, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from certs import Origin, TrustStore, load_certificates
+from certs import KysoError, Origin, TrustStore, load_certificates
 from documents import (
     BookScope,
     Designation,
@@ -39,9 +39,12 @@ from documents.accounts import (
     set_password,
 )
 from documents.audit import AuditAction, record
+from documents.tasks import queue_for
+from tokens import CscProvider, CscToken, Health, token_from_settings
 
 from ..deps import CurrentUser, ServicesDep, SessionDep
 from ..errors import NotFound
+from ..remote import provider_from_settings
 
 router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
 
@@ -387,13 +390,13 @@ def list_trust_anchors(user: CurrentUser, db: SessionDep,
 
 
 @router.post("/trust-anchors", status_code=201)
-async def add_trust_anchor(file: UploadFile, user: CurrentUser, db: SessionDep,
+def add_trust_anchor(file: UploadFile, user: CurrentUser, db: SessionDep,
                            svc: ServicesDep) -> dict[str, Any]:
     """Trust another CA (PEM or DER). An administrator of any body may add one."""
     if not bodies_of(db, user, Role.ADMIN):
         raise Forbidden(user.username, Role.ADMIN.value, Role.ADMIN.english,
                         "bất kỳ cơ quan nào / any body")
-    data = await file.read()
+    data = file.file.read()
     added = []
     for cert in load_certificates(data, file.filename or "upload"):
         entry = TrustStore().add(cert, Origin.ADMIN, file.filename or "upload")
@@ -408,4 +411,43 @@ async def add_trust_anchor(file: UploadFile, user: CurrentUser, db: SessionDep,
         _audit(db, user, None, "trust_anchor", entry.sha256, {"subject": entry.subject})
     db.commit()
     return {"added": added}
+
+
+#: What the token list shows of a tokens.json entry: never a secret (client secret, token).
+TOKEN_LOCATION_KEYS = ("module", "token_label", "token_serial", "key_label", "path", "url",
+                       "credential_id")
+
+
+def token_health(name: str, entry: dict[str, Any]) -> Health:
+    """Whether the configured token ``name`` is there, seen from this process, without
+    logging in: a PKCS#11 token in its module's slots, a PKCS#12 file on disk, a CSC
+    credential at its remote-signing service (``info`` and ``credentials/info``)."""
+    try:
+        if entry.get("backend") == "csc":
+            provider, credential = provider_from_settings(name, entry)
+            if isinstance(provider, CscProvider):
+                return CscToken(name, provider, credential).health()
+        return token_from_settings(name, entry).health()
+    except KysoError as exc:
+        return Health(False, exc.one_line())
+
+
+@router.get("/tokens")
+def list_tokens(user: CurrentUser, db: SessionDep, svc: ServicesDep) -> list[dict[str, Any]]:
+    """Every server-side token of tokens.json with its health (``ok``, ``detail``), the
+    queue its signing tasks go to and whether this host holds it (``KYSO_SERVER_TOKENS``).
+    Only administrators; nothing logs in, no PIN is used."""
+    if not bodies_of(db, user, Role.ADMIN):
+        raise Forbidden(user.username, Role.ADMIN.value, Role.ADMIN.english,
+                        "bất kỳ cơ quan nào / any body")
+    db.close()  # the checks may wait on a module or a remote service: hold no database
+    held = set(svc.settings.server_tokens)
+    out = []
+    for name, entry in sorted(svc.settings.data.token_settings().items()):
+        health = token_health(name, entry)
+        out.append({"name": name, "backend": entry.get("backend"),
+                    **{k: entry[k] for k in TOKEN_LOCATION_KEYS if k in entry},
+                    "ok": health.ok, "detail": health.detail,
+                    "queue": queue_for(name), "held_here": name in held})
+    return out
 

@@ -97,19 +97,26 @@ async def agent_jobs(user: CurrentUser, db: SessionDep, svc: ServicesDep, wait: 
                      batch: str | None = None) -> dict[str, Any]:
     """The caller's digests to sign; with ``wait`` (seconds) the answer waits until there
     is one (long poll). ``preparing`` counts those still being prepared."""
-    person_id = _signer_id(db, user)
+    person_id = await asyncio.to_thread(_signer_id, db, user)
     deadline = time.monotonic() + min(max(wait, 0.0), MAX_WAIT)
     while True:
-        # a short session per look: nothing stays open (SQLite writers) while waiting
-        with svc.sessions() as db:
-            person = db.get_one(Person, person_id)
-            jobs = [job_json(j) for j in ready_jobs(db, person, batch=batch)]
-            preparing = db.scalar(select(func.count()).select_from(SigningJob).where(
-                SigningJob.person_id == person_id,
-                SigningJob.status == JobStatus.PREPARING)) or 0
+        # database work off the event loop, a short session per look: nothing holds
+        # SQLite's write lock while the poll waits, and the loop stays free
+        jobs, preparing = await asyncio.to_thread(_look, svc, person_id, batch)
         if jobs or time.monotonic() >= deadline:
             return {"jobs": jobs, "preparing": preparing}
         await asyncio.sleep(0.2)
+
+
+def _look(svc: ServicesDep, person_id: int,
+          batch: str | None) -> tuple[list[dict[str, Any]], int]:
+    with svc.sessions() as db:
+        person = db.get_one(Person, person_id)
+        jobs = [job_json(j) for j in ready_jobs(db, person, batch=batch)]
+        preparing = db.scalar(select(func.count()).select_from(SigningJob).where(
+            SigningJob.person_id == person_id,
+            SigningJob.status == JobStatus.PREPARING)) or 0
+    return jobs, preparing
 
 
 def _own_job(db: SessionDep, user: User, job_id: str) -> SigningJob:
@@ -161,7 +168,7 @@ async def remote_sign(batch: str, form: RemoteAuthorisation, user: CurrentUser,
                       db: SessionDep, svc: ServicesDep) -> dict[str, Any]:
     """Sign a batch the caller approved with a remote-signing service: one authorisation
     (PIN and/or OTP, forwarded to the service, never kept) for all its digests."""
-    person_id = _signer_id(db, user)
+    person_id = await asyncio.to_thread(_signer_id, db, user)
     done = await asyncio.to_thread(sign_remote_batch, svc, person_id, batch,
                                    form.pin, form.otp)
     return {"batch": batch, "signed": done}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from datetime import date, datetime
@@ -71,8 +70,8 @@ class DraftNotPrepared(KysoError):
                          f"draft {document_id} could not be prepared: {en}")
 
 
-async def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
-                   actor: str) -> dict[str, Any]:
+def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
+             actor: str, qr: bool | None = None) -> dict[str, Any]:
     """Prepare the committed draft in a worker; wait a little for the outcome, so that a
     drafter learns at once when the draft cannot be signed (else: poll the document).
 
@@ -80,46 +79,51 @@ async def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
     takes the write lock, which the worker needs."""
     from celery.exceptions import TimeoutError as CeleryTimeout
 
-    result = svc.celery.send_task(PREPARE, args=[document_id, actor])
+    result = svc.celery.send_task(PREPARE, args=[document_id, actor, qr])
     outcome: Any = None
     with contextlib.suppress(CeleryTimeout):
-        outcome = await asyncio.to_thread(result.get, timeout=svc.settings.prepare_wait,
-                                          propagate=False)
+        outcome = result.get(timeout=svc.settings.prepare_wait, propagate=False)
     if isinstance(outcome, dict) and "vi" in outcome:
         raise DraftNotPrepared(document_id, outcome["vi"], outcome["en"])
     return {**document_json(db, db.get_one(Document, document_id)), "task_id": result.id}
 
 
+# Routes taking a file are plain functions (run in the thread pool): their database work
+# must never block the event loop, which other requests need to finish and let go of
+# SQLite's write lock. FastAPI has read the upload into ``file.file`` before the call.
+
 @router.post("", status_code=201)
-async def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep,
+def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep,
                  body_id: int = Form(), doc_type: str = Form(), subject: str = Form(),
-                 unit: str | None = Form(None)) -> dict[str, Any]:
+                 unit: str | None = Form(None),
+                 qr: bool | None = Form(None)) -> dict[str, Any]:
     """A drafter uploads a draft PDF: checked here, prepared by a worker (the answer
-    waits for it up to ``KYSO_PREPARE_WAIT`` seconds; status DRAFT means not yet)."""
+    waits for it up to ``KYSO_PREPARE_WAIT`` seconds; status DRAFT means not yet).
+    ``qr=false``: no verification QR code on page 1 even when the service prints them."""
     body = db.get(Organisation, body_id)
     if body is None:
         raise NotFound(f"cơ quan {body_id} / body {body_id}")
     require_role(db, user, body, Role.DRAFTER, Role.CLERK)
-    data = await file.read()
+    data = file.file.read()
     chosen = next((u for u in body.units if u.abbreviation == unit), None)
     document = new_draft(db, svc.store, body, doc_type, subject, data, unit=chosen,
                          actor=user.username, file_name=file.filename or "")
     document_id, username = document.id, user.username
     db.commit()
-    return await _prepare(db, svc, document_id, username)
+    return _prepare(db, svc, document_id, username, qr)
 
 
 @router.post("/{document_id}/draft")
-async def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
+def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
                           db: SessionDep, svc: ServicesDep) -> dict[str, Any]:
     """Upload the corrected draft of a returned document; it is prepared again."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
-    replace_draft(db, svc.store, document, await file.read(), actor=user.username,
+    replace_draft(db, svc.store, document, file.file.read(), actor=user.username,
                   file_name=file.filename or "")
     username = user.username
     db.commit()
-    return await _prepare(db, svc, document_id, username)
+    return _prepare(db, svc, document_id, username)
 
 
 @router.get("")
@@ -213,12 +217,12 @@ def issue(document_id: str, form: IssueForm, user: CurrentUser, db: SessionDep,
 
 
 @router.post("/{document_id}/attachments", status_code=202)
-async def attach(document_id: str, file: UploadFile, user: CurrentUser, db: SessionDep,
+def attach(document_id: str, file: UploadFile, user: CurrentUser, db: SessionDep,
                  svc: ServicesDep, token: str = Form("ubnd")) -> dict[str, Any]:
     """The clerk signs an attachment in its own file (queued for the organisation token)."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.CLERK)
-    data = await file.read()
+    data = file.file.read()
     check_draft(data)  # refuse a broken, encrypted or active file now, not in the worker
     sha256 = svc.store.put(data)
     name = f"{sha256[:12]}-{file.filename or 'phu-luc.pdf'}"

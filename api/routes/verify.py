@@ -3,12 +3,14 @@
 ``POST /api/v1/verify`` answers one ``kyso.verify/1`` report per uploaded PDF, or,
 with ``?format=html``, the printable HTML report of one file;
 ``POST /api/v1/verify/report.pdf`` answers the A4 PDF report of one file. Every
-verification is an audit event.
+verification is an audit event. A JSON report carries a ``register`` block
+(:meth:`documents.Match.to_dict`) when the file is a version this instance stored, or
+names one of its documents through the verification link printed on it; else null.
+Drafts and approvals of another body's documents are not shown.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -18,8 +20,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from certs import KysoError, validation_context
+from documents import bodies_of, match_claimed, match_file, public_relation
 from documents.audit import AuditAction, record
-from signer import Report, async_verify_pdf
+from signer import Report, verify_pdf
+from signer.qr import qr_links
 from signer.report_render import render_html, render_pdf
 
 from ..deps import CurrentUser, ServicesDep, SessionDep
@@ -36,14 +40,31 @@ class OneFileOnly(KysoError):
                          f"an HTML/PDF report is for exactly one file ({count} sent)")
 
 
-async def _verify(upload: UploadFile, user: Any, svc: Any, db: Session) -> Report:
-    data = await upload.read()
-    report = await async_verify_pdf(data, lambda: validation_context(svc.trust),
-                                    upload.filename or "", svc.trust)
+# Plain functions (run in the thread pool, where pyHanko's blocking API may run): the
+# database work must never block the event loop, which other requests need to finish and
+# let go of SQLite's write lock.
+
+def _verify(upload: UploadFile, user: Any, svc: Any, db: Session) -> Report:
+    upload.file.seek(0)
+    report = verify_pdf(upload.file.read(), lambda: validation_context(svc.trust),
+                        upload.filename or "", svc.trust)
     record(db, AuditAction.VERIFY, actor=user.username, object_type="file",
            object_id=report.sha256, details={"verdict": str(report.verdict),
                                              "file": upload.filename or ""})
     return report
+
+
+def _register(db: Session, user: Any, upload: UploadFile,
+              report: Report) -> dict[str, Any] | None:
+    """What the register knows of the file: by SHA-256, else by the link printed on it."""
+    found = match_file(db, report.sha256)
+    if found is None:
+        upload.file.seek(0)
+        found = match_claimed(db, qr_links(upload.file.read()))
+    if found is None or not (public_relation(found)
+                             or found.body_id in {b.id for b in bodies_of(db, user)}):
+        return None
+    return found.to_dict()
 
 
 def _report_name(report: Report, suffix: str) -> str:
@@ -54,28 +75,31 @@ def _report_name(report: Report, suffix: str) -> str:
 
 
 @router.post("/verify", response_model=None)
-async def verify(files: list[UploadFile], user: CurrentUser, svc: ServicesDep,
+def verify(files: list[UploadFile], user: CurrentUser, svc: ServicesDep,
                  db: SessionDep, format: Annotated[Format, Query()] = "json",
                  lang: Annotated[Lang, Query()] = "vi") -> list[dict[str, Any]] | Response:
     """One report per uploaded PDF (schema ``kyso.verify/1``); ``format=html``: the HTML
     report of one file."""
     if format == "html" and len(files) != 1:
         raise OneFileOnly(len(files))
-    reports = [await _verify(upload, user, svc, db) for upload in files]
+    reports = [_verify(upload, user, svc, db) for upload in files]
     db.commit()
     if format == "html":
         return HTMLResponse(render_html(reports[0], lang),
                             headers={"Content-Disposition": _report_name(reports[0], ".html")})
-    return JSONResponse(jsonable_encoder([r.to_dict() for r in reports]))
+    registers = [_register(db, user, upload, report)
+                 for upload, report in zip(files, reports, strict=True)]
+    return JSONResponse(jsonable_encoder([{**r.to_dict(), "register": block}
+                                          for r, block in zip(reports, registers, strict=True)]))
 
 
 @router.post("/verify/report.pdf", response_class=Response,
              responses={200: {"content": {"application/pdf": {}}}})
-async def verify_report_pdf(file: UploadFile, user: CurrentUser, svc: ServicesDep,
-                            db: SessionDep, lang: Annotated[Lang, Query()] = "vi") -> Response:
+def verify_report_pdf(file: UploadFile, user: CurrentUser, svc: ServicesDep,
+                      db: SessionDep, lang: Annotated[Lang, Query()] = "vi") -> Response:
     """The printable A4 PDF report of one uploaded file."""
-    report = await _verify(file, user, svc, db)
+    report = _verify(file, user, svc, db)
     db.commit()
-    pdf = await asyncio.to_thread(render_pdf, report, lang)
+    pdf = render_pdf(report, lang)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": _report_name(report, ".pdf")})

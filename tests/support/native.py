@@ -1,7 +1,8 @@
 """Build the PKCS#11 wrapper modules of tests/support with gcc, for tests and benchmarks.
 
 ``pinlock.c`` adds a real PIN retry counter to SoftHSM; ``slowtoken.c`` makes every
-signature take as long as on a USB token. Both forward to the SoftHSM module named
+signature take as long as on a USB token, and can pull the token out (after N signatures,
+or while a flag file exists) and plug it back. Both forward to the SoftHSM module named
 by an environment variable (``KYSO_PINLOCK_MODULE``, ``KYSO_SLOW_MODULE``) read when
 the wrapper is first loaded in a process.
 """
@@ -20,6 +21,9 @@ ENV_SLOW_SIGN_MS = "KYSO_SLOW_SIGN_MS"
 ENV_SLOW_MODULE = "KYSO_SLOW_MODULE"
 #: After this many signatures the slow token behaves as pulled out (CKR_DEVICE_REMOVED).
 ENV_REMOVE_AFTER = "KYSO_SLOW_REMOVE_AFTER"
+#: A file path: while that file exists the slow token's device is unplugged (no token in
+#: its slots, its sessions closed); deleting the file plugs it back in.
+ENV_UNPLUGGED = "KYSO_SLOW_UNPLUGGED"
 
 
 def build_module(source: str, directory: Path) -> Path:
@@ -27,7 +31,8 @@ def build_module(source: str, directory: Path) -> Path:
     target = directory / (Path(source).stem + ".so")
     directory.mkdir(parents=True, exist_ok=True)
     subprocess.run(["gcc", "-shared", "-fPIC", f"-I{P11_KIT_INCLUDE}", "-o", str(target),
-                    str(SUPPORT / source), "-ldl"], check=True, capture_output=True, timeout=120)
+                    str(SUPPORT / source), "-ldl", "-lpthread"],
+                   check=True, capture_output=True, timeout=120)
     return target
 
 

@@ -1,0 +1,68 @@
+"""Word processor drafts (.docx, .odt, .doc) made into PDF by LibreOffice, when installed.
+
+The conversion runs ``libreoffice --headless --convert-to pdf`` in a private temporary
+directory with its own LibreOffice profile (two conversions at once do not share one),
+with a time limit. Without LibreOffice the drafter is told, in Vietnamese, to save the
+draft as PDF themselves.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from certs import KysoError
+
+OFFICE_SUFFIXES = (".docx", ".odt", ".doc", ".rtf")
+TIMEOUT_SECONDS = 120
+
+
+class ConverterMissing(KysoError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"máy chủ chưa cài LibreOffice nên không chuyển được “{name}” sang PDF — hãy mở "
+            "văn bản trong Word/LibreOffice, chọn Tệp → Xuất ra PDF rồi tải tệp PDF lên",
+            f"LibreOffice is not installed on the server, so “{name}” cannot be converted "
+            "to PDF — export it to PDF yourself and upload the PDF")
+
+
+class ConversionFailed(KysoError):
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"không chuyển được “{name}” sang PDF ({why}) — hãy tự xuất ra PDF "
+                         "rồi tải lên",
+                         f"could not convert “{name}” to PDF ({why}) — export it to PDF "
+                         "yourself and upload the PDF")
+
+
+def is_office_file(name: str) -> bool:
+    return name.lower().endswith(OFFICE_SUFFIXES)
+
+
+def find_libreoffice() -> str | None:
+    return shutil.which("libreoffice") or shutil.which("soffice")
+
+
+def office_to_pdf(data: bytes, name: str, program: str | None = None) -> bytes:
+    """The PDF LibreOffice makes of ``data`` (a file called ``name``); blocking."""
+    program = program or find_libreoffice()
+    if program is None:
+        raise ConverterMissing(name)
+    suffix = Path(name).suffix.lower() or ".docx"
+    with tempfile.TemporaryDirectory(prefix="kyso-convert-") as work:
+        folder = Path(work)
+        source = folder / f"du-thao{suffix}"
+        source.write_bytes(data)
+        try:
+            done = subprocess.run(
+                [program, f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+                 "--headless", "--norestore", "--convert-to", "pdf", "--outdir",
+                 str(folder), str(source)],
+                capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise ConversionFailed(name, f"quá {TIMEOUT_SECONDS} giây") from exc
+        result = folder / "du-thao.pdf"
+        if done.returncode != 0 or not result.exists():
+            raise ConversionFailed(name, f"mã lỗi {done.returncode}")
+        return result.read_bytes()

@@ -1,0 +1,74 @@
+"""CSRF protection of the web pages' form posts.
+
+The session cookie is ``SameSite=strict`` (set by the login, as for the JSON API); on top
+of it every form post carries a per-session token: an HMAC of the session secret under
+the service's secret key, so nothing is stored. Before login (the login form itself) a
+random ``SameSite=strict`` cookie is echoed by the form (double submit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from fastapi import Request
+
+from certs import KysoError
+
+from ..deps import COOKIE
+
+#: The pre-login cookie of the login form.
+LOGIN_COOKIE = "kyso_login_csrf"
+#: The header htmx sends on every request (set on <body hx-headers>).
+HEADER = "x-csrf-token"
+#: The hidden field of plain (non-htmx) forms.
+FIELD = "csrf"
+
+
+class CsrfRefused(KysoError):
+    def __init__(self) -> None:
+        super().__init__("phiên làm việc đã thay đổi hoặc biểu mẫu đã cũ — hãy tải lại trang "
+                         "rồi thử lại",
+                         "the session changed or the form is stale — reload the page and retry")
+
+
+def session_token(secret_key: str, session_secret: str) -> str:
+    """The CSRF token of one session (derived, never stored)."""
+    return hmac.new(secret_key.encode(), b"kyso-csrf:" + session_secret.encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def new_login_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+async def sent_token(request: Request) -> str:
+    """The token a post carries: the htmx header, else the form field."""
+    header = request.headers.get(HEADER)
+    if header:
+        return header
+    if request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+async def check_session_post(request: Request, secret_key: str) -> None:
+    """Refuse a post whose token is not the caller's session's."""
+    check_session_token(request, secret_key, await sent_token(request))
+
+
+def check_session_token(request: Request, secret_key: str, sent: str) -> None:
+    session_secret = request.cookies.get(COOKIE, "")
+    if not session_secret or not sent or not hmac.compare_digest(
+            sent, session_token(secret_key, session_secret)):
+        raise CsrfRefused()
+
+
+def check_login_token(request: Request, sent: str) -> None:
+    """Refuse a login post whose token is not the one its login page set."""
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise CsrfRefused()

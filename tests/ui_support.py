@@ -1,0 +1,80 @@
+"""Playwright with Debian's chromium, for the browser tests of the web pages.
+
+Nothing is downloaded: Playwright's own browsers are never installed; the chromium of
+Debian's ``chromium`` package is launched through ``executable_path``. Without it the
+tests skip — except under ``CI=true``, where a missing browser fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("KYSO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage", "--lang=vi-VN"]
+#: The screen the user guide's screenshots are taken at.
+VIEWPORT = {"width": 1366, "height": 768}
+GUIDE_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "user-guide" / "img"
+
+
+def require_browser() -> None:
+    """Skip (or, under CI=true, fail) when Playwright or chromium is missing."""
+    in_ci = os.environ.get("CI") == "true"
+    problems = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problems.append("the Python package playwright is not installed")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        problems.append(f"chromium is not at {CHROMIUM} (apt-get install -y chromium)")
+    if problems:
+        if in_ci:
+            pytest.fail("browser tests cannot run: " + "; ".join(problems))
+        pytest.skip("browser tests skipped: " + "; ".join(problems))
+
+
+@contextmanager
+def browser() -> Iterator[Any]:
+    """A headless chromium (Debian's), closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def new_page(launched: Any, base_url: str, **options: Any) -> Any:
+    """A fresh context (its own cookies) and page at the guide's screen size, Vietnamese."""
+    context = launched.new_context(base_url=base_url, viewport=VIEWPORT, locale="vi-VN",
+                                   accept_downloads=True, **options)
+    context.set_default_timeout(30_000)
+    return context.new_page()
+
+
+def login(page: Any, username: str, password: str | None = None) -> None:
+    page.goto("/dang-nhap")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password or f"{username}-demo")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state("networkidle")
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save the page as docs/user-guide/img/<name>.png (1366×768) for the guides."""
+    GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    target = GUIDE_IMAGES / f"{name}.png"
+    page.screenshot(path=str(target), full_page=False)
+    return target
