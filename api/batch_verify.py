@@ -3,10 +3,16 @@
 ``collect(paths)`` turns the command line's paths into :class:`BatchItem` s (folders
 recursively, ``*.pdf``; zip archives' ``*.pdf`` members, read with size and ratio
 limits); :func:`run_batch` verifies them in a process pool whose workers each build
-their trust store once (the demo PKI's TSA/OCSP/CRL are served by the calling
-process, see :func:`api.operations.pki_services`), write the per-file reports
-(``<name>.json``, ``.html``, optionally ``.pdf``) and return one :class:`BatchRow`
-each; :func:`write_summary` writes ``tong-hop.csv`` and ``tong-hop.xlsx``.
+their trust store and one :class:`~certs.SharedFetchers` once (an OCSP response or CRL
+is fetched once per worker and time to live, not once per signature), write the
+per-file reports (``<name>.json``, ``.html``, optionally ``.pdf``) and return one
+:class:`BatchRow` each; :func:`write_summary` writes ``tong-hop.csv`` and
+``tong-hop.xlsx``.
+
+Processes: the calling process only hands out work, draws the progress bar and, for a
+data directory with a demo PKI, serves its TSA/OCSP/CRL (:func:`api.operations.pki_services`)
+— it never verifies, so the services' threads do not compete for a verifying process's
+GIL; the workers fork from a clean forkserver process and verify.
 
 Nothing is ever overwritten: a name already taken gets ``-2``, ``-3`` … A file that
 cannot be read (broken, encrypted, too large, a zip bomb) is a row with its error;
@@ -30,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from certs import KysoError, TrustStore, validation_context
+from certs import KysoError, SharedFetchers, TrustStore, validation_context
 from documents.storage import write_new
 from signer import Reason, Report, Verdict, verify_pdf
 from signer.report_render import render_html, render_pdf, verdict_words
@@ -215,17 +221,20 @@ def read_item(item: BatchItem) -> bytes:
 # ---------------------------------------------------------------- worker side
 
 _worker_store: list[TrustStore] = []
+_worker_fetchers: list[SharedFetchers] = []
 
 
 def init_worker(data_root: str) -> None:
-    """Per worker process, once: the trust store (bundled + demo + admin CAs)."""
+    """Per worker process, once: the trust store (bundled + demo + admin CAs) and the
+    cache of fetched OCSP responses, CRLs and issuer certificates."""
     _worker_store[:] = [DataDir(Path(data_root)).trust_store()]
+    _worker_fetchers[:] = [SharedFetchers()]
 
 
-def _store(data_root: str) -> TrustStore:
-    if not _worker_store:
+def _store(data_root: str) -> tuple[TrustStore, SharedFetchers]:
+    if not _worker_store or not _worker_fetchers:
         init_worker(data_root)
-    return _worker_store[0]
+    return _worker_store[0], _worker_fetchers[0]
 
 
 def _vn_time(value: str | None) -> str:
@@ -273,6 +282,8 @@ class Job:
     out: str | None
     pdf: bool
     keep_report: bool
+    #: reuse the worker's fetched OCSP responses/CRLs (else every signature fetches afresh)
+    share_fetches: bool = True
 
 
 def verify_item(job: Job) -> BatchRow:
@@ -280,9 +291,10 @@ def verify_item(job: Job) -> BatchRow:
     item = job.item
     try:
         data = read_item(item)
-        store = _store(job.data_root)
-        report = verify_pdf(data, lambda: validation_context(store, online=True), item.name,
-                            store)
+        store, fetchers = _store(job.data_root)
+        shared = fetchers if job.share_fetches else None
+        report = verify_pdf(data, lambda: validation_context(store, online=True, shared=shared),
+                            item.name, store)
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
         vi, en = ((exc.vi, exc.en) if isinstance(exc, KysoError)
                   else (f"lỗi khi kiểm tra: {type(exc).__name__}",
@@ -323,10 +335,13 @@ def _context() -> Any:
 
 def run_batch(items: Sequence[BatchItem], data: DataDir, *, out: Path | None = None,
               pdf: bool = False, workers: int | None = None, keep_reports: bool = False,
-              progress: Callable[[BatchRow], None] | None = None) -> list[BatchRow]:
+              progress: Callable[[BatchRow], None] | None = None,
+              share_fetches: bool = True) -> list[BatchRow]:
     """Verify ``items`` on ``workers`` processes (default: every core), rows in input order.
 
-    The demo PKI's services, if any, must be running (``pki_services``).
+    The demo PKI's services, if any, must be running (``pki_services``), best in this
+    process or another one, never in a worker. ``share_fetches=False`` makes every
+    signature fetch its revocation information afresh (slower; for comparison).
     """
     workers = max(1, workers or os.cpu_count() or 1)
     if out is not None:
@@ -334,7 +349,8 @@ def run_batch(items: Sequence[BatchItem], data: DataDir, *, out: Path | None = N
             raise BatchUsageError(f"{out} không phải thư mục", f"{out} is not a folder")
         out.mkdir(parents=True, exist_ok=True)
     root = str(data.root)
-    jobs = [Job(item, root, str(out) if out else None, pdf, keep_reports) for item in items]
+    jobs = [Job(item, root, str(out) if out else None, pdf, keep_reports, share_fetches)
+            for item in items]
     rows: list[BatchRow | None] = [None] * len(jobs)
     with concurrent.futures.ProcessPoolExecutor(
             max_workers=workers, mp_context=_context(), initializer=init_worker,

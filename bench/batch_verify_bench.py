@@ -1,13 +1,19 @@
 """Batch verification throughput: 1,000 signed files, 1 worker vs 2 (or more) workers.
 
     .venv/bin/python bench/batch_verify_bench.py [--files 1000] [--distinct 20] [--workers 1,2]
+                                                  [--fresh]
 
 Builds a throwaway demo commune, signs ``--distinct`` documents (PAdES B-T, demo TSA,
 two signers, the drafts under tests/data), copies them under different names up to
 ``--files``, then runs :func:`api.batch_verify.run_batch` as ``kyso verify DIR --out``
 does (per-file JSON + HTML reports, summary CSV/XLSX) once per worker count. Each run
 has its own output folder; the wall time includes starting the worker processes.
-Prints files, workers, wall time, files/s and the ratio to 1 worker.
+The demo TSA/OCSP/CRL are served by this (driver) process, as ``kyso verify`` does;
+the workers only verify. ``--fresh`` also runs every worker count with
+``share_fetches=False`` (every signature fetches its OCSP response and CRL again, as
+Kyso did before the per-worker cache).
+Prints files, workers, wall time, ms per file, files/s and the ratio to 1 worker
+(and to the same worker count without the cache).
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--distinct", type=int, default=20)
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--fresh", action="store_true",
+                        help="also run without the per-worker fetch cache")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="kyso-batch-bench-"))
@@ -64,25 +72,36 @@ def main() -> None:
             items = collect([folder])
 
             results = []
-            for workers in (int(w) for w in args.workers.split(",")):
-                out = root / f"out-{workers}"
-                start = time.perf_counter()
-                rows = run_batch(items, data, out=out, workers=workers)
-                write_summary(out, rows)
-                wall = time.perf_counter() - start
-                valid = sum(r.verdict == "valid" for r in rows)
-                pids = len({r.worker_pid for r in rows})
-                assert valid == len(items), f"{len(items) - valid} files not valid"
-                results.append((len(items), workers, pids, wall))
-                print(f"  {workers} worker(s): {wall:.1f} s", flush=True)
+            modes = [True, False] if args.fresh else [True]
+            for shared in modes:
+                for workers in (int(w) for w in args.workers.split(",")):
+                    out = root / f"out-{workers}-{'shared' if shared else 'fresh'}"
+                    start = time.perf_counter()
+                    rows = run_batch(items, data, out=out, workers=workers,
+                                     share_fetches=shared)
+                    write_summary(out, rows)
+                    wall = time.perf_counter() - start
+                    valid = sum(r.verdict == "valid" for r in rows)
+                    pids = len({r.worker_pid for r in rows})
+                    assert valid == len(items), f"{len(items) - valid} files not valid"
+                    assert os.getpid() not in {r.worker_pid for r in rows}
+                    results.append((len(items), workers, shared, pids, wall))
+                    print(f"  {workers} worker(s), {'cache' if shared else 'no cache'}: "
+                          f"{wall:.1f} s", flush=True)
 
-        base = next((wall for _, w, _, wall in results if w == 1), results[0][3])
+        def base(shared: bool) -> float:
+            return next((wall for _, w, s, _, wall in results if w == 1 and s == shared),
+                        results[0][4])
+
         print(f"\ncores: {os.cpu_count()}")
-        print(f"{'files':>6} {'workers':>8} {'pids':>5} {'wall s':>8} {'files/s':>8} "
-              f"{'speed-up':>9}")
-        for count, workers, pids, wall in results:
-            print(f"{count:>6} {workers:>8} {pids:>5} {wall:>8.1f} {count / wall:>8.1f} "
-                  f"{base / wall:>8.2f}×")
+        print(f"{'files':>6} {'workers':>8} {'fetch cache':>12} {'pids':>5} {'wall s':>8} "
+              f"{'ms/file':>8} {'files/s':>8} {'vs 1 worker':>12} {'vs no cache':>12}")
+        for count, workers, shared, pids, wall in results:
+            fresh = next((w2 for _, w, s, _, w2 in results if w == workers and not s), None)
+            gain = f"{fresh / wall:>11.2f}×" if shared and fresh else f"{'':>12}"
+            print(f"{count:>6} {workers:>8} {'yes' if shared else 'no':>12} {pids:>5} "
+                  f"{wall:>8.1f} {wall * 1000 / count:>8.1f} {count / wall:>8.1f} "
+                  f"{base(shared) / wall:>11.2f}× {gain}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

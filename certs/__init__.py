@@ -2,6 +2,7 @@
 
 from .demo_pki import ARCH, COMMUNE, OFFICIALS, DemoPki, Official, official
 from .errors import CertsError, KysoError
+from .fetching import SHARED_FETCH_TTL, SharedFetchers
 from .services import free_port, serving
 from .trust import DEMO_MARKER, Origin, TrustedCert, TrustStore, bundled_store, load_certificates
 from .validation import Revocation, context_at, revocation_evidence, validation_context
@@ -11,12 +12,14 @@ __all__ = [
     "COMMUNE",
     "DEMO_MARKER",
     "OFFICIALS",
+    "SHARED_FETCH_TTL",
     "CertsError",
     "DemoPki",
     "KysoError",
     "Official",
     "Origin",
     "Revocation",
+    "SharedFetchers",
     "TrustStore",
     "TrustedCert",
     "bundled_store",

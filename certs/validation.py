@@ -13,18 +13,22 @@ judged by ``signer.verify``, which reports SHA-1, RSA < 2048 and EC < 256 itself
 Network: fetching is bounded by a short per-request timeout
 (:data:`FETCH_TIMEOUT`) and happens only for validation "now"; validation at a
 past moment (:func:`context_at`) never fetches and uses only the revocation
-information it is given (e.g. embedded in the PDF).
+information it is given (e.g. embedded in the PDF). A process that validates many
+files passes one :class:`~certs.fetching.SharedFetchers` (``shared=``) so the same
+OCSP response or CRL is fetched once per few minutes, not once per signature.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
 from asn1crypto import x509
 
+from .fetching import SharedFetchers
 from .trust import TrustStore
 
 #: seconds per OCSP/CRL/certificate request: an unreachable CA costs at most this
@@ -51,11 +55,13 @@ def validation_context(
     moment: dt.datetime | None = None,
     ocsps: Iterable[Any] = (),
     crls: Iterable[Any] = (),
+    shared: SharedFetchers | None = None,
 ) -> Any:
     """A pyHanko ValidationContext trusting ``store``'s anchors.
 
     ``online`` lets the validator fetch OCSP responses and CRLs named in the
     certificates; offline it uses only what it is given (e.g. embedded in a PDF).
+    ``shared`` (online only) reuses what earlier contexts of this process fetched.
     """
     from pyhanko_certvalidator import ValidationContext
     from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
@@ -70,7 +76,8 @@ def validation_context(
         crls=list(crls),
         weak_hash_algos=BROKEN_HASHES,
         fetcher_backend=(RequestsFetcherBackend(per_request_timeout=FETCH_TIMEOUT)
-                         if online else None),
+                         if online and shared is None else None),
+        fetchers=shared.fetchers() if online and shared is not None else None,
     )
 
 
@@ -102,8 +109,30 @@ def context_at(base: Any, moment: dt.datetime, *, ocsps: Iterable[Any] = (),
     )
 
 
-def revocation_evidence(context: Any, cert: x509.Certificate) -> Revocation:
-    """Which kind of revocation information the context holds for ``cert``."""
+def _about(cert_id: Any, cert: x509.Certificate, issuer_key: Any) -> bool:
+    """Whether an OCSP CertID names ``cert``: its serial and its issuer's name (and the
+    issuer's key when known), not the serial alone — serials repeat across CAs."""
+    try:
+        if cert_id["serial_number"].native != cert.serial_number:
+            return False
+        algo = cert_id["hash_algorithm"]["algorithm"].native
+        if cert_id["issuer_name_hash"].native != hashlib.new(algo, cert.issuer.dump()).digest():
+            return False
+        if issuer_key is None:
+            return True
+        key_hash = hashlib.new(algo, bytes(issuer_key["public_key"])).digest()
+        return bool(cert_id["issuer_key_hash"].native == key_hash)
+    except (KeyError, ValueError, TypeError):
+        return False
+
+
+def revocation_evidence(context: Any, cert: x509.Certificate,
+                        issuer_key: Any = None) -> Revocation:
+    """Which kind of revocation information the context holds for ``cert``.
+
+    ``issuer_key`` (the issuer's ``PublicKeyInfo``, e.g. from the validation path)
+    makes an OCSP response count only if it was made for that issuer's certificate.
+    """
     manager = context.revinfo_manager
     serial = cert.serial_number
     for response in manager.ocsps:
@@ -113,7 +142,7 @@ def revocation_evidence(context: Any, cert: x509.Certificate) -> Revocation:
         except (KeyError, ValueError, TypeError):
             continue
         for single in singles:
-            if single["cert_id"]["serial_number"].native == serial:
+            if _about(single["cert_id"], cert, issuer_key):
                 if single["cert_status"].name == "revoked":
                     return Revocation.REVOKED
                 return Revocation.OCSP

@@ -36,6 +36,7 @@ from signer import (
     validate_offline,
 )
 
+from .helpers import verify
 from .test_issuance import approved, db, issued, signing, store  # noqa: F401  (fixtures)
 
 NOW = dt.datetime.now(dt.UTC)
@@ -220,6 +221,16 @@ def test_renewed_file_validates_offline_every_signature_intact(
     assert no_network.attempts == []
 
 
+def test_the_auditors_report_finds_b_lta_and_renewed_files_valid(
+        data: DataDir, commune: DemoCommune, signed: dict[PadesLevel, bytes],
+        renewed: bytes) -> None:
+    """DSS and document-timestamp revisions are the allowed long-term updates, not
+    changes to what was signed."""
+    for pdf in (signed[PadesLevel.B_LTA], renewed):
+        report = verify(data, pdf)
+        assert report.verdict == "valid", [r.en for s in report.signatures for r in s.reasons]
+
+
 def test_renewed_chain_still_proves_the_signature_after_the_signer_cert_expired(
         data: DataDir, renewed: bytes, no_network: NetworkGuard) -> None:
     (sig,) = open_reader(renewed).embedded_regular_signatures
@@ -338,6 +349,9 @@ def test_issuing_at_b_lta_and_the_daily_renewal_task(
     _, issued_pdf = issued(db, store, data, lta, doc_id)
     results = offline(data, issued_pdf)
     assert all(r.passed and r.intact and r.valid and r.trusted for r in results), results
+    report = verify(data, issued_pdf)  # and the auditor's report says so, online
+    assert report.verdict == "valid", [r.en for s in report.signatures for r in s.reasons]
+    assert [s.pades_level for s in report.signatures][-1] == "B-LTA"
 
     earlier = approved(db, store, data, signing)
     issued(db, store, data, signing, earlier)  # B-T

@@ -1,0 +1,191 @@
+"""OCSP responses, CRLs and issuer certificates fetched once per process and reused.
+
+A pyHanko validation context fetches revocation information for itself and forgets it
+when it is dropped; verifying a batch makes one context per signature (and pyHanko
+asks for the signer's OCSP response, the intermediate's CRL, … each time), so the same
+responses would be fetched again for every file. :class:`SharedFetchers` keeps what was
+fetched for a short time (:data:`SHARED_FETCH_TTL`) and hands every context its own
+:class:`~pyhanko_certvalidator.fetchers.Fetchers` backed by that cache:
+
+- each context still gets a fresh request budget (pyHanko's ``FetchLimits``) and sees
+  only the responses *it* used, so reports never mix evidence between files;
+- a failed fetch is not kept: the next context asks the server again;
+- an entry is dropped when older than the time to live, or once the OCSP response or
+  CRL itself says it is stale (its ``nextUpdate`` has passed).
+
+The price is that a certificate revoked during the time to live is seen as revoked
+only after the cached "good" response expires (5 minutes by default). Use one instance
+per process (e.g. per batch worker); it is safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import AsyncGenerator, Callable, Hashable, Iterable
+from typing import Any
+
+from asn1crypto import crl, ocsp, x509
+from pyhanko_certvalidator.authority import Authority
+from pyhanko_certvalidator.fetchers import (
+    CertificateFetcher,
+    CRLFetcher,
+    Fetchers,
+    OCSPFetcher,
+)
+from pyhanko_certvalidator.fetchers.common_utils import gather_aia_issuer_urls
+from pyhanko_certvalidator.util import issuer_serial
+
+#: how long fetched revocation information and certificates are reused
+SHARED_FETCH_TTL = dt.timedelta(minutes=5)
+#: at most this many cached entries (OCSP responses, CRL sets, issuer lists) per process
+MAX_ENTRIES = 10_000
+
+def _past(moment: dt.datetime | None) -> bool:
+    return moment is not None and moment < dt.datetime.now(dt.UTC)
+
+
+def _ocsp_stale(response: ocsp.OCSPResponse) -> bool:
+    try:
+        singles = response["response_bytes"]["response"].parsed["tbs_response_data"]["responses"]
+        return any(_past(single["next_update"].native) for single in singles)
+    except (KeyError, TypeError, ValueError):
+        return True
+
+
+def _crl_stale(lists: Iterable[crl.CertificateList]) -> bool:
+    try:
+        return any(_past(item["tbs_cert_list"]["next_update"].native) for item in lists)
+    except (KeyError, TypeError, ValueError):
+        return True
+
+
+class SharedFetchers:
+    """A process's cache of fetched OCSP responses, CRLs and issuer certificates.
+
+    :meth:`fetchers` gives a new pyHanko ``Fetchers`` for one validation context
+    (pass it as ``validation_context(..., shared=this)``).
+    """
+
+    def __init__(self, ttl: dt.timedelta = SHARED_FETCH_TTL, *, timeout: float = 5,
+                 clock: Callable[[], float] = time.monotonic,
+                 max_entries: int = MAX_ENTRIES) -> None:
+        self.ttl = ttl.total_seconds()
+        self.timeout = timeout
+        self._clock = clock
+        self._max = max_entries
+        self._lock = threading.Lock()
+        self._entries: dict[Hashable, tuple[float, Any]] = {}
+        #: requests answered from the cache / sent to a server, since creation
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def fetchers(self) -> Fetchers:
+        """Fetchers for one validation context, with its own request budget."""
+        from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
+        inner = RequestsFetcherBackend(per_request_timeout=self.timeout).get_fetchers()
+        return Fetchers(ocsp_fetcher=_CachedOcsp(inner.ocsp_fetcher, self),
+                        crl_fetcher=_CachedCrl(inner.crl_fetcher, self),
+                        cert_fetcher=_CachedCerts(inner.cert_fetcher, self))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def get(self, key: Hashable, stale: Callable[[Any], bool]) -> Any:
+        """The cached value for ``key``, or None when absent, too old or stale."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and self._clock() - entry[0] < self.ttl and not stale(entry[1]):
+                self.hits += 1
+                return entry[1]
+            self._entries.pop(key, None)
+            self.misses += 1
+            return None
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+            while len(self._entries) >= self._max:
+                self._entries.pop(next(iter(self._entries)))  # the oldest
+            self._entries[key] = (self._clock(), value)
+
+
+class _CachedOcsp(OCSPFetcher):
+    def __init__(self, inner: OCSPFetcher, cache: SharedFetchers) -> None:
+        self._inner = inner
+        self._cache = cache
+        self._used: dict[Hashable, ocsp.OCSPResponse] = {}
+
+    async def fetch(self, cert: Any, authority: Authority) -> ocsp.OCSPResponse:
+        key = ("ocsp", issuer_serial(cert), authority.hashable)
+        response = self._cache.get(key, _ocsp_stale)
+        if response is None:
+            response = await self._inner.fetch(cert, authority)  # a failure is not cached
+            self._cache.put(key, response)
+        self._used[key] = response
+        return response
+
+    def fetched_responses(self) -> Iterable[ocsp.OCSPResponse]:
+        return list(self._used.values())
+
+    def fetched_responses_for_cert(self, cert: Any) -> Iterable[ocsp.OCSPResponse]:
+        target = issuer_serial(cert)
+        return [resp for key, resp in self._used.items() if key[1] == target]  # type: ignore[index]
+
+
+class _CachedCrl(CRLFetcher):
+    def __init__(self, inner: CRLFetcher, cache: SharedFetchers) -> None:
+        self._inner = inner
+        self._cache = cache
+        self._used: dict[bytes, list[crl.CertificateList]] = {}
+
+    async def fetch(self, cert: Any, *,
+                    use_deltas: Any = None) -> Iterable[crl.CertificateList]:
+        key = ("crl", issuer_serial(cert), bool(use_deltas))
+        lists = self._cache.get(key, _crl_stale)
+        if lists is None:
+            lists = list(await self._inner.fetch(cert, use_deltas=use_deltas))
+            if lists:
+                self._cache.put(key, lists)
+        self._used[issuer_serial(cert)] = lists
+        return lists  # type: ignore[no-any-return]
+
+    def fetched_crls(self) -> Iterable[crl.CertificateList]:
+        seen: dict[bytes, crl.CertificateList] = {}
+        for lists in self._used.values():
+            for item in lists:
+                seen.setdefault(item.dump(), item)
+        return list(seen.values())
+
+    def fetched_crls_for_cert(self, cert: Any) -> Iterable[crl.CertificateList]:
+        return self._used[issuer_serial(cert)]  # KeyError: not fetched yet, as pyHanko expects
+
+
+class _CachedCerts(CertificateFetcher):
+    def __init__(self, inner: CertificateFetcher, cache: SharedFetchers) -> None:
+        self._inner = inner
+        self._cache = cache
+        self._used: dict[bytes, x509.Certificate] = {}
+
+    async def fetch_cert_issuers(self, cert: Any) -> AsyncGenerator[x509.Certificate, None]:
+        key = ("issuers", tuple(gather_aia_issuer_urls(cert)))
+        found = self._cache.get(key, lambda _value: False)
+        if found is None:
+            found = [c async for c in self._inner.fetch_cert_issuers(cert)]
+            if found:  # nothing found may be a failure the fetcher swallowed
+                self._cache.put(key, found)
+        for issuer in found:
+            self._used[issuer.dump()] = issuer
+            yield issuer
+
+    def fetch_crl_issuers(self, certificate_list: Any) -> AsyncGenerator[x509.Certificate, None]:
+        return self._inner.fetch_crl_issuers(certificate_list)
+
+    def fetched_certs(self) -> Iterable[x509.Certificate]:
+        return [*self._used.values(), *self._inner.fetched_certs()]

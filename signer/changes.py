@@ -1,0 +1,240 @@
+"""What each revision added after a signature changed, compared with the one before.
+
+Kyso's own analysis, next to pyHanko's modification level: per later revision, the
+pages (count, content streams, resources), the annotations on each page (widgets of
+form fields excepted), the form fields (added, removed, filled, overwritten, redrawn)
+and the DSS. ``signature``, ``timestamp``, ``dss`` and ``form_filling`` are allowed
+after a signature; every other kind is flagged (see :mod:`signer.verdict`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from .report import Change
+
+__all__ = ["ALLOWED_CHANGES", "changes_after"]
+
+#: Kyso's own change kinds that leave an earlier signature valid
+ALLOWED_CHANGES = ("signature", "timestamp", "dss", "form_filling")
+
+
+def _pages(root: Any, limit: int = 5000) -> list[Any]:
+    out: list[Any] = []
+
+    def walk(node: Any, depth: int) -> None:
+        if depth > 64 or len(out) >= limit:
+            return
+        node = node.get_object()
+        if node.get("/Type") == "/Pages" or "/Kids" in node:
+            for kid in node.get("/Kids", []):
+                walk(kid, depth + 1)
+        else:
+            out.append(node)
+
+    walk(root["/Pages"], 0)
+    return out
+
+
+def _stream_digest(obj: Any) -> str:
+    h = hashlib.sha256()
+    obj = obj.get_object() if obj is not None else None
+    items = obj if isinstance(obj, list) else [obj]
+    for item in items:
+        if item is None:
+            continue
+        item = item.get_object()
+        try:
+            h.update(item.data)
+        except Exception:  # noqa: BLE001 - not a stream: use its text
+            h.update(repr(item).encode())
+    return h.hexdigest()
+
+
+def _resources_digest(page: Any) -> str:
+    h = hashlib.sha256()
+    try:
+        xobjects = page["/Resources"].get("/XObject", {})
+        for name in sorted(xobjects):
+            h.update(name.encode() + _stream_digest(xobjects.raw_get(name)).encode())
+        h.update(repr(sorted(page["/Resources"].keys())).encode())
+    except Exception:  # noqa: BLE001
+        pass
+    return h.hexdigest()
+
+
+def _annot_key(ref: Any) -> str:
+    return f"{ref.idnum}/{ref.generation}" if hasattr(ref, "idnum") else repr(ref)[:60]
+
+
+def _fields(root: Any) -> dict[str, tuple[str, str, str]]:
+    """Fully qualified name → (type, value, annotation key) of every form field."""
+    out: dict[str, tuple[str, str, str]] = {}
+
+    def walk(ref: Any, prefix: str, depth: int) -> None:
+        if depth > 32 or len(out) > 5000:
+            return
+        node = ref.get_object()
+        name = str(node.get("/T", ""))
+        full = f"{prefix}.{name}" if prefix and name else (name or prefix)
+        kids = node.get("/Kids", [])
+        if kids and any("/T" in k.get_object() for k in kids):
+            for kid in kids:
+                walk(kid, full, depth + 1)
+            return
+        ftype = str(node.get("/FT", ""))
+        value = node.get("/V")
+        value_text = "" if value is None else str(value.get_object() if ftype != "/Sig"
+                                                 else "signed")
+        out[full] = (ftype, value_text, _annot_key(ref))
+
+    try:
+        for ref in root["/AcroForm"]["/Fields"]:
+            walk(ref, "", 0)
+    except Exception:  # noqa: BLE001 - no form
+        pass
+    return out
+
+
+def _dss_digest(root: Any) -> str:
+    """What the DSS holds, by object numbers (a later revision may add to it), or ""."""
+    if "/DSS" not in root:
+        return ""
+    h = hashlib.sha256()
+    try:
+        dss = root["/DSS"]
+        for key in sorted(dss.keys()):
+            value = dss.raw_get(key)
+            h.update(key.encode() + repr(value).encode())
+            try:
+                resolved = value.get_object()
+                items = resolved if isinstance(resolved, list) else sorted(resolved.keys())
+                h.update(repr(list(items)).encode())
+            except Exception:  # noqa: BLE001 - keep what could be read
+                pass
+    except Exception:  # noqa: BLE001
+        h.update(b"unreadable")
+    return h.hexdigest()
+
+
+@dataclass
+class _Snapshot:
+    content: list[str]
+    resources: list[str]
+    annots: list[dict[str, str]]  # per page: annotation key → subtype
+    fields: dict[str, tuple[str, str, str]]
+    #: fingerprint of the DSS (its entries' object numbers), "" without one
+    dss: str
+
+
+def _snapshot(reader: Any, revision: int) -> _Snapshot:
+    root = reader.get_historical_root(revision)
+    pages = _pages(root)
+    annots: list[dict[str, str]] = []
+    for page in pages:
+        found: dict[str, str] = {}
+        for ref in page.get("/Annots", []) or []:
+            try:
+                found[_annot_key(ref)] = str(ref.get_object().get("/Subtype", "?"))
+            except Exception:  # noqa: BLE001
+                found[_annot_key(ref)] = "?"
+        annots.append(found)
+    return _Snapshot(
+        content=[_stream_digest(p.raw_get("/Contents")) if "/Contents" in p else ""
+                 for p in pages],
+        resources=[_resources_digest(p) for p in pages],
+        annots=annots,
+        fields=_fields(root),
+        dss=_dss_digest(root),
+    )
+
+
+def _rect(reader: Any, revision: int, key: str) -> str:
+    try:
+        idnum, gen = (int(v) for v in key.split("/"))
+        from pyhanko.pdf_utils.generic import Reference
+
+        obj = reader.get_historical_resolver(revision)(Reference(idnum, gen, reader))
+        return " ".join(f"{float(v):.0f}" for v in obj["/Rect"])
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def _diff(reader: Any, before: _Snapshot, after: _Snapshot, revision: int) -> list[Change]:
+    """What ``revision`` (0-based) changed compared with the one before it."""
+    changes: list[Change] = []
+    n = revision + 1
+    if len(before.content) != len(after.content):
+        changes.append(Change(n, "pages", f"{len(before.content)} → {len(after.content)} pages"))
+    widget_keys = {v[2] for v in after.fields.values()} | {v[2] for v in before.fields.values()}
+    for i in range(min(len(before.content), len(after.content))):
+        if before.content[i] != after.content[i]:
+            changes.append(Change(n, "page_content", f"page {i + 1}: content stream changed"))
+        if before.resources[i] != after.resources[i]:
+            changes.append(Change(n, "page_resources",
+                                  f"page {i + 1}: resources (images/forms/fonts) changed"))
+        for key, subtype in after.annots[i].items():
+            if key not in before.annots[i] and key not in widget_keys:
+                changes.append(Change(n, "annotation",
+                                      f"page {i + 1}: {subtype} annotation added at "
+                                      f"[{_rect(reader, revision, key)}]"))
+        for key, subtype in before.annots[i].items():
+            if key not in after.annots[i] and key not in widget_keys:
+                changes.append(Change(n, "annotation", f"page {i + 1}: {subtype} annotation "
+                                                       "removed"))
+    refs = _explicit_refs(reader, revision)
+    for name, (ftype, value, key) in after.fields.items():
+        old = before.fields.get(name)
+        if old is None:
+            kind = "signature" if ftype == "/Sig" else "field_added"
+            changes.append(Change(n, kind, f"field '{name}' ({ftype or '?'}) added"))
+        elif old[1] != value:
+            if ftype == "/Sig":
+                changes.append(Change(n, "signature", f"signature field '{name}' signed"))
+            elif old[1] in ("", "None"):
+                changes.append(Change(n, "form_filling", f"field '{name}' filled: {value!r}"))
+            else:
+                changes.append(Change(n, "form_value_changed",
+                                      f"field '{name}' changed: {old[1]!r} → {value!r}"))
+        elif key in refs and ftype != "/Sig" and old == (ftype, value, key):
+            changes.append(Change(n, "form_filling", f"field '{name}' appearance redrawn"))
+    for name in before.fields.keys() - after.fields.keys():
+        changes.append(Change(n, "field_removed", f"field '{name}' removed"))
+    if after.dss and not before.dss:
+        changes.append(Change(n, "dss", "validation data (DSS) added"))
+    elif after.dss != before.dss and before.dss:
+        changes.append(Change(n, "dss", "validation data (DSS) updated" if after.dss
+                              else "validation data (DSS) removed"))
+    return changes
+
+
+def _explicit_refs(reader: Any, revision: int) -> set[str]:
+    try:
+        return {f"{r.idnum}/{r.generation}"
+                for r in reader.xrefs.explicit_refs_in_revision(revision)}
+    except Exception:  # noqa: BLE001
+        return set()
+
+
+def changes_after(reader: Any, signed_revision: int) -> list[Change]:
+    """Every change made by the revisions after ``signed_revision`` (0-based), in order.
+
+    A revision whose changes cannot be named is ``other``; one that cannot be read
+    at all is a finding too, never an exception.
+    """
+    changes: list[Change] = []
+    total = reader.xrefs.total_revisions
+    try:
+        before = _snapshot(reader, signed_revision)
+        for rev in range(signed_revision + 1, total):
+            after = _snapshot(reader, rev)
+            found = _diff(reader, before, after, rev)
+            changes.extend(found or [Change(rev + 1, "other",
+                                            "objects changed outside pages and fields")])
+            before = after
+    except Exception as exc:  # noqa: BLE001 - a revision we cannot read is itself a finding
+        changes.append(Change(signed_revision + 2, "other",
+                              f"later revision cannot be analysed ({type(exc).__name__})"))
+    return changes
