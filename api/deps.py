@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from certs import TrustStore
+from certs import SharedFetchers, TrustStore, validation_context
 from documents import FileStore
 from documents.accounts import User, user_for_token
 
@@ -28,6 +28,12 @@ class Services:
     store: FileStore
     trust: TrustStore
     celery: Any
+    #: OCSP responses and CRLs fetched by this process, kept a few minutes
+    fetchers: SharedFetchers = field(default_factory=SharedFetchers)
+
+    def validation_context(self) -> Any:
+        """A fresh validation context over the trust store, sharing recent fetches."""
+        return validation_context(self.trust, shared=self.fetchers)
 
 
 def services(request: Request) -> Services:

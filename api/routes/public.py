@@ -33,7 +33,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from certs import KysoError, validation_context
+from certs import KysoError
 from documents import (
     Document,
     DocumentStatus,
@@ -274,7 +274,7 @@ async def check(code: str, request: Request, db: SessionDep,
                         back=f"/v/{code}")
     name = _file_name(upload)
     try:
-        report: Report = await async_verify_pdf(data, lambda: validation_context(svc.trust),
+        report: Report = await async_verify_pdf(data, svc.validation_context,
                                                 name, svc.trust)
     except KysoError as exc:
         return _problem(422, f"Không kiểm tra được tệp: {exc.vi}",

@@ -19,7 +19,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from certs import KysoError, validation_context
+from certs import KysoError
 from documents import bodies_of, match_claimed, match_file, public_relation
 from documents.audit import AuditAction, record
 from signer import Report, verify_pdf
@@ -46,7 +46,7 @@ class OneFileOnly(KysoError):
 
 def _verify(upload: UploadFile, user: Any, svc: Any, db: Session) -> Report:
     upload.file.seek(0)
-    report = verify_pdf(upload.file.read(), lambda: validation_context(svc.trust),
+    report = verify_pdf(upload.file.read(), svc.validation_context,
                         upload.filename or "", svc.trust)
     record(db, AuditAction.VERIFY, actor=user.username, object_type="file",
            object_id=report.sha256, details={"verdict": str(report.verdict),
