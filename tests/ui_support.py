@@ -22,6 +22,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-dev-shm-usage", "--lang=vi-VN"]
 #: The screen the user guide's screenshots are taken at.
 VIEWPORT = {"width": 1366, "height": 768}
+#: A phone's screen, to show the pages' narrow layout.
+PHONE = {"width": 390, "height": 844}
 GUIDE_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "user-guide" / "img"
 
 
@@ -56,9 +58,10 @@ def browser() -> Iterator[Any]:
 
 
 def new_page(launched: Any, base_url: str, **options: Any) -> Any:
-    """A fresh context (its own cookies) and page at the guide's screen size, Vietnamese."""
-    context = launched.new_context(base_url=base_url, viewport=VIEWPORT, locale="vi-VN",
-                                   accept_downloads=True, **options)
+    """A fresh context (its own cookies) and page at the guide's screen size (or the
+    ``viewport`` given, e.g. :data:`PHONE`), Vietnamese."""
+    options = {"viewport": VIEWPORT, "locale": "vi-VN", "accept_downloads": True, **options}
+    context = launched.new_context(base_url=base_url, **options)
     context.set_default_timeout(30_000)
     return context.new_page()
 
@@ -71,10 +74,15 @@ def login(page: Any, username: str, password: str | None = None) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """Save the page as docs/user-guide/img/<name>.png (1366×768) for the guides."""
+def screenshot(page: Any, name: str, at: str | None = None) -> Path:
+    """Save the page as docs/user-guide/img/<name>.png (its viewport, 1366×768 unless
+    the page was made otherwise) for the guides: from the top, or from the element the
+    CSS selector ``at`` names."""
     GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")
+    if at is None:
+        page.evaluate("window.scrollTo(0, 0)")
+    else:
+        page.locator(at).first.evaluate("e => e.scrollIntoView({block: 'start'})")
     target = GUIDE_IMAGES / f"{name}.png"
     page.screenshot(path=str(target), full_page=False)
     return target

@@ -16,9 +16,11 @@ from documents import (
     Organisation,
     Person,
     SigningAuthority,
+    SigningRequest,
+    link_of,
 )
 from documents.authority import in_force
-from documents.queue import current_signer, waiting_for
+from documents.queue import RequestStatus, current_signer, waiting_for
 
 #: Statuses a document leaves by itself (a worker is at it): its list keeps refreshing.
 MOVING = {DocumentStatus.DRAFT, DocumentStatus.AWAITING_SIGNATURE, DocumentStatus.SIGNED,
@@ -30,6 +32,7 @@ def document_view(db: Session, document: Document) -> dict[str, Any]:
         DocumentVersion.document_id == document.id).order_by(DocumentVersion.id)).all()
     entry = document.register_entry
     waiting = waiting_for(db, document) or current_signer(db, document)
+    link = link_of(db, document)
     return {
         "id": document.id, "subject": document.subject, "type_name": document.doc_type.name,
         "type": document.doc_type_code, "status": document.status.name,
@@ -41,7 +44,19 @@ def document_view(db: Session, document: Document) -> dict[str, Any]:
         "waiting_for": f"{waiting.position} {waiting.full_name}" if waiting else None,
         "versions": [{"kind": v.kind.name, "kind_vi": v.kind.value, "size": v.size,
                       "created_at": v.created_at, "sha256": v.sha256} for v in versions],
+        "returned": returned_reason(db, document),
+        "verify_path": f"/v/{link.code}" if link else None,
     }
+
+
+def returned_reason(db: Session, document: Document) -> dict[str, str] | None:
+    """Who sent the document back and why, while the drafter has not routed it again
+    (the latest request of the document is the returned one)."""
+    latest = db.scalars(select(SigningRequest).where(SigningRequest.document_id == document.id)
+                        .order_by(SigningRequest.id.desc()).limit(1)).first()
+    if latest is None or latest.status is not RequestStatus.RETURNED:
+        return None
+    return {"reason": latest.reason or "", "by": latest.signer.full_name}
 
 
 def body_documents(db: Session, body: Organisation, *statuses: DocumentStatus,

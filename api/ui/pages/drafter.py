@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+from importlib.resources import files
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.datastructures import Headers
 
+from certs import COMMUNE
 from documents import DocumentStatus, NoSigners
 from documents.accounts import Role
 
+from ...errors import NotFound
 from ...routes import documents as document_routes
 from ..context import Ctx, PageCtx, PostCtx
 from ..convert import is_office_file, office_to_pdf
@@ -40,7 +43,21 @@ def drafter_page(request: Request, ctx: PageCtx) -> Response:
     body = ctx.body
     assert body is not None
     return render(request, "drafter.html", {
-        **_list_context(ctx), "types": document_types(ctx.db), "units": body.units})
+        **_list_context(ctx), "types": document_types(ctx.db), "units": body.units,
+        "demo": body.name == COMMUNE})
+
+
+@router.get(PATH + "/du-thao-mau.pdf")
+def sample_draft(ctx: PageCtx) -> Response:
+    """The demo commune's sample draft (a Quyết định signed by Lê Minh Đức), so a person
+    trying the demo from a browser has a file to upload. Members of the demo commune only."""
+    body = ctx.require(Role.DRAFTER, Role.CLERK)
+    if body.name != COMMUNE:
+        raise NotFound("dự thảo mẫu / sample draft")
+    data = (files("api") / "assets" / "draft-quyet-dinh.pdf").read_bytes()
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": 'attachment; filename="du-thao-quyet-dinh-mau.pdf"',
+        "X-Content-Type-Options": "nosniff"})
 
 
 @router.get(PATH + "/danh-sach")
