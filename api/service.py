@@ -79,14 +79,16 @@ def run_embedded(data: DataDir, host: str, port: int, *, with_demo: bool, consol
     tokens = list(data.token_settings())
     pins = {name: DEMO_PIN for name in tokens} if with_demo else {}
     with pki_services(data):
-        worker = start_worker(data, tokens, pins)
+        # the worker makes verification links (QR codes): it must know this address
+        worker = start_worker(data, tokens, pins,
+                              extra_env={"KYSO_HOST": host, "KYSO_PORT": str(port)})
         try:
             console.print(f"[bold]Kyso đang chạy / running:[/bold] http://{host}:{port}/ "
                           f"(API: http://{host}:{port}/docs)")
             for username, password, role in logins:
                 console.print(f"  {role:<28} {username} / {password}")
-            uvicorn.run(create_app(Settings(data_dir=data.root)), host=host, port=port,
-                        log_level="warning")
+            uvicorn.run(create_app(Settings(data_dir=data.root, host=host, port=port)),
+                        host=host, port=port, log_level="warning")
         finally:
             worker.send_signal(signal.SIGTERM)
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -80,3 +81,16 @@ def upload(client: httpx.Client, body_id: int, draft: Path, doc_type: str = "quy
             "body_id": str(body_id), "doc_type": doc_type,
             "subject": "Về việc phê duyệt danh sách hộ gia đình được hỗ trợ"},
             files={"file": (draft.name, handle, "application/pdf")})
+
+
+def move_token(source: Path, label: str, target: Path) -> None:
+    """Move SoftHSM token ``label`` from the installation at ``source`` to ``target``."""
+    (target / "tokens").mkdir(parents=True, exist_ok=True)
+    (target / "softhsm2.conf").write_text(
+        f"directories.tokendir = {target / 'tokens'}\nobjectstore.backend = file\n"
+        "log.level = ERROR\nslots.removable = false\n", encoding="utf-8")
+    for folder in (source / "tokens").iterdir():
+        if label.encode() in (folder / "token.object").read_bytes():
+            shutil.move(str(folder), str(target / "tokens" / folder.name))
+            return
+    raise AssertionError(f"no SoftHSM token {label} under {source}")

@@ -6,7 +6,6 @@ the clerk issues, and every issued document verifies valid."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from certs import free_port
 from .conftest import TESTS_DATA
 from .csc_fixtures import CscService, running_csc_server
 from .helpers import KYSO
-from .service_support import Service, start_service, upload, wait_for
+from .service_support import Service, move_token, start_service, upload, wait_for
 from .support.native import ENV_REMOVE_AFTER, ENV_SLOW_MODULE, build_slow_token
 
 DRAFT_DUC = TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf"  # signed by Lê Minh Đức
@@ -38,19 +37,6 @@ class Setting:
     softhsm_module: str
     slow_module: Path
     csc: CscService
-
-
-def move_token(source: Path, label: str, target: Path) -> None:
-    """Move SoftHSM token ``label`` from the installation at ``source`` to ``target``."""
-    (target / "tokens").mkdir(parents=True, exist_ok=True)
-    (target / "softhsm2.conf").write_text(
-        f"directories.tokendir = {target / 'tokens'}\nobjectstore.backend = file\n"
-        "log.level = ERROR\nslots.removable = false\n", encoding="utf-8")
-    for folder in (source / "tokens").iterdir():
-        if label.encode() in (folder / "token.object").read_bytes():
-            shutil.move(str(folder), str(target / "tokens" / folder.name))
-            return
-    raise AssertionError(f"no SoftHSM token {label} under {source}")
 
 
 @pytest.fixture(scope="module")
@@ -236,13 +222,13 @@ def test_the_agent_refuses_an_expired_certificate_before_asking_the_pin(
 @pytest.mark.slow
 def test_a_remote_signing_service_signs_a_batch_with_one_authorisation(
         setting: Setting) -> None:
-    batch, documents = route_and_approve(setting, "Nguyễn Văn Hùng", "chutich", DRAFT_HUNG, 4)
+    batch, documents = route_and_approve(setting, "Nguyễn Văn Hùng", "chutich", DRAFT_HUNG, 10)
     chair = setting.service.login("chutich")
     wrong = chair.post(f"/api/v1/remote/batches/{batch}/sign", json={"pin": "000000"})
     assert wrong.status_code == 422 and "PIN" in wrong.json()["error"]["vi"]
     signed = chair.post(f"/api/v1/remote/batches/{batch}/sign", json={"pin": DEMO_PIN})
     assert signed.status_code == 200, signed.text
-    assert signed.json()["signed"] == 4
+    assert signed.json()["signed"] == 10
     assert DEMO_PIN not in (setting.service.data.root.parent / "serve.log").read_text()
     issue_and_verify(setting, documents, "Nguyễn Văn Hùng")
     again = chair.post(f"/api/v1/remote/batches/{batch}/sign", json={"pin": DEMO_PIN})
