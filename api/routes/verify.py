@@ -44,7 +44,8 @@ class OneFileOnly(KysoError):
 # database work must never block the event loop, which other requests need to finish and
 # let go of SQLite's write lock.
 
-def _verify(upload: UploadFile, user: Any, svc: Any, db: Session) -> Report:
+def verify_upload(upload: UploadFile, user: Any, svc: Any, db: Session) -> Report:
+    """Verify one uploaded file and record the VERIFY audit event (the caller commits)."""
     upload.file.seek(0)
     report = verify_pdf(upload.file.read(), svc.validation_context,
                         upload.filename or "", svc.trust)
@@ -82,7 +83,7 @@ def verify(files: list[UploadFile], user: CurrentUser, svc: ServicesDep,
     report of one file."""
     if format == "html" and len(files) != 1:
         raise OneFileOnly(len(files))
-    reports = [_verify(upload, user, svc, db) for upload in files]
+    reports = [verify_upload(upload, user, svc, db) for upload in files]
     db.commit()
     if format == "html":
         return HTMLResponse(render_html(reports[0], lang),
@@ -98,7 +99,7 @@ def verify(files: list[UploadFile], user: CurrentUser, svc: ServicesDep,
 def verify_report_pdf(file: UploadFile, user: CurrentUser, svc: ServicesDep,
                       db: SessionDep, lang: Annotated[Lang, Query()] = "vi") -> Response:
     """The printable A4 PDF report of one uploaded file."""
-    report = _verify(file, user, svc, db)
+    report = verify_upload(file, user, svc, db)
     db.commit()
     pdf = render_pdf(report, lang)
     return Response(pdf, media_type="application/pdf",

@@ -75,7 +75,7 @@ def verify_files(request: Request, ctx: PostCtx, files: list[UploadFile]) -> Res
         raise MissingInput(["files"])
     reports = []
     for upload in uploads:
-        report = verify_routes._verify(upload, ctx.user, ctx.svc, ctx.db)
+        report = verify_routes.verify_upload(upload, ctx.user, ctx.svc, ctx.db)
         reports.append({"file": report.file, "verdict": str(report.verdict),
                         "verdict_vi": verdict_words(report.verdict),
                         "signers": [s.signer for s in report.signatures],
