@@ -82,7 +82,7 @@ def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
     result = svc.celery.send_task(PREPARE, args=[document_id, actor, qr])
     outcome: Any = None
     with contextlib.suppress(CeleryTimeout):
-        outcome = result.get(timeout=svc.settings.prepare_wait, propagate=False)
+        outcome = result.get(timeout=svc.settings.prepare_wait, propagate=False, interval=0.05)
     if isinstance(outcome, dict) and "vi" in outcome:
         raise DraftNotPrepared(document_id, outcome["vi"], outcome["en"])
     return {**document_json(db, db.get_one(Document, document_id)), "task_id": result.id}
