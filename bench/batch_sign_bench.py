@@ -100,9 +100,8 @@ def run(count: int, delay_ms: int) -> dict[str, float]:
     from api.datadir import DataDir
     from api.demo import DEMO_PIN, provision, token_settings
     from certs import free_port
-    from tests.service_support import start_service
+    from tests.service_support import move_token, start_service
     from tests.support.native import ENV_SLOW_MODULE, ENV_SLOW_SIGN_MS, build_slow_token
-    from tests.test_agent import move_token
     from tokens import refresh_module
 
     data = DataDir(root / "data").create()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,3 +97,57 @@ def move_token(source: Path, label: str, target: Path) -> None:
             shutil.move(str(folder), str(target / "tokens" / folder.name))
             return
     raise AssertionError(f"no SoftHSM token {label} under {source}")
+
+
+@dataclass
+class KeysElsewhere:
+    """A running service whose officials' keys are not all on it: Lê Minh Đức's token is on
+    his own PC (authority ``agent``), Nguyễn Văn Hùng signs through a CSC v2 remote-signing
+    service (authority ``remote:csc-tinh``)."""
+
+    service: Service
+    body_id: int
+    root: Path
+    commune: Any  # api.demo.DemoCommune
+    csc: Any  # tests.csc_fixtures.CscService
+
+    def pc(self, label: str) -> Path:
+        """SOFTHSM2_CONF of the PC holding token ``label`` (moved off the service)."""
+        return self.root / f"pc-{label}" / "softhsm2.conf"
+
+
+@contextlib.contextmanager
+def keys_elsewhere(root: Path, moved: tuple[str, ...] = ("pho-chu-tich-duc",)
+                   ) -> Iterator[KeysElsewhere]:
+    """Provision the demo commune in ``root``, move the ``moved`` tokens to PCs of their
+    own, start the CSC test server and `kyso serve`, and switch the two authorities."""
+    from api.demo import provision, token_settings
+    from certs import free_port
+
+    from .csc_fixtures import running_csc_server
+
+    data = DataDir(root / "data").create()
+    commune = provision(data.softhsm, data.pki)
+    for label in moved:
+        move_token(data.softhsm, label, root / f"pc-{label}")
+    with running_csc_server(commune, root / "csc", only={"chu-tich"}) as csc:
+        tokens = token_settings(commune)
+        tokens["csc-tinh"] = {"backend": "csc", "url": csc.base_url, "credential_id": "chu-tich",
+                              "access_token": csc.static_token}
+        data.save_token_settings(tokens)
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
+                            "KYSO_RESULT_BACKEND")}
+        service = start_service(data, free_port(), env, root / "serve.log")
+        try:
+            admin = service.login("quantri")
+            body_id = admin.get("/api/v1/bodies").json()[0]["id"]
+            authorities = {a["person"]: a for a in
+                           admin.get(f"/api/v1/admin/bodies/{body_id}/authorities").json()}
+            for name, token in (("Lê Minh Đức", "agent"), ("Nguyễn Văn Hùng", "remote:csc-tinh")):
+                changed = admin.patch(f"/api/v1/admin/bodies/{body_id}/authorities/"
+                                      f"{authorities[name]['id']}", json={"token_name": token})
+                assert changed.status_code == 200, changed.text
+            yield KeysElsewhere(service, body_id, root, commune, csc)
+        finally:
+            service.stop()

@@ -16,14 +16,12 @@ from typing import Any
 
 import pytest
 
-from api.datadir import DataDir
-from api.demo import DEMO_PIN, provision, token_settings
-from certs import free_port
+from api.demo import DEMO_PIN
 
 from .conftest import TESTS_DATA
-from .csc_fixtures import CscService, running_csc_server
+from .csc_fixtures import CscService
 from .helpers import KYSO
-from .service_support import Service, move_token, start_service, upload, wait_for
+from .service_support import Service, keys_elsewhere, upload, wait_for
 from .support.native import ENV_REMOVE_AFTER, ENV_SLOW_MODULE, build_slow_token
 
 DRAFT_DUC = TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf"  # signed by Lê Minh Đức
@@ -38,38 +36,18 @@ class Setting:
     softhsm_module: str
     slow_module: Path
     csc: CscService
+    other_pc: Path  # a PC with only the expired official's token
 
 
 @pytest.fixture(scope="module")
 def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting]:
     root = tmp_path_factory.mktemp("agent")
-    data = DataDir(root / "data").create()
-    commune = provision(data.softhsm, data.pki)
-    # the vice-chair's USB token is on his PC; the service never sees it
-    move_token(data.softhsm, "pho-chu-tich-duc", root / "pc")
-    move_token(data.softhsm, "het-han", root / "pc-expired")
-    with running_csc_server(commune, root / "csc", only={"chu-tich"}) as csc:
-        tokens = token_settings(commune)
-        tokens["csc-tinh"] = {"backend": "csc", "url": csc.base_url, "credential_id": "chu-tich",
-                              "access_token": csc.static_token}
-        data.save_token_settings(tokens)
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
-                            "KYSO_RESULT_BACKEND")}
-        service = start_service(data, free_port(), env, root / "serve.log")
-        try:
-            admin = service.login("quantri")
-            body_id = admin.get("/api/v1/bodies").json()[0]["id"]
-            authorities = {a["person"]: a for a in
-                           admin.get(f"/api/v1/admin/bodies/{body_id}/authorities").json()}
-            for name, token in (("Lê Minh Đức", "agent"), ("Nguyễn Văn Hùng", "remote:csc-tinh")):
-                changed = admin.patch(f"/api/v1/admin/bodies/{body_id}/authorities/"
-                                      f"{authorities[name]['id']}", json={"token_name": token})
-                assert changed.status_code == 200, changed.text
-            yield Setting(service, body_id, root / "pc" / "softhsm2.conf", commune.hsm.module,
-                          build_slow_token(root / "native"), csc)
-        finally:
-            service.stop()
+    # the vice-chair's USB token is on his PC, the expired one on another: the service
+    # sees neither
+    with keys_elsewhere(root, moved=("pho-chu-tich-duc", "het-han")) as keys:
+        yield Setting(keys.service, keys.body_id, keys.pc("pho-chu-tich-duc"),
+                      keys.commune.hsm.module, build_slow_token(root / "native"), keys.csc,
+                      keys.pc("het-han"))
 
 
 def route_and_approve(setting: Setting, signer: str, username: str, draft: Path,
@@ -196,7 +174,7 @@ def test_a_token_pulled_out_mid_batch_finishes_what_was_signed_and_keeps_the_res
 
 @pytest.mark.slow
 def test_the_agent_refuses_a_token_with_another_certificate(setting: Setting) -> None:
-    other_pc = setting.pc.parent.parent / "pc-expired" / "softhsm2.conf"
+    other_pc = setting.other_pc
     refused = run_agent(setting, conf=other_pc)
     assert refused.returncode == 2
     assert "không phải chứng thư đã đăng ký" in refused.stderr
@@ -224,8 +202,7 @@ def test_the_agent_refuses_an_expired_certificate_before_asking_the_pin(
         [KYSO, "agent", "--service", setting.service.url, "--user", "dovancu", "--module",
          setting.softhsm_module, "--once", "--yes"], input="", capture_output=True, text=True,
         timeout=120, env={**os.environ, "KYSO_PASSWORD": "do-van-cu-mat-khau",
-                          "SOFTHSM2_CONF": str(setting.pc.parent.parent / "pc-expired" /
-                                               "softhsm2.conf")})
+                          "SOFTHSM2_CONF": str(setting.other_pc)})
     assert expired.returncode == 2
     assert "hết hạn" in expired.stderr and "PIN" not in expired.stderr
 
@@ -267,7 +244,7 @@ def test_kyso_doctor_finds_everything_in_order_on_the_signers_pc(setting: Settin
     assert all(c["ok"] for c in checks.values()), checks
     assert {"module", "token", "certificate", "chain", "service", "clock",
             "registered"} <= set(checks)
-    wrong = doctor(setting.pc.parent.parent / "pc-expired" / "softhsm2.conf")
+    wrong = doctor(setting.other_pc)
     assert wrong.returncode == 2
     failed = {c["name"]: c for c in json.loads(wrong.stdout)["checks"] if c["ok"] is False}
     assert "certificate" in failed and failed["certificate"]["next_step_vi"]

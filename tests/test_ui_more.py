@@ -19,14 +19,12 @@ from typing import Any
 import httpx
 import pytest
 
-from api.datadir import DataDir
-from api.demo import DEMO_PIN, provision, token_settings
-from certs import DemoPki, free_port
+from api.demo import DEMO_PIN
+from certs import DemoPki
 
 from .conftest import TESTS_DATA
-from .csc_fixtures import running_csc_server
 from .helpers import KYSO, verify
-from .service_support import Service, move_token, start_service, wait_for
+from .service_support import Service, keys_elsewhere, wait_for
 from .ui_support import PHONE, browser, login, new_page, require_browser, screenshot
 
 DRAFT_DUC = TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf"  # signed by Lê Minh Đức
@@ -52,32 +50,9 @@ class Setting:
 @pytest.fixture(scope="module")
 def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting]:
     require_browser()
-    root = tmp_path_factory.mktemp("ui-more")
-    data = DataDir(root / "data").create()
-    commune = provision(data.softhsm, data.pki)
-    move_token(data.softhsm, "pho-chu-tich-duc", root / "pc")  # his USB token, his PC
-    with running_csc_server(commune, root / "csc", only={"chu-tich"}) as csc:
-        tokens = token_settings(commune)
-        tokens["csc-tinh"] = {"backend": "csc", "url": csc.base_url, "credential_id": "chu-tich",
-                              "access_token": csc.static_token}
-        data.save_token_settings(tokens)
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
-                            "KYSO_RESULT_BACKEND")}
-        service = start_service(data, free_port(), env, root / "serve.log")
-        try:
-            admin = service.login("quantri")
-            body_id = admin.get("/api/v1/bodies").json()[0]["id"]
-            authorities = {a["person"]: a for a in
-                           admin.get(f"/api/v1/admin/bodies/{body_id}/authorities").json()}
-            for name, token in (("Lê Minh Đức", "agent"), ("Nguyễn Văn Hùng", "remote:csc-tinh")):
-                changed = admin.patch(f"/api/v1/admin/bodies/{body_id}/authorities/"
-                                      f"{authorities[name]['id']}", json={"token_name": token})
-                assert changed.status_code == 200, changed.text
-            yield Setting(service, body_id, root / "pc" / "softhsm2.conf", commune.hsm.module,
-                          commune.pki)
-        finally:
-            service.stop()
+    with keys_elsewhere(tmp_path_factory.mktemp("ui-more")) as keys:  # his token, his PC
+        yield Setting(keys.service, keys.body_id, keys.pc("pho-chu-tich-duc"),
+                      keys.commune.hsm.module, keys.commune.pki)
 
 
 @pytest.fixture(scope="module")
