@@ -10,8 +10,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from certs import SharedFetchers, TrustStore, validation_context
-from documents import FileStore
-from documents.accounts import User, user_for_token
+from documents import FileStore, Person
+from documents.accounts import Forbidden, Role, User, user_for_token
 
 from .errors import NotAuthenticated
 from .settings import Settings
@@ -66,3 +66,12 @@ def current_user(request: Request, db: SessionDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def signer_of(db: Session, user: User) -> Person:
+    """The official the caller's account belongs to (signers act as their person); an
+    account linked to nobody is refused."""
+    if user.person_id is None:
+        raise Forbidden(user.username, Role.SIGNER.value, Role.SIGNER.english,
+                        "(tài khoản chưa gắn với người ký / account not linked to a signer)")
+    return db.get_one(Person, user.person_id)

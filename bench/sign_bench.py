@@ -15,22 +15,12 @@ import os
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def measure(fn: Callable[[], bytes], runs: int) -> list[float]:
-    fn()  # warm-up: font parsing, first OCSP/TSA connection
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return times
+from bench_timing import measure  # noqa: E402 - after the path is set
 
 
 def main() -> None:

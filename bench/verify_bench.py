@@ -25,8 +25,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
@@ -34,17 +32,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_timing import measure  # noqa: E402 - after the path is set
+
 REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real"
-
-
-def measure(fn: Callable[[], object], runs: int) -> list[float]:
-    fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return times
 
 
 def main() -> None:

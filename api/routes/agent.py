@@ -28,25 +28,18 @@ from documents import (
     ready_jobs,
     register_certificate,
 )
-from documents.accounts import Forbidden, Role, User
+from documents.accounts import User
 from documents.jobs import waiting_for_certificate
 from documents.tasks import FINISH_JOB, PREPARE_JOB
 from signer import RawSignature
 
-from ..deps import CurrentUser, ServicesDep, SessionDep
+from ..deps import CurrentUser, ServicesDep, SessionDep, signer_of
 from ..errors import NotFound
 from ..remote import sign_remote_batch
 
 router = APIRouter(prefix="/api/v1", tags=["signer agent and remote signing"])
 #: Longest a job poll waits for something to sign, in seconds.
 MAX_WAIT = 55.0
-
-
-def _person(db: SessionDep, user: User) -> Person:
-    if user.person_id is None:
-        raise Forbidden(user.username, Role.SIGNER.value, Role.SIGNER.english,
-                        "(tài khoản chưa gắn với người ký / account not linked to a signer)")
-    return db.get_one(Person, user.person_id)
 
 
 def job_json(job: SigningJob) -> dict[str, Any]:
@@ -73,7 +66,7 @@ def agent_certificate(form: CertificateUpload, user: CurrentUser, db: SessionDep
                       svc: ServicesDep) -> dict[str, Any]:
     """The agent hands over the certificate found on the official's token (and its chain):
     accepted only if it is the one registered for their signing authority."""
-    person = _person(db, user)
+    person = signer_of(db, user)
     (cert, *_) = load_certificates(form.certificate_pem.encode(), "certificate_pem")
     chain = load_certificates(form.chain_pem.encode(), "chain_pem") if form.chain_pem else []
     row = register_certificate(db, person, cert, chain, actor=user.username)
@@ -87,7 +80,7 @@ def agent_certificate(form: CertificateUpload, user: CurrentUser, db: SessionDep
 def _signer_id(db: SessionDep, user: User) -> int:
     """The caller's person id; the request's session is then closed, so that nothing holds
     the database (on SQLite: its write lock) while the request waits."""
-    person_id = _person(db, user).id
+    person_id = signer_of(db, user).id
     db.close()
     return person_id
 

@@ -18,7 +18,7 @@ from documents import (
     create_job,
     find_authority,
 )
-from documents.accounts import Forbidden, Role, User, require_role
+from documents.accounts import Role, User, require_role
 from documents.audit import AuditAction, record
 from documents.queue import (
     SigningRequest,
@@ -31,7 +31,7 @@ from documents.queue import (
 )
 from documents.tasks import PREPARE_JOB, SIGN_APPROVAL, queue_for
 
-from ..deps import CurrentUser, ServicesDep, SessionDep
+from ..deps import CurrentUser, ServicesDep, SessionDep, signer_of
 from ..errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["signing queue"])
@@ -48,16 +48,9 @@ def request_json(request: SigningRequest) -> dict[str, Any]:
     }
 
 
-def _person(db: Session, user: User) -> Person:
-    if user.person_id is None:
-        raise Forbidden(user.username, Role.SIGNER.value, Role.SIGNER.english,
-                        "(tài khoản chưa gắn với người ký / account not linked to a signer)")
-    return db.get_one(Person, user.person_id)
-
-
 def _own_request(db: Session, user: User, request_id: int) -> SigningRequest:
     request = db.get(SigningRequest, request_id)
-    person = _person(db, user)
+    person = signer_of(db, user)
     if request is None or request.person_id != person.id:
         raise NotFound(f"yêu cầu ký {request_id} / signing request {request_id}")
     require_role(db, user, request.document.body, Role.SIGNER)
@@ -90,7 +83,7 @@ def _start_signature(db: Session, celery: Any, document: Document, person: Perso
 @router.get("/queue")
 def queue(user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
     """What waits for the caller now (priority, then due time)."""
-    return [request_json(r) for r in my_queue(db, _person(db, user))]
+    return [request_json(r) for r in my_queue(db, signer_of(db, user))]
 
 
 @router.post("/requests/{request_id}/approve", status_code=202)
@@ -102,7 +95,7 @@ def approve(request_id: int, user: CurrentUser, db: SessionDep,
            object_type="document", object_id=request.document_id,
            details={"request": request.id, "step": request.step})
     db.commit()  # enqueue only after the commit
-    started = _start_signature(db, svc.celery, request.document, _person(db, user),
+    started = _start_signature(db, svc.celery, request.document, signer_of(db, user),
                                str(uuid.uuid4()), user.username) or {}
     return {"request": request_json(request), **started}
 
@@ -121,7 +114,7 @@ def approve_many(batch: Batch, user: CurrentUser, db: SessionDep,
                object_type="document", object_id=r.document_id,
                details={"request": r.id, "step": r.step, "batch": len(requests)})
     db.commit()
-    person = _person(db, user)
+    person = signer_of(db, user)
     batch_id = str(uuid.uuid4())
     started = [_start_signature(db, svc.celery, r.document, person, batch_id, user.username)
                for r in requests]

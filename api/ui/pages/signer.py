@@ -26,6 +26,7 @@ from documents.authority import in_force
 from documents.jobs import OPEN
 from documents.queue import my_queue
 
+from ...deps import signer_of
 from ...routes import agent as agent_routes
 from ...routes import queue as queue_routes
 from ...routes.documents import visible_document
@@ -50,7 +51,7 @@ CHANNEL_TEXT = {
 
 
 def _person(ctx: Ctx) -> Person:
-    return queue_routes._person(ctx.db, ctx.user)  # Forbidden when not linked to a person
+    return signer_of(ctx.db, ctx.user)  # Forbidden when not linked to a person
 
 
 def _channel(ctx: Ctx, person: Person) -> Channel | None:
