@@ -24,6 +24,7 @@ from documents.queue import SmtpMailer
 from documents.tasks import Runtime
 from signer import PadesLevel
 from tokens import TokenError, TokenRemoved
+from tokens.pkcs11 import token_error_in
 
 from .commune import open_database
 from .demo_art import handwritten_signature, seal
@@ -90,7 +91,7 @@ class TokenSessions:
                 # pyHanko lets a PKCS#11 error raised while signing (token pulled out, HSM
                 # connection dropped) through unmapped: map it, so the task retries, and
                 # drop the session, so the retry opens a new one and logs in again
-                dropped = _token_error(exc)
+                dropped = token_error_in(exc)
                 if dropped is None:
                     raise
                 self._close(name)
@@ -105,22 +106,6 @@ class TokenSessions:
     def close_all(self) -> None:
         for name in list(self._open):
             self._close(name)
-
-
-def _token_error(exc: BaseException) -> TokenError | None:
-    """The Kyso token error for a python-pkcs11 error in ``exc`` or its causes, if any."""
-    from pkcs11 import PKCS11Error
-
-    from tokens.pkcs11 import map_error
-
-    seen: BaseException | None = exc
-    for _ in range(8):  # a short chain: the signer's wrappers, then the token's error
-        if seen is None:
-            return None
-        if isinstance(seen, PKCS11Error):
-            return map_error(seen)
-        seen = seen.__cause__ or seen.__context__
-    return None
 
 
 def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:

@@ -71,6 +71,23 @@ def map_error(exc: BaseException, what: str = "") -> TokenError:
                       f"the token reported an error: {type(exc).__name__}")
 
 
+def token_error_in(exc: BaseException, what: str = "") -> TokenError | None:
+    """The Kyso token error for a python-pkcs11 error that is ``exc`` or one of its causes
+    (pyHanko wraps the token's errors in its own), or None when there is none."""
+    from pkcs11 import PKCS11Error
+
+    seen: BaseException | None = exc
+    for _ in range(8):  # a short chain: the signer's wrappers, then the token's error
+        if seen is None:
+            return None
+        if isinstance(seen, TokenError):
+            return seen
+        if isinstance(seen, PKCS11Error):
+            return map_error(seen, what)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 @dataclass(frozen=True)
 class Pkcs11Config:
     """Which module, which token, which key.
@@ -201,11 +218,10 @@ class Pkcs11Token(Token):
         except TokenError:
             raise
         except Exception as exc:
-            from pkcs11 import PKCS11Error
-
-            if isinstance(exc, PKCS11Error):
-                raise map_error(exc, self._describe_token()) from exc
-            raise
+            mapped = token_error_in(exc, self._describe_token())
+            if mapped is None:
+                raise
+            raise mapped from exc
         finally:
             with contextlib.suppress(Exception):
                 session.close()
