@@ -14,8 +14,6 @@ types is passed to the service once for the whole batch and dropped.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy import select
 
@@ -24,7 +22,7 @@ from documents import JobStatus, Person, SigningJob, accept_signature, register_
 from documents.jobs import REMOTE_PREFIX, waiting_for_certificate
 from documents.tasks import FINISH_JOB, PREPARE_JOB
 from signer import RawSignature
-from tokens import CscAuth, CscProvider, RemoteSigningProvider
+from tokens import RemoteNotConfigured, RemoteSigningProvider, provider_from_settings
 
 from .deps import Services
 
@@ -36,27 +34,6 @@ class NothingToSign(KysoError):
     def __init__(self, batch: str) -> None:
         super().__init__(f"lô {batch} không còn văn bản nào chờ ký",
                          f"batch {batch} has nothing left to sign")
-
-
-class RemoteNotConfigured(KysoError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"chưa cấu hình dịch vụ ký số từ xa '{name}' (tokens.json)",
-                         f"remote-signing service '{name}' is not configured (tokens.json)")
-
-
-def provider_from_settings(name: str, settings: Mapping[str, Any]) -> tuple[
-        RemoteSigningProvider, str]:
-    """The provider and credential id of the remote-signing service ``name``."""
-    if settings.get("backend") != "csc" or "url" not in settings:
-        raise RemoteNotConfigured(name)
-    if settings.get("access_token"):
-        auth = CscAuth.bearer(str(settings["access_token"]))
-    else:
-        auth = CscAuth.client_credentials(str(settings.get("client_id", "")),
-                                          str(settings.get("client_secret", "")))
-    provider = CscProvider(str(settings["url"]), auth, timeout=float(settings.get("timeout", 30)),
-                           verify=settings.get("verify", True))
-    return provider, str(settings["credential_id"])
 
 
 def _channel(svc: Services, person_id: int, batch: str) -> str:

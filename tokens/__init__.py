@@ -29,7 +29,7 @@ from .errors import (
     WrongOtp,
     WrongPin,
 )
-from .factory import token_from_settings
+from .factory import RemoteNotConfigured, provider_from_settings, token_from_settings
 from .pkcs11 import (
     Pkcs11Config,
     Pkcs11DigestSigner,
@@ -75,6 +75,7 @@ __all__ = [
     "RemoteUnreachable",
     "SadExpired",
     "RawSignature",
+    "RemoteNotConfigured",
     "SlotInfo",
     "SoftwareDigestSigner",
     "SoftHsm",
@@ -87,6 +88,7 @@ __all__ = [
     "WrongPin",
     "csc_signer",
     "find_certificate",
+    "provider_from_settings",
     "find_softhsm_module",
     "list_slots",
     "refresh_module",

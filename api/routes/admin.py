@@ -40,11 +40,10 @@ from documents.accounts import (
 )
 from documents.audit import AuditAction, record
 from documents.tasks import queue_for
-from tokens import CscProvider, CscToken, Health, token_from_settings
+from tokens import Health, token_from_settings
 
 from ..deps import CurrentUser, ServicesDep, SessionDep
 from ..errors import NotFound
-from ..remote import provider_from_settings
 
 router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
 
@@ -423,10 +422,6 @@ def token_health(name: str, entry: dict[str, Any]) -> Health:
     logging in: a PKCS#11 token in its module's slots, a PKCS#12 file on disk, a CSC
     credential at its remote-signing service (``info`` and ``credentials/info``)."""
     try:
-        if entry.get("backend") == "csc":
-            provider, credential = provider_from_settings(name, entry)
-            if isinstance(provider, CscProvider):
-                return CscToken(name, provider, credential).health()
         return token_from_settings(name, entry).health()
     except KysoError as exc:
         return Health(False, exc.one_line())
