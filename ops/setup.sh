@@ -34,15 +34,23 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "Kyso cần Python ≥ 3.11 / Kyso needs Python >= 3.11 (set KYSO_PYTHON)" >&2
   exit 2
 fi
-[ -x .venv/bin/python ] || "$python" -m venv .venv
+# KYSO_VENV: where the virtualenv is (default .venv); KYSO_EDITABLE=0 installs a copy of
+# Kyso instead of the working tree (CI's runtime check does, in a new virtualenv).
+venv=${KYSO_VENV:-.venv}
+editable=${KYSO_EDITABLE:-1}
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 
 extra=""
 [ "$want_test" = "test" ] && extra="[test]"
-stamp=".venv/.kyso-installed${extra:+-test}"
-digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
+stamp="$venv/.kyso-installed${extra:+-test}"
+digest=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
-  echo "Cài Kyso vào .venv / installing Kyso into .venv ${extra}"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".${extra}"
+  echo "Cài Kyso vào $venv / installing Kyso into $venv ${extra}"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  if [ "$editable" = 1 ]; then
+    "$venv/bin/python" -m pip install -q -c constraints.txt -e ".${extra}"
+  else
+    "$venv/bin/python" -m pip install -q -c constraints.txt ".${extra}"
+  fi
   echo "$digest" > "$stamp"
 fi
