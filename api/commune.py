@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from certs import COMMUNE, DemoPki, KysoError, official, validation_context
+from certs import COMMUNE, Category, DemoPki, KysoError, official, validation_context
 from documents import (
     DOC_TYPES,
     BookScope,
@@ -74,6 +74,8 @@ CLERK = "Bùi Thị Lan (văn thư)"
 
 
 class DraftNotUnderstood(KysoError):
+    category = Category.BAD_INPUT
+
     def __init__(self, what: str) -> None:
         super().__init__(f"không xác định được {what} của dự thảo — hãy chỉ rõ bằng --type",
                          f"cannot tell the {what} of the draft — give it with --type")

@@ -17,7 +17,7 @@ import time
 
 from sqlalchemy import select
 
-from certs import KysoError
+from certs import Category, KysoError
 from documents import JobStatus, Person, SigningJob, accept_signature, register_certificate
 from documents.jobs import REMOTE_PREFIX, waiting_for_certificate
 from documents.tasks import FINISH_JOB, PREPARE_JOB
@@ -31,6 +31,8 @@ PREPARE_TIMEOUT = 120.0
 
 
 class NothingToSign(KysoError):
+    category = Category.CONFLICT
+
     def __init__(self, batch: str) -> None:
         super().__init__(f"lô {batch} không còn văn bản nào chờ ký",
                          f"batch {batch} has nothing left to sign")

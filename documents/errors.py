@@ -43,14 +43,18 @@ records clerk (văn thư) reads it, not a developer::
 
 from __future__ import annotations
 
-from certs.errors import KysoError
+from certs.errors import Category, KysoError
 
 
 class DocumentsError(KysoError):
     """A document could not be numbered, registered or exported."""
 
+    category = Category.BAD_INPUT
+
 
 class DuplicateNumber(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, number_symbol: str, body: str, year: int) -> None:
         super().__init__(
             f"số và ký hiệu {number_symbol} của {body} đã có trong sổ đăng ký năm {year} — "
@@ -62,6 +66,8 @@ class DuplicateNumber(DocumentsError):
 
 
 class DuplicateDocument(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, document_id: str, number_symbol: str) -> None:
         super().__init__(
             f"văn bản (mã {document_id}) đã được đăng ký với số {number_symbol} — "
@@ -73,6 +79,8 @@ class DuplicateDocument(DocumentsError):
 
 
 class NumberAlreadyBound(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, document_id: str, number: str, book: str, year: int) -> None:
         super().__init__(
             f"văn bản (mã {document_id}) đã được cấp số {number} trong sổ “{book}” "
@@ -83,6 +91,8 @@ class NumberAlreadyBound(DocumentsError):
 
 
 class DocumentCancelled(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, document_id: str) -> None:
         super().__init__(
             f"số của văn bản (mã {document_id}) đã bị hủy — hãy tạo văn bản mới để cấp số mới",
@@ -92,12 +102,16 @@ class DocumentCancelled(DocumentsError):
 
 
 class AlreadyCancelled(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, number_symbol: str) -> None:
         super().__init__(f"số {number_symbol} đã bị hủy trước đó",
                          f"number {number_symbol} was already cancelled")
 
 
 class BookMismatch(DocumentsError):
+    category = Category.BAD_INPUT
+
     def __init__(self, book: str, body: str) -> None:
         super().__init__(
             f"sổ “{book}” không thuộc cơ quan ban hành {body}",
@@ -106,12 +120,16 @@ class BookMismatch(DocumentsError):
 
 
 class BookClosed(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, book: str) -> None:
         super().__init__(f"sổ “{book}” đã ngừng sử dụng — chọn sổ đang dùng",
                          f"number book “{book}” is closed — choose an open one")
 
 
 class NoNumberBook(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, body: str, doc_type: str, detail_vi: str, detail_en: str) -> None:
         super().__init__(
             f"không xác định được sổ đăng ký cho {doc_type} của {body}: {detail_vi} — "
@@ -122,6 +140,8 @@ class NoNumberBook(DocumentsError):
 
 
 class FieldTooLong(DocumentsError):
+    category = Category.BAD_INPUT
+
     def __init__(self, field: str, limit: int, value: str) -> None:
         super().__init__(
             f"{field} dài quá {limit} ký tự (Phụ lục VI): “{value}”",
@@ -131,17 +151,23 @@ class FieldTooLong(DocumentsError):
 
 
 class MissingReason(DocumentsError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__("phải ghi lý do hủy số", "a reason is required to cancel a number")
 
 
 class UnknownDocumentType(DocumentsError):
+    category = Category.BAD_INPUT
+
     def __init__(self, code: str) -> None:
         super().__init__(f"không có loại văn bản “{code}” (Phụ lục III)",
                          f"unknown document type “{code}” (Appendix III)")
 
 
 class InvalidAbbreviation(DocumentsError):
+    category = Category.BAD_INPUT
+
     def __init__(self, value: str) -> None:
         super().__init__(
             f"chữ viết tắt “{value}” không hợp lệ: phải có chữ và không có khoảng trắng",
@@ -150,6 +176,8 @@ class InvalidAbbreviation(DocumentsError):
 
 
 class UnsupportedDatabase(DocumentsError):
+    category = Category.INTERNAL
+
     def __init__(self, dialect: str) -> None:
         super().__init__(
             f"cơ sở dữ liệu {dialect} chưa được hỗ trợ — dùng SQLite hoặc PostgreSQL",
@@ -158,6 +186,8 @@ class UnsupportedDatabase(DocumentsError):
 
 
 class SqliteNotSerialised(DocumentsError):
+    category = Category.INTERNAL
+
     def __init__(self) -> None:
         super().__init__(
             "kết nối SQLite không mở giao dịch ghi tuần tự (BEGIN IMMEDIATE) — "
@@ -168,12 +198,16 @@ class SqliteNotSerialised(DocumentsError):
 
 
 class ExportFailed(DocumentsError):
+    category = Category.INTERNAL
+
     def __init__(self, detail_vi: str, detail_en: str) -> None:
         super().__init__(f"không xuất được sổ đăng ký: {detail_vi}",
                          f"the register could not be exported: {detail_en}")
 
 
 class NoSigningAuthority(DocumentsError):
+    category = Category.FORBIDDEN
+
     def __init__(self, person: str, doc_type: str, body: str) -> None:
         super().__init__(
             f"{person} không có thẩm quyền ký {doc_type} của {body}",
@@ -181,6 +215,8 @@ class NoSigningAuthority(DocumentsError):
 
 
 class CertificateMismatch(DocumentsError):
+    category = Category.FORBIDDEN
+
     def __init__(self, person: str) -> None:
         super().__init__(
             f"chứng thư số trên thiết bị không phải chứng thư đã đăng ký cho {person}",
@@ -188,6 +224,8 @@ class CertificateMismatch(DocumentsError):
 
 
 class SignerNotInBlock(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, printed: str, person: str) -> None:
         super().__init__(
             f"khối chữ ký ghi tên {printed}, không phải {person} — kiểm tra lại dự thảo",
@@ -195,6 +233,8 @@ class SignerNotInBlock(DocumentsError):
 
 
 class WrongStep(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, status: str, needed: str) -> None:
         super().__init__(
             f"văn bản đang ở bước '{status}', cần bước '{needed}'",
@@ -204,8 +244,12 @@ class WrongStep(DocumentsError):
 class AccountError(DocumentsError):
     """An account could not be created, could not log in, or may not act."""
 
+    category = Category.FORBIDDEN
+
 
 class InvalidUsername(AccountError):
+    category = Category.BAD_INPUT
+
     def __init__(self, value: str, low: int, high: int) -> None:
         super().__init__(
             f"tên đăng nhập “{value}” không hợp lệ: dài {low}–{high} ký tự, chỉ gồm chữ, "
@@ -216,6 +260,8 @@ class InvalidUsername(AccountError):
 
 
 class UsernameTaken(AccountError):
+    category = Category.CONFLICT
+
     def __init__(self, username: str) -> None:
         super().__init__(f"tên đăng nhập “{username}” đã có người dùng — chọn tên khác",
                          f"user name “{username}” is taken — choose another")
@@ -225,6 +271,8 @@ class UsernameTaken(AccountError):
 class WeakPassword(AccountError):
     """The password policy refused a password; the message says why, never the password."""
 
+    category = Category.BAD_INPUT
+
     def __init__(self, detail_vi: str, detail_en: str) -> None:
         super().__init__(f"mật khẩu không đạt yêu cầu: {detail_vi}",
                          f"the password is refused: {detail_en}")
@@ -233,6 +281,8 @@ class WeakPassword(AccountError):
 class LoginFailed(AccountError):
     """Wrong user name or password: the same message whether the account exists or not."""
 
+    category = Category.NOT_AUTHENTICATED
+
     def __init__(self) -> None:
         super().__init__("tên đăng nhập hoặc mật khẩu không đúng",
                          "wrong user name or password")
@@ -240,6 +290,8 @@ class LoginFailed(AccountError):
 
 class LoginThrottled(AccountError):
     """Too many failed logins for a user name or from an address in the recent window."""
+
+    category = Category.THROTTLED
 
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(
@@ -250,6 +302,8 @@ class LoginThrottled(AccountError):
 
 class InvalidToken(AccountError):
     """An API token that does not (or no longer) open the service; ``reason`` says which."""
+
+    category = Category.NOT_AUTHENTICATED
 
     _REASONS = {
         "unknown": ("mã truy cập (token API) không hợp lệ", "the API token is not valid"),
@@ -269,6 +323,8 @@ class InvalidToken(AccountError):
 class Forbidden(AccountError):
     """The account is not a member of the body with any of the roles the act needs."""
 
+    category = Category.FORBIDDEN
+
     def __init__(self, username: str, needed_vi: str, needed_en: str, body: str) -> None:
         super().__init__(
             f"tài khoản “{username}” không có quyền làm việc này tại {body}: "
@@ -280,14 +336,20 @@ class Forbidden(AccountError):
 class QueueError(DocumentsError):
     """The signing queue refused a transition, or a notice could not be delivered."""
 
+    category = Category.CONFLICT
+
 
 class NoSigners(QueueError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__("phải chọn ít nhất một người ký",
                          "choose at least one signer")
 
 
 class DuplicateSigner(QueueError):
+    category = Category.BAD_INPUT
+
     def __init__(self, person: str) -> None:
         super().__init__(
             f"{person} đã có trong danh sách người ký văn bản này — mỗi người chỉ một bước",
@@ -296,6 +358,8 @@ class DuplicateSigner(QueueError):
 
 
 class WrongRequestStatus(QueueError):
+    category = Category.CONFLICT
+
     def __init__(self, status_vi: str, status_en: str, action_vi: str, action_en: str) -> None:
         super().__init__(
             f"yêu cầu ký đang ở trạng thái “{status_vi}” — không thể {action_vi}",
@@ -304,6 +368,8 @@ class WrongRequestStatus(QueueError):
 
 
 class MissingReturnReason(QueueError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__("phải ghi lý do trả lại văn bản",
                          "a reason is required to return a document")
@@ -312,6 +378,8 @@ class MissingReturnReason(QueueError):
 class MailFailed(QueueError):
     """``server_down``: the server could not be reached or refused the session (stop
     sending for now); otherwise only this message or address was refused."""
+
+    category = Category.UNAVAILABLE
 
     def __init__(self, to: str, detail: str, *, server_down: bool) -> None:
         super().__init__(
@@ -324,6 +392,8 @@ class MailFailed(QueueError):
 class AuditHeadMissing(DocumentsError):
     """The audit trail has events but its head row (``audit_head``) is gone: the trail
     was tampered with, so nothing more is appended until an administrator looks."""
+
+    category = Category.INTERNAL
 
     def __init__(self) -> None:
         super().__init__(

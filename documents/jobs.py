@@ -34,7 +34,7 @@ from asn1crypto import pem, x509
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from certs import KysoError
+from certs import Category, KysoError
 from signer import PendingSignature, RawSignature
 
 from .audit import AuditAction, record
@@ -138,6 +138,8 @@ class SigningJob(Base):
 
 
 class CertificateNotRegistered(KysoError):
+    category = Category.CONFLICT
+
     def __init__(self, person: str) -> None:
         super().__init__(
             f"dịch vụ chưa có chứng thư số của {person} — hãy chạy kyso agent một lần "
@@ -147,6 +149,8 @@ class CertificateNotRegistered(KysoError):
 
 
 class JobNotReady(KysoError):
+    category = Category.CONFLICT
+
     def __init__(self, job_id: str, status: JobStatus) -> None:
         super().__init__(f"việc ký {job_id} đang ở trạng thái '{status.value}'",
                          f"signing job {job_id} is {status.name}")

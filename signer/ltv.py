@@ -28,6 +28,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from certs import Category
+
 from .errors import SignerError, SigningFailed, TimestampUnavailable
 from .pdfinput import open_reader
 
@@ -53,12 +55,16 @@ class PadesLevel(enum.Enum):
 
 
 class LevelNeedsTsa(SignerError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, level: PadesLevel) -> None:
         super().__init__(f"mức {level.value} cần máy chủ cấp dấu thời gian (TSA)",
                          f"level {level.value} needs a time-stamping authority (TSA)")
 
 
 class LevelNeedsValidationContext(SignerError):
+    category = Category.INTERNAL
+
     def __init__(self, level: PadesLevel) -> None:
         super().__init__(
             f"mức {level.value} cần ngữ cảnh kiểm tra chứng thư để lấy thông tin thu hồi",
@@ -67,6 +73,8 @@ class LevelNeedsValidationContext(SignerError):
 
 class RevocationInfoMissing(SignerError):
     """B-LT/B-LTA was asked but no OCSP response or CRL could be embedded."""
+
+    category = Category.UNAVAILABLE
 
     def __init__(self, level: PadesLevel) -> None:
         super().__init__(
@@ -77,6 +85,8 @@ class RevocationInfoMissing(SignerError):
 
 
 class NotSigned(SignerError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__("tệp PDF chưa có chữ ký số nào để gia hạn dấu thời gian lưu trữ",
                          "the PDF has no signature whose archive timestamp could be renewed")

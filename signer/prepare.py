@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from certs import Category
+
 from .errors import PdfEncrypted, PdfUnreadable, SignerError
 from .locate import Box, DraftLayout, require_signature_block
 from .qr import add_qr
@@ -45,6 +47,8 @@ SIGNATURE_ASPECT = 2.5
 
 class DraftRefused(SignerError):
     """A draft that must not be signed, with the reason."""
+
+    category = Category.BAD_INPUT
 
 
 @dataclass(frozen=True)

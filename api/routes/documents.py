@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from certs import KysoError
+from certs import Category, KysoError
 from documents import (
     Document,
     DocumentVersion,
@@ -64,6 +64,8 @@ def visible_document(db: SessionDep, user: CurrentUser, document_id: str) -> Doc
 
 class DraftNotPrepared(KysoError):
     """The draft was stored but cannot be prepared; the reason is the prepare task's."""
+
+    category = Category.BAD_INPUT
 
     def __init__(self, document_id: str, vi: str, en: str) -> None:
         super().__init__(f"dự thảo {document_id} chưa chuẩn bị được: {vi}",
