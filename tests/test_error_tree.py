@@ -49,7 +49,7 @@ def test_each_error_survives_pickling(cls: type[KysoError]) -> None:
 
 def _answer(error: KysoError) -> tuple[int, dict[str, str], dict[str, object]]:
     response = asyncio.run(kyso_error_handler(None, error))  # type: ignore[arg-type]
-    return response.status_code, dict(response.headers), json.loads(response.body)
+    return response.status_code, dict(response.headers), json.loads(bytes(response.body))
 
 
 def test_a_timestamp_server_outage_is_503_with_retry_after() -> None:
