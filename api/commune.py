@@ -50,7 +50,7 @@ from documents.issuance import (
 )
 from documents.register import RegisterRow
 from documents.storage import FileStore
-from signer import Report, locate, vietnam_time
+from signer import PadesLevel, Report, locate, vietnam_time
 from signer.profiles import CopyKind
 
 from .datadir import DataDir
@@ -181,12 +181,15 @@ class FlowResult:
 
 def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None = None,
              subject: str | None = None, draft_name: str = "du-thao.pdf",
-             issued_on: date | None = None) -> FlowResult:
-    """Issue ``draft`` the way the commune does, leaving every output in ``data.out``."""
+             issued_on: date | None = None, level: PadesLevel = PadesLevel.B_LT) -> FlowResult:
+    """Issue ``draft`` the way the commune does, leaving every output in ``data.out``.
+
+    ``level``: of the organisation's signatures; B-LT, the service's default, lets a
+    recipient validate the issued file offline."""
     Session = open_database(data)
     store = FileStore(data.files)
     store_trust = data.trust_store()
-    signing = Signing(tsa_url=pki.tsa_url,
+    signing = Signing(tsa_url=pki.tsa_url, level=level,
                       contexts=lambda: validation_context(store_trust, online=True))
     layout = locate(draft)
     unit_abbr: str | None = None

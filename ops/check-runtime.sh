@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# setuptools builds in ./build: a stale copy there would be installed instead of the tree
+rm -rf build
+trap 'rm -rf "$work" build' EXIT
 echo "Kiểm tra cài đặt tối thiểu / checking the runtime install in $work"
 if ! KYSO_VENV="$work/venv" KYSO_EDITABLE=0 ops/demo.sh --no-serve --data-dir "$work/data" \
     > "$work/demo.log" 2>&1; then

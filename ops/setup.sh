@@ -19,6 +19,8 @@ if [ "$want_test" = "test" ]; then
   [ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || packages+=(libp11-kit-dev)
   # the browser tests drive Debian's chromium through Playwright (never its own download)
   command -v chromium >/dev/null || packages+=(chromium)
+  # an NSS database holding only the demo root, for poppler's pdfsig
+  command -v certutil >/dev/null || packages+=(libnss3-tools)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "Cài gói Debian / installing Debian packages: ${packages[*]}"

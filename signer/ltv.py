@@ -238,16 +238,36 @@ def archive_timestamp_due(pdf: bytes, now: dt.datetime,
 
 async def embed_signatures_validation_info(pdf: bytes, validation_context: Any) -> bytes:
     """The validation data (chain, OCSP/CRL) of every signature of ``pdf`` added to its DSS,
-    one incremental update per signature (B-T → B-LT); ``pdf`` itself when unsigned."""
+    one incremental update per signature (B-T → B-LT); ``pdf`` itself when unsigned.
+
+    A signature whose data the DSS already holds (its VRI entry is there: the file was
+    issued at B-LT, and now gets a copy's or a renewal's signature) is left alone:
+    rewriting its VRI entry is a change the validators refuse."""
     from pyhanko.sign.validation.dss import async_add_validation_info
 
     count = len(open_reader(pdf).embedded_regular_signatures)
     for index in range(count):
         reader = open_reader(pdf)
         sig = reader.embedded_regular_signatures[index]
+        if _vri_key(sig) in _vri_keys(reader):
+            continue
         out = await async_add_validation_info(sig, validation_context, output=io.BytesIO())
         pdf = out.getvalue()
     return pdf
+
+
+def _vri_key(sig: Any) -> str:
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    # the same identifier pyHanko writes: SHA-1 of the hex of the signature contents
+    return str(DocumentSecurityStore.sig_content_identifier(
+        sig.pkcs7_content.hex().encode("ascii")))
+
+
+def _vri_keys(reader: Any) -> set[str]:
+    dss = reader.root.get("/DSS")
+    vri = dss.get_object().get("/VRI") if dss is not None else None
+    return {str(k) for k in vri.get_object()} if vri is not None else set()
 
 
 async def async_add_archive_timestamp(pdf: bytes, tsa_url: str,
