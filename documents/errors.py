@@ -24,6 +24,7 @@ records clerk (văn thư) reads it, not a developer::
         ├── CertificateMismatch    the token's certificate is not the one registered
         ├── SignerNotInBlock       the signature block names somebody else
         ├── WrongStep              the document is not at the step the act needs
+        ├── PrintedDateMismatch    the date the issued page would print is not the register's
         ├── AuditHeadMissing       the audit trail has events but lost its head row
         ├── QueueError             the signing queue and its notices (documents/queue.py)
         │   ├── NoSigners          a routing without any signer
@@ -230,6 +231,20 @@ class SignerNotInBlock(DocumentsError):
         super().__init__(
             f"khối chữ ký ghi tên {printed}, không phải {person} — kiểm tra lại dự thảo",
             f"the signature block names {printed}, not {person} — check the draft")
+
+
+class PrintedDateMismatch(DocumentsError):
+    """Issuing would print a date other than the register entry's (a draft prepared
+    without a year field that prints another year, a day filled in by hand…)."""
+
+    category = Category.CONFLICT
+
+    def __init__(self, printed: str, issued: str, why_vi: str, why_en: str) -> None:
+        super().__init__(
+            f"văn bản sẽ in “{printed}” nhưng ngày ban hành là {issued}: {why_vi} — "
+            "không ban hành; trả lại dự thảo để chuẩn bị và ký lại",
+            f"the document would print “{printed}” but the date of issue is {issued}: "
+            f"{why_en} — not issued; return the draft to be prepared and signed again")
 
 
 class WrongStep(DocumentsError):

@@ -18,6 +18,7 @@ A refused or rolled-back act leaves no event.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -28,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from signer import (
+    DateLine,
     DraftLayout,
     PadesLevel,
     PendingSignature,
@@ -37,12 +39,28 @@ from signer import (
     prepare_digest,
     sign_pdf,
 )
-from signer.prepare import FieldPlan, check_draft, plan_fields, prepare_draft
+from signer.prepare import (
+    DAY_FIELD,
+    MONTH_FIELD,
+    YEAR_FIELD,
+    FieldPlan,
+    check_date_covered,
+    check_draft,
+    clerk_fields,
+    plan_fields,
+    prepare_draft,
+)
 from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
 from .audit import AuditAction, record
 from .authority import find_authority
-from .errors import CertificateMismatch, NoSigningAuthority, SignerNotInBlock, WrongStep
+from .errors import (
+    CertificateMismatch,
+    NoSigningAuthority,
+    PrintedDateMismatch,
+    SignerNotInBlock,
+    WrongStep,
+)
 from .links import ensure_link, verify_url
 from .models import (
     Document,
@@ -178,6 +196,7 @@ def prepare(session: Session, store: FileStore, document: Document, *,
     plan = plan_fields(layout)
     if overrides:
         plan = replace(plan, **overrides)
+    check_date_covered(layout, plan)
     link = ensure_link(session, document)
     qr_text = verify_url(qr_url, link.code) if qr_url else None
     version = _store(session, store, document, VersionKind.PREPARED,
@@ -282,6 +301,64 @@ def day_and_month(day: date, pad_months_through: int = 2) -> tuple[str, str]:
     return f"{day.day:02d}", month
 
 
+def date_fills(day: date) -> dict[str, str]:
+    """What issuing on ``day`` writes into the date line's fields: day, month and year."""
+    d, m = day_and_month(day)
+    return {DAY_FIELD: d, MONTH_FIELD: m, YEAR_FIELD: str(day.year)}
+
+
+_PRINTED = re.compile(r"ngày\s*(?P<day>\d*)\D*?tháng\s*(?P<month>\d*)\D*?năm\s*(?P<year>\d*)")
+
+
+def printed_date(pdf: bytes, issued: date, date_line: DateLine | None = None) -> str | None:
+    """The date line as the page issued on ``issued`` prints it — the draft's place, the
+    values its day, month and year fields will hold, the draft's own digits where it has
+    no field — or None when the draft has no date line. This is what the clerk's page
+    shows before issuing.
+
+    Raises `PrintedDateMismatch` when that date is not ``issued`` whole: a document
+    prepared before year fields existed that prints another year, a day typed in the
+    draft, a blank no field will fill."""
+    if date_line is None:
+        date_line = locate(pdf).date
+    if date_line is None:
+        return None
+    fields = clerk_fields(pdf)
+    fills = date_fills(issued)
+    own = _PRINTED.search(date_line.text)
+    parts = {key: fills[name] if name in fields else (own.group(key) if own else "")
+             for name, key in ((DAY_FIELD, "day"), (MONTH_FIELD, "month"),
+                               (YEAR_FIELD, "year"))}
+    printed = (f"{date_line.place}, ngày {parts['day']} tháng {parts['month']} "
+               f"năm {parts['year']}")
+    wanted = {"day": issued.day, "month": issued.month, "year": issued.year}
+    for key, word_vi, word_en in (("day", "ngày", "day"), ("month", "tháng", "month"),
+                                  ("year", "năm", "year")):
+        value = parts[key]
+        if not value.isdigit() or int(value) != wanted[key]:
+            printed_how = (f"dự thảo ghi sẵn {word_vi} {value}" if value
+                           else f"{word_vi} để trống")
+            raise PrintedDateMismatch(
+                printed, f"{issued:%d/%m/%Y}",
+                f"{printed_how} và không có trường {word_vi} để điền",
+                f"the draft prints the {word_en} as “{value or '…'}” and has no "
+                f"{word_en} field to fill")
+    return printed
+
+
+def _check_printed(issued_pdf: bytes, entry: RegisterEntry, printed: str | None) -> None:
+    """After the organisation signature: the date fields hold the register's date."""
+    if printed is None:
+        return
+    values = clerk_fields(issued_pdf)
+    for name, text in date_fills(entry.issued_date).items():
+        if name in values and values[name] != text:
+            raise PrintedDateMismatch(
+                printed, f"{entry.issued_date:%d/%m/%Y}",
+                f"trường {name} được điền “{values[name]}”, khác “{text}”",
+                f"field {name} holds “{values[name]}”, not “{text}”")
+
+
 def issue(session: Session, store: FileStore, document: Document, body_signer: Any,
           seal_image: bytes, details: IssueDetails, signing: Signing = Signing(), *,
           book: NumberBook | None = None, actor: str | None = None
@@ -289,28 +366,27 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     """The clerk's one act: number, date, register entry and the organisation signature.
 
     Number and register entry are written in the caller's transaction; the number
-    and date fields are filled in the same revision as the organisation signature.
-    The audit events (NUMBER, SEAL, ISSUE) name ``actor``, by default the clerk who
-    registers (``details.registered_by``).
+    and the date — day, month and year — are filled in the same revision as the
+    organisation signature. What the page prints is the register's date, whole: a
+    document that would print another date is refused before a number is taken
+    (`PrintedDateMismatch`), and the filled fields are read back before anything is
+    stored. The audit events (NUMBER, SEAL, ISSUE) name ``actor``, by default the
+    clerk who registers (``details.registered_by``).
     """
     _require(document, DocumentStatus.SIGNED, DocumentStatus.NUMBERED)
     approved = latest_version(session, document, VersionKind.APPROVED)
     assert approved is not None
     book = book or book_for(session, document.body, document.doc_type, document.unit)
     pdf = store.get(approved.sha256)
-    date_line = locate(pdf).date
-    if date_line is not None and date_line.year and date_line.year.isdigit() \
-            and int(date_line.year) != details.issued_date.year:
-        # the year is printed in the draft, not a field: say so where the clerk looks
-        note = f"Dự thảo ghi năm {date_line.year}, ban hành năm {details.issued_date.year}"
-        details = replace(details, note="; ".join(filter(None, (details.note, note))))
+    printed = printed_date(pdf, details.issued_date)
     entry = register_issue(session, document, book, details)
     ensure_link(session, document)  # documents prepared before links existed get one now
-    day, month = day_and_month(details.issued_date)
-    options = issuance(seal_image, document.body.name, entry.code_number, day, month,
-                       tsa_url=signing.tsa_url, validation_context=signing.validation_context,
-                       level=signing.level)
+    fills = date_fills(entry.issued_date)
+    options = issuance(seal_image, document.body.name, entry.code_number, fills[DAY_FIELD],
+                       fills[MONTH_FIELD], fills[YEAR_FIELD], tsa_url=signing.tsa_url,
+                       validation_context=signing.validation_context, level=signing.level)
     issued = sign_pdf(pdf, body_signer, options)
+    _check_printed(issued, entry, printed)
     version = _store(session, store, document, VersionKind.ISSUED, issued,
                      details.registered_by)
     document.status = DocumentStatus.ISSUED
@@ -321,7 +397,7 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     _audit(session, AuditAction.SEAL, document, who, certificate_sha256=_cert_sha256(body_signer),
            source_sha256=approved.sha256, sha256=version.sha256)
     _audit(session, AuditAction.ISSUE, document, who, number_symbol=entry.number_symbol,
-           issued_date=entry.issued_date, sha256=version.sha256)
+           issued_date=entry.issued_date, printed_date=printed, sha256=version.sha256)
     return entry, issued
 
 

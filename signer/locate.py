@@ -126,7 +126,9 @@ class DateLine:
     """The header's ``<place>, ngày … tháng … năm …`` line.
 
     ``day_blank``/``month_blank`` are None when that part is already filled in with digits;
-    ``year`` is None when it is a blank or a placeholder.
+    ``year`` is None when it is a blank or a placeholder. ``year_box`` is where the year is
+    printed — its digits, else the blank or placeholder after ``năm`` — and so where the
+    issue year goes: a draft written in one year is often issued in the next.
     """
 
     line: Box
@@ -137,6 +139,7 @@ class DateLine:
     text: str
     baseline: float
     font_size: float
+    year_box: Box | None = None
 
 
 @dataclass(frozen=True)
@@ -473,7 +476,28 @@ def _date_line(segment: _Segment) -> DateLine | None:
         text=segment.text,
         baseline=segment.baseline,
         font_size=segment.size,
+        year_box=_year_box(segment, owners, offset, match),
     )
+
+
+#: Room for a four-digit year (font sizes), and the word space kept after ``năm``.
+_YEAR_ROOM = 2.2
+_YEAR_SPACE = 0.25
+
+
+def _year_box(segment: _Segment, owners: list[int], offset: int,
+              match: re.Match[str]) -> Box:
+    """Where the year is printed: its ink (digits, or a placeholder's dots) after ``năm``,
+    at least as wide as four digits and a word space away from ``năm`` (a template may
+    glue its dots to the word)."""
+    size = segment.size
+    left = _char_x1(segment, owners, offset + match.end("nam") - 1) + _YEAR_SPACE * size
+    start, end = offset + match.start("year"), offset + match.end("year")
+    ink = [segment.glyphs[owners[i]] for i in range(start, end)
+           if owners[i] >= 0 and not segment.glyphs[owners[i]].blank]
+    x0 = max(min(g.x0 for g in ink), left) if ink else left
+    x1 = max(max(g.x1 for g in ink) if ink else x0, x0 + _YEAR_ROOM * size)
+    return _blank_box(segment, x0, x1)
 
 
 def _date_candidates(page: _Page) -> Iterator[DateLine]:

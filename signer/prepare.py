@@ -2,15 +2,21 @@
 
 After the first signature only an incremental update that fills existing fields
 (and adds signatures to existing signature fields) keeps earlier signatures valid,
-so ALL fields the later steps fill — the number, the day and month of the date
-line, the person's and the organisation's signature fields — are added here, on
-the unsigned draft, with pikepdf.
+so ALL fields the later steps fill — the number, the day, month and year of the
+date line, the person's and the organisation's signature fields — are added here,
+on the unsigned draft, with pikepdf.
+
+The number and date fields are white-backed (/MK /BG), and what the draft printed
+under them — the year it was written in, a template's dots — is taken out of the
+page content (:mod:`signer.textlayer`), so the issued page and its text layer say
+only the clerk's number and the date of issue. A year that cannot be covered
+refuses the draft.
 
 Locks: the person's signature is an approval signature without DocMDP and without a
 field lock, because the organisation signature, attachments and electronic copies
 add signatures later (a certification, or a lock on "every other field", would make
 each of those a violation). The organisation's signature field carries a FieldMDP
-lock on the number, day and month, so once issued they cannot be written again.
+lock on the number, day, month and year, so once issued they cannot be written again.
 pyHanko's validator still flags any change beyond form filling and signatures.
 """
 
@@ -27,13 +33,18 @@ from .errors import PdfEncrypted, PdfUnreadable, SignerError
 from .locate import Box, DraftLayout, require_signature_block
 from .qr import add_qr
 from .sign import APPROVAL_FIELD, DA_FONT_KEYS
+from .textlayer import CannotErase, Glyph, erase_glyphs, read_text
 
 NUMBER_FIELD = "KySo_So"
 DAY_FIELD = "KySo_Ngay"
 MONTH_FIELD = "KySo_Thang"
+YEAR_FIELD = "KySo_Nam"
 PERSON_FIELD = APPROVAL_FIELD
 ORGANISATION_FIELD = "KySo_CoQuan"
-CLERK_FIELDS = (NUMBER_FIELD, DAY_FIELD, MONTH_FIELD)
+CLERK_FIELDS = (NUMBER_FIELD, DAY_FIELD, MONTH_FIELD, YEAR_FIELD)
+#: What a clerk's field may cover and so take out of the page: digits (the year the
+#: draft was written in) and a template's placeholder dots. Letters are never erased.
+COVERABLE = frozenset("0123456789.…_-–·")
 
 Rect = tuple[float, float, float, float]
 
@@ -83,9 +94,11 @@ class FieldPlan:
     number: Place | None = None
     day: Place | None = None
     month: Place | None = None
+    year: Place | None = None
 
     def text_fields(self) -> list[tuple[str, Place]]:
-        pairs = [(NUMBER_FIELD, self.number), (DAY_FIELD, self.day), (MONTH_FIELD, self.month)]
+        pairs = [(NUMBER_FIELD, self.number), (DAY_FIELD, self.day), (MONTH_FIELD, self.month),
+                 (YEAR_FIELD, self.year)]
         return [(name, place) for name, place in pairs if place is not None]
 
 
@@ -145,7 +158,7 @@ def plan_fields(layout: DraftLayout, *, signature_aspect: float = SIGNATURE_ASPE
     seal_bottom = centre_y - seal_pt / 2 - SEAL_TEXT_PT
     organisation = Place(name.page, (seal_right - seal_pt, seal_bottom, seal_right,
                                      seal_bottom + seal_pt + SEAL_TEXT_PT))
-    number = day = month = None
+    number = day = month = year = None
     if layout.number is not None:
         number = Place.of(layout.number.blank, "Times-Roman", layout.number.font_size)
     if layout.date is not None:
@@ -154,8 +167,33 @@ def plan_fields(layout: DraftLayout, *, signature_aspect: float = SIGNATURE_ASPE
             day = Place.of(layout.date.day_blank, "Times-Italic", size)
         if layout.date.month_blank is not None:
             month = Place.of(layout.date.month_blank, "Times-Italic", size)
+        if layout.date.year_box is not None:
+            year = Place.of(layout.date.year_box, "Times-Italic", size)
     return FieldPlan(person=person, organisation=organisation, number=number, day=day,
-                     month=month)
+                     month=month, year=year)
+
+
+class YearNotCovered(DraftRefused):
+    """The draft prints a year where no field will write the year of issue."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, line: str, page: int, why_vi: str = "", why_en: str = "") -> None:
+        super().__init__(
+            f"dòng ngày tháng “{line}” (trang {page + 1}) ghi sẵn năm nhưng không che được "
+            f"bằng trường năm ban hành{': ' + why_vi if why_vi else ''} — hãy để trống năm "
+            "hoặc sửa dự thảo",
+            f"the date line “{line}” (page {page + 1}) prints a year that cannot be covered "
+            f"by the year-of-issue field{': ' + why_en if why_en else ''} — leave the year "
+            "blank or correct the draft")
+
+
+def check_date_covered(layout: DraftLayout, plan: FieldPlan) -> None:
+    """Refuse a plan that would leave the draft's printed year under no field: the
+    issued page must show the date of issue whole (day, month and year)."""
+    date = layout.date
+    if date is not None and date.year is not None and plan.year is None:
+        raise YearNotCovered(date.text, date.line.page)
 
 
 
@@ -235,9 +273,14 @@ def _lock(doc: Any, action: str, fields: Iterable[str]) -> Any:
                               Fields=pikepdf.Array([pikepdf.String(f) for f in fields]))
 
 
+def _index(place: Place, pages: int) -> int:
+    """The place's page, 0-based (a negative page counts from the end)."""
+    return place.page if place.page >= 0 else pages + place.page
+
+
 def _page_of(doc: Any, place: Place) -> Any:
     pages = doc.pages
-    index = place.page if place.page >= 0 else len(pages) + place.page
+    index = _index(place, len(pages))
     if not 0 <= index < len(pages):
         raise _refuse(f"trang {place.page + 1} không có trong tệp",
                       f"page {place.page + 1} is not in the file")
@@ -262,7 +305,7 @@ def _on_first_page(plan: FieldPlan, pages: int) -> dict[str, Rect]:
     places = [(PERSON_FIELD, plan.person), (ORGANISATION_FIELD, plan.organisation),
               *plan.text_fields()]
     return {name: place.rect for name, place in places
-            if (place.page if place.page >= 0 else pages + place.page) == 0}
+            if _index(place, pages) == 0}
 
 
 def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits(), *,
@@ -300,10 +343,84 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits
                     Lock=_lock(doc, "/Include", CLERK_FIELDS))
         for name, place in plan.text_fields():
             font = DA_FONT_KEYS.get(place.font, "TiRo")
+            # white-backed: the filled value hides whatever still shows under it
             _add_widget(doc, place, FT=pikepdf.Name.Tx, T=pikepdf.String(name),
-                        DA=pikepdf.String(f"/{font} {place.size:g} Tf 0 g"))
+                        DA=pikepdf.String(f"/{font} {place.size:g} Tf 0 g"),
+                        MK=pikepdf.Dictionary(BG=pikepdf.Array([1])))
+        covered = _erase_under_fields(doc, pdf, plan)
+        pages = len(doc.pages)
         if qr_text is not None:
             add_qr(doc, qr_text, avoid=_on_first_page(plan, len(doc.pages)))
         out = io.BytesIO()
         doc.save(out)
-    return out.getvalue()
+    prepared = out.getvalue()
+    if covered:
+        _check_covered(prepared, plan, pages)
+    return prepared
+
+
+def _under(place: Place, glyphs: Iterable[Glyph]) -> list[Glyph]:
+    """The coverable ink (digits, placeholder dots) whose centre the field covers
+    (``glyphs`` are of the field's page)."""
+    x1, y1, x2, y2 = place.rect
+    return [g for g in glyphs if not g.blank
+            and all(c in COVERABLE for c in g.text)
+            and x1 - 0.5 <= g.center[0] <= x2 + 0.5 and y1 - 0.5 <= g.center[1] <= y2 + 0.5]
+
+
+def _erase_under_fields(doc: Any, pdf: bytes, plan: FieldPlan) -> bool:
+    """Take out of the page content what the number and date fields cover, so neither
+    the page nor its text layer keeps the draft's year or a template's dots. A year
+    that cannot be taken out refuses the draft; dots that cannot stay under the white
+    background. Returns whether anything was erased."""
+    fields = plan.text_fields()
+    if not fields:
+        return False
+    count = len(doc.pages)
+    erased = False
+    for text in read_text(pdf, {_index(place, count) for _, place in fields}):
+        under = {name: _under(place, text.glyphs) for name, place in fields
+                 if _index(place, count) == text.index}
+        glyphs = [g for found in under.values() for g in found]
+        try:
+            erased |= erase_glyphs(doc, text, glyphs, ("dưới trường số/ngày",
+                                                       "under the number/date fields")) > 0
+        except CannotErase as exc:
+            digits = [g for g in under.get(YEAR_FIELD, []) if g.text.isdigit()]
+            if digits:
+                year = "".join(g.text for g in digits)
+                raise YearNotCovered(f"… năm {year}", text.index, exc.vi, exc.en) from exc
+    return erased
+
+
+def _check_covered(prepared: bytes, plan: FieldPlan, pages: int) -> None:
+    """The prepared file shows no digit of the draft's own under the year field."""
+    if plan.year is None:
+        return
+    (text,) = read_text(prepared, {_index(plan.year, pages)})
+    left = [g for g in _under(plan.year, text.glyphs) if g.text.isdigit()]
+    if left:
+        raise YearNotCovered(f"… năm {''.join(g.text for g in left)}", plan.year.page,
+                             "năm cũ vẫn còn trong nội dung trang",
+                             "the old year is still in the page content")
+
+
+def clerk_fields(pdf: bytes) -> dict[str, str | None]:
+    """The clerk's text fields a prepared (or signed, or issued) file has, with their
+    values (None while empty). Read only: safe on signed files."""
+    from .pdfinput import open_reader
+
+    reader = open_reader(pdf)
+    found: dict[str, str | None] = {}
+    try:
+        stack = list(reader.root["/AcroForm"]["/Fields"])
+    except KeyError:
+        return found
+    while stack:
+        field = stack.pop().get_object()
+        stack.extend(field.get("/Kids", []))
+        name = str(field.get("/T", ""))
+        if name in CLERK_FIELDS and field.get("/FT") == "/Tx":
+            value = field.get("/V")
+            found[name] = str(value) if value is not None else None
+    return found

@@ -15,7 +15,14 @@ from typing import Any
 from .appearance import TIME, Appearance
 from .ltv import PadesLevel
 from .pdfinput import open_reader
-from .prepare import DAY_FIELD, MONTH_FIELD, NUMBER_FIELD, ORGANISATION_FIELD, PERSON_FIELD
+from .prepare import (
+    DAY_FIELD,
+    MONTH_FIELD,
+    NUMBER_FIELD,
+    ORGANISATION_FIELD,
+    PERSON_FIELD,
+    YEAR_FIELD,
+)
 from .sign import FieldFill, SigningOptions
 
 APPENDIX_FIELD = "KySo_PhuLuc"
@@ -48,12 +55,15 @@ def approval(image: bytes, *, tsa_url: str | None = None,
 
 
 def issuance(seal: bytes, body: str, number: str | None, day: str | None, month: str | None,
-             *, tsa_url: str | None = None, validation_context: Any = None,
+             year: str | None = None, *, tsa_url: str | None = None,
+             validation_context: Any = None,
              level: PadesLevel = PadesLevel.B_T) -> SigningOptions:
-    """SignIssued: number and date written, then the organisation signature with its seal.
-    ``level`` B-LT/B-LTA makes the issued file carry its own long-term validation data."""
+    """SignIssued: number and date (day, month, year) written, then the organisation
+    signature with its seal. ``level`` B-LT/B-LTA makes the issued file carry its own
+    long-term validation data."""
     fills = tuple(FieldFill(name, text) for name, text in
-                  ((NUMBER_FIELD, number), (DAY_FIELD, day), (MONTH_FIELD, month)) if text)
+                  ((NUMBER_FIELD, number), (DAY_FIELD, day), (MONTH_FIELD, month),
+                   (YEAR_FIELD, year)) if text)
     return SigningOptions(field_name=ORGANISATION_FIELD, appearance=Appearance.seal(seal, body),
                           fills=fills, tsa_url=tsa_url, validation_context=validation_context,
                           level=level)

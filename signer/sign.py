@@ -156,12 +156,40 @@ def _field_font(writer: Any, fill: FieldFill) -> tuple[str, float]:
     return font, size
 
 
+def _background(annot: Any) -> tuple[float, ...]:
+    """The widget's background colour (/MK /BG: gray, RGB or CMYK), () when none."""
+    try:
+        colour = annot["/MK"]["/BG"]
+        return tuple(float(v) for v in colour)
+    except (KeyError, TypeError, ValueError):
+        return ()
+
+
+_FILL_OPERATOR = {1: "g", 3: "rg", 4: "k"}
+
+
 def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
-    from pyhanko.pdf_utils import layout
+    """Write each fill into its empty text field as static text (read-only), on the
+    baseline of the printed line; a white-backed field (/MK /BG, set by ``prepare``)
+    paints its background under the text, over what the draft printed there."""
+    from pyhanko.pdf_utils import generic, layout
     from pyhanko.pdf_utils.font.basic import SimpleFontEngineFactory
-    from pyhanko.pdf_utils.form_tools import populate_static_text_field
+    from pyhanko.pdf_utils.form_tools import (
+        TextFieldContent,
+        annot_width_height,
+        find_existing_empty_field,
+        get_single_field_annot,
+    )
     from pyhanko.pdf_utils.misc import FormFillingError
     from pyhanko.pdf_utils.text import TextBoxStyle
+
+    class Backed(TextFieldContent):
+        """The text over a band of the widget's background colour."""
+
+        band = b""
+
+        def render(self) -> bytes:
+            return self.band + bytes(super().render())
 
     for fill in fills:
         font, size = _field_font(writer, fill)
@@ -174,7 +202,26 @@ def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
         style = TextBoxStyle(font=SimpleFontEngineFactory(font, 0.5),
                              font_size=round(size), box_layout_rule=on_baseline)
         try:
-            populate_static_text_field(writer, fill.field, style, fill.text)
+            field_ref = find_existing_empty_field(writer, fill.field, "/Tx")
+            field: Any = field_ref.get_object()
+            annot = get_single_field_annot(field)
+            width, height = annot_width_height(annot)
+            background = _background(annot)
+            operator = _FILL_OPERATOR.get(len(background))
+            # the band from below the baseline to above the digits, inside the field
+            content = Backed(writer=writer, text_content=fill.text, text_style=style,
+                             box=layout.BoxConstraints(width=width, height=height))
+            if operator:
+                content.band = (f"q {' '.join(f'{v:g}' for v in background)} {operator} "
+                                f"0 {size * 0.1:.2f} {width:.2f} {size * 1.05:.2f} re f Q\n"
+                                ).encode()
+            content.apply_appearance(annot)
+            writer.update_container(annot)
+            field["/V"] = generic.TextStringObject(fill.text)
+            field["/Ff"] = generic.NumberObject(  # type: ignore[no-untyped-call]
+                int(field.get("/Ff", 0)) | 1)  # read-only
+            field.pop("/DA", None)
+            writer.mark_update(field_ref)
         except FormFillingError as exc:
             raise SigningFailed(f"không điền được trường '{fill.field}' / cannot fill field "
                                 f"'{fill.field}' ({exc})") from exc

@@ -1,9 +1,13 @@
 """Every draft of the corpus is prepared where its own text says, signed by a person, then
-numbered, dated and sealed — and both signatures stay valid; or it is refused with a reason."""
+numbered, dated and sealed — and both signatures stay valid; or it is refused with a reason.
+Each is issued in a year other than the one it was written in: the page prints the date of
+issue whole (``pdftotext`` of the issued file), never the draft's year."""
 
 from __future__ import annotations
 
 import io
+import subprocess
+from datetime import date
 from pathlib import Path
 
 import pikepdf
@@ -13,6 +17,7 @@ from api.datadir import DataDir
 from api.demo import DEMO_PIN, DemoCommune
 from api.demo_art import handwritten_signature, seal
 from certs import validation_context
+from documents.issuance import date_fills
 from signer import (
     Appearance,
     DraftHasNoSignatureBlock,
@@ -23,10 +28,10 @@ from signer import (
 )
 from signer.prepare import (
     DAY_FIELD,
-    MONTH_FIELD,
     NUMBER_FIELD,
     ORGANISATION_FIELD,
     PERSON_FIELD,
+    YEAR_FIELD,
     plan_fields,
     prepare_draft,
 )
@@ -35,7 +40,20 @@ from signer.sign import FieldFill
 from .conftest import TESTS_DATA
 
 DRAFTS = sorted((TESTS_DATA / "drafts").glob("*.pdf"))
+#: The issued files, kept after the run for people to look at; not committed.
+ARTEFACTS = Path(__file__).resolve().parent.parent / ".test-artefacts" / "drafts-issued"
 MANY_BLOCKS = {"official_nd30_phuluc3_from_doc.pdf", "official_nd30_phuluc3_from_docx.pdf"}
+#: The drafts print 2025 (or a blank year); they are issued in 2026.
+ISSUED_ON = date(2026, 1, 9)
+
+
+def printed_date_line(pdf: bytes, page: int) -> str:
+    """The page's ``…, ngày … tháng … năm …`` line as poppler extracts it (form field
+    appearances included), single-spaced."""
+    text = subprocess.run(["pdftotext", "-f", str(page + 1), "-l", str(page + 1), "-", "-"],
+                          input=pdf, capture_output=True, check=True).stdout.decode()
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return next(line for line in lines if ", ngày" in line and "tháng" in line)
 
 
 def test_the_corpus_is_there() -> None:
@@ -70,19 +88,26 @@ def test_draft_is_prepared_signed_and_issued(data: DataDir, commune: DemoCommune
     with data.token("pho-chu-tich").signer(DEMO_PIN) as person:
         approved = sign_pdf(prepared, person, SigningOptions(
             field_name=PERSON_FIELD, appearance=Appearance.handwritten(handwritten_signature())))
-    fills = tuple(FieldFill(name, text) for name, text in
-                  ((NUMBER_FIELD, "07"), (DAY_FIELD, "09"), (MONTH_FIELD, "12"))
-                  if name in dict(plan.text_fields()))
+    assert layout.date is not None and plan.year is not None
+    wanted = {NUMBER_FIELD: "07", **date_fills(ISSUED_ON)}
+    fills = tuple(FieldFill(name, wanted[name]) for name, _ in plan.text_fields())
     with data.token("ubnd").signer(DEMO_PIN) as body:
         issued = sign_pdf(approved, body, SigningOptions(
             field_name=ORGANISATION_FIELD, fills=fills,
             appearance=Appearance.seal(seal(), "UBND xã Tiên Lữ")))
 
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTEFACTS / draft.name).write_bytes(issued)
     store = data.trust_store()
     report = verify_pdf(issued, lambda: validation_context(store), draft.name, store)
     assert report.verdict == "valid", [r.en for s in report.signatures for r in s.reasons]
     assert [s.modification_level for s in report.signatures] == ["form_filling", "none"]
     with pikepdf.open(io.BytesIO(issued)) as doc:
         values = {str(f.T): str(f.get("/V", "")) for f in doc.Root.AcroForm.Fields}
-    assert {values[f.field] for f in fills} <= {"07", "09", "12"}
+    assert {values[f.field] for f in fills} <= {"07", "09", "01", "2026"}
     assert (NUMBER_FIELD in values) == (layout.number is not None)
+    assert values[YEAR_FIELD] == "2026" and values[DAY_FIELD] == "09"
+    # what the page says: the date of issue, whole, and nothing of the draft's year
+    line = printed_date_line(issued, layout.date.line.page)
+    assert line.endswith(", ngày 09 tháng 01 năm 2026"), line
+    assert "2025" not in line and "…" not in line.split(", ngày")[1]

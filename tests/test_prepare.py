@@ -19,6 +19,7 @@ from signer.prepare import (
     NUMBER_FIELD,
     ORGANISATION_FIELD,
     PERSON_FIELD,
+    YEAR_FIELD,
     DraftLimits,
     DraftRefused,
     FieldPlan,
@@ -32,14 +33,15 @@ from .helpers import sign_as
 
 H = 841.89
 # Where the elements of the sample Quyết định are (shared/samples/drafts/positions.json,
-# converted to PDF coordinates): the number blank, the day and month blanks, and the
-# room between "CHỦ TỊCH" and the name.
+# converted to PDF coordinates): the number blank, the day and month blanks, the printed
+# year, and the room between "CHỦ TỊCH" and the name.
 PLAN = FieldPlan(
     person=Place(0, (345.0, 166.0, 485.0, 222.0)),
     organisation=Place(0, (290.0, 133.0, 392.0, 245.0)),
     number=Place(0, (124.2, H - 120.6, 150.2, H - 103.7)),
     day=Place(0, (372.7, H - 121.9, 393.7, H - 103.7)),
     month=Place(0, (425.6, H - 121.9, 446.6, H - 103.7)),
+    year=Place(0, (474.2, H - 121.9, 502.2, H - 103.7)),
 )
 
 
@@ -56,13 +58,13 @@ def test_prepared_draft_has_every_field_with_its_lock(sample_pdf: bytes) -> None
     with pikepdf.open(io.BytesIO(prepared)) as doc:
         fields = {str(f.T): f for f in doc.Root.AcroForm.Fields}
         assert set(fields) == {PERSON_FIELD, ORGANISATION_FIELD, NUMBER_FIELD, DAY_FIELD,
-                               MONTH_FIELD}
+                               MONTH_FIELD, YEAR_FIELD}
         assert fields[PERSON_FIELD].FT == "/Sig" and fields[NUMBER_FIELD].FT == "/Tx"
         assert "/Lock" not in fields[PERSON_FIELD]  # copies and attachments add fields later
         assert fields[ORGANISATION_FIELD].Lock.Action == "/Include"
         assert [str(f) for f in fields[ORGANISATION_FIELD].Lock.Fields] == [
-            NUMBER_FIELD, DAY_FIELD, MONTH_FIELD]
-        assert len(doc.pages[0].Annots) == 5
+            NUMBER_FIELD, DAY_FIELD, MONTH_FIELD, YEAR_FIELD]
+        assert len(doc.pages[0].Annots) == 6
 
 
 def test_a_draft_is_prepared_only_once(sample_pdf: bytes) -> None:

@@ -1,0 +1,321 @@
+"""Every glyph of a draft's pages, traced back to the operator that shows it, and the means
+to take glyphs out of the page content before the first signature.
+
+`locate` reads the draft's text to find where fields go; this module answers the two
+questions that come after: *which* glyphs sit under a field (the year ``2025`` a draft
+was written with, the dots of a template's blank) or form a "DỰ THẢO" mark, and how to
+remove exactly those from the page's content stream, so that neither the printed page
+nor its text layer (copy and paste, ``pdftotext``, screen readers) keeps them.
+
+Reading runs pdfminer's interpreter with two small hooks: the interpreter numbers every
+text-showing operator (``Tj``, ``TJ``, ``'``, ``"``) of the page's own content, in stream
+order, and the device tags each glyph it receives with that number and the glyph's index
+within the operator. Glyphs drawn inside form XObjects get no number (``op is None``):
+they are reported, but cannot be erased here.
+
+Erasing re-parses the page content with pikepdf (same stream order, same operators) and
+rewrites each affected operator as a ``TJ`` array in which the erased glyphs are replaced
+by the equivalent displacement (``-1000 × (w0 + (Tc + Tw) / Tfs)``), so every glyph left
+stays exactly where it was. Only single-byte fonts and two-byte Identity CMaps are split;
+anything else is refused (`CannotErase`) rather than guessed.
+
+All coordinates are PDF user space points (origin bottom-left), pages 0-based.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from certs import Category
+
+from .errors import PdfEncrypted, PdfUnreadable, SignerError
+from .pdfinput import MAX_PDF_BYTES
+
+__all__ = ["CannotErase", "Glyph", "PageText", "erase_glyphs", "read_text"]
+
+#: Text-showing operators, in pikepdf's spelling.
+SHOW_OPERATORS = frozenset({"Tj", "TJ", "'", '"'})
+
+
+class CannotErase(SignerError):
+    """Glyphs that should be taken out of a page cannot be (drawn in a form XObject, in
+    a font whose codes cannot be split, or a content stream read differently)."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, where_vi: str, where_en: str, why_vi: str, why_en: str) -> None:
+        super().__init__(f"không xóa được chữ {where_vi} khỏi trang: {why_vi}",
+                         f"cannot remove the text {where_en} from the page: {why_en}")
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One glyph as printed. ``op`` numbers the text-showing operator of the page's
+    content that drew it (None inside a form XObject), ``index`` is its place within
+    that operator. ``color`` is the non-stroking colour's components (gray, RGB or
+    CMYK), ``upright`` is False for rotated or mirrored text."""
+
+    page: int
+    op: int | None
+    index: int
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float
+    upright: bool
+    font: str
+    color: tuple[float, ...]
+
+    @property
+    def blank(self) -> bool:
+        return not self.text or self.text.isspace()
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return ((self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2)
+
+    @property
+    def ref(self) -> tuple[int, int] | None:
+        return (self.op, self.index) if self.op is not None else None
+
+
+@dataclass(frozen=True)
+class _Show:
+    """What is needed to rewrite one text-showing operator: the text state and, per
+    glyph, the code's byte length and its width (glyph space / 1000)."""
+
+    font_size: float
+    char_space: float
+    word_space: float
+    code_length: int | None  # 1, 2, or None (a CMap we do not split)
+    widths: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class PageText:
+    index: int
+    width: float
+    height: float
+    glyphs: tuple[Glyph, ...]
+    shows: tuple[_Show, ...] = field(repr=False, default=())
+
+
+def _color(graphicstate: Any) -> tuple[float, ...]:
+    value = getattr(graphicstate, "ncolor", None)
+    if isinstance(value, int | float):
+        return (float(value),)
+    if isinstance(value, list | tuple) and all(isinstance(v, int | float) for v in value):
+        return tuple(float(v) for v in value)
+    return ()
+
+
+def _code_length(font: Any) -> int | None:
+    if not font.is_multibyte():
+        return 1
+    cmap = getattr(font, "cmap", None)
+    from pdfminer.cmapdb import IdentityCMap
+
+    return 2 if isinstance(cmap, IdentityCMap) else None
+
+
+def read_text(pdf: bytes, pages: Collection[int] | None = None) -> list[PageText]:
+    """Every glyph of ``pages`` (all by default), in stream order, with its operator."""
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.layout import LTChar
+    from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.psexceptions import PSException
+
+    if len(pdf) > MAX_PDF_BYTES:
+        raise PdfUnreadable(f"lớn hơn {MAX_PDF_BYTES // 2**20} MB / "
+                            f"larger than {MAX_PDF_BYTES // 2**20} MB")
+
+    class Device(PDFPageAggregator):
+        def __init__(self, resources: Any) -> None:
+            super().__init__(resources, laparams=None)
+            self.glyphs: list[tuple[int | None, int, Any]] = []
+            self.op: int | None = None
+            self.index = 0
+            self.depth = 0
+
+        def render_char(self, *args: Any, **kwargs: Any) -> float:
+            adv: float = super().render_char(*args, **kwargs)
+            item = self.cur_item._objs[-1]
+            if isinstance(item, LTChar):
+                self.glyphs.append((self.op if self.depth == 0 else None, self.index, item))
+            self.index += 1
+            return adv
+
+    class Interpreter(PDFPageInterpreter):
+        device: Device
+
+        def __init__(self, resources: Any, device: Any) -> None:
+            super().__init__(resources, device)
+            self.shows: list[_Show] = []
+
+        def do_TJ(self, seq: Any) -> None:
+            device = self.device
+            top = device.depth == 0
+            if top:
+                state, font = self.textstate, self.textstate.font
+                widths: list[float] = []
+                length = _code_length(font) if font is not None else 1
+                if font is not None and length is not None:
+                    for item in seq:
+                        if isinstance(item, bytes):
+                            widths.extend(font.char_width(cid) for cid in font.decode(item))
+                self.shows.append(_Show(float(state.fontsize or 0), float(state.charspace),
+                                        float(state.wordspace), length, tuple(widths)))
+                device.op = len(self.shows) - 1
+            device.index = 0
+            super().do_TJ(seq)
+
+        def do_Do(self, xobjid: Any) -> None:
+            self.device.depth += 1
+            try:
+                super().do_Do(xobjid)
+            finally:
+                self.device.depth -= 1
+
+    if not pdf.lstrip()[:5].startswith(b"%PDF-"):
+        raise PdfUnreadable("không phải tệp PDF / not a PDF file")
+    result: list[PageText] = []
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(pdf)))
+        resources = PDFResourceManager()
+        for index, page in enumerate(PDFPage.create_pages(document)):
+            if pages is not None and index not in pages:
+                continue
+            x0, y0, x1, y1 = page.mediabox
+            page.rotate = 0  # user space, as `locate` reads it
+            device = Device(resources)
+            interpreter = Interpreter(resources, device)
+            interpreter.process_page(page)
+            glyphs = []
+            for op, at, char in device.glyphs:
+                text = unicodedata.normalize("NFC", char.get_text())
+                glyphs.append(Glyph(index, op, at, text, char.x0 + x0, char.y0 + y0,
+                                    char.x1 + x0, char.y1 + y0, float(char.size),
+                                    bool(char.upright), str(char.fontname),
+                                    _color(char.graphicstate)))
+            result.append(PageText(index, x1 - x0, y1 - y0, tuple(glyphs),
+                                   tuple(interpreter.shows)))
+    except PDFPasswordIncorrect as exc:
+        raise PdfEncrypted() from exc
+    except (PSException, ValueError, KeyError, TypeError, IndexError, AssertionError,
+            RecursionError, ZeroDivisionError) as exc:
+        raise PdfUnreadable(type(exc).__name__) from exc
+    return result
+
+
+def _split(data: bytes, length: int) -> list[bytes]:
+    return [data[i:i + length] for i in range(0, len(data), length)]
+
+
+def _rewrite(operands: Any, operator: str, show: _Show, erase: set[int],
+             where: tuple[str, str]) -> list[tuple[list[Any], Any]]:
+    """The operator (and its operands) with the glyphs ``erase`` taken out, as ops."""
+    import pikepdf
+
+    items = list(operands[0]) if operator == "TJ" else [operands[-1]]
+    if show.code_length is None:
+        raise CannotErase(*where, "phông chữ dùng bảng mã nhiều byte",
+                          "the font uses a multi-byte CMap")
+    out: list[Any] = []
+    glyph = 0
+    pending = 0.0
+    size = show.font_size or 1.0
+
+    def flush() -> None:
+        nonlocal pending
+        if pending:
+            out.append(round(pending, 3))
+            pending = 0.0
+
+    for item in items:
+        if not isinstance(item, pikepdf.String):
+            flush()
+            out.append(item)
+            continue
+        kept = b""
+        for code in _split(bytes(item), show.code_length):
+            if glyph in erase:
+                if kept:
+                    flush()
+                    out.append(pikepdf.String(kept))
+                    kept = b""
+                if glyph >= len(show.widths):
+                    raise CannotErase(*where, "không đọc được độ rộng chữ",
+                                      "glyph widths could not be read")
+                space = show.word_space if show.code_length == 1 and code == b" " else 0.0
+                pending -= 1000 * (show.widths[glyph] + (show.char_space + space) / size)
+            else:
+                if pending:
+                    flush()
+                kept += code
+            glyph += 1
+        if kept:
+            out.append(pikepdf.String(kept))
+    flush()
+    if glyph != len(show.widths):
+        raise CannotErase(*where, "nội dung trang đọc không khớp",
+                          "the page content reads differently")
+    ops: list[tuple[list[Any], Any]] = []
+    if operator == "'":
+        ops.append(([], pikepdf.Operator("T*")))
+    elif operator == '"':
+        ops += [([operands[0]], pikepdf.Operator("Tw")), ([operands[1]], pikepdf.Operator("Tc")),
+                ([], pikepdf.Operator("T*"))]
+    ops.append(([pikepdf.Array(out)], pikepdf.Operator("TJ")))
+    return ops
+
+
+def erase_glyphs(doc: Any, text: PageText, glyphs: Iterable[Glyph],
+                 where: tuple[str, str] = ("", "")) -> int:
+    """Take ``glyphs`` (read from this page by :func:`read_text`) out of the page's
+    content in the pikepdf document ``doc``; the other glyphs keep their places.
+    Returns how many glyphs were removed. ``where`` names them in errors (vi, en)."""
+    import pikepdf
+
+    wanted: dict[int, set[int]] = {}
+    for glyph in glyphs:
+        if glyph.page != text.index:
+            raise ValueError("glyph of another page")
+        if glyph.op is None:
+            raise CannotErase(*where, "chữ nằm trong một đối tượng XObject",
+                              "the text is drawn inside a form XObject")
+        wanted.setdefault(glyph.op, set()).add(glyph.index)
+    if not wanted:
+        return 0
+    page = doc.pages[text.index]
+    try:
+        ops = pikepdf.parse_content_stream(page)
+    except pikepdf.PdfError as exc:
+        raise CannotErase(*where, "không đọc được nội dung trang",
+                          "the page content cannot be parsed") from exc
+    shown = -1
+    rewritten: list[Any] = []
+    for instruction in ops:
+        operands, operator = instruction.operands, instruction.operator
+        if str(operator) in SHOW_OPERATORS:
+            shown += 1
+            if shown in wanted:
+                if shown >= len(text.shows):
+                    break
+                rewritten.extend(_rewrite(operands, str(operator), text.shows[shown],
+                                          wanted[shown], where))
+                continue
+        rewritten.append(instruction)
+    if shown + 1 != len(text.shows):
+        raise CannotErase(*where, "nội dung trang đọc không khớp",
+                          "the page content reads differently")
+    page.obj.Contents = doc.make_stream(pikepdf.unparse_content_stream(rewritten))
+    return sum(len(v) for v in wanted.values())
