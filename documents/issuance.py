@@ -381,9 +381,12 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     printed = printed_date(pdf, details.issued_date)
     entry = register_issue(session, document, book, details)
     ensure_link(session, document)  # documents prepared before links existed get one now
-    fills = date_fills(entry.issued_date)
-    options = issuance(seal_image, document.body.name, entry.code_number, fills[DAY_FIELD],
-                       fills[MONTH_FIELD], fills[YEAR_FIELD], tsa_url=signing.tsa_url,
+    present = clerk_fields(pdf)  # a document prepared before year fields has none
+    fills = {name: text for name, text in date_fills(entry.issued_date).items()
+             if name in present}
+    options = issuance(seal_image, document.body.name, entry.code_number,
+                       fills.get(DAY_FIELD), fills.get(MONTH_FIELD), fills.get(YEAR_FIELD),
+                       tsa_url=signing.tsa_url,
                        validation_context=signing.validation_context, level=signing.level)
     issued = sign_pdf(pdf, body_signer, options)
     _check_printed(issued, entry, printed)

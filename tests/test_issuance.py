@@ -4,10 +4,12 @@ refusals, after which nothing is half-done (no number used, no version, no statu
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -47,8 +49,15 @@ from documents import (
     sign_attachment,
     upgrade_database,
 )
-from signer import PdfEncrypted, TimestampUnavailable, locate
-from signer.prepare import DAY_FIELD, MONTH_FIELD, NUMBER_FIELD, ORGANISATION_FIELD, PERSON_FIELD
+from signer import PdfEncrypted, SigningOptions, TimestampUnavailable, locate
+from signer.prepare import (
+    DAY_FIELD,
+    MONTH_FIELD,
+    NUMBER_FIELD,
+    ORGANISATION_FIELD,
+    PERSON_FIELD,
+    YEAR_FIELD,
+)
 from signer.profiles import CopyKind
 
 from .conftest import TESTS_DATA
@@ -316,3 +325,130 @@ def test_attachment_and_copies_carry_the_main_number_and_their_own(
         versions = session.scalars(select(DocumentVersion.kind)).all()
         assert sorted(k.name for k in versions) == sorted(
             ["DRAFT", "PREPARED", "APPROVED", "ISSUED", "ATTACHMENT", "COPY", "COPY", "COPY"])
+
+
+# --- the printed date is the date of issue, whole -------------------------------------------
+
+def _date_line_text(pdf: bytes) -> str:
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-", "-"], input=pdf,
+                          capture_output=True, check=True).stdout.decode()
+    return next(" ".join(line.split()) for line in text.splitlines() if ", ngày" in line)
+
+
+def test_a_draft_of_2025_issued_in_2026_prints_2026(
+        db: sessionmaker[Session], store: FileStore, data: DataDir, signing: Signing) -> None:
+    from documents import AuditAction, AuditEvent
+    from documents.issuance import printed_date
+
+    doc_id = approved(db, store, data, signing)  # t1 prints "năm 2025"
+    new_year = date(2026, 1, 2)
+    with db() as session:
+        version = latest_version(session, session.get_one(Document, doc_id),
+                                 VersionKind.APPROVED)
+        assert version is not None
+        approved_pdf = store.get(version.sha256)
+    # what the clerk's page shows before issuing is what the page will print
+    preview = printed_date(approved_pdf, new_year)
+    assert preview == "Tiên Lữ, ngày 02 tháng 01 năm 2026"
+    with data.token("ubnd").signer(DEMO_PIN) as body, db() as session, session.begin():
+        entry, pdf = issue(session, store, session.get_one(Document, doc_id), body, seal(),
+                           details(day=new_year), signing)
+        assert (entry.issued_date, entry.year, entry.note or "") == (new_year, 2026, "")
+    assert _date_line_text(pdf) == preview
+    written = values(pdf)
+    assert (written[DAY_FIELD], written[MONTH_FIELD], written[YEAR_FIELD]) == (
+        "02", "01", "2026")
+    assert verify_document(data, pdf).verdict == "valid"
+    with db() as session:
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == AuditAction.ISSUE)).one()
+        assert json.loads(event.details)["printed_date"] == preview
+
+
+def _prepared_without_year_field(db: sessionmaker[Session], store: FileStore,
+                                 draft: str = "t1_mau12_quyet_dinh.pdf") -> str:
+    """A document prepared the way Kyso did before year fields existed: number, day and
+    month fields only, the draft's printed year left on the page."""
+    from dataclasses import replace
+
+    from documents import Organisation
+    from signer.prepare import plan_fields, prepare_draft
+
+    pdf = (DRAFTS / draft).read_bytes()
+    plan = replace(plan_fields(locate(pdf)), year=None)
+    with db() as session, session.begin():
+        body = session.scalars(select(Organisation)).one()
+        document = new_draft(session, store, body, "quyet-dinh", "Văn bản cũ", pdf)
+        digest = store.put(prepare_draft(pdf, plan))
+        session.add(DocumentVersion(document=document, kind=VersionKind.PREPARED,
+                                    sha256=digest, size=len(store.get(digest))))
+        document.status = DocumentStatus.PREPARED
+        return document.id
+
+
+def test_issuing_a_date_the_page_would_not_print_is_refused_before_a_number_is_taken(
+        db: sessionmaker[Session], store: FileStore, data: DataDir, signing: Signing) -> None:
+    from documents import PrintedDateMismatch
+
+    doc_id = _prepared_without_year_field(db, store)
+    with data.token("pho-chu-tich-duc").signer(DEMO_PIN) as hand, db() as session, \
+            session.begin():
+        approve(session, store, session.get_one(Document, doc_id),
+                person(session, "Lê Minh Đức"), hand, handwritten_signature(), signing)
+    with data.token("ubnd").signer(DEMO_PIN) as body, db() as session, \
+            pytest.raises(PrintedDateMismatch) as err, session.begin():
+        issue(session, store, session.get_one(Document, doc_id), body, seal(),
+              details(day=date(2026, 1, 2)), signing)
+    assert "năm 2025" in err.value.vi and "02/01/2026" in err.value.vi
+    assert "year" in err.value.en
+    with db() as session:
+        book = session.scalars(select(NumberBook).where(NumberBook.code == "chung")).one()
+        assert counter_value(session, book, 2026) == 0
+        assert session.scalar(select(func.count()).select_from(RegisterEntry)) == 0
+        document = session.get_one(Document, doc_id)
+        assert document.status is DocumentStatus.SIGNED
+        assert latest_version(session, document, VersionKind.ISSUED) is None
+    # the year it prints is the year of issue: that one may be issued
+    with data.token("ubnd").signer(DEMO_PIN) as body, db() as session, session.begin():
+        _, pdf = issue(session, store, session.get_one(Document, doc_id), body, seal(),
+                       details(day=WHEN), signing)
+    assert _date_line_text(pdf) == "Tiên Lữ, ngày 05 tháng 11 năm 2025"
+
+
+def test_filled_fields_that_differ_from_the_register_are_never_stored(
+        db: sessionmaker[Session], store: FileStore, data: DataDir, signing: Signing,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read-back after the organisation signature: were the fills ever wrong (here a
+    profile that writes the year before), nothing is stored and no number is used."""
+    from documents import PrintedDateMismatch, issuance
+    from signer.profiles import issuance as real_profile
+
+    doc_id = approved(db, store, data, signing)
+    def last_years(seal_image: bytes, body: str, number: str | None, day: str | None,
+                   month: str | None, year: str | None, **how: Any) -> SigningOptions:
+        return real_profile(seal_image, body, number, day, month, "2025", **how)
+
+    monkeypatch.setattr(issuance, "issuance", last_years)
+    with data.token("ubnd").signer(DEMO_PIN) as body, db() as session, \
+            pytest.raises(PrintedDateMismatch) as err, session.begin():
+        issue(session, store, session.get_one(Document, doc_id), body, seal(),
+              details(day=date(2026, 1, 2)), signing)
+    assert "KySo_Nam" in err.value.en
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(RegisterEntry)) == 0
+        assert latest_version(session, session.get_one(Document, doc_id),
+                              VersionKind.ISSUED) is None
+
+
+def test_a_plan_that_leaves_the_printed_year_uncovered_is_refused(
+        db: sessionmaker[Session], store: FileStore) -> None:
+    from documents import Organisation
+    from signer.prepare import YearNotCovered
+
+    with db() as session, pytest.raises(YearNotCovered) as err, session.begin():
+        body = session.scalars(select(Organisation)).one()
+        document = new_draft(session, store, body, "quyet-dinh", "x",
+                             (DRAFTS / "t1_mau12_quyet_dinh.pdf").read_bytes())
+        prepare(session, store, document, overrides={"year": None})
+    assert "Tiên Lữ, ngày tháng năm 2025" in err.value.vi and "trang 1" in err.value.vi
+    assert "cannot be covered" in err.value.en

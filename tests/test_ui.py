@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from api.datadir import DataDir
 from certs import free_port
+from signer import vietnam_time
 
 from .conftest import TESTS_DATA
 from .helpers import verify
@@ -118,6 +120,10 @@ def test_each_role_main_path_in_the_browser(service: Service, chromium: Any,
     expected = waiting.locator(".next-number").inner_text()
     assert expected.endswith("/QĐ-UBND")
     assert "Tiên Lữ, ngày" in waiting.inner_text()
+    # the date line shown is the one the page will print, for the date picked
+    printed = waiting.locator(".printed-date").inner_text()
+    today = vietnam_time().date()
+    assert printed.endswith(f"năm {today.year}") and f"ngày {today.day:02d} " in printed
     screenshot(clerk, "van-thu")
     waiting.get_by_role("button", name="Cấp số và đóng dấu").click()
     clerk.locator(".task[data-state='SUCCESS']").wait_for(timeout=SLOW)
@@ -132,6 +138,9 @@ def test_each_role_main_path_in_the_browser(service: Service, chromium: Any,
     assert str(report.verdict) == "valid"
     assert all(s.intact and s.valid and s.trusted for s in report.signatures)
     assert len(report.signatures) == 2
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-", "-"], input=pdf,
+                          capture_output=True, check=True).stdout.decode()
+    assert printed in [" ".join(line.split()) for line in text.splitlines()]
 
     # the register: found by search, exported as PDF with progress, then downloaded
     clerk.goto("/so-van-ban")

@@ -1,6 +1,7 @@
 """The records clerk's page: documents waiting for a number, "Cấp số và đóng dấu" in one
-click (with the number and date that will be filled shown first), attachments and
-electronic copies of issued documents; and the register page (search, export)."""
+click (with the number and the date line exactly as the page will print them shown first),
+attachments and electronic copies of issued documents; and the register page (search,
+export)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from certs import KysoError
@@ -16,14 +17,16 @@ from documents import (
     Document,
     DocumentStatus,
     NumberBook,
+    VersionKind,
     book_for,
     compose_symbol,
-    date_line,
+    latest_version,
     number_symbol,
+    printed_date,
 )
 from documents.accounts import Role
 from documents.numbering import counter_value
-from signer import vietnam_time
+from signer import DateLine, locate, vietnam_time
 from signer.profiles import CopyKind
 
 from ...routes import documents as document_routes
@@ -38,19 +41,39 @@ PATH = "/van-thu"
 REGISTER_PATH = "/so-van-ban"
 
 
+#: The approved files' date lines, by SHA-256 (a file never changes under its hash).
+_DATE_LINES: dict[str, DateLine | None] = {}
+
+
+def printed_on(ctx: Ctx, document: Document, day: date) -> str:
+    """The date line as the page issued on ``day`` prints it — the same function issuing
+    checks with, so what the clerk reads is what gets printed — or why it cannot be."""
+    approved = latest_version(ctx.db, document, VersionKind.APPROVED)
+    if approved is None:
+        return ""
+    pdf = ctx.svc.store.get(approved.sha256)
+    if approved.sha256 not in _DATE_LINES:
+        if len(_DATE_LINES) > 512:
+            _DATE_LINES.clear()
+        _DATE_LINES[approved.sha256] = locate(pdf).date
+    line = printed_date(pdf, day, _DATE_LINES[approved.sha256])
+    return line if line is not None else "(văn bản không có dòng ngày tháng)"
+
+
 def next_number(ctx: Ctx, document: Document, today: date) -> dict[str, Any]:
     """What issuing would fill in now, read-only: the book's next number and the date
-    line. The number is taken for real only when the clerk issues (another clerk may
-    take it first)."""
+    line as it will be printed. The number is taken for real only when the clerk issues
+    (another clerk may take it first)."""
     body = document.body
     try:
         book = book_for(ctx.db, body, document.doc_type, document.unit)
+        printed = printed_on(ctx, document, today)
     except KysoError as exc:
         return {"problem": exc.vi}
     following = counter_value(ctx.db, book, today.year) + 1
     symbol = compose_symbol(document.doc_type, body, document.unit, book.symbol_with_unit)
     return {"book": book.name, "number": number_symbol(following, symbol),
-            "date_line": date_line(body.place_name, today)}
+            "date_line": printed}
 
 
 def _clerk_context(ctx: Ctx) -> dict[str, Any]:
@@ -108,6 +131,23 @@ def task_progress(request: Request, task_id: str, ctx: PageCtx, what: str = "",
     context = _task_context(ctx, task_id, what, d, download)
     headers = {"HX-Trigger": "clerk-changed"} if context["finished"] else None
     return render(request, "_task.html", context, headers=headers)
+
+
+@router.get(PATH + "/{document_id}/ngay-ghi")
+def printed_date_preview(document_id: str, ctx: PageCtx, issued_on: str = "") -> Response:
+    """The date line for the date the clerk picked (the date field asks on change)."""
+    ctx.require(Role.CLERK)
+    document = document_routes.visible_document(ctx.db, ctx.user, document_id)
+    try:
+        day = date.fromisoformat(issued_on) if issued_on else vietnam_time().date()
+        text = printed_on(ctx, document, day)
+    except ValueError:
+        text = "ngày không hợp lệ"
+    except KysoError as exc:
+        text = exc.vi
+    from html import escape
+
+    return HTMLResponse(escape(text))
 
 
 @router.post(PATH + "/{document_id}/ban-hanh")
