@@ -39,6 +39,7 @@ from signer import (
     prepare_digest,
     sign_pdf,
 )
+from signer.marks import find_draft_marks
 from signer.prepare import (
     DAY_FIELD,
     MONTH_FIELD,
@@ -180,10 +181,14 @@ def replace_draft(session: Session, store: FileStore, document: Document, pdf: b
 
 def prepare(session: Session, store: FileStore, document: Document, *,
             overrides: dict[str, Any] | None = None,
-            actor: str | None = None, qr_url: str | None = None) -> tuple[DraftLayout, FieldPlan]:
+            actor: str | None = None, qr_url: str | None = None,
+            cover_draft_mark: bool = False) -> tuple[DraftLayout, FieldPlan]:
     """Locate the draft's number, date and signature block and add every field.
 
     ``overrides`` replaces planned places by hand (keys of :class:`FieldPlan`).
+    A draft still marked "DỰ THẢO" is refused (`signer.marks.DraftMarked`) unless the
+    drafter asked for ``cover_draft_mark``: the marks are then taken out of the pages
+    and named in the PREPARE audit event (``draft_marks_covered``).
     The document's short verification link is made here (:mod:`documents.links`);
     with ``qr_url`` (the service's public base URL) its QR code and caption are
     printed on page 1 — now, since nothing may be drawn after the first signature.
@@ -199,11 +204,13 @@ def prepare(session: Session, store: FileStore, document: Document, *,
     check_date_covered(layout, plan)
     link = ensure_link(session, document)
     qr_text = verify_url(qr_url, link.code) if qr_url else None
-    version = _store(session, store, document, VersionKind.PREPARED,
-                     prepare_draft(pdf, plan, qr_text=qr_text), actor)
+    prepared = prepare_draft(pdf, plan, qr_text=qr_text, cover_draft_mark=cover_draft_mark)
+    covered = [m.describe() for m in find_draft_marks(pdf)] if cover_draft_mark else []
+    version = _store(session, store, document, VersionKind.PREPARED, prepared, actor)
     document.status = DocumentStatus.PREPARED
     _audit(session, AuditAction.PREPARE, document, actor, draft_sha256=draft.sha256,
-           sha256=version.sha256, overrides=sorted(overrides or {}), qr=qr_text is not None)
+           sha256=version.sha256, overrides=sorted(overrides or {}), qr=qr_text is not None,
+           **({"draft_marks_covered": covered} if cover_draft_mark else {}))
     return layout, plan
 
 

@@ -123,12 +123,14 @@ def queue_for(token_name: str) -> str:
 
 
 @shared_task(name=PREPARE, **TASK_OPTIONS)
-def prepare_document(document_id: str, actor: str = "",
-                     qr: bool | None = None) -> dict[str, str]:
+def prepare_document(document_id: str, actor: str = "", qr: bool | None = None,
+                     cover_draft_mark: bool = False) -> dict[str, str]:
     """Locate the draft's number, date and signature block and add the fields.
 
     ``qr``: print the verification QR code on page 1 (None: when the service prints
     them, ``Runtime.public_url``; True does nothing while QR codes are off).
+    ``cover_draft_mark``: the drafter asked to take "DỰ THẢO" marks off the pages
+    (without it such a draft is refused, the reason naming each mark).
 
     A draft that cannot be prepared stays DRAFT with the reason kept on the document
     (``problem``) and in the audit trail; the result says why, in both languages.
@@ -140,7 +142,8 @@ def prepare_document(document_id: str, actor: str = "",
         try:
             with session.begin_nested():
                 prepare(session, runtime.store, document, actor=actor or None,
-                        qr_url=runtime.public_url if qr is not False else None)
+                        qr_url=runtime.public_url if qr is not False else None,
+                        cover_draft_mark=cover_draft_mark)
         except KysoError as exc:
             document.problem = str(exc)
             record(session, AuditAction.PREPARE, actor=actor or None,

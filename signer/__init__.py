@@ -2,10 +2,13 @@
 
 from .appearance import Appearance, default_font
 from .errors import (
+    CannotErase,
     CertificateExpired,
     CertificateRevoked,
     CertificateUntrusted,
     DraftHasNoSignatureBlock,
+    DraftMarked,
+    MarkNotCovered,
     PdfEncrypted,
     PdfUnreadable,
     PendingSignatureExpired,
@@ -14,6 +17,7 @@ from .errors import (
     SignerError,
     SigningFailed,
     TimestampUnavailable,
+    YearNotCovered,
 )
 from .hashonly import (
     PendingSignature,
@@ -49,6 +53,7 @@ from .ltv import (
     async_add_archive_timestamp,
     ltv_contents,
 )
+from .marks import DraftMark, find_draft_marks
 from .offline import (
     OfflineResult,
     async_validate_offline,
@@ -69,6 +74,7 @@ __all__ = [
     "Appearance",
     "Article6Item",
     "Box",
+    "CannotErase",
     "CertificateExpired",
     "CertificateRevoked",
     "CertificateUntrusted",
@@ -77,10 +83,13 @@ __all__ = [
     "DocumentTimestamp",
     "DraftHasNoSignatureBlock",
     "DraftLayout",
+    "DraftMark",
+    "DraftMarked",
     "DueReason",
     "LevelNeedsTsa",
     "LevelNeedsValidationContext",
     "LtvContents",
+    "MarkNotCovered",
     "NotSigned",
     "NumberLine",
     "OfflineResult",
@@ -104,6 +113,7 @@ __all__ = [
     "SigningOptions",
     "TimestampUnavailable",
     "Verdict",
+    "YearNotCovered",
     "add_archive_timestamp",
     "archive_timestamp_due",
     "async_add_archive_timestamp",
@@ -115,6 +125,7 @@ __all__ = [
     "async_verify_pdf",
     "default_font",
     "fetch_timestamp",
+    "find_draft_marks",
     "finish",
     "locate",
     "ltv_contents",

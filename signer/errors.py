@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from certs.errors import Category, KysoError
 
 
@@ -122,3 +125,63 @@ class SignatureMismatch(SignerError):
             f"({detail}) — văn bản không được ký",
             f"the signature received does not match the certificate or the prepared "
             f"document ({detail}) — nothing was signed")
+
+
+# --- preparing a draft: what is printed under the fields, draft marks ----------------
+
+class CannotErase(SignerError):
+    """Glyphs that should be taken out of a page cannot be (drawn in a form XObject, in
+    a font whose codes cannot be split, or a content stream read differently)."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, where_vi: str, where_en: str, why_vi: str, why_en: str) -> None:
+        super().__init__(f"không xóa được chữ {where_vi} khỏi trang: {why_vi}",
+                         f"cannot remove the text {where_en} from the page: {why_en}")
+
+
+class YearNotCovered(SignerError):
+    """The draft prints a year where no field will write the year of issue."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, line: str, page: int, why_vi: str = "", why_en: str = "") -> None:
+        super().__init__(
+            f"dòng ngày tháng “{line}” (trang {page + 1}) ghi sẵn năm nhưng không che được "
+            f"bằng trường năm ban hành{': ' + why_vi if why_vi else ''} — hãy để trống năm "
+            "hoặc sửa dự thảo",
+            f"the date line “{line}” (page {page + 1}) prints a year that cannot be covered "
+            f"by the year-of-issue field{': ' + why_en if why_en else ''} — leave the year "
+            "blank or correct the draft")
+
+
+class DraftMarked(SignerError):
+    """The draft still says it is a draft: refused unless the drafter asks to cover it."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, where_vi: str, where_en: str) -> None:
+        super().__init__(
+            f"dự thảo còn dấu “DỰ THẢO”: {where_vi} — văn bản ban hành không được mang dấu "
+            "này; xóa dấu trong tệp gốc rồi tải lên lại, hoặc tải lên với lựa chọn "
+            "“che dấu DỰ THẢO”",
+            f"the draft is still marked as a draft: {where_en} — an issued document must "
+            "not carry it; remove it from the source file and upload again, or upload with "
+            "cover_draft_mark=true")
+
+    @classmethod
+    def of(cls, marks: Sequence[Any]) -> DraftMarked:
+        """From :class:`signer.marks.DraftMark` objects (their ``where_vi``/``where_en``)."""
+        return cls("; ".join(m.where_vi for m in marks), "; ".join(m.where_en for m in marks))
+
+
+class MarkNotCovered(SignerError):
+    """A mark the drafter asked to cover could not be taken out of the page."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, where_vi: str, where_en: str, why_vi: str, why_en: str) -> None:
+        super().__init__(
+            f"không che được {where_vi}: {why_vi} — xóa dấu trong tệp gốc rồi tải lên lại",
+            f"cannot cover {where_en}: {why_en} — remove it from the source file and upload "
+            "again")

@@ -23,17 +23,26 @@ pyHanko's validator still flags any change beyond form filling and signatures.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from certs import Category
 
-from .errors import PdfEncrypted, PdfUnreadable, SignerError
+from .errors import (
+    CannotErase,
+    DraftMarked,
+    MarkNotCovered,
+    PdfEncrypted,
+    PdfUnreadable,
+    SignerError,
+    YearNotCovered,
+)
 from .locate import Box, DraftLayout, require_signature_block
+from .marks import DraftMark, find_draft_marks, remove_mark_annotations
 from .qr import add_qr
 from .sign import APPROVAL_FIELD, DA_FONT_KEYS
-from .textlayer import CannotErase, Glyph, erase_glyphs, read_text
+from .textlayer import Glyph, PageText, erase_glyphs, read_text
 
 NUMBER_FIELD = "KySo_So"
 DAY_FIELD = "KySo_Ngay"
@@ -173,21 +182,6 @@ def plan_fields(layout: DraftLayout, *, signature_aspect: float = SIGNATURE_ASPE
                      month=month, year=year)
 
 
-class YearNotCovered(DraftRefused):
-    """The draft prints a year where no field will write the year of issue."""
-
-    category = Category.BAD_INPUT
-
-    def __init__(self, line: str, page: int, why_vi: str = "", why_en: str = "") -> None:
-        super().__init__(
-            f"dòng ngày tháng “{line}” (trang {page + 1}) ghi sẵn năm nhưng không che được "
-            f"bằng trường năm ban hành{': ' + why_vi if why_vi else ''} — hãy để trống năm "
-            "hoặc sửa dự thảo",
-            f"the date line “{line}” (page {page + 1}) prints a year that cannot be covered "
-            f"by the year-of-issue field{': ' + why_en if why_en else ''} — leave the year "
-            "blank or correct the draft")
-
-
 def check_date_covered(layout: DraftLayout, plan: FieldPlan) -> None:
     """Refuse a plan that would leave the draft's printed year under no field: the
     issued page must show the date of issue whole (day, month and year)."""
@@ -309,9 +303,14 @@ def _on_first_page(plan: FieldPlan, pages: int) -> dict[str, Rect]:
 
 
 def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits(), *,
-                  qr_text: str | None = None) -> bytes:
+                  qr_text: str | None = None, cover_draft_mark: bool = False) -> bytes:
     """Check ``pdf`` and return it with every field of ``plan`` added (a rewrite: no
     signature exists yet).
+
+    A draft still marked "DỰ THẢO" (:mod:`signer.marks`) is refused (`DraftMarked`,
+    naming each mark and where it is) unless ``cover_draft_mark``: then the marks are
+    taken out of the pages (their glyphs from the content, their annotations), and the
+    result is read again to be sure none is left (`MarkNotCovered` otherwise).
 
     ``qr_text`` (the document's verification link): also paint its QR code and the
     caption "Kiểm tra văn bản: <link>" in page 1's bottom-left margin
@@ -324,6 +323,11 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits
         existing = {name for name, _ in _signature_fields(doc)}
         if {PERSON_FIELD, ORGANISATION_FIELD} & existing:
             raise _refuse("dự thảo đã được chuẩn bị rồi", "the draft is already prepared")
+        texts = read_text(pdf)  # every page, once: marks anywhere, ink under the fields
+        marks = find_draft_marks(pdf, texts)
+        if marks and not cover_draft_mark:
+            raise DraftMarked.of(marks)
+        remove_mark_annotations(doc, marks)
         if "/AcroForm" not in doc.Root:
             doc.Root.AcroForm = doc.make_indirect(pikepdf.Dictionary(Fields=pikepdf.Array()))
         form = doc.Root.AcroForm
@@ -347,15 +351,15 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits
             _add_widget(doc, place, FT=pikepdf.Name.Tx, T=pikepdf.String(name),
                         DA=pikepdf.String(f"/{font} {place.size:g} Tf 0 g"),
                         MK=pikepdf.Dictionary(BG=pikepdf.Array([1])))
-        covered = _erase_under_fields(doc, pdf, plan)
+        covered = _take_out(doc, texts, plan, marks)
         pages = len(doc.pages)
         if qr_text is not None:
             add_qr(doc, qr_text, avoid=_on_first_page(plan, len(doc.pages)))
         out = io.BytesIO()
         doc.save(out)
     prepared = out.getvalue()
-    if covered:
-        _check_covered(prepared, plan, pages)
+    if covered or marks:
+        _check_covered(prepared, plan, pages, marks)
     return prepared
 
 
@@ -368,24 +372,30 @@ def _under(place: Place, glyphs: Iterable[Glyph]) -> list[Glyph]:
             and x1 - 0.5 <= g.center[0] <= x2 + 0.5 and y1 - 0.5 <= g.center[1] <= y2 + 0.5]
 
 
-def _erase_under_fields(doc: Any, pdf: bytes, plan: FieldPlan) -> bool:
-    """Take out of the page content what the number and date fields cover, so neither
-    the page nor its text layer keeps the draft's year or a template's dots. A year
-    that cannot be taken out refuses the draft; dots that cannot stay under the white
-    background. Returns whether anything was erased."""
+def _take_out(doc: Any, texts: Sequence[PageText], plan: FieldPlan,
+              marks: Sequence[DraftMark]) -> bool:
+    """Take out of the page content what the number and date fields cover — so neither
+    the page nor its text layer keeps the draft's year or a template's dots — and the
+    glyphs of the draft marks being covered; each page's content is rewritten once. A
+    year or a mark that cannot be taken out refuses the draft; dots that cannot stay
+    under the fields' white background. Returns whether anything was erased."""
     fields = plan.text_fields()
-    if not fields:
-        return False
     count = len(doc.pages)
     erased = False
-    for text in read_text(pdf, {_index(place, count) for _, place in fields}):
+    for text in texts:
         under = {name: _under(place, text.glyphs) for name, place in fields
                  if _index(place, count) == text.index}
-        glyphs = [g for found in under.values() for g in found]
+        marked = [m for m in marks if m.page == text.index and m.glyphs]
+        glyphs = {g for found in under.values() for g in found}
+        glyphs.update(g for m in marked for g in m.glyphs)
+        if not glyphs:
+            continue
         try:
-            erased |= erase_glyphs(doc, text, glyphs, ("dưới trường số/ngày",
-                                                       "under the number/date fields")) > 0
+            erased |= erase_glyphs(doc, text, glyphs) > 0
         except CannotErase as exc:
+            if marked:
+                raise MarkNotCovered(marked[0].where_vi, marked[0].where_en, exc.vi,
+                                     exc.en) from exc
             digits = [g for g in under.get(YEAR_FIELD, []) if g.text.isdigit()]
             if digits:
                 year = "".join(g.text for g in digits)
@@ -393,16 +403,24 @@ def _erase_under_fields(doc: Any, pdf: bytes, plan: FieldPlan) -> bool:
     return erased
 
 
-def _check_covered(prepared: bytes, plan: FieldPlan, pages: int) -> None:
-    """The prepared file shows no digit of the draft's own under the year field."""
-    if plan.year is None:
-        return
-    (text,) = read_text(prepared, {_index(plan.year, pages)})
-    left = [g for g in _under(plan.year, text.glyphs) if g.text.isdigit()]
-    if left:
-        raise YearNotCovered(f"… năm {''.join(g.text for g in left)}", plan.year.page,
-                             "năm cũ vẫn còn trong nội dung trang",
-                             "the old year is still in the page content")
+def _check_covered(prepared: bytes, plan: FieldPlan, pages: int,
+                   marks: Sequence[DraftMark]) -> None:
+    """The prepared file shows no digit of the draft's own under the year field, and no
+    draft mark when marks were covered."""
+    wanted = None if marks else {_index(plan.year, pages)} if plan.year else set()
+    texts = read_text(prepared, wanted)
+    if plan.year is not None:
+        (text,) = [t for t in texts if t.index == _index(plan.year, pages)]
+        left = [g for g in _under(plan.year, text.glyphs) if g.text.isdigit()]
+        if left:
+            raise YearNotCovered(f"… năm {''.join(g.text for g in left)}", plan.year.page,
+                                 "năm cũ vẫn còn trong nội dung trang",
+                                 "the old year is still in the page content")
+    if marks:
+        still = find_draft_marks(prepared, texts)
+        if still:
+            raise MarkNotCovered(still[0].where_vi, still[0].where_en,
+                                 "dấu vẫn còn sau khi che", "the mark is still there")
 
 
 def clerk_fields(pdf: bytes) -> dict[str, str | None]:

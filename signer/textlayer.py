@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from certs import Category
-
-from .errors import PdfEncrypted, PdfUnreadable, SignerError
+from .errors import CannotErase, PdfEncrypted, PdfUnreadable
 from .pdfinput import MAX_PDF_BYTES
 
 __all__ = ["CannotErase", "Glyph", "PageText", "erase_glyphs", "read_text"]
@@ -41,23 +39,12 @@ __all__ = ["CannotErase", "Glyph", "PageText", "erase_glyphs", "read_text"]
 SHOW_OPERATORS = frozenset({"Tj", "TJ", "'", '"'})
 
 
-class CannotErase(SignerError):
-    """Glyphs that should be taken out of a page cannot be (drawn in a form XObject, in
-    a font whose codes cannot be split, or a content stream read differently)."""
-
-    category = Category.BAD_INPUT
-
-    def __init__(self, where_vi: str, where_en: str, why_vi: str, why_en: str) -> None:
-        super().__init__(f"không xóa được chữ {where_vi} khỏi trang: {why_vi}",
-                         f"cannot remove the text {where_en} from the page: {why_en}")
-
-
 @dataclass(frozen=True)
 class Glyph:
     """One glyph as printed. ``op`` numbers the text-showing operator of the page's
     content that drew it (None inside a form XObject), ``index`` is its place within
     that operator. ``color`` is the non-stroking colour's components (gray, RGB or
-    CMYK), ``upright`` is False for rotated or mirrored text."""
+    CMYK), ``upright`` is False for rotated (by any angle) or mirrored text."""
 
     page: int
     op: int | None
@@ -71,6 +58,7 @@ class Glyph:
     upright: bool
     font: str
     color: tuple[float, ...]
+    baseline: float = 0.0
 
     @property
     def blank(self) -> bool:
@@ -113,6 +101,14 @@ def _color(graphicstate: Any) -> tuple[float, ...]:
     if isinstance(value, list | tuple) and all(isinstance(v, int | float) for v in value):
         return tuple(float(v) for v in value)
     return ()
+
+
+def _upright(matrix: Sequence[float]) -> bool:
+    """Text neither rotated (by any angle, pdfminer's own ``upright`` lets 45° pass) nor
+    mirrored."""
+    a, b, c, d = matrix[:4]
+    tilt = 0.02 * max(abs(a), abs(d), 1e-9)
+    return a > 0 and d > 0 and abs(b) <= tilt and abs(c) <= tilt
 
 
 def _code_length(font: Any) -> int | None:
@@ -204,8 +200,8 @@ def read_text(pdf: bytes, pages: Collection[int] | None = None) -> list[PageText
                 text = unicodedata.normalize("NFC", char.get_text())
                 glyphs.append(Glyph(index, op, at, text, char.x0 + x0, char.y0 + y0,
                                     char.x1 + x0, char.y1 + y0, float(char.size),
-                                    bool(char.upright), str(char.fontname),
-                                    _color(char.graphicstate)))
+                                    _upright(char.matrix), str(char.fontname),
+                                    _color(char.graphicstate), char.matrix[5] + y0))
             result.append(PageText(index, x1 - x0, y1 - y0, tuple(glyphs),
                                    tuple(interpreter.shows)))
     except PDFPasswordIncorrect as exc:

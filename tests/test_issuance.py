@@ -443,7 +443,7 @@ def test_filled_fields_that_differ_from_the_register_are_never_stored(
 def test_a_plan_that_leaves_the_printed_year_uncovered_is_refused(
         db: sessionmaker[Session], store: FileStore) -> None:
     from documents import Organisation
-    from signer.prepare import YearNotCovered
+    from signer import YearNotCovered
 
     with db() as session, pytest.raises(YearNotCovered) as err, session.begin():
         body = session.scalars(select(Organisation)).one()

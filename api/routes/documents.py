@@ -73,7 +73,8 @@ class DraftNotPrepared(KysoError):
 
 
 def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
-             actor: str, qr: bool | None = None) -> dict[str, Any]:
+             actor: str, qr: bool | None = None,
+             cover_draft_mark: bool = False) -> dict[str, Any]:
     """Prepare the committed draft in a worker; wait a little for the outcome, so that a
     drafter learns at once when the draft cannot be signed (else: poll the document).
 
@@ -81,7 +82,7 @@ def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
     takes the write lock, which the worker needs."""
     from celery.exceptions import TimeoutError as CeleryTimeout
 
-    result = svc.celery.send_task(PREPARE, args=[document_id, actor, qr])
+    result = svc.celery.send_task(PREPARE, args=[document_id, actor, qr, cover_draft_mark])
     outcome: Any = None
     with contextlib.suppress(CeleryTimeout):
         outcome = result.get(timeout=svc.settings.prepare_wait, propagate=False, interval=0.05)
@@ -98,10 +99,13 @@ def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
 def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep,
                  body_id: int = Form(), doc_type: str = Form(), subject: str = Form(),
                  unit: str | None = Form(None),
-                 qr: bool | None = Form(None)) -> dict[str, Any]:
+                 qr: bool | None = Form(None),
+                 cover_draft_mark: bool = Form(False)) -> dict[str, Any]:
     """A drafter uploads a draft PDF: checked here, prepared by a worker (the answer
     waits for it up to ``KYSO_PREPARE_WAIT`` seconds; status DRAFT means not yet).
-    ``qr=false``: no verification QR code on page 1 even when the service prints them."""
+    ``qr=false``: no verification QR code on page 1 even when the service prints them.
+    ``cover_draft_mark=true``: take "DỰ THẢO" lines and watermarks off the pages (audited);
+    without it a draft carrying one is refused, the reason naming the mark and where."""
     body = db.get(Organisation, body_id)
     if body is None:
         raise NotFound(f"cơ quan {body_id} / body {body_id}")
@@ -112,20 +116,22 @@ def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep
                          actor=user.username, file_name=file.filename or "")
     document_id, username = document.id, user.username
     db.commit()
-    return _prepare(db, svc, document_id, username, qr)
+    return _prepare(db, svc, document_id, username, qr, cover_draft_mark)
 
 
 @router.post("/{document_id}/draft")
 def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
-                          db: SessionDep, svc: ServicesDep) -> dict[str, Any]:
-    """Upload the corrected draft of a returned document; it is prepared again."""
+                          db: SessionDep, svc: ServicesDep,
+                          cover_draft_mark: bool = Form(False)) -> dict[str, Any]:
+    """Upload the corrected draft of a returned document, or a new draft of one whose
+    preparation was refused; it is prepared again (``cover_draft_mark`` as on upload)."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
     replace_draft(db, svc.store, document, file.file.read(), actor=user.username,
                   file_name=file.filename or "")
     username = user.username
     db.commit()
-    return _prepare(db, svc, document_id, username)
+    return _prepare(db, svc, document_id, username, cover_draft_mark=cover_draft_mark)
 
 
 @router.get("")

@@ -101,7 +101,8 @@ def _done(request: Request, message: str, kind: str = "ok") -> Response:
 def upload_draft(request: Request, ctx: PostCtx, file: UploadFile,
                        doc_type: str = Form(), subject: str = Form(),
                        unit: str = Form(""), signer_1: str = Form(""),
-                       signer_2: str = Form(""), signer_3: str = Form("")) -> Response:
+                       signer_2: str = Form(""), signer_3: str = Form(""),
+                       cover_draft_mark: bool = Form(False)) -> Response:
     """Upload (converting a .docx/.odt), wait for the worker's preparation, then route to
     the chosen signers in order — the JSON routes' own functions, one after the other."""
     body = ctx.require(Role.DRAFTER, Role.CLERK)
@@ -113,7 +114,7 @@ def upload_draft(request: Request, ctx: PostCtx, file: UploadFile,
     made = document_routes.upload(_pdf_upload(data, name), ctx.user, ctx.db, ctx.svc,
                                         body_id=body.id, doc_type=doc_type,
                                         subject=subject.strip(), unit=unit or None,
-                                        qr=None)
+                                        qr=None, cover_draft_mark=cover_draft_mark)
     signer_ids = _signer_ids([signer_1, signer_2, signer_3])
     if made["status"] != DocumentStatus.PREPARED.name:
         return _done(request, "Đã tải lên; dự thảo đang được chuẩn bị — khi trạng thái là "
@@ -135,10 +136,11 @@ def route_draft(request: Request, document_id: str, ctx: PostCtx,
 
 @router.post(PATH + "/{document_id}/du-thao-sua")
 def corrected_draft(request: Request, document_id: str, ctx: PostCtx,
-                          file: UploadFile) -> Response:
+                          file: UploadFile, cover_draft_mark: bool = Form(False)) -> Response:
     data, name = _as_pdf(file)
     made = document_routes.corrected_draft(document_id, _pdf_upload(data, name),
-                                                 ctx.user, ctx.db, ctx.svc)
+                                                 ctx.user, ctx.db, ctx.svc,
+                                                 cover_draft_mark=cover_draft_mark)
     if made["status"] == DocumentStatus.PREPARED.name:
         return _done(request, "Đã nhận dự thảo đã sửa và chuẩn bị xong — hãy trình ký lại.")
     return _done(request, "Đã nhận dự thảo đã sửa; đang chuẩn bị.")
