@@ -75,9 +75,9 @@ def stamped(draft: Path, draw: Draw, *, page: int = 0, inline: bool = True) -> b
         with pikepdf.open(io.BytesIO(buffer.getvalue())) as mark:
             source = mark.pages[0]
             if not inline:
-                target.add_overlay(source)
+                target.add_overlay(source, pikepdf.Rectangle(0, 0, width, height))
             else:
-                renames = {}
+                renames: dict[str, str] = {}
                 for key, font in source.Resources.Font.items():
                     renames[key] = f"/KsMark{len(renames)}"
                     target.Resources.Font[renames[key]] = doc.copy_foreign(font)
