@@ -145,12 +145,13 @@ class YearNotCovered(SignerError):
 
     category = Category.BAD_INPUT
 
-    def __init__(self, line: str, page: int, why_vi: str = "", why_en: str = "") -> None:
+    def __init__(self, line: str, page_number: int, why_vi: str = "",
+                 why_en: str = "") -> None:
         super().__init__(
-            f"dòng ngày tháng “{line}” (trang {page + 1}) ghi sẵn năm nhưng không che được "
+            f"dòng ngày tháng “{line}” (trang {page_number}) ghi sẵn năm nhưng không che được "
             f"bằng trường năm ban hành{': ' + why_vi if why_vi else ''} — hãy để trống năm "
             "hoặc sửa dự thảo",
-            f"the date line “{line}” (page {page + 1}) prints a year that cannot be covered "
+            f"the date line “{line}” (page {page_number}) prints a year that cannot be covered "
             f"by the year-of-issue field{': ' + why_en if why_en else ''} — leave the year "
             "blank or correct the draft")
 

@@ -187,7 +187,7 @@ def check_date_covered(layout: DraftLayout, plan: FieldPlan) -> None:
     issued page must show the date of issue whole (day, month and year)."""
     date = layout.date
     if date is not None and date.year is not None and plan.year is None:
-        raise YearNotCovered(date.text, date.line.page)
+        raise YearNotCovered(date.text, date.line.page + 1)
 
 
 
@@ -399,7 +399,8 @@ def _take_out(doc: Any, texts: Sequence[PageText], plan: FieldPlan,
             digits = [g for g in under.get(YEAR_FIELD, []) if g.text.isdigit()]
             if digits:
                 year = "".join(g.text for g in digits)
-                raise YearNotCovered(f"… năm {year}", text.index, exc.vi, exc.en) from exc
+                raise YearNotCovered(f"… năm {year}", text.index + 1, exc.vi,
+                                     exc.en) from exc
     return erased
 
 
@@ -413,7 +414,7 @@ def _check_covered(prepared: bytes, plan: FieldPlan, pages: int,
         (text,) = [t for t in texts if t.index == _index(plan.year, pages)]
         left = [g for g in _under(plan.year, text.glyphs) if g.text.isdigit()]
         if left:
-            raise YearNotCovered(f"… năm {''.join(g.text for g in left)}", plan.year.page,
+            raise YearNotCovered(f"… năm {''.join(g.text for g in left)}", text.index + 1,
                                  "năm cũ vẫn còn trong nội dung trang",
                                  "the old year is still in the page content")
     if marks:
