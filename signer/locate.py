@@ -126,9 +126,12 @@ class DateLine:
     """The header's ``<place>, ngày … tháng … năm …`` line.
 
     ``day_blank``/``month_blank`` are None when that part is already filled in with digits;
-    ``year`` is None when it is a blank or a placeholder. ``year_box`` is where the year is
-    printed — its digits, else the blank or placeholder after ``năm`` — and so where the
-    issue year goes: a draft written in one year is often issued in the next.
+    ``day_box``/``month_box`` are that part's place either way (blank, or digits typed with
+    room enough around them for two digits and word spaces — else None), so a day typed in
+    the draft can be covered by the date of issue too. ``year`` is None when it is
+    a blank or a placeholder. ``year_box`` is where the year is printed — its digits, else
+    the blank or placeholder after ``năm`` — and so where the issue year goes: a draft
+    written in one year is often issued in the next.
     """
 
     line: Box
@@ -140,6 +143,8 @@ class DateLine:
     baseline: float
     font_size: float
     year_box: Box | None = None
+    day_box: Box | None = None
+    month_box: Box | None = None
 
 
 @dataclass(frozen=True)
@@ -459,12 +464,15 @@ def _date_line(segment: _Segment) -> DateLine | None:
     if match is None:
         return None
 
-    def blank(after: str, before: str, content: str) -> Box | None:
-        if any(c.isdigit() for c in match.group(content)):
-            return None  # already filled in
+    def slot(after: str, before: str) -> Box:
         left = _char_x1(segment, owners, offset + match.end(after) - 1)
         right = _char_x0(segment, owners, offset + match.start(before))
         return _blank_box(segment, left, right)
+
+    def blank(after: str, before: str, content: str) -> Box | None:
+        if any(c.isdigit() for c in match.group(content)):
+            return None  # already filled in
+        return slot(after, before)
 
     year = match.group("year").strip()
     return DateLine(
@@ -477,7 +485,17 @@ def _date_line(segment: _Segment) -> DateLine | None:
         baseline=segment.baseline,
         font_size=segment.size,
         year_box=_year_box(segment, owners, offset, match),
+        day_box=_roomy(slot("ngay", "thang"), segment.size),
+        month_box=_roomy(slot("thang", "nam"), segment.size),
     )
+
+
+#: A day or month slot must be this wide (font sizes) to take two digits between spaces.
+_DAY_ROOM = 1.5
+
+
+def _roomy(box: Box, size: float) -> Box | None:
+    return box if box.width >= _DAY_ROOM * size else None
 
 
 #: Room for a four-digit year (font sizes), and the word space kept after ``năm``.

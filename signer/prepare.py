@@ -172,10 +172,14 @@ def plan_fields(layout: DraftLayout, *, signature_aspect: float = SIGNATURE_ASPE
         number = Place.of(layout.number.blank, "Times-Roman", layout.number.font_size)
     if layout.date is not None:
         size = layout.date.font_size
-        if layout.date.day_blank is not None:
-            day = Place.of(layout.date.day_blank, "Times-Italic", size)
-        if layout.date.month_blank is not None:
-            month = Place.of(layout.date.month_blank, "Times-Italic", size)
+        # a day or month typed in the draft is covered too: the page prints the date of
+        # issue, whole
+        day_box = layout.date.day_box or layout.date.day_blank
+        month_box = layout.date.month_box or layout.date.month_blank
+        if day_box is not None:
+            day = Place.of(day_box, "Times-Italic", size)
+        if month_box is not None:
+            month = Place.of(month_box, "Times-Italic", size)
         if layout.date.year_box is not None:
             year = Place.of(layout.date.year_box, "Times-Italic", size)
     return FieldPlan(person=person, organisation=organisation, number=number, day=day,

@@ -9,6 +9,7 @@ import io
 import subprocess
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -67,14 +68,55 @@ def test_a_file_of_many_templates_is_refused_with_a_reason(draft: Path) -> None:
     assert "14" in err.value.en and "14" in err.value.vi
 
 
+def _issue(data: DataDir, pdf: bytes) -> tuple[Any, Any, bytes]:
+    """Locate, prepare, approve (vice-chair's SoftHSM token) and issue ``pdf`` on
+    :data:`ISSUED_ON`, number 07; the layout, the plan and the issued file."""
+    layout = locate(pdf)
+    plan = plan_fields(layout)
+    prepared = prepare_draft(pdf, plan)
+    with data.token("pho-chu-tich").signer(DEMO_PIN) as person:
+        approved = sign_pdf(prepared, person, SigningOptions(
+            field_name=PERSON_FIELD, appearance=Appearance.handwritten(handwritten_signature())))
+    wanted = {NUMBER_FIELD: "07", **date_fills(ISSUED_ON)}
+    fills = tuple(FieldFill(name, wanted[name]) for name, _ in plan.text_fields())
+    with data.token("ubnd").signer(DEMO_PIN) as body:
+        issued = sign_pdf(approved, body, SigningOptions(
+            field_name=ORGANISATION_FIELD, fills=fills,
+            appearance=Appearance.seal(seal(), "UBND xã Tiên Lữ")))
+    return layout, plan, issued
+
+
+def test_a_date_typed_in_the_draft_is_covered_by_the_date_of_issue(
+        data: DataDir, commune: DemoCommune) -> None:
+    """A day typed with room around it is covered like a blank; a one-digit month typed
+    tight between the words cannot take two digits: it stays, and
+    `documents.issuance.printed_date` refuses issuing in another month."""
+    from .test_locate import HEADER, synthetic_draft
+
+    pdf = synthetic_draft([
+        *HEADER,
+        (100.0, 115.0, "Số:        /QĐ-UBND", "r", 13.0),
+        (300.0, 115.0, "Tiên Lữ, ngày   05   tháng   3   năm 2025", "i", 14.0),
+        (370.0, 415.0, "CHỦ TỊCH", "b", 14.0),
+        (360.0, 495.0, "Nguyễn Văn Hùng", "b", 14.0),
+    ])
+    layout, plan, issued = _issue(data, pdf)
+    assert layout.date is not None and layout.date.day_blank is None  # typed in
+    assert plan.day is not None and plan.month is not None and plan.year is not None
+    assert printed_date_line(issued, 0) == "Tiên Lữ, ngày 09 tháng 01 năm 2026"
+    store = data.trust_store()
+    assert verify_pdf(issued, lambda: validation_context(store)).verdict == "valid"
+    tight = locate(synthetic_draft([
+        (300.0, 115.0, "Tiên Lữ, ngày 05 tháng 3 năm 2025", "i", 14.0)])).date
+    assert tight is not None and tight.day_box is not None and tight.month_box is None
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("draft", [d for d in DRAFTS if d.name not in MANY_BLOCKS],
                          ids=lambda d: d.name)
 def test_draft_is_prepared_signed_and_issued(data: DataDir, commune: DemoCommune,
                                              draft: Path) -> None:
-    pdf = draft.read_bytes()
-    layout = locate(pdf)
-    plan = plan_fields(layout)
+    layout, plan, issued = _issue(data, draft.read_bytes())
     block = layout.signature
     assert block is not None
     # the person's field sits between the last title line and the name, centred on them
@@ -83,19 +125,8 @@ def test_draft_is_prepared_signed_and_issued(data: DataDir, commune: DemoCommune
     assert abs((x1 + x2) / 2 - block.name_box.center[0]) < block.name_box.width
     # the seal covers the left third of the signature image
     assert plan.organisation.rect[2] == pytest.approx(x1 + (x2 - x1) / 3)
-
-    prepared = prepare_draft(pdf, plan)
-    with data.token("pho-chu-tich").signer(DEMO_PIN) as person:
-        approved = sign_pdf(prepared, person, SigningOptions(
-            field_name=PERSON_FIELD, appearance=Appearance.handwritten(handwritten_signature())))
     assert layout.date is not None and plan.year is not None
-    wanted = {NUMBER_FIELD: "07", **date_fills(ISSUED_ON)}
-    fills = tuple(FieldFill(name, wanted[name]) for name, _ in plan.text_fields())
-    with data.token("ubnd").signer(DEMO_PIN) as body:
-        issued = sign_pdf(approved, body, SigningOptions(
-            field_name=ORGANISATION_FIELD, fills=fills,
-            appearance=Appearance.seal(seal(), "UBND xã Tiên Lữ")))
-
+    fills = plan.text_fields()
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     (ARTEFACTS / draft.name).write_bytes(issued)
     store = data.trust_store()
@@ -104,7 +135,7 @@ def test_draft_is_prepared_signed_and_issued(data: DataDir, commune: DemoCommune
     assert [s.modification_level for s in report.signatures] == ["form_filling", "none"]
     with pikepdf.open(io.BytesIO(issued)) as doc:
         values = {str(f.T): str(f.get("/V", "")) for f in doc.Root.AcroForm.Fields}
-    assert {values[f.field] for f in fills} <= {"07", "09", "01", "2026"}
+    assert {values[name] for name, _ in fills} <= {"07", "09", "01", "2026"}
     assert (NUMBER_FIELD in values) == (layout.number is not None)
     assert values[YEAR_FIELD] == "2026" and values[DAY_FIELD] == "09"
     # what the page says: the date of issue, whole, and nothing of the draft's year

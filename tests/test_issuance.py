@@ -452,3 +452,24 @@ def test_a_plan_that_leaves_the_printed_year_uncovered_is_refused(
         prepare(session, store, document, overrides={"year": None})
     assert "Tiên Lữ, ngày tháng năm 2025" in err.value.vi and "trang 1" in err.value.vi
     assert "cannot be covered" in err.value.en
+
+
+def test_a_month_typed_in_the_draft_is_printed_as_typed_so_only_that_month_issues() -> None:
+    from documents import PrintedDateMismatch
+    from documents.issuance import printed_date
+    from signer.prepare import plan_fields, prepare_draft
+
+    from .test_locate import HEADER, synthetic_draft
+
+    pdf = synthetic_draft([
+        *HEADER,
+        (100.0, 115.0, "Số:        /QĐ-UBND", "r", 13.0),
+        (300.0, 115.0, "Tiên Lữ, ngày      tháng 3 năm 2026", "i", 14.0),
+        (370.0, 415.0, "CHỦ TỊCH", "b", 14.0),
+        (360.0, 495.0, "Nguyễn Văn Hùng", "b", 14.0),
+    ])
+    prepared = prepare_draft(pdf, plan_fields(locate(pdf)))
+    assert printed_date(prepared, date(2026, 3, 9)) == "Tiên Lữ, ngày 09 tháng 3 năm 2026"
+    with pytest.raises(PrintedDateMismatch) as err:
+        printed_date(prepared, date(2026, 4, 9))
+    assert "tháng 3" in err.value.vi and "09/04/2026" in err.value.vi
