@@ -252,6 +252,36 @@ def test_a_draft_without_a_signature_block_is_kept_with_the_reason(service: Serv
 
 
 @pytest.mark.slow
+def test_a_draft_marked_du_thao_is_refused_then_covered_on_request(service: Service,
+                                                                  tmp_path: Path) -> None:
+    """Over HTTP, through the worker: the refusal names the mark; the drafter's
+    ``cover_draft_mark=true`` on the new upload prepares it with the mark taken off."""
+    from .test_marks import stamped, top_line
+
+    staff = service.login("chuyenvien")
+    body_id = staff.get("/api/v1/bodies").json()[0]["id"]
+    marked = tmp_path / "du-thao.pdf"
+    marked.write_bytes(stamped(TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf",
+                               top_line("DỰ THẢO")))
+    refused = upload(staff, body_id, marked)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["type"] == "DraftNotPrepared"
+    assert "dòng “DỰ THẢO” ở đầu trang 1" in error["vi"] and "top of page 1" in error["en"]
+    document_id = error["en"].split()[1]
+    covered = staff.post(f"/api/v1/documents/{document_id}/draft",
+                         data={"cover_draft_mark": "true"},
+                         files={"file": ("du-thao.pdf", marked.read_bytes(), "application/pdf")})
+    assert covered.status_code == 200, covered.text
+    assert covered.json()["status"] == "PREPARED" and covered.json()["problem"] is None
+    prepared = staff.get(f"/api/v1/documents/{document_id}/versions/prepared")
+    assert prepared.status_code == 200
+    text = subprocess.run(["pdftotext", "-", "-"], input=prepared.content,
+                          capture_output=True, check=True).stdout.decode()
+    assert "THẢO" not in text.upper() and "QUYẾT ĐỊNH" in text
+
+
+@pytest.mark.slow
 def test_each_role_is_refused_what_it_may_not_do(service: Service) -> None:
     staff = service.login("chuyenvien")
     body_id = staff.get("/api/v1/bodies").json()[0]["id"]
