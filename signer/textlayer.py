@@ -112,6 +112,10 @@ def _upright(matrix: Sequence[float]) -> bool:
 
 
 def _code_length(font: Any) -> int | None:
+    """Bytes per character code: 1 for simple fonts, 2 for Identity CMaps; None for what
+    is not split here (other CMaps, vertical writing)."""
+    if font.is_vertical():
+        return None
     if not font.is_multibyte():
         return 1
     cmap = getattr(font, "cmap", None)
@@ -144,7 +148,7 @@ def read_text(pdf: bytes, pages: Collection[int] | None = None) -> list[PageText
 
         def render_char(self, *args: Any, **kwargs: Any) -> float:
             adv: float = super().render_char(*args, **kwargs)
-            item = self.cur_item._objs[-1]
+            item = self.cur_item._objs[-1]  # the LTChar pdfminer has just added
             if isinstance(item, LTChar):
                 self.glyphs.append((self.op if self.depth == 0 else None, self.index, item))
             self.index += 1
