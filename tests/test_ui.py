@@ -229,6 +229,30 @@ def test_a_bad_upload_is_refused_in_vietnamese_next_to_the_file_input(
 
 
 @pytest.mark.slow
+def test_a_draft_marked_du_thao_is_refused_then_uploaded_with_the_mark_covered(
+        service: Service, chromium: Any, tmp_path: Path) -> None:
+    from .test_marks import stamped, top_line
+
+    page = _page(chromium, service, "chuyenvien")
+    marked = tmp_path / "con-dau-du-thao.pdf"
+    marked.write_bytes(stamped(DRAFT, top_line("DỰ THẢO")))
+    page.goto("/chuyen-vien")
+    page.set_input_files("#upload-file", str(marked))
+    page.fill("#upload-subject", SUBJECT)
+    page.get_by_role("button", name="Tải lên và trình ký").click()
+    error = page.locator("#upload-error .alert-error")
+    error.wait_for(timeout=SLOW)
+    assert "dòng “DỰ THẢO” ở đầu trang 1" in error.inner_text(), error.inner_text()
+    # the drafter ticks the box and uploads again: prepared, the mark off the page
+    page.goto("/chuyen-vien")
+    page.set_input_files("#upload-file", str(marked))
+    page.fill("#upload-subject", SUBJECT)
+    page.check("#upload-cover")
+    page.get_by_role("button", name="Tải lên và trình ký").click()
+    page.locator("#upload-result .alert-ok").wait_for(timeout=SLOW)
+
+
+@pytest.mark.slow
 def test_pages_refuse_what_a_role_may_not_do(service: Service, chromium: Any) -> None:
     # not signed in: to the login page
     anonymous = httpx.get(f"{service.url}/van-thu", follow_redirects=False)
