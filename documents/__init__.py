@@ -45,6 +45,7 @@ from .audit import (
     verify_chain,
 )
 from .authority import find_authority
+from .block import block_differences
 from .db import (
     alembic_config,
     create_engine_for,
@@ -67,6 +68,7 @@ from .errors import (
     AccountError,
     AlreadyCancelled,
     AuditHeadMissing,
+    BlockMismatch,
     BookClosed,
     BookMismatch,
     CertificateMismatch,
@@ -283,6 +285,7 @@ __all__ = [
     "Role",
     "SYSTEM_ACTOR",
     "SignerCertificate",
+    "BlockMismatch",
     "SignerNotInBlock",
     "Signing",
     "SigningAuthority",
@@ -333,6 +336,7 @@ __all__ = [
     "expire_jobs",
     "export_register_pdf",
     "export_register_xlsx",
+    "block_differences",
     "find_authority",
     "finish_approval",
     "finish_job",

@@ -23,6 +23,7 @@ records clerk (văn thư) reads it, not a developer::
         ├── NoSigningAuthority     the person may not sign this type of document here
         ├── CertificateMismatch    the token's certificate is not the one registered
         ├── SignerNotInBlock       the signature block names somebody else
+        ├── BlockMismatch          (QueueError) routed to someone the block does not print
         ├── WrongStep              the document is not at the step the act needs
         ├── AuditHeadMissing       the audit trail has events but lost its head row
         ├── QueueError             the signing queue and its notices (documents/queue.py)
@@ -345,6 +346,23 @@ class NoSigners(QueueError):
     def __init__(self) -> None:
         super().__init__("phải chọn ít nhất một người ký",
                          "choose at least one signer")
+
+
+class BlockMismatch(QueueError):
+    """The draft's signature block prints somebody (or something) else than the chosen
+    signer: refused when routing, unless the drafter overrides it with a reason."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, differences: list[tuple[str, str]]) -> None:
+        super().__init__(
+            "khối chữ ký của dự thảo không khớp với người được chọn ký: "
+            + "; ".join(vi for vi, _ in differences)
+            + " — sửa dự thảo, chọn đúng người ký, hoặc ghi lý do nếu vẫn gửi",
+            "the draft's signature block does not match the chosen signer: "
+            + "; ".join(en for _, en in differences)
+            + " — correct the draft, choose the right signer, or give a reason to send anyway")
+        self.differences = differences
 
 
 class DuplicateSigner(QueueError):

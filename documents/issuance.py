@@ -42,6 +42,7 @@ from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
 from .audit import AuditAction, record
 from .authority import find_authority
+from .block import PLACEHOLDER_NAMES
 from .errors import CertificateMismatch, NoSigningAuthority, SignerNotInBlock, WrongStep
 from .links import ensure_link, verify_url
 from .models import (
@@ -61,7 +62,6 @@ from .register import IssueDetails, register_issue
 from .storage import FileStore
 
 #: A signature block may carry the template's placeholder instead of a name.
-PLACEHOLDER_NAMES = {"Họ và tên", "Họ và tên người ký"}
 COPY_TYPES = {CopyKind.SAO_Y: "ban-sao-y", CopyKind.TRICH_SAO: "ban-trich-sao",
               CopyKind.SAO_LUC: "ban-sao-luc"}
 

@@ -20,6 +20,8 @@ from documents import (
     Person,
     Priority,
     VersionKind,
+    block_differences,
+    find_authority,
     latest_version,
     new_draft,
     replace_draft,
@@ -28,7 +30,7 @@ from documents.accounts import Role, bodies_of, require_role
 from documents.audit import AuditAction, record
 from documents.queue import recall, route
 from documents.tasks import ISSUE, MAKE_COPY, PREPARE, SIGN_ATTACHMENT, queue_for
-from signer import vietnam_time
+from signer import locate, vietnam_time
 from signer.prepare import check_draft
 from signer.sign import VIETNAM
 
@@ -165,11 +167,15 @@ class RouteForm(BaseModel):
     due_at: datetime | None = None
     priority: int = int(Priority.NORMAL)
     note: str | None = None
+    #: Why the document goes to a signer its signature block does not print (audited).
+    block_override: str | None = None
 
 
 @router.post("/{document_id}/route")
 def route_document(document_id: str, form: RouteForm, user: CurrentUser,
-                   db: SessionDep) -> dict[str, Any]:
+                   db: SessionDep, svc: ServicesDep) -> dict[str, Any]:
+    """Send a prepared document to its signers; the last one signs in the draft's
+    signature block, which must print them (else 422, unless ``block_override``)."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
     signers = [db.get_one(Person, pid) for pid in form.signer_person_ids]
@@ -177,11 +183,20 @@ def route_document(document_id: str, form: RouteForm, user: CurrentUser,
     if due_at is not None and due_at.tzinfo is None:
         due_at = due_at.replace(tzinfo=VIETNAM)  # a time without offset is Vietnam time
     drafter = db.get(Person, user.person_id) if user.person_id else None
+    prepared = latest_version(db, document, VersionKind.PREPARED)
+    block = locate(svc.store.get(prepared.sha256)).signature if prepared else None
     route(db, document, signers, due_at=due_at, priority=Priority(form.priority),
-          note=form.note, actor=user.username, drafter=drafter)
+          note=form.note, actor=user.username, drafter=drafter, block=block,
+          block_override=form.block_override)
+    details: dict[str, Any] = {"signers": form.signer_person_ids}
+    if form.block_override:  # routed although the block may print someone else: say why
+        authority = find_authority(db, signers[-1], document.body, document.doc_type,
+                                   document.unit)
+        assert authority is not None  # route() checked it
+        details.update(block_override=form.block_override, block_differences=[
+            en for _, en in block_differences(block, signers[-1], authority)])
     record(db, AuditAction.ROUTE, actor=user.username, body_id=document.body_id,
-           object_type="document", object_id=document.id,
-           details={"signers": form.signer_person_ids})
+           object_type="document", object_id=document.id, details=details)
     db.commit()
     return document_json(db, document)
 
