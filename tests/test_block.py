@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from documents import block_differences
 from documents.models import Designation, Person, SigningAuthority
-from signer import SignatureBlock
+from signer import Box, SignatureBlock
 
-BOX = (0.0, 0.0, 1.0, 1.0)
+BOX = Box(page=0, x0=0.0, y0=0.0, x1=1.0, y1=1.0)
 
 
 def block(name: str, *titles: str, designation: str | None = None) -> SignatureBlock:
