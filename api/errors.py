@@ -18,16 +18,27 @@ class NotFound(KysoError):
         super().__init__(f"không tìm thấy {what}", f"{what} not found")
 
 
+class UnknownFields(KysoError):
+    """A request carrying fields the act does not take (e.g. a token name or a date)."""
+
+    def __init__(self, names: list[str]) -> None:
+        listed = ", ".join(names)
+        super().__init__(f"yêu cầu có trường không được phép: {listed}",
+                         f"the request has fields that are not allowed: {listed}")
+
+
 def status_for(exc: KysoError) -> int:
     """The HTTP status of a Kyso error, by its class name (no import of every package)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
     table = [
         ({"NotAuthenticated", "LoginFailed", "InvalidToken"}, 401),
-        ({"Forbidden", "NoSigningAuthority", "CertificateMismatch"}, 403),
+        ({"Forbidden", "NoSigningAuthority", "CertificateMismatch", "NotTheApprover"}, 403),
         ({"NotFound", "StoredFileMissing"}, 404),
         ({"LoginThrottled"}, 429),
         ({"WrongStep", "DuplicateNumber", "DuplicateDocument", "SignerNotInBlock",
-          "AlreadyCancelled", "DocumentCancelled"}, 409),
+          "AlreadyCancelled", "DocumentCancelled", "KeyHeldElsewhere", "NoOrganisationKey",
+          "KeyNotOnServer", "WrongKeyOnToken"}, 409),
+        ({"SealChannelRefused", "UnknownFields"}, 422),
         ({"SignerError", "DraftRefused", "DraftNotPrepared", "PdfUnreadable",
           "PdfEncrypted"}, 422),
         ({"WrongPin", "TokenLocked", "WrongOtp", "RemoteAuthRefused", "SadExpired",
