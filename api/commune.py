@@ -36,8 +36,8 @@ from documents import (
     SigningAuthority,
     Unit,
     approval_key,
-    bind_seal,
     check_person_binding,
+    check_seal_binding,
     create_engine_for,
     issuing_custody,
     person_custody,
@@ -132,8 +132,11 @@ def _seed_seal(session: Session, body: Organisation, pki: DemoPki) -> None:
     """The demo body's organisation key (added to demo databases made before custody)."""
     if session.scalar(select(OrganisationKey.id).where(
             OrganisationKey.body_id == body.id).limit(1)) is None:
-        bind_seal(session, body, hashlib.sha256(pki.cert(SEAL).dump()).hexdigest(), SEAL,
-                  actor="kyso demo")
+        fingerprint = hashlib.sha256(pki.cert(SEAL).dump()).hexdigest()
+        check_seal_binding(session, body, fingerprint, SEAL)  # like the rest: no audit event
+        session.add(OrganisationKey(body=body, certificate_sha256=fingerprint, token_name=SEAL,
+                                    created_by="kyso demo"))
+        session.flush()
 
 
 def _seed_staff(session: Session, body: Organisation) -> None:
