@@ -341,11 +341,11 @@ def test_only_the_allowed_cells_sign(act: Act, role: str, body: str, kind: str, 
     account_id = world.accounts[role, body]
     with runtime(world, data, commune) as opened:
         if not allowed(act, role, body, kind):
-            with pytest.raises(KysoError) as refused:
+            with pytest.raises(KysoError) as refusal:
                 run_act(world, act, document_id, account_id)
-            assert isinstance(refused.value, (Forbidden, NotTheApprover, KeyNotOnServer)), \
-                refused.value
-            assert refused.value.vi and refused.value.en
+            assert isinstance(refusal.value, (Forbidden, NotTheApprover, KeyNotOnServer)), \
+                refusal.value
+            assert refusal.value.vi and refusal.value.en
             assert opened == []  # no token was even opened
             with world.db.Session() as session:
                 assert snapshot(session) == before
@@ -535,3 +535,45 @@ def test_the_issue_and_copy_dates_are_the_day_of_the_organisation_signature(
             assert entry.issued_date == vietnam_time(signed_at).date()
         book = session.scalars(select(NumberBook).where(NumberBook.code == "ban-sao")).one()
         assert book is not None
+
+
+def test_an_agent_signature_records_who_caused_it(
+        world: World, pdfs: Pdfs, data: DataDir, commune: DemoCommune) -> None:
+    """The allowed agent cell end to end in this process: the signer's own approval makes
+    a job for his certificate, his token signs the digest, the job is finished; the SIGN
+    event says who caused it and through which channel."""
+    from documents import accept_signature, create_job, register_certificate
+
+    document_id = stage(world, pdfs, Act.APPROVAL)
+    bind(world, Act.APPROVAL, "agent")
+    with world.db.Session() as session, session.begin():
+        account = session.get_one(User, world.accounts["signer", "own"])
+        document = session.get_one(Document, document_id)
+        custody = approval_custody(session, account, document, server=False)
+        authority = session.get_one(SigningAuthority, custody.authority_id)
+        register_certificate(session, authority.person, commune.pki.cert("pho-chu-tich-duc"),
+                             commune.pki.chain)
+        job_id = create_job(session, document, authority.person, authority, "lo-1",
+                            actor=account.username).id
+    with runtime(world, data, commune) as opened:
+        assert tasks.prepare_signing_job(job_id) == "READY"
+        with world.db.Session() as session, session.begin():
+            job = session.get_one(SigningJob, job_id)
+            with data.token("pho-chu-tich-duc").digest_signer(DEMO_PIN) as key:
+                raw = key.sign_digest(bytes.fromhex(job.digest or ""), algorithm=job.algorithm)
+            accept_signature(session, job, raw)
+        assert tasks.finish_signing_job(job_id) == "DONE"
+        assert opened == []  # the server opened no token
+    with world.db.Session() as session:
+        (event,) = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == AuditAction.SIGN, AuditEvent.object_id == document_id)).all()
+        approved = session.scalars(select(DocumentVersion).where(
+            DocumentVersion.document_id == document_id,
+            DocumentVersion.kind == VersionKind.APPROVED)).one()
+        pdf = world.store.get(approved.sha256)
+    assert event.details_dict["caused_by"] == {
+        "act": "APPROVAL", "account": "signer-own", "account_id": None,
+        "person_id": world.signer_id, "body_id": world.body_id,
+        "certificate_sha256": custody.certificate_sha256, "channel": "agent", "token": "agent"}
+    assert signer_sha256(pdf) == custody.certificate_sha256
+    assert verify_document(data, pdf).verdict == "valid"
