@@ -46,6 +46,21 @@ from .audit import (
 )
 from .authority import find_authority
 from .block import block_differences
+from .custody import (
+    Act,
+    Channel,
+    Custody,
+    approval_custody,
+    approval_key,
+    bind_seal,
+    check_person_binding,
+    check_seal_binding,
+    check_token,
+    issuing_custody,
+    person_custody,
+    queue_for,
+    seal_key,
+)
 from .db import (
     alembic_config,
     create_engine_for,
@@ -72,6 +87,7 @@ from .errors import (
     BookClosed,
     BookMismatch,
     CertificateMismatch,
+    CustodyError,
     DocumentCancelled,
     DocumentsError,
     DuplicateDocument,
@@ -83,22 +99,28 @@ from .errors import (
     InvalidAbbreviation,
     InvalidToken,
     InvalidUsername,
+    KeyHeldElsewhere,
+    KeyNotOnServer,
     LoginFailed,
     LoginThrottled,
     MailFailed,
     MissingReason,
     MissingReturnReason,
     NoNumberBook,
+    NoOrganisationKey,
     NoSigners,
     NoSigningAuthority,
+    NotTheApprover,
     NumberAlreadyBound,
     QueueError,
+    SealChannelRefused,
     SignerNotInBlock,
     SqliteNotSerialised,
     UnknownDocumentType,
     UnsupportedDatabase,
     UsernameTaken,
     WeakPassword,
+    WrongKeyOnToken,
     WrongRequestStatus,
     WrongStep,
 )
@@ -118,7 +140,6 @@ from .issuance import (
     sign_attachment,
 )
 from .jobs import (
-    Channel,
     JobStatus,
     SignerCertificate,
     SigningJob,
@@ -164,6 +185,7 @@ from .models import (
     NumberBook,
     NumberCounter,
     Organisation,
+    OrganisationKey,
     OrganisationKind,
     Person,
     Priority,
@@ -212,6 +234,10 @@ from .register import (
 from .storage import FileStore, StoredFileCorrupted, StoredFileMissing
 
 __all__ = [
+    "Act", "Custody", "approval_custody", "approval_key", "bind_seal", "check_person_binding",
+    "check_seal_binding", "check_token", "issuing_custody", "person_custody", "queue_for",
+    "seal_key", "CustodyError", "KeyHeldElsewhere", "KeyNotOnServer", "NoOrganisationKey",
+    "NotTheApprover", "SealChannelRefused", "WrongKeyOnToken", "OrganisationKey",
     "AccountError",
     "AlreadyCancelled",
     "ApiToken",

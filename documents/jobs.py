@@ -38,28 +38,18 @@ from certs import Category, KysoError
 from signer import PendingSignature, RawSignature
 
 from .audit import AuditAction, record
+from .custody import Channel, channel_of_token
 from .errors import CertificateMismatch, WrongStep
 from .issuance import Signing, begin_approval, finish_approval
-from .models import Base, Document, Person, SigningAuthority, _enum
+from .models import AGENT_CHANNEL, Base, Document, Person, SigningAuthority, _enum
 from .sqltypes import Nfc, UtcDateTime, utc_now
 from .storage import FileStore
 
-AGENT = "agent"
-REMOTE_PREFIX = "remote:"
-
-
-class Channel(enum.Enum):
-    SERVER = "server"
-    AGENT = "agent"
-    REMOTE = "remote"
+AGENT = AGENT_CHANNEL
 
 
 def channel_of(authority: SigningAuthority) -> Channel:
-    if authority.token_name == AGENT:
-        return Channel.AGENT
-    if authority.token_name.startswith(REMOTE_PREFIX):
-        return Channel.REMOTE
-    return Channel.SERVER
+    return channel_of_token(authority.token_name)
 
 
 class JobStatus(enum.Enum):

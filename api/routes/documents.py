@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from fastapi import APIRouter, Form, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from certs import Category, KysoError
@@ -28,14 +28,15 @@ from documents import (
 )
 from documents.accounts import Role, bodies_of, require_role
 from documents.audit import AuditAction, record
+from documents.custody import Act, issuing_custody
 from documents.queue import recall, route
-from documents.tasks import ISSUE, MAKE_COPY, PREPARE, SIGN_ATTACHMENT, queue_for
-from signer import locate, vietnam_time
+from documents.tasks import ISSUE, MAKE_COPY, PREPARE, SIGN_ATTACHMENT
+from signer import locate
 from signer.prepare import check_draft
 from signer.sign import VIETNAM
 
 from ..deps import CurrentUser, ServicesDep, SessionDep
-from ..errors import NotFound
+from ..errors import NotFound, UnknownFields
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -210,59 +211,71 @@ def recall_document(document_id: str, user: CurrentUser, db: SessionDep) -> dict
     return document_json(db, document)
 
 
+# The issuing acts name no key and no date: the body's organisation key follows from the
+# clerk's body (documents.custody), the date is the day of the organisation signature.
+# Their request models refuse unknown fields, so a request naming "token" or "issued_on"
+# gets a 422 instead of being silently ignored.
+
 class IssueForm(BaseModel):
-    issued_on: date | None = None
+    model_config = ConfigDict(extra="forbid")
+
     recipients: str = ""
-    token: str = "ubnd"
 
 
 @router.post("/{document_id}/issue", status_code=202)
 def issue(document_id: str, form: IssueForm, user: CurrentUser, db: SessionDep,
           svc: ServicesDep) -> dict[str, Any]:
-    """The clerk numbers, dates, registers and seals: queued for the organisation token."""
+    """The clerk numbers, dates, registers and seals: queued for the host of the body's
+    organisation key."""
     document = visible_document(db, user, document_id)
-    require_role(db, user, document.body, Role.CLERK)
-    approved = latest_version(db, document, VersionKind.APPROVED)
-    signer = approved.signer if approved is not None else None
-    when = form.issued_on or vietnam_time().date()
-    result = svc.celery.send_task(
-        ISSUE, args=[document.id, form.token, when.isoformat(),
-              signer.full_name if signer else "", signer.position if signer else "",
-              form.recipients, user.username],
-        queue=queue_for(form.token))
+    custody = issuing_custody(db, user, document.body, Act.ISSUE)
+    result = svc.celery.send_task(ISSUE, args=[document.id, user.id, form.recipients],
+                                  queue=custody.queue)
     return {"task_id": result.id, "document": document_json(db, document)}
 
 
-@router.post("/{document_id}/attachments", status_code=202)
+def only_fields(*allowed: str) -> Any:
+    """A dependency refusing form fields other than ``allowed`` (multipart requests)."""
+    async def check(request: Request) -> None:
+        unknown = sorted(set((await request.form()).keys()) - set(allowed))
+        if unknown:
+            raise UnknownFields(unknown)
+    return Depends(check)
+
+
+@router.post("/{document_id}/attachments", status_code=202,
+             dependencies=[only_fields("file")])
 def attach(document_id: str, file: UploadFile, user: CurrentUser, db: SessionDep,
-                 svc: ServicesDep, token: str = Form("ubnd")) -> dict[str, Any]:
-    """The clerk signs an attachment in its own file (queued for the organisation token)."""
+           svc: ServicesDep) -> dict[str, Any]:
+    """The clerk signs an attachment in its own file with the body's organisation key."""
     document = visible_document(db, user, document_id)
-    require_role(db, user, document.body, Role.CLERK)
+    custody = issuing_custody(db, user, document.body, Act.ATTACHMENT)
     data = file.file.read()
     check_draft(data)  # refuse a broken, encrypted or active file now, not in the worker
     sha256 = svc.store.put(data)
     name = f"{sha256[:12]}-{file.filename or 'phu-luc.pdf'}"
-    result = svc.celery.send_task(SIGN_ATTACHMENT, args=[
-        document.id, token, sha256, name, user.username], queue=queue_for(token))
+    result = svc.celery.send_task(SIGN_ATTACHMENT, args=[document.id, user.id, sha256, name],
+                                  queue=custody.queue)
     return {"task_id": result.id, "file_name": name}
 
 
+CopyKindName = Literal["SAO_Y", "TRICH_SAO", "SAO_LUC"]  # signer.profiles.CopyKind names
+
+
 class CopyForm(BaseModel):
-    kind: str = "SAO_Y"
-    issued_on: date | None = None
-    token: str = "ubnd"
+    model_config = ConfigDict(extra="forbid")
+
+    kind: CopyKindName = "SAO_Y"
 
 
 @router.post("/{document_id}/copies", status_code=202)
 def copy(document_id: str, form: CopyForm, user: CurrentUser, db: SessionDep,
          svc: ServicesDep) -> dict[str, Any]:
-    """An electronic copy (SAO_Y, TRICH_SAO, SAO_LUC) numbered in the copies book."""
+    """An electronic copy (SAO_Y, TRICH_SAO, SAO_LUC) numbered in the copies book, dated
+    the day of its organisation signature."""
     document = visible_document(db, user, document_id)
-    require_role(db, user, document.body, Role.CLERK)
-    when = form.issued_on or vietnam_time().date()
+    custody = issuing_custody(db, user, document.body, Act.COPY)
     key = uuid.uuid4().hex
-    result = svc.celery.send_task(MAKE_COPY, args=[
-        document.id, form.token, form.kind, when.isoformat(), key, user.username],
-        queue=queue_for(form.token))
+    result = svc.celery.send_task(MAKE_COPY, args=[document.id, user.id, form.kind, key],
+                                  queue=custody.queue)
     return {"task_id": result.id, "request_key": key}
