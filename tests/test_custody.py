@@ -572,7 +572,7 @@ def test_an_agent_signature_records_who_caused_it(
             DocumentVersion.kind == VersionKind.APPROVED)).one()
         pdf = world.store.get(approved.sha256)
     assert event.details_dict["caused_by"] == {
-        "act": "APPROVAL", "account": "signer-own", "account_id": None,
+        "act": "APPROVAL", "account": "signer-own", "account_id": world.accounts["signer", "own"],
         "person_id": world.signer_id, "body_id": world.body_id,
         "certificate_sha256": custody.certificate_sha256, "channel": "agent", "token": "agent"}
     assert signer_sha256(pdf) == custody.certificate_sha256
