@@ -24,7 +24,7 @@ def status_for(exc: KysoError) -> int:
     table = [
         ({"NotAuthenticated", "LoginFailed", "InvalidToken"}, 401),
         ({"Forbidden", "NoSigningAuthority", "CertificateMismatch"}, 403),
-        ({"NotFound", "StoredFileMissing"}, 404),
+        ({"NotFound", "StoredFileMissing", "AnchorNotFound"}, 404),
         ({"LoginThrottled"}, 429),
         ({"WrongStep", "DuplicateNumber", "DuplicateDocument", "SignerNotInBlock",
           "AlreadyCancelled", "DocumentCancelled"}, 409),

@@ -36,9 +36,10 @@ from datetime import datetime
 from typing import Any
 
 from asn1crypto import pem, x509
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, select, text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from certs import CertsError, Origin, TrustStore, load_certificates
 
@@ -127,9 +128,9 @@ def _certificate(anchor: TrustAnchor) -> x509.Certificate:
 
 def _active(session: Session, body_ids: Iterable[int]) -> list[TrustAnchor]:
     ids = sorted(set(body_ids))
-    where = TrustAnchor.body_id.is_(None)
+    where: ColumnElement[bool] = TrustAnchor.body_id.is_(None)
     if ids:
-        where = where | TrustAnchor.body_id.in_(ids)
+        where = or_(where, TrustAnchor.body_id.in_(ids))
     return list(session.scalars(select(TrustAnchor).where(
         TrustAnchor.removed_at.is_(None), where).order_by(TrustAnchor.id)))
 
@@ -225,20 +226,21 @@ def remove_anchor(session: Session, anchor_id: int, *, actor: str,
 
 
 def import_legacy_anchors(session: Session, files: Iterable[tuple[str, bytes]], *,
-                          actor: str) -> list[TrustAnchor]:
+                          actor: str, base: TrustStore | None = None) -> list[TrustAnchor]:
     """Bring CA files of the old, global trust folder in as province-wide anchors.
 
     ``files`` is (name, PEM or DER bytes) each. A certificate the table has ever held,
     in any scope (removed ones included), is skipped: an upgrade never widens a body's
     anchor to the province, nor brings back one that was removed. Demo certificates
-    are skipped (they were never accepted as admin CAs). Audited like an addition.
+    are skipped (they were never accepted as admin CAs), and so are certificates
+    already in ``base`` (e.g. a copy of a bundled root). Audited like an addition.
     """
     imported = []
     for name, data in files:
         for cert in load_certificates(data, name):
             digest = hashlib.sha256(cert.dump()).hexdigest()
-            if session.scalar(select(TrustAnchor.id).where(TrustAnchor.sha256 == digest)
-                              .limit(1)) is not None:
+            if (base is not None and base.find(cert) is not None) or session.scalar(
+                    select(TrustAnchor.id).where(TrustAnchor.sha256 == digest).limit(1)):
                 continue
             try:
                 TrustStore().add(cert, Origin.ADMIN, name)
