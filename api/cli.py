@@ -22,6 +22,7 @@ from signer import Report, Verdict
 from tokens import list_slots
 
 from . import demo as demo_commune
+from .accounts_cli import accounts_app
 from .agent import agent as agent_command
 from .audit_cli import audit_app
 from .datadir import DataDir, resolve
@@ -35,6 +36,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 tokens_app = typer.Typer(no_args_is_help=True, help="Thiết bị ký số / tokens.")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(accounts_app, name="accounts")
 app.command("doctor")(doctor_command)
 app.command("agent")(agent_command)
 out = Console(highlight=False)
