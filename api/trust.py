@@ -42,15 +42,16 @@ def import_trust_folder(data: DataDir, sessions: sessionmaker[Session]) -> int:
     with sessions() as session, session.begin():
         imported = import_legacy_anchors(session, [(p.name, b) for p, b in files],
                                          actor=IMPORT_ACTOR, base=data.trust_store())
+        subjects = [anchor.subject for anchor in imported]
     done = data.trust / "imported"
     done.mkdir(exist_ok=True)
     for path, _ in files:
         target = _free(done / path.name)
         with contextlib.suppress(FileNotFoundError):
             path.rename(target)
-    for anchor in imported:
-        log.warning("trust folder: %s imported as a province-wide trust anchor", anchor.subject)
-    return len(imported)
+    for subject in subjects:
+        log.warning("trust folder: %s imported as a province-wide trust anchor", subject)
+    return len(subjects)
 
 
 def _free(path: Path) -> Path:
