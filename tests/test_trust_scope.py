@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from api.accounts_cli import OPERATOR
 from api.datadir import DataDir
 from api.settings import Settings
 from api.trust import IMPORT_ACTOR, import_trust_folder, operator_trust
@@ -137,7 +138,7 @@ def sign_with(pki: Pki, folder: Path) -> bytes:
     assert signer is not None
     out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(DRAFT.read_bytes())),
                            signers.PdfSignatureMetadata(field_name="KySo_Thu"), signer=signer)
-    pdf = out.getvalue()
+    pdf: bytes = out.getvalue()
     (ca,) = load_certificates(pki.ca_pem, "ca.pem")
     status = validate_pdf_signature(
         PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0],
@@ -178,6 +179,19 @@ class Site:
                                                               "application/pdf")})
         assert page.status_code == 200, page.text
         return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.text)))
+
+    def auditor_page(self, who: str, pdf: bytes) -> str:
+        """The web auditor page's verification (``/kiem-tra/xac-minh``), as the browser
+        posts it (session cookie + CSRF header), its text."""
+        from api.ui.security import session_token
+
+        secret = self.client.app.state.services.settings.secret_key  # type: ignore[attr-defined]
+        token = self.tokens[who]
+        answer = self.client.post("/kiem-tra/xac-minh", headers={
+            "Cookie": f"kyso_session={token}", "X-CSRF-Token": session_token(secret, token),
+            "HX-Request": "true"}, files=[("files", ("van-ban.pdf", pdf, "application/pdf"))])
+        assert answer.status_code == 200, answer.text
+        return html.unescape(html.unescape(answer.text))
 
     def add(self, who: str, pem: bytes, **form: str) -> Any:
         return self.client.post("/api/v1/admin/trust-anchors", headers=self.as_(who),
@@ -266,6 +280,7 @@ def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                                  json={"username": who, "password": password})
             assert answer.status_code == 200, answer.text
             tokens[who] = answer.json()["token"]
+        client.cookies.clear()  # each request says who it is
         yield Site(client, sessions, data, ids[0], ids[1], codes[0], codes[1], tokens)
     engine.dispose()
 
@@ -319,6 +334,10 @@ def test_a_communes_ca_is_trusted_only_for_that_commune(site: Site, x: tuple[Pki
     page_b = site.public(site.code_b, pdf)
     assert UNTRUSTED_VI in page_a
     assert UNTRUSTED_VI not in page_b and "CA X" in page_b
+
+    # the web auditor page: the same answer for each body
+    assert UNTRUSTED_VI in site.auditor_page("kiemtra-a", pdf)
+    assert UNTRUSTED_VI not in site.auditor_page("kiemtra-b", pdf)
 
     # B's auditor asking for A's trust explicitly is refused (not a member)
     refused = site.client.post("/api/v1/verify", headers=site.as_("kiemtra-b"),
@@ -467,3 +486,34 @@ def test_the_old_global_trust_folder_becomes_province_wide_once(site: Site) -> N
 
     (site.data.trust / "legacy.pem").write_bytes(legacy.ca_pem)  # again: nothing new
     assert import_trust_folder(site.data, site.sessions) == 0
+
+
+def test_the_operator_makes_a_province_administrator(site: Site) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    with site.sessions() as session:
+        url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    env = {"KYSO_DATABASE_URL": url}
+    runner = CliRunner()
+    made = runner.invoke(app, ["--data-dir", str(site.data.root), "accounts", "province-admin",
+                               "quantri-a"], env=env)
+    assert made.exit_code == 0, made.output
+    # the flag is read per request: past the province check, the empty file is refused
+    assert site.add("quantri-a", b"", scope="province").status_code == 400
+    taken = runner.invoke(app, ["--data-dir", str(site.data.root), "accounts", "province-admin",
+                                "quantri-a", "--off"], env=env)
+    assert taken.exit_code == 0, taken.output
+    assert site.add("quantri-a", b"", scope="province").status_code == 403
+    unknown = runner.invoke(app, ["--data-dir", str(site.data.root), "accounts",
+                                  "province-admin", "khong-co-ai"], env=env)
+    assert unknown.exit_code != 0
+    with site.sessions() as session:
+        user_id = session.scalar(select(AuditEvent.object_id).where(
+            AuditEvent.object_type == "user", AuditEvent.actor == OPERATOR).limit(1))
+        changes = [json.loads(e.details)["after"] for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.object_type == "user",
+                                     AuditEvent.object_id == user_id,
+                                     AuditEvent.actor == OPERATOR).order_by(AuditEvent.seq))]
+    assert changes == [{"province_admin": True}, {"province_admin": False}]
