@@ -76,15 +76,17 @@ def verify_upload(upload: UploadFile, user: Any, svc: Any, db: Session,
     return report
 
 
-def _register(db: Session, user: Any, upload: UploadFile,
-              report: Report) -> dict[str, Any] | None:
-    """What the register knows of the file: by SHA-256, else by the link printed on it."""
+def _register(db: Session, user: Any, upload: UploadFile, report: Report,
+              body_id: int | None = None) -> dict[str, Any] | None:
+    """What the register knows of the file: by SHA-256, else by the link printed on it.
+    Drafts and approvals only of the caller's bodies (of ``body_id`` alone, when the
+    verification is for one body)."""
     found = match_file(db, report.sha256)
     if found is None:
         upload.file.seek(0)
         found = match_claimed(db, qr_links(upload.file.read()))
-    if found is None or not (public_relation(found)
-                             or found.body_id in {b.id for b in bodies_of(db, user)}):
+    own = {b.id for b in bodies_of(db, user)} if body_id is None else {body_id}
+    if found is None or not (public_relation(found) or found.body_id in own):
         return None
     return found.to_dict()
 
@@ -113,7 +115,7 @@ def verify(files: list[UploadFile], user: CurrentUser, svc: ServicesDep,
     if format == "html":
         return HTMLResponse(render_html(reports[0], lang),
                             headers={"Content-Disposition": _report_name(reports[0], ".html")})
-    registers = [_register(db, user, upload, report)
+    registers = [_register(db, user, upload, report, body_id)
                  for upload, report in zip(files, reports, strict=True)]
     return JSONResponse(jsonable_encoder([{**r.to_dict(), "register": block}
                                           for r, block in zip(reports, registers, strict=True)]))
