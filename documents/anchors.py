@@ -36,7 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from asn1crypto import pem, x509
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, or_, select, text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, and_, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
@@ -112,27 +112,31 @@ _parsed: dict[str, x509.Certificate] = {}
 _parsed_lock = threading.Lock()
 
 
-def _certificate(anchor: TrustAnchor) -> x509.Certificate:
-    """The anchor's certificate, parsed once per process (keyed by its SHA-256 only)."""
+def _certificate(anchor_id: int, sha256: str, pem_text: str) -> x509.Certificate:
+    """An anchor's certificate, parsed once per process (keyed by its SHA-256 only)."""
     with _parsed_lock:
-        cert = _parsed.get(anchor.sha256)
+        cert = _parsed.get(sha256)
     if cert is None:
-        (cert,) = load_certificates(anchor.pem.encode("ascii"), f"trust_anchor {anchor.id}")[:1]
-        if hashlib.sha256(cert.dump()).hexdigest() != anchor.sha256:
-            raise ValueError(f"trust_anchor {anchor.id}: the PEM is not the certificate "
-                             f"{anchor.sha256}")
+        (cert,) = load_certificates(pem_text.encode("ascii"), f"trust_anchor {anchor_id}")[:1]
+        if hashlib.sha256(cert.dump()).hexdigest() != sha256:
+            raise ValueError(f"trust_anchor {anchor_id}: the PEM is not the certificate "
+                             f"{sha256}")
         with _parsed_lock:
-            _parsed[anchor.sha256] = cert
+            _parsed[sha256] = cert
     return cert
 
 
-def _active(session: Session, body_ids: Iterable[int]) -> list[TrustAnchor]:
+def _scope_clause(body_ids: Iterable[int]) -> ColumnElement[bool]:
     ids = sorted(set(body_ids))
     where: ColumnElement[bool] = TrustAnchor.body_id.is_(None)
     if ids:
         where = or_(where, TrustAnchor.body_id.in_(ids))
-    return list(session.scalars(select(TrustAnchor).where(
-        TrustAnchor.removed_at.is_(None), where).order_by(TrustAnchor.id)))
+    return and_(TrustAnchor.removed_at.is_(None), where)
+
+
+def _active(session: Session, body_ids: Iterable[int]) -> list[TrustAnchor]:
+    return list(session.scalars(select(TrustAnchor).where(_scope_clause(body_ids))
+                                .order_by(TrustAnchor.id)))
 
 
 def trust_for(session: Session, base: TrustStore, body_ids: Iterable[int] = ()) -> TrustStore:
@@ -141,9 +145,12 @@ def trust_for(session: Session, base: TrustStore, body_ids: Iterable[int] = ()) 
     Pass no body for an operator's view (bundled, demo and province-wide only).
     """
     store = TrustStore(list(base.entries))
-    for anchor in _active(session, body_ids):
-        source = PROVINCE if anchor.body_id is None else f"body:{anchor.body_id}"
-        store.add(_certificate(anchor), Origin.ADMIN, source)
+    rows = session.execute(select(TrustAnchor.id, TrustAnchor.sha256, TrustAnchor.pem,
+                                  TrustAnchor.body_id).where(_scope_clause(body_ids))
+                           .order_by(TrustAnchor.id))
+    for anchor_id, sha256, pem_text, body_id in rows:
+        source = PROVINCE if body_id is None else f"body:{body_id}"
+        store.add(_certificate(anchor_id, sha256, pem_text), Origin.ADMIN, source)
     return store
 
 
