@@ -37,7 +37,7 @@ from api.accounts_cli import OPERATOR
 from api.datadir import DataDir
 from api.settings import Settings
 from api.trust import IMPORT_ACTOR, import_trust_folder, operator_trust
-from certs import load_certificates
+from certs import DEMO_MARKER, load_certificates
 from documents import (
     AuditAction,
     AuditEvent,
@@ -355,6 +355,14 @@ def test_a_communes_ca_is_trusted_only_for_that_commune(site: Site, x: tuple[Pki
     assert sha in {row["sha256"] for row in site.listing("quantritinh")}
     scopes = {row["scope"] for row in site.listing("quantri-a")}
     assert "bundled" in scopes and "body" not in scopes
+
+    # a demo CA is refused as before; a bundled root is not added again
+    demo = site.add("quantri-b", make_pki(f"Root CA {DEMO_MARKER}", "Ai đó").ca_pem)
+    assert demo.status_code == 400 and "demo" in demo.json()["error"]["en"]
+    bundle = Path(__file__).resolve().parent.parent / "certs/data/trust/bundle-roots.pem"
+    again = site.add("quantri-b", bundle.read_bytes())
+    assert again.status_code == 201 and again.json()["added"] == []
+    assert {a["scope"] for a in again.json()["already"]} == {"bundled"}
 
     # A's admin cannot add it for B, nor remove it
     assert site.add("quantri-a", pki.ca_pem, body_id=str(site.b)).status_code == 404

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from certs import KysoError, Origin, load_certificates
+from certs import KysoError, Origin, TrustStore, load_certificates
 from documents import (
     PROVINCE,
     BookScope,
@@ -471,6 +471,7 @@ def add_trust_anchor(file: UploadFile, user: CurrentUser, db: SessionDep, svc: S
     chosen = _anchor_scope(db, user, scope, body_id)
     added, already = [], []
     for cert in load_certificates(file.file.read(), file.filename or "upload"):
+        TrustStore().add(cert, Origin.ADMIN, file.filename or "upload")  # a demo CA: refused
         if (entry := svc.trust.find(cert)) is not None:
             already.append({"subject": entry.subject, "sha256": entry.sha256,
                             "scope": entry.origin.value})
