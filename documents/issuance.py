@@ -27,6 +27,7 @@ from asn1crypto import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from certs import SharedFetchers, TrustStore, validation_context
 from signer import (
     DraftLayout,
     PadesLevel,
@@ -41,6 +42,7 @@ from signer import (
 from signer.prepare import FieldPlan, check_draft, plan_fields, prepare_draft
 from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
+from .anchors import trust_for
 from .audit import AuditAction, record
 from .authority import find_authority
 from .block import PLACEHOLDER_NAMES
@@ -83,16 +85,33 @@ class Signing:
     ``contexts`` makes a FRESH pyHanko ValidationContext each time: a context caches
     what it fetched, and a long-lived one would keep an old OCSP answer (missing a
     revocation since) and embed everything it ever fetched.
+
+    ``trust`` (the base store every body shares: bundled and demo roots) makes the trust
+    scoped: each act validates with ``trust`` + the province-wide anchors + the anchors
+    of the document's own body (:func:`documents.anchors.trust_for`, read in the act's
+    transaction), never another body's; ``contexts`` is then unused.
     """
 
     tsa_url: str | None = None
     contexts: Callable[[], Any] | None = None
     level: PadesLevel = PadesLevel.B_T
+    trust: TrustStore | None = None
+    #: shared OCSP/CRL fetches for the scoped contexts (None: each context fetches)
+    fetchers: SharedFetchers | None = None
 
     @property
     def validation_context(self) -> Any:
         """A new validation context (None without ``contexts``: no pre-signing check)."""
         return self.contexts() if self.contexts is not None else None
+
+    def for_body(self, session: Session, body_id: int) -> Signing:
+        """This signing with contexts trusting what body ``body_id`` trusts (unchanged
+        without ``trust``)."""
+        if self.trust is None:
+            return self
+        store = trust_for(session, self.trust, [body_id])
+        fetchers = self.fetchers
+        return replace(self, contexts=lambda: validation_context(store, shared=fetchers))
 
 
 def _store(session: Session, store: FileStore, document: Document, kind: VersionKind,
@@ -280,6 +299,7 @@ def approve(session: Session, store: FileStore, document: Document, person: Pers
                               authority.certificate_sha256)
     pdf = store.get(prepared.sha256)
     _check_block(pdf, person)
+    signing = signing.for_body(session, document.body_id)
     signed = sign_pdf(pdf, signer, approval(signature_image, tsa_url=signing.tsa_url,
                                             validation_context=signing.validation_context))
     _approved(session, store, document, person, authority, prepared, signed, actor, custody)
@@ -299,6 +319,7 @@ def begin_approval(session: Session, store: FileStore, document: Document, perso
     assert prepared is not None
     pdf = store.get(prepared.sha256)
     _check_block(pdf, person)
+    signing = signing.for_body(session, document.body_id)
     return prepare_digest(pdf, certificate, approval(
         signature_image, tsa_url=signing.tsa_url,
         validation_context=signing.validation_context), chain=chain, lifetime=lifetime)
@@ -360,6 +381,7 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     entry = register_issue(session, document, book, details)
     ensure_link(session, document)  # documents prepared before links existed get one now
     day, month = day_and_month(details.issued_date)
+    signing = signing.for_body(session, document.body_id)
     options = issuance(seal_image, document.body.name, entry.code_number, day, month,
                        tsa_url=signing.tsa_url, validation_context=signing.validation_context,
                        level=signing.level)
@@ -397,6 +419,7 @@ def sign_attachment(session: Session, store: FileStore, document: Document, body
     _, entry = _issued(session, store, document)
     check_draft(pdf)
     moment = _body_signature(custody, body_signer, None)
+    signing = signing.for_body(session, document.body_id)
     signed = sign_pdf(pdf, body_signer, appendix(
         pdf, entry.number_symbol, tsa_url=signing.tsa_url,
         validation_context=signing.validation_context, level=signing.level),
@@ -434,6 +457,7 @@ def make_copy(session: Session, store: FileStore, document: Document, body_signe
     copy_book = book or book_for(session, document.body, COPY_TYPES[kind])
     copy_entry = register_issue(session, copy_doc, copy_book, details)
     pdf = store.get(source.sha256)
+    signing = signing.for_body(session, document.body_id)
     signed = sign_pdf(pdf, body_signer, copy(
         pdf, kind, document.body.name, copy_entry.number_symbol,
         tsa_url=signing.tsa_url, validation_context=signing.validation_context,

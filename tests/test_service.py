@@ -495,9 +495,10 @@ def test_an_administrator_adds_a_signer_with_authority_and_an_account(service: S
                        files={"file": ("ca.pem", pem, "application/x-pem-file")})
     assert added.status_code == 201, added.text
     (entry,) = added.json()["added"]
-    assert (service.data.trust / f"{entry['sha256']}.pem").exists()
+    # kept in the database (every API process and worker sees it), for this body only
+    assert entry["scope"] == "body" and entry["body_id"] == body_id
     anchors = admin.get("/api/v1/admin/trust-anchors").json()
-    assert {"sha256": entry["sha256"], "origin": "admin"}.items() <= next(
+    assert {"sha256": entry["sha256"], "origin": "admin", "scope": "body"}.items() <= next(
         a for a in anchors if a["sha256"] == entry["sha256"]).items()
 
 
