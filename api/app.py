@@ -27,6 +27,7 @@ from .routes import (
     verify,
 )
 from .settings import Settings
+from .trust import base_trust
 from .worker import make_celery, open_database_url
 
 
@@ -37,11 +38,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         data = settings.data
         data.activate_softhsm()
+        sessions = open_database_url(settings)
         app.state.services = Services(
             settings=settings,
-            sessions=open_database_url(settings),
+            sessions=sessions,
             store=FileStore(data.files),
-            trust=data.trust_store(),
+            trust=base_trust(data, sessions),
             celery=make_celery(settings),
         )
         yield

@@ -6,7 +6,8 @@ directory, so that several instances never collide::
     tokens.json     the configured tokens (no PINs: those are never stored)
     softhsm/        SoftHSM2 configuration and token files (demo)
     pki/            the demo PKI (certomancer)
-    trust/          CA certificates added by the administrator (*.pem, *.cer, *.crt)
+    trust/          CA files of older versions (global admin CAs): imported at start as
+                    province-wide anchors into the database, then moved to trust/imported/
     out/            signed files the demo writes
     kyso.db         the SQLite database (unless KYSO_DATABASE_URL names another)
     files/          every PDF version, by SHA-256, never overwritten
@@ -26,6 +27,8 @@ from tokens.errors import TokenError
 
 ENV_DATA_DIR = "KYSO_DATA_DIR"
 ENV_DATABASE_URL = "KYSO_DATABASE_URL"
+#: Certificate files the trust folder may hold.
+TRUST_SUFFIXES = (".pem", ".cer", ".crt", ".der")
 
 
 def default_data_dir() -> Path:
@@ -111,15 +114,23 @@ class DataDir:
         return DemoPki(self.pki) if DemoPki.exists(self.pki) else None
 
     def trust_store(self) -> TrustStore:
-        """Bundled Vietnamese roots + this instance's demo root + admin-added CAs."""
+        """What every body trusts: the bundled Vietnamese roots + this instance's demo root.
+
+        Administrators' anchors live in the database, province-wide or per body
+        (``documents.anchors``); ``documents.trust_for`` adds them per verification.
+        """
         store = bundled_store()
         pki = self.demo_pki()
         if pki is not None:
             store.add(pki.root, Origin.DEMO, str(pki.directory))
             for cert in pki.chain:
                 store.add(cert, Origin.DEMO, str(pki.directory))
-        if self.trust.is_dir():
-            for path in sorted(self.trust.iterdir()):
-                if path.suffix.lower() in (".pem", ".cer", ".crt", ".der"):
-                    store.add_file(path, Origin.ADMIN)
         return store
+
+    def legacy_trust_files(self) -> list[Path]:
+        """CA files in the trust folder not imported yet (older versions trusted them
+        for every body)."""
+        if not self.trust.is_dir():
+            return []
+        return [p for p in sorted(self.trust.iterdir())
+                if p.is_file() and p.suffix.lower() in TRUST_SUFFIXES]

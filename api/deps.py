@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from certs import SharedFetchers, TrustStore, validation_context
-from documents import FileStore, Person
+from documents import FileStore, Person, trust_for
 from documents.accounts import Forbidden, Role, User, user_for_token
 
 from .errors import NotAuthenticated
@@ -26,14 +26,22 @@ class Services:
     settings: Settings
     sessions: sessionmaker[Session]
     store: FileStore
+    #: what every body trusts: the bundled Vietnamese CAs and the demo PKI's root. A
+    #: verification trusts :meth:`trust_for` its bodies, never this alone.
     trust: TrustStore
     celery: Any
-    #: OCSP responses and CRLs fetched by this process, kept a few minutes
+    #: OCSP responses and CRLs fetched by this process, kept a few minutes (revocation
+    #: evidence only: which CAs are trusted is decided per verification, by its store)
     fetchers: SharedFetchers = field(default_factory=SharedFetchers)
 
-    def validation_context(self) -> Any:
-        """A fresh validation context over the trust store, sharing recent fetches."""
-        return validation_context(self.trust, shared=self.fetchers)
+    def trust_for(self, db: Session, body_ids: Iterable[int]) -> TrustStore:
+        """A fresh store for one verification: the shared base, the province-wide anchors
+        and those of ``body_ids`` (read from the database, so every process agrees)."""
+        return trust_for(db, self.trust, body_ids)
+
+    def contexts(self, store: TrustStore) -> Callable[[], Any]:
+        """Fresh validation contexts over ``store``, sharing this process's recent fetches."""
+        return lambda: validation_context(store, shared=self.fetchers)
 
 
 def services(request: Request) -> Services:

@@ -50,7 +50,7 @@ def _die_with_parent() -> None:
 
 def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
     """Provision the demo commune (tokens, PKI, database rows, accounts); the logins."""
-    from documents.accounts import seed_demo_accounts
+    from documents.accounts import seed_demo_accounts, seed_demo_province_admin
 
     from . import demo as demo_commune
     from .commune import demo_people, open_database, seed
@@ -64,6 +64,7 @@ def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
     with sessions() as session, session.begin():
         body = seed(session, commune.pki)
         logins = seed_demo_accounts(session, body, demo_people(session, body))
+        logins.append(seed_demo_province_admin(session))
     return logins
 
 

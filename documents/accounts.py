@@ -2,8 +2,12 @@
 
 One Kyso instance may serve a whole province, so an account acts only inside the
 issuing bodies it is a member of, with the roles of DESIGN.md's table
-(:class:`Role`); a province-level administrator is simply an ADMIN member of each
-body they look after. A signer's account is linked to their :class:`Person` row,
+(:class:`Role`); a province-level administrator who runs some bodies is an ADMIN
+member of each. One thing belongs to no single body: the province-wide trust anchors
+(:mod:`documents.anchors`). Only an account with :attr:`User.province_admin` set may
+add or remove those (and sees every body's anchors); the flag gives no role in any
+body — it is set from the command line (``kyso accounts province-admin``), never
+through the HTTP API. A signer's account is linked to their :class:`Person` row,
 which is what signing authority is bound to.
 
 Secrets:
@@ -49,6 +53,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     delete,
+    false,
     func,
     select,
 )
@@ -69,13 +74,13 @@ from .models import Base, Organisation, Person, _enum
 from .sqltypes import Nfc, UtcDateTime, nfc, utc_now
 
 __all__ = [
-    "DEFAULT_HASHER", "DEMO_DRAFTER", "DEMO_SIGNERS", "ApiToken", "LoginAttempt", "Membership",
-    "Role", "User",
+    "DEFAULT_HASHER", "DEMO_DRAFTER", "DEMO_PROVINCE_ADMIN", "DEMO_SIGNERS", "ApiToken",
+    "LoginAttempt", "Membership", "Role", "User",
     "authenticate", "bodies_of", "check_password_policy", "checked_username", "create_user",
-    "demo_password", "email_of", "forget_login_attempts", "grant", "issue_token",
-    "normalise_username",
-    "require_role", "revoke", "revoke_token", "roles_of", "seed_demo_accounts", "set_password",
-    "tokens_of", "user_for_token",
+    "demo_password", "email_of", "forget_login_attempts", "grant", "is_province_admin",
+    "issue_token", "normalise_username",
+    "require_role", "revoke", "revoke_token", "roles_of", "seed_demo_accounts",
+    "seed_demo_province_admin", "set_password", "tokens_of", "user_for_token",
     # the errors these functions raise, so callers may import them from here too
     "Forbidden", "InvalidToken", "InvalidUsername", "LoginFailed", "LoginThrottled",
     "UsernameTaken", "WeakPassword",
@@ -151,6 +156,10 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(Nfc(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: A province administrator: adds and removes the province-wide trust anchors
+    #: (trusted for every body). No role in any body comes with it.
+    province_admin: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
 
     person: Mapped[Person | None] = relationship()
     memberships: Mapped[list[Membership]] = relationship(
@@ -347,6 +356,11 @@ def roles_of(session: Session, user: User, body: Organisation | int) -> set[Role
         Membership.user_id == user.id, Membership.body_id == _body_id(body))))
 
 
+def is_province_admin(user: User) -> bool:
+    """Whether ``user`` may manage the province-wide trust anchors (active accounts only)."""
+    return bool(user.active and user.province_admin)
+
+
 def bodies_of(session: Session, user: User, role: Role | None = None) -> list[Organisation]:
     """The bodies ``user`` is a member of (with ``role``, when given), by id."""
     if not user.active:
@@ -527,6 +541,8 @@ DEMO_SIGNERS = ("pho-chu-tich", "pho-chu-tich-duc", "chu-tich")
 #: The demo drafter's label in ``people_by_label`` (optional: without it the drafter
 #: account has no person and returned documents notify nobody by name).
 DEMO_DRAFTER = "chuyen-vien-vp"
+#: The demo's province administrator (manages the province-wide trust anchors).
+DEMO_PROVINCE_ADMIN = "quantritinh"
 #: Demo accounts' e-mail domain (reserved for examples: mail to it goes nowhere real).
 DEMO_MAIL_DOMAIN = "tien-lu.example"
 
@@ -551,7 +567,8 @@ def seed_demo_accounts(session: Session, body: Organisation,
     so that returned documents come back to a named person); the signers of
     :data:`DEMO_SIGNERS` (user name = label without hyphens: ``phochutich``,
     ``phochutichduc``, ``chutich``) linked to their Person rows; a clerk ``vanthu``;
-    an auditor ``kiemtra``; an admin ``quantri`` — all members of ``body``.
+    an auditor ``kiemtra``; an admin ``quantri`` — all members of ``body``. The
+    province administrator is :func:`seed_demo_province_admin`.
     Idempotent: an existing account is reused as it is (its password is not reset)
     and only missing memberships and person links are added.
     """
@@ -585,3 +602,19 @@ def seed_demo_accounts(session: Session, body: Organisation,
         logins.append((username, password, description))
     session.flush()
     return logins
+
+
+def seed_demo_province_admin(session: Session, *, hasher: PasswordHasher = DEFAULT_HASHER
+                             ) -> tuple[str, str, str]:
+    """The demo's province administrator ``quantritinh`` (member of no body; it manages
+    the province-wide trust anchors): (user name, password, role description).
+    Idempotent: an existing account keeps its password and gets the flag."""
+    user = session.scalar(select(User).where(User.username == DEMO_PROVINCE_ADMIN))
+    if user is None:
+        user = create_user(session, DEMO_PROVINCE_ADMIN, demo_password(DEMO_PROVINCE_ADMIN),
+                           "Quản trị cấp tỉnh (demo)",
+                           email=f"{DEMO_PROVINCE_ADMIN}@{DEMO_MAIL_DOMAIN}", hasher=hasher)
+    user.province_admin = True
+    session.flush()
+    return (DEMO_PROVINCE_ADMIN, demo_password(DEMO_PROVINCE_ADMIN),
+            "Quản trị cấp tỉnh (province administrator) — CA tin cậy toàn tỉnh")

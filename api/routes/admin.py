@@ -1,27 +1,35 @@
 """Administration inside a body: people, signing authorities, accounts, number books, and
-the CA certificates the instance trusts. Only a body's administrators; every change is
-an audit event."""
+the CA certificates a body trusts. Only a body's administrators — and, for the
+province-wide trust anchors, a province administrator; every change is an audit event."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, UploadFile
+from fastapi import APIRouter, Form, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from certs import KysoError, Origin, TrustStore, load_certificates
+from certs import Category, KysoError, Origin, TrustStore, load_certificates
 from documents import (
+    PROVINCE,
     BookScope,
     Designation,
     DocumentType,
     NumberBook,
     Organisation,
     Person,
+    ProvinceAdminOnly,
+    Scope,
     SigningAuthority,
+    TrustAnchor,
+    add_anchor,
+    anchors_visible_to,
     register_certificate,
+    remove_anchor,
+    scope_of,
 )
 from documents.accounts import (
     ApiToken,
@@ -32,6 +40,7 @@ from documents.accounts import (
     bodies_of,
     create_user,
     grant,
+    is_province_admin,
     require_role,
     revoke,
     revoke_token,
@@ -39,7 +48,14 @@ from documents.accounts import (
     set_password,
 )
 from documents.audit import AuditAction, record
-from documents.tasks import queue_for
+from documents.custody import (
+    bind_seal,
+    channel_of_token,
+    check_person_binding,
+    check_seal_binding,
+    queue_for,
+)
+from documents.models import OrganisationKey
 from tokens import Health, token_from_settings
 
 from ..deps import CurrentUser, ServicesDep, SessionDep
@@ -173,6 +189,7 @@ def add_authority(body_id: int, form: NewAuthority, user: CurrentUser,
         fingerprint = _fingerprint(form.certificate_pem)
     if not fingerprint:
         raise NotFound("chứng thư số / certificate")
+    check_person_binding(db, person, fingerprint, form.token_name)
     authority = SigningAuthority(
         person=person, body=body, designation=Designation[form.designation],
         on_behalf_of=form.on_behalf_of, all_types=not form.doc_types,
@@ -226,12 +243,77 @@ def change_authority(body_id: int, authority_id: int, form: AuthorityChange,
     changes = form.model_dump(exclude_unset=True, exclude={"certificate_pem"})
     if form.certificate_pem:
         changes["certificate_sha256"] = _fingerprint(form.certificate_pem)
+    check_person_binding(db, authority.person,
+                         changes.get("certificate_sha256") or authority.certificate_sha256,
+                         changes.get("token_name") or authority.token_name, authority=authority)
     done = _changed(db, user, body, authority, "signing_authority", changes)
     if form.certificate_pem:
         (cert, *chain) = load_certificates(form.certificate_pem.encode(), "certificate_pem")
         register_certificate(db, authority.person, cert, chain, actor=user.username)
         db.commit()
     return done
+
+
+class NewOrganisationKey(BaseModel):
+    token_name: str
+    certificate_pem: str | None = None
+    certificate_sha256: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+def organisation_key_json(key: OrganisationKey) -> dict[str, Any]:
+    return {"id": key.id, "body_id": key.body_id, "token_name": key.token_name,
+            "certificate_sha256": key.certificate_sha256, "queue": queue_for(key.token_name),
+            "channel": channel_of_token(key.token_name).value,
+            "valid_from": key.valid_from.isoformat() if key.valid_from else None,
+            "valid_until": key.valid_until.isoformat() if key.valid_until else None}
+
+
+@router.get("/bodies/{body_id}/organisation-keys")
+def list_organisation_keys(body_id: int, user: CurrentUser,
+                           db: SessionDep) -> list[dict[str, Any]]:
+    """The body's organisation certificates (its seal) and the server token of each."""
+    body = _administered(db, user, body_id)
+    return [organisation_key_json(k) for k in db.scalars(select(OrganisationKey).where(
+        OrganisationKey.body_id == body.id).order_by(OrganisationKey.id))]
+
+
+@router.post("/bodies/{body_id}/organisation-keys", status_code=201)
+def add_organisation_key(body_id: int, form: NewOrganisationKey, user: CurrentUser,
+                         db: SessionDep) -> dict[str, Any]:
+    """Register the body's organisation certificate (PEM or SHA-256) and the server-side
+    token holding its key; a replacement takes over from ``valid_from``. Refused when a
+    person or another body holds that certificate or token."""
+    body = _administered(db, user, body_id)
+    fingerprint = _fingerprint(form.certificate_pem) if form.certificate_pem \
+        else form.certificate_sha256
+    if not fingerprint:
+        raise NotFound("chứng thư số / certificate")
+    key = bind_seal(db, body, fingerprint, form.token_name, valid_from=form.valid_from,
+                    valid_until=form.valid_until, actor=user.username)
+    db.commit()
+    return organisation_key_json(key)
+
+
+class OrganisationKeyChange(BaseModel):
+    token_name: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+@router.patch("/bodies/{body_id}/organisation-keys/{key_id}")
+def change_organisation_key(body_id: int, key_id: int, form: OrganisationKeyChange,
+                            user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+    """Move the key to another server token, or end it (``valid_until``). A new
+    certificate is a new key (POST), so documents sealed with the old one stay explained."""
+    body = _administered(db, user, body_id)
+    key = _own(db.get(OrganisationKey, key_id), body, "khóa của cơ quan / organisation key",
+               key_id)
+    changes = form.model_dump(exclude_unset=True)
+    check_seal_binding(db, body, key.certificate_sha256,
+                       changes.get("token_name") or key.token_name, key=key)
+    return _changed(db, user, body, key, "organisation_key", changes)
 
 
 def _fingerprint(certificate_pem: str) -> str:
@@ -377,39 +459,117 @@ def change_book(body_id: int, book_id: int, form: BookChange, user: CurrentUser,
     return _changed(db, user, body, book, "number_book", form.model_dump(exclude_unset=True))
 
 
+SCOPE_NAMES = {"bundled": "sẵn có trong Kyso (mọi cơ quan)", "demo": "demo (mọi cơ quan)",
+               PROVINCE: "toàn tỉnh (mọi cơ quan)"}
+
+
+def _viewer_bodies(db: SessionDep, user: CurrentUser) -> list[int] | None:
+    """Bodies whose own anchors the caller sees (None: all, a province administrator);
+    only an administrator or auditor of some body, or a province administrator."""
+    if is_province_admin(user):
+        return None
+    seen = sorted({b.id for b in bodies_of(db, user, Role.ADMIN)}
+                  | {b.id for b in bodies_of(db, user, Role.AUDITOR)})
+    if not seen:
+        raise Forbidden(user.username, Role.ADMIN.value, Role.ADMIN.english,
+                        "bất kỳ cơ quan nào / any body")
+    return seen
+
+
+def anchor_json(anchor: TrustAnchor) -> dict[str, Any]:
+    scope = scope_of(anchor)
+    return {"id": anchor.id, "subject": anchor.subject, "sha256": anchor.sha256,
+            "origin": Origin.ADMIN.value, "root": anchor.root, "scope": scope,
+            "body_id": anchor.body_id, "body": anchor.body.name if anchor.body else None,
+            "scope_vi": SCOPE_NAMES[PROVINCE] if anchor.body is None
+            else f"chỉ {anchor.body.name}",
+            "source": PROVINCE if anchor.body_id is None else f"body:{anchor.body_id}",
+            "added_by": anchor.added_by, "added_at": anchor.added_at.isoformat()}
+
+
 @router.get("/trust-anchors")
 def list_trust_anchors(user: CurrentUser, db: SessionDep,
                        svc: ServicesDep) -> list[dict[str, Any]]:
-    """The CA certificates this instance trusts, with where each came from."""
-    if not bodies_of(db, user, Role.ADMIN) and not bodies_of(db, user, Role.AUDITOR):
-        raise Forbidden(user.username, Role.ADMIN.value, Role.ADMIN.english,
-                        "bất kỳ cơ quan nào / any body")
-    return [{"subject": e.subject, "sha256": e.sha256, "origin": e.origin.value,
-             "root": e.is_anchor, "source": e.source} for e in svc.trust]
+    """The CA certificates trusted, each with its scope: ``bundled`` and ``demo`` (every
+    body), ``province`` (every body; added by a province administrator) and ``body``
+    (only that body's verification). A body's administrator or auditor sees the bundled,
+    demo and province-wide ones and those of their own bodies; a province administrator
+    sees every body's."""
+    seen = _viewer_bodies(db, user)
+    shared = [{"id": None, "subject": e.subject, "sha256": e.sha256, "origin": e.origin.value,
+               "root": e.is_anchor, "scope": e.origin.value, "body_id": None, "body": None,
+               "scope_vi": SCOPE_NAMES.get(e.origin.value, e.origin.value),
+               "source": e.source} for e in svc.trust]
+    return shared + [anchor_json(a) for a in anchors_visible_to(db, seen)]
+
+
+class NoBodyChosen(KysoError):
+    category = Category.BAD_REQUEST
+
+    def __init__(self) -> None:
+        super().__init__("hãy chọn cơ quan (body_id) sẽ tin cậy CA này, hoặc phạm vi toàn tỉnh",
+                         "choose the body (body_id) that trusts this CA, or the province scope")
+
+
+def _anchor_scope(db: SessionDep, user: CurrentUser, scope: str,
+                  body_id: int | None) -> Scope:
+    if scope == PROVINCE:
+        if not is_province_admin(user):
+            raise ProvinceAdminOnly(user.username)
+        return Scope(None)
+    if body_id is None:
+        administered = bodies_of(db, user, Role.ADMIN)
+        if len(administered) != 1:
+            if not administered and not is_province_admin(user):
+                raise Forbidden(user.username, Role.ADMIN.value, Role.ADMIN.english,
+                                "bất kỳ cơ quan nào / any body")
+            raise NoBodyChosen()
+        return Scope(administered[0])
+    if is_province_admin(user):
+        body = db.get(Organisation, body_id)
+        if body is None:
+            raise NotFound(f"cơ quan {body_id} / body {body_id}")
+        return Scope(body)
+    return Scope(_administered(db, user, body_id))
 
 
 @router.post("/trust-anchors", status_code=201)
-def add_trust_anchor(file: UploadFile, user: CurrentUser, db: SessionDep,
-                           svc: ServicesDep) -> dict[str, Any]:
-    """Trust another CA (PEM or DER). An administrator of any body may add one."""
-    if not bodies_of(db, user, Role.ADMIN):
-        raise Forbidden(user.username, Role.ADMIN.value, Role.ADMIN.english,
-                        "bất kỳ cơ quan nào / any body")
-    data = file.file.read()
-    added = []
-    for cert in load_certificates(data, file.filename or "upload"):
-        entry = TrustStore().add(cert, Origin.ADMIN, file.filename or "upload")
-        target = svc.settings.data.trust / f"{entry.sha256}.pem"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            from asn1crypto import pem
+def add_trust_anchor(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep,
+                     scope: Annotated[Literal["body", "province"], Form()] = "body",
+                     body_id: Annotated[int | None, Form()] = None) -> dict[str, Any]:
+    """Trust another CA (PEM or DER, one or more certificates).
 
-            target.write_bytes(pem.armor("CERTIFICATE", cert.dump()))
-        svc.trust.add(cert, Origin.ADMIN, str(target))
-        added.append({"subject": entry.subject, "sha256": entry.sha256})
-        _audit(db, user, None, "trust_anchor", entry.sha256, {"subject": entry.subject})
+    ``scope=body`` (default): only for ``body_id`` — a body the caller administers; may be
+    left out when they administer exactly one. ``scope=province``: for every body; only
+    a province administrator (else 403). Certificates already bundled are not added
+    again (``already``). Each addition is an audit event."""
+    chosen = _anchor_scope(db, user, scope, body_id)
+    added, already = [], []
+    for cert in load_certificates(file.file.read(), file.filename or "upload"):
+        TrustStore().add(cert, Origin.ADMIN, file.filename or "upload")  # a demo CA: refused
+        if (entry := svc.trust.find(cert)) is not None:
+            already.append({"subject": entry.subject, "sha256": entry.sha256,
+                            "scope": entry.origin.value})
+            continue
+        anchor, _ = add_anchor(db, cert, chosen, actor=user.username,
+                               province_admin=is_province_admin(user),
+                               source=file.filename or "upload")
+        added.append(anchor_json(anchor))
     db.commit()
-    return {"added": added}
+    return {"added": added, "already": already}
+
+
+@router.delete("/trust-anchors/{anchor_id}")
+def remove_trust_anchor(anchor_id: int, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+    """Stop trusting an administrator-added CA (audited; the row is kept as history).
+    A body's anchor: that body's administrator or a province administrator; a
+    province-wide one: a province administrator only (403)."""
+    anchor = remove_anchor(db, anchor_id, actor=user.username,
+                           administered=[b.id for b in bodies_of(db, user, Role.ADMIN)],
+                           province_admin=is_province_admin(user))
+    db.commit()
+    return {"removed": anchor_json(anchor)["sha256"], "id": anchor.id,
+            "removed_at": anchor.removed_at.isoformat() if anchor.removed_at else None}
 
 
 #: What the token list shows of a tokens.json entry: never a secret (client secret, token).

@@ -186,9 +186,11 @@ def close_book(request: Request, book_id: int, ctx: PostCtx) -> Response:
 
 @router.post(PATH + "/tin-cay")
 def add_trust_anchor(request: Request, ctx: PostCtx, file: UploadFile) -> Response:
-    ctx.require(Role.ADMIN)
-    made = admin_routes.add_trust_anchor(file, ctx.user, ctx.db, ctx.svc)
-    names = ", ".join(a["subject"] for a in made["added"])
-    return _done(request, f"Đã thêm vào danh sách tin cậy: {names}.")
+    body = ctx.require(Role.ADMIN)
+    made = admin_routes.add_trust_anchor(file, ctx.user, ctx.db, ctx.svc, scope="body",
+                                         body_id=body.id)
+    names = ", ".join(a["subject"] for a in made["added"]) or "—"
+    return _done(request, f"Đã thêm vào danh sách tin cậy của {body.name} (chỉ cơ quan này): "
+                          f"{names}.")
 
 

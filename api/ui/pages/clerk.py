@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 
 from certs import KysoError
@@ -133,30 +133,13 @@ def task_progress(request: Request, task_id: str, ctx: PageCtx, what: str = "",
     return render(request, "_task.html", context, headers=headers)
 
 
-@router.get(PATH + "/{document_id}/ngay-ghi")
-def printed_date_preview(document_id: str, ctx: PageCtx, issued_on: str = "") -> Response:
-    """The date line for the date the clerk picked (the date field asks on change)."""
-    ctx.require(Role.CLERK)
-    document = document_routes.visible_document(ctx.db, ctx.user, document_id)
-    try:
-        day = date.fromisoformat(issued_on) if issued_on else vietnam_time().date()
-        text = printed_on(ctx, document, day)
-    except ValueError:
-        text = "ngày không hợp lệ"
-    except KysoError as exc:
-        text = exc.vi
-    from html import escape
-
-    return HTMLResponse(escape(text))
-
-
 @router.post(PATH + "/{document_id}/ban-hanh")
-def issue(request: Request, document_id: str, ctx: PostCtx, recipients: str = Form(""),
-          issued_on: str = Form("")) -> Response:
-    """Number, date, register and seal: the JSON route's function, queued for the
-    organisation's token; the page then follows the task."""
-    form = document_routes.IssueForm(issued_on=date.fromisoformat(issued_on)
-                                     if issued_on else None, recipients=recipients)
+def issue(request: Request, document_id: str, ctx: PostCtx,
+          recipients: str = Form("")) -> Response:
+    """Number, date, register and seal: the JSON route's function, queued for the host of
+    the body's organisation key (the date is the day of the signature); the page then
+    follows the task."""
+    form = document_routes.IssueForm(recipients=recipients)
     answer = document_routes.issue(document_id, form, ctx.user, ctx.db, ctx.svc)
     return _task(request, ctx, answer["task_id"], "Cấp số và đóng dấu", document_id)
 
@@ -164,8 +147,7 @@ def issue(request: Request, document_id: str, ctx: PostCtx, recipients: str = Fo
 @router.post(PATH + "/{document_id}/phu-luc")
 def attachment(request: Request, document_id: str, ctx: PostCtx,
                      file: UploadFile) -> Response:
-    answer = document_routes.attach(document_id, file, ctx.user, ctx.db, ctx.svc,
-                                    token=document_routes.IssueForm().token)
+    answer = document_routes.attach(document_id, file, ctx.user, ctx.db, ctx.svc)
     return _task(request, ctx, answer["task_id"], "Ký số phụ lục", document_id)
 
 
@@ -176,8 +158,8 @@ def copy(request: Request, document_id: str, ctx: PostCtx,
         from ..routing import MissingInput
 
         raise MissingInput(["kind"])
-    answer = document_routes.copy(document_id, document_routes.CopyForm(kind=kind),
-                                  ctx.user, ctx.db, ctx.svc)
+    form = document_routes.CopyForm.model_validate({"kind": kind})
+    answer = document_routes.copy(document_id, form, ctx.user, ctx.db, ctx.svc)
     return _task(request, ctx, answer["task_id"], f"Sao văn bản ({CopyKind[kind].value})")
 
 
