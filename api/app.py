@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from certs import KysoError
 from documents import FileStore
 
 from . import ui
+from .csrf import api_csrf
 from .deps import Services
 from .errors import kyso_error_handler
 from .routes import (
@@ -50,9 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Ký số và phát hành văn bản điện tử / sign and issue "
                               "official documents")
     app.add_exception_handler(KysoError, kyso_error_handler)
+    # the JSON API: a state-changing call made with the session cookie needs the session's
+    # CSRF token or an Origin of this site (api/csrf.py); the public page takes no login
     for module in (health, auth, bodies, documents, notifications, queue, agent, register,
-                   verify, public, admin):
-        app.include_router(module.router)
+                   verify, admin):
+        app.include_router(module.router, dependencies=[Depends(api_csrf)])
+    app.include_router(public.router)
 
     ui.mount(app)  # the web pages: "/", /dang-nhap, one page per role
 

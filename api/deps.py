@@ -53,11 +53,22 @@ def session(svc: ServicesDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(session)]
 
 
+def bearer_secret(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, if the request has one."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    return header[7:].strip() or None
+
+
+def presented_secret(request: Request) -> str | None:
+    """The token the caller authenticates with: the bearer token, else the session cookie."""
+    return bearer_secret(request) or request.cookies.get(COOKIE)
+
+
 def current_user(request: Request, db: SessionDep) -> User:
     """The caller, from ``Authorization: Bearer …`` (API, agent) or the session cookie (UI)."""
-    header = request.headers.get("authorization", "")
-    secret = header[7:].strip() if header.lower().startswith("bearer ") else None
-    secret = secret or request.cookies.get(COOKIE)
+    secret = presented_secret(request)
     if not secret:
         raise NotAuthenticated()
     user = user_for_token(db, secret)

@@ -23,7 +23,7 @@ def status_for(exc: KysoError) -> int:
     names = {cls.__name__ for cls in type(exc).__mro__}
     table = [
         ({"NotAuthenticated", "LoginFailed", "InvalidToken"}, 401),
-        ({"Forbidden", "NoSigningAuthority", "CertificateMismatch"}, 403),
+        ({"Forbidden", "NoSigningAuthority", "CertificateMismatch", "CsrfRefused"}, 403),
         ({"NotFound", "StoredFileMissing"}, 404),
         ({"LoginThrottled"}, 429),
         ({"WrongStep", "DuplicateNumber", "DuplicateDocument", "SignerNotInBlock",

@@ -13,7 +13,7 @@ from documents import SigningAuthority
 from documents.accounts import authenticate, bodies_of, issue_token, revoke_token, roles_of
 from documents.audit import AuditAction, record
 
-from ..deps import COOKIE, CurrentUser, SessionDep
+from ..deps import COOKIE, CurrentUser, SessionDep, presented_secret
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 SESSION_HOURS = 12
@@ -69,9 +69,7 @@ def login(form: Login, request: Request, response: Response, db: SessionDep) -> 
 @router.post("/logout")
 def logout(request: Request, response: Response, user: CurrentUser,
            db: SessionDep) -> dict[str, str]:
-    header = request.headers.get("authorization", "")
-    secret = header[7:].strip() if header.lower().startswith("bearer ") else None
-    secret = secret or request.cookies.get(COOKIE)
+    secret = presented_secret(request)
     if secret:
         revoke_token(db, secret)
     db.commit()

@@ -1,0 +1,168 @@
+"""The service's smaller holes of issue 11, each closed with a test over HTTP against the
+real app (FastAPI's in-process client on a seeded demo commune, or a real ``kyso serve``
+where only the real process shows the hole: file modes, forwarded addresses, reading
+an upload)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.commune import demo_people, open_database, seed
+from api.datadir import DataDir
+from api.demo import DemoCommune
+from api.settings import Settings
+from documents import Document, Organisation, OrganisationKind, Person
+from documents.accounts import Role, create_user, demo_password, grant, seed_demo_accounts
+
+from .conftest import TESTS_DATA
+
+MAX_MB = 1
+NEIGHBOUR = "canbo-hungdao"
+NEIGHBOUR_PASSWORD = "mat-khau-hung-dao"
+EVIL = {"Origin": "https://evil.example"}
+
+
+@dataclasses.dataclass
+class Site:
+    app: FastAPI
+    root: DataDir
+    sessions: sessionmaker[Session]
+    body_id: int
+    other_body_id: int
+    other_person_id: int
+    clients: list[TestClient] = dataclasses.field(default_factory=list)
+
+    def client(self, base_url: str = "http://testserver", app: FastAPI | None = None,
+               ) -> TestClient:
+        client = TestClient(app or self.app, base_url=base_url)
+        client.__enter__()
+        self.clients.append(client)
+        return client
+
+    def login(self, username: str, password: str | None = None, *,
+              client: TestClient | None = None) -> TestClient:
+        """A client holding the session cookie of ``username`` (no bearer header)."""
+        client = client or self.client()
+        answer = client.post("/api/v1/auth/login", json={
+            "username": username, "password": password or demo_password(username)})
+        assert answer.status_code == 200, answer.text
+        return client
+
+    def bearer(self, username: str, password: str | None = None) -> TestClient:
+        """A client with a bearer token and no cookie (the agent, scripts)."""
+        client = self.client()
+        token = client.post("/api/v1/auth/login", json={
+            "username": username,
+            "password": password or demo_password(username)}).json()["token"]
+        client.cookies.clear()
+        client.headers["Authorization"] = f"Bearer {token}"
+        return client
+
+
+def make_app(root: DataDir, **settings: Any) -> FastAPI:
+    from api.app import create_app
+
+    return create_app(Settings(data_dir=root.root, database_url=root.database_url,
+                               max_upload_mb=MAX_MB, prepare_wait=0.2, **settings))
+
+
+@pytest.fixture(scope="module")
+def site(data: DataDir, commune: DemoCommune,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = DataDir(tmp_path_factory.mktemp("hardening") / "data").create()
+    shutil.copytree(data.pki, root.pki)
+    sessions = open_database(root)
+    with sessions() as session, session.begin():
+        body = seed(session, commune.pki)
+        seed_demo_accounts(session, body, demo_people(session, body))
+        other = Organisation(kind=OrganisationKind.PEOPLE_COMMITTEE, name="UBND xã Hưng Đạo",
+                             abbreviation="UBND", place_name="Hưng Đạo")
+        session.add(other)
+        session.flush()
+        stranger = Person(body=other, full_name="Trần Văn Khách", position="Chủ tịch")
+        session.add(stranger)
+        neighbour = create_user(session, NEIGHBOUR, NEIGHBOUR_PASSWORD, "Cán bộ xã Hưng Đạo")
+        for role in (Role.DRAFTER, Role.ADMIN):
+            grant(session, neighbour, other, role)
+        session.flush()
+        ids = body.id, other.id, stranger.id
+    found = Site(make_app(root), root, sessions, *ids)
+    try:
+        yield found
+    finally:
+        for client in found.clients:
+            client.__exit__(None, None, None)
+
+
+def _error(answer: Any) -> dict[str, str]:
+    error: dict[str, str] = answer.json()["error"]
+    assert error["vi"] and error["en"] and error["vi"] != error["en"]
+    return error
+
+
+def _draft() -> bytes:
+    return (TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf").read_bytes()
+
+
+def _documents(site: Site) -> int:
+    with site.sessions() as session:
+        return len(session.scalars(select(Document.id)).all())
+
+
+# --- CSRF ----------------------------------------------------------------------------------
+
+def test_a_cookie_call_from_another_site_is_refused_without_the_csrf_token(site: Site) -> None:
+    clerk = site.login("vanthu")
+    before = _documents(site)
+    # a page elsewhere posting with the clerk's cookie: upload, recall, mark read
+    forged = clerk.post("/api/v1/documents", headers=EVIL, files={
+        "file": ("du-thao.pdf", _draft(), "application/pdf")},
+        data={"body_id": str(site.body_id), "doc_type": "quyet-dinh", "subject": "Giả mạo"})
+    assert forged.status_code == 403, forged.text
+    assert _error(forged)["type"] == "CsrfRefused"
+    assert _documents(site) == before  # nothing stored
+    for path in ("/api/v1/notifications/read", "/api/v1/documents/x/recall",
+                 "/api/v1/requests/1/approve"):
+        answer = clerk.post(path, json={}, headers=EVIL)
+        assert answer.status_code == 403 and _error(answer)["type"] == "CsrfRefused", path
+        # no Origin and no Referer at all: refused too
+        assert clerk.post(path, json={}).status_code == 403, path
+
+
+def test_the_session_token_or_this_sites_origin_lets_a_cookie_call_through(site: Site) -> None:
+    from api.csrf import session_token
+
+    clerk = site.login("vanthu")
+    token = session_token(site.app.state.services.settings.secret_key,
+                          clerk.cookies["kyso_session"])
+    with_token = clerk.post("/api/v1/notifications/read", json={},
+                            headers={**EVIL, "X-CSRF-Token": token})
+    assert with_token.status_code == 200, with_token.text
+    wrong = clerk.post("/api/v1/notifications/read", json={},
+                       headers={"X-CSRF-Token": "0" * 64})
+    assert wrong.status_code == 403
+    for header in ({"Origin": "http://testserver"},
+                   {"Referer": "http://testserver/docs"}):
+        assert clerk.post("/api/v1/notifications/read", json={},
+                          headers=header).status_code == 200, header
+    # reading needs no token
+    assert clerk.get("/api/v1/documents", headers=EVIL).status_code == 200
+
+
+def test_bearer_token_clients_need_no_csrf_token(site: Site) -> None:
+    script = site.bearer("vanthu")
+    answer = script.post("/api/v1/notifications/read", json={}, headers=EVIL)
+    assert answer.status_code == 200, answer.text
+    # a bearer header wins over a cookie the same client may also hold
+    script.cookies.set("kyso_session", "kyso_whatever")
+    assert script.post("/api/v1/notifications/read", json={}).status_code == 200
