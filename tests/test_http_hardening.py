@@ -9,6 +9,7 @@ import dataclasses
 import io
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -166,3 +167,41 @@ def test_bearer_token_clients_need_no_csrf_token(site: Site) -> None:
     # a bearer header wins over a cookie the same client may also hold
     script.cookies.set("kyso_session", "kyso_whatever")
     assert script.post("/api/v1/notifications/read", json={}).status_code == 200
+
+
+# --- the register as a spreadsheet ---------------------------------------------------------
+
+FORMULAS = ("=HYPERLINK(\"https://evil.example\",\"Bấm vào đây\")", "+1+1", "-2+3", "@SUM(A1)")
+
+
+def test_register_xlsx_cells_are_text_never_formulas(site: Site) -> None:
+    import openpyxl
+
+    from documents import IssueDetails, NumberBook, register_issue
+
+    with site.sessions() as session, session.begin():
+        book = session.scalars(select(NumberBook).where(NumberBook.body_id == site.body_id,
+                                                        NumberBook.code == "chung")).one()
+        for n, recipient in enumerate(FORMULAS):
+            document = Document(body_id=site.body_id, doc_type_code="quyet-dinh",
+                                subject=f"{FORMULAS[0]} số {n}")
+            session.add(document)
+            session.flush()
+            register_issue(session, document, book, IssueDetails(
+                issued_date=date(2024, 3, 5 + n), signer_full_name="=1+2",
+                signer_position="Phó Chủ tịch",
+                recipients=recipient + ("\x07" if n == 0 else ""),
+                archive_holder="VP", issued_amount=1))
+    clerk = site.bearer("vanthu")
+    answer = clerk.get(f"/api/v1/register/{site.body_id}/2024/export.xlsx")
+    assert answer.status_code == 200, answer.text
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
+    cells = {cell.value: cell for row in sheet.iter_rows() for cell in row
+             if isinstance(cell.value, str)}
+    assert FORMULAS[0] + "?" in cells  # the bell character XML cannot hold became "?"
+    for n, recipient in enumerate(FORMULAS):
+        cell = cells[recipient + ("?" if n == 0 else "")]
+        assert cell.data_type == "s", (recipient, cell.data_type)
+    assert cells["=1+2"].data_type == "s"
+    subjects = [c for v, c in cells.items() if v.startswith("Quyết định =HYPERLINK")]
+    assert len(subjects) == len(FORMULAS) and {c.data_type for c in subjects} == {"s"}
