@@ -10,10 +10,10 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from certs import SharedFetchers, TrustStore, validation_context
-from documents import FileStore, Person
-from documents.accounts import Forbidden, Role, User, user_for_token
+from documents import FileStore, Organisation, Person
+from documents.accounts import Forbidden, Role, User, bodies_of, user_for_token
 
-from .errors import NotAuthenticated
+from .errors import NotAuthenticated, NotFound
 from .settings import Settings
 
 COOKIE = "kyso_session"
@@ -77,6 +77,16 @@ def current_user(request: Request, db: SessionDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def member_body(db: Session, user: User, body_id: int) -> Organisation:
+    """The body ``body_id`` if the caller is a member of it; else "not found", whether it
+    exists or not, so one commune cannot even learn another's ids (roles are checked after:
+    a member lacking the role gets 403)."""
+    body = db.get(Organisation, body_id)
+    if body is None or body.id not in {b.id for b in bodies_of(db, user)}:
+        raise NotFound(f"cơ quan {body_id} / body {body_id}")
+    return body
 
 
 def signer_of(db: Session, user: User) -> Person:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable
+from typing import TypeVar
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
@@ -18,6 +22,30 @@ class NotFound(KysoError):
         super().__init__(f"không tìm thấy {what}", f"{what} not found")
 
 
+class UnknownValue(KysoError):
+    """A request names an id or a value the service does not know (or the caller may not
+    see: the same answer, so nothing is learnt of other bodies)."""
+
+    def __init__(self, what_vi: str, what_en: str, value: object,
+                 known: Iterable[str] = ()) -> None:
+        choices = ", ".join(known)
+        super().__init__(f"không có {what_vi} “{value}”" + (f" (chọn: {choices})" if choices
+                                                               else ""),
+                         f"unknown {what_en} “{value}”" + (f" (one of: {choices})" if choices
+                                                            else ""))
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def enum_member(kind: type[E], name: str, what_vi: str, what_en: str) -> E:
+    """``kind[name]``, or :class:`UnknownValue` listing the names it could be."""
+    try:
+        return kind[name]
+    except KeyError:
+        raise UnknownValue(what_vi, what_en, name, [m.name for m in kind]) from None
+
+
 def status_for(exc: KysoError) -> int:
     """The HTTP status of a Kyso error, by its class name (no import of every package)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
@@ -29,7 +57,7 @@ def status_for(exc: KysoError) -> int:
         ({"WrongStep", "DuplicateNumber", "DuplicateDocument", "SignerNotInBlock",
           "AlreadyCancelled", "DocumentCancelled"}, 409),
         ({"SignerError", "DraftRefused", "DraftNotPrepared", "PdfUnreadable",
-          "PdfEncrypted"}, 422),
+          "PdfEncrypted", "UnknownValue", "UnknownDocumentType"}, 422),
         ({"WrongPin", "TokenLocked", "WrongOtp", "RemoteAuthRefused", "SadExpired",
           "SignatureMismatch", "DigestRefused"}, 422),
         ({"JobNotReady", "CertificateNotRegistered", "NothingToSign"}, 409),

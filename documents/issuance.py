@@ -42,11 +42,18 @@ from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
 from .audit import AuditAction, record
 from .authority import find_authority
-from .errors import CertificateMismatch, NoSigningAuthority, SignerNotInBlock, WrongStep
+from .errors import (
+    CertificateMismatch,
+    NoSigningAuthority,
+    SignerNotInBlock,
+    UnknownDocumentType,
+    WrongStep,
+)
 from .links import ensure_link, verify_url
 from .models import (
     Document,
     DocumentStatus,
+    DocumentType,
     DocumentVersion,
     NumberBook,
     Organisation,
@@ -131,7 +138,10 @@ def _audit(session: Session, action: AuditAction, document: Document, actor: str
 def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_code: str,
               subject: str, pdf: bytes, *, unit: Unit | None = None, actor: str | None = None,
               file_name: str = "") -> Document:
-    """Register a draft: refused now if it can never be signed (encrypted, active content…)."""
+    """Register a draft: refused now if it can never be signed (encrypted, active content…)
+    or if its type is not one of Appendix III's (:class:`UnknownDocumentType`)."""
+    if session.get(DocumentType, doc_type_code) is None:
+        raise UnknownDocumentType(doc_type_code)
     check_draft(pdf)
     document = Document(body=body, unit=unit, doc_type_code=doc_type_code, subject=subject,
                         status=DocumentStatus.DRAFT)

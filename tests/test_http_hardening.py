@@ -205,3 +205,95 @@ def test_register_xlsx_cells_are_text_never_formulas(site: Site) -> None:
     assert cells["=1+2"].data_type == "s"
     subjects = [c for v, c in cells.items() if v.startswith("Quyết định =HYPERLINK")]
     assert len(subjects) == len(FORMULAS) and {c.data_type for c in subjects} == {"s"}
+
+
+# --- unknown values and foreign ids ----------------------------------------------------------
+
+def test_an_unknown_document_type_is_a_bilingual_422(site: Site) -> None:
+    clerk = site.bearer("vanthu")
+    before = _documents(site)
+    answer = clerk.post("/api/v1/documents", files={
+        "file": ("du-thao.pdf", _draft(), "application/pdf")},
+        data={"body_id": str(site.body_id), "doc_type": "khong-co", "subject": "Thử"})
+    assert answer.status_code == 422, answer.text
+    error = _error(answer)
+    assert error["type"] == "UnknownDocumentType" and "khong-co" in error["vi"]
+    assert _documents(site) == before
+
+
+def test_unknown_values_in_request_bodies_are_422_not_500(site: Site) -> None:
+    admin = site.bearer("quantri")
+    base = f"/api/v1/admin/bodies/{site.body_id}"
+    with site.sessions() as session:
+        person_id = session.scalars(select(Person.id).where(
+            Person.body_id == site.body_id)).first()
+    cases = [
+        ("post", f"{base}/users", {"username": "moi-mot", "password": "mat-khau-moi-mot",
+                                   "display_name": "Mới", "roles": ["KING"]}),
+        ("post", f"{base}/authorities", {"person_id": person_id, "token_name": "x",
+                                         "designation": "BOSS", "certificate_sha256": "0" * 64}),
+        ("post", f"{base}/authorities", {"person_id": person_id, "token_name": "x",
+                                         "doc_types": ["khong-co"],
+                                         "certificate_sha256": "0" * 64}),
+        ("post", f"{base}/number-books", {"code": "moi", "name": "Sổ mới", "scope": "GALAXY"}),
+        ("post", f"{base}/number-books", {"code": "moi", "name": "Sổ mới",
+                                          "doc_types": ["khong-co"]}),
+        ("post", f"/api/v1/register/{site.body_id}/2025/exports", {"format": "docx"}),
+    ]
+    users = admin.get(f"{base}/users").json()
+    cases.append(("patch", f"{base}/users/{users[0]['id']}", {"roles": ["KING"]}))
+    for method, path, body in cases:
+        answer = admin.request(method.upper(), path, json=body)
+        assert answer.status_code == 422, (path, body, answer.status_code, answer.text)
+        assert _error(answer)["type"] in ("UnknownValue", "UnknownDocumentType"), answer.text
+
+
+def test_routing_to_an_unknown_or_foreign_person_is_422_naming_nobody(site: Site) -> None:
+    drafter = site.bearer("chuyenvien")
+    with site.sessions() as session, session.begin():
+        document = Document(body_id=site.body_id, doc_type_code="quyet-dinh", subject="Thử")
+        session.add(document)
+        session.flush()
+        document_id = document.id
+    for person_id in (999_999, site.other_person_id):
+        answer = drafter.post(f"/api/v1/documents/{document_id}/route",
+                              json={"signer_person_ids": [person_id]})
+        assert answer.status_code == 422, answer.text
+        assert "Khách" not in answer.text  # the neighbour's person is not named
+    assert drafter.post(f"/api/v1/documents/{document_id}/route", json={
+        "signer_person_ids": [1], "priority": 42}).status_code == 422
+
+
+def test_everything_outside_the_callers_bodies_is_404(site: Site) -> None:
+    """The neighbour commune's staff (drafter and administrator of their own body) asking
+    for the demo commune's body, people, authorities, books, users, register, export."""
+    neighbour = site.bearer(NEIGHBOUR, NEIGHBOUR_PASSWORD)
+    body = site.body_id
+    with site.sessions() as session:
+        person_id = session.scalars(select(Person.id).where(Person.body_id == body)).first()
+    gets = [f"/api/v1/bodies/{body}/signers", f"/api/v1/register/{body}/2025",
+            f"/api/v1/register/{body}/2025/export.xlsx",
+            f"/api/v1/admin/bodies/{body}/people", f"/api/v1/admin/bodies/{body}/authorities",
+            f"/api/v1/admin/bodies/{body}/number-books", f"/api/v1/admin/bodies/{body}/users"]
+    for path in gets:
+        answer = neighbour.get(path)
+        assert answer.status_code == 404, (path, answer.status_code, answer.text)
+        assert "Tiên Lữ" not in answer.text, path
+    posts = [("POST", f"/api/v1/register/{body}/2025/exports", {"format": "pdf"}),
+             ("PATCH", f"/api/v1/admin/bodies/{body}/people/{person_id}", {"active": False}),
+             ("POST", f"/api/v1/admin/bodies/{body}/people", {"full_name": "X", "position": "Y"})]
+    for method, path, json in posts:
+        answer = neighbour.request(method, path, json=json)
+        assert answer.status_code == 404, (path, answer.status_code, answer.text)
+    upload = neighbour.post("/api/v1/documents", files={
+        "file": ("du-thao.pdf", _draft(), "application/pdf")},
+        data={"body_id": str(body), "doc_type": "quyet-dinh", "subject": "Thử"})
+    assert upload.status_code == 404, upload.text
+    # a body that does not exist answers exactly the same
+    missing = neighbour.get("/api/v1/register/987654/2025")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["vi"].replace("987654", str(body)) == neighbour.get(
+        f"/api/v1/register/{body}/2025").json()["error"]["vi"]
+    # within its own body, a member lacking the role still gets 403
+    drafter = site.bearer("chuyenvien")
+    assert drafter.get(f"/api/v1/register/{body}/2025").status_code == 403
