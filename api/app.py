@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from certs import KysoError
 from documents import FileStore
@@ -13,7 +14,7 @@ from documents import FileStore
 from . import ui
 from .csrf import api_csrf
 from .deps import Services
-from .errors import kyso_error_handler
+from .errors import kyso_error_handler, validation_error_handler
 from .routes import (
     admin,
     agent,
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Ký số và phát hành văn bản điện tử / sign and issue "
                               "official documents")
     app.add_exception_handler(KysoError, kyso_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     # the JSON API: a state-changing call made with the session cookie needs the session's
     # CSRF token or an Origin of this site (api/csrf.py); the public page takes no login
     for module in (health, auth, bodies, documents, notifications, queue, agent, register,

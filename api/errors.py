@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from certs import KysoError
@@ -46,6 +48,24 @@ def enum_member(kind: type[E], name: str, what_vi: str, what_en: str) -> E:
         raise UnknownValue(what_vi, what_en, name, [m.name for m in kind]) from None
 
 
+#: Vietnamese names of form fields, for validation messages.
+FIELD_NAMES = {
+    "file": "tệp", "files": "tệp", "doc_type": "loại văn bản", "subject": "trích yếu",
+    "signers": "người ký", "reason": "lý do", "username": "tên đăng nhập",
+    "password": "mật khẩu", "full_name": "họ và tên", "position": "chức vụ",
+    "token_name": "thiết bị ký", "person_id": "người", "code": "mã sổ", "name": "tên",
+    "request_ids": "văn bản", "display_name": "tên hiển thị", "roles": "vai trò",
+    "year": "năm", "kind": "loại bản sao",
+}
+
+
+class MissingInput(KysoError):
+    def __init__(self, fields: list[str]) -> None:
+        names = ", ".join(dict.fromkeys(FIELD_NAMES.get(f, f) for f in fields))
+        super().__init__(f"thiếu hoặc sai thông tin: {names}",
+                         f"missing or invalid input: {', '.join(fields)}")
+
+
 def status_for(exc: KysoError) -> int:
     """The HTTP status of a Kyso error, by its class name (no import of every package)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
@@ -57,7 +77,7 @@ def status_for(exc: KysoError) -> int:
         ({"WrongStep", "DuplicateNumber", "DuplicateDocument", "SignerNotInBlock",
           "AlreadyCancelled", "DocumentCancelled"}, 409),
         ({"SignerError", "DraftRefused", "DraftNotPrepared", "PdfUnreadable",
-          "PdfEncrypted", "UnknownValue", "UnknownDocumentType"}, 422),
+          "PdfEncrypted", "UnknownValue", "UnknownDocumentType", "MissingInput"}, 422),
         ({"WrongPin", "TokenLocked", "WrongOtp", "RemoteAuthRefused", "SadExpired",
           "SignatureMismatch", "DigestRefused"}, 422),
         ({"JobNotReady", "CertificateNotRegistered", "NothingToSign"}, 409),
@@ -78,3 +98,14 @@ async def kyso_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=status_for(exc), headers=headers,
                         content={"error": {"type": type(exc).__name__, "vi": exc.vi,
                                            "en": exc.en}})
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A request FastAPI could not read (a field missing or of the wrong type): 422 with the
+    fields named in both languages, and pydantic's ``detail`` for programs."""
+    assert isinstance(exc, RequestValidationError)
+    fields = [str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()]
+    error = MissingInput(fields)
+    return JSONResponse(status_code=422, content={
+        "error": {"type": type(error).__name__, "vi": error.vi, "en": error.en},
+        "detail": jsonable_encoder(exc.errors())})

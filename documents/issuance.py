@@ -37,6 +37,7 @@ from signer import (
     prepare_digest,
     sign_pdf,
 )
+from signer.pdfinput import UPLOADED
 from signer.prepare import FieldPlan, check_draft, plan_fields, prepare_draft
 from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
@@ -142,7 +143,7 @@ def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_c
     or if its type is not one of Appendix III's (:class:`UnknownDocumentType`)."""
     if session.get(DocumentType, doc_type_code) is None:
         raise UnknownDocumentType(doc_type_code)
-    check_draft(pdf)
+    check_draft(pdf, source=file_name or UPLOADED)
     document = Document(body=body, unit=unit, doc_type_code=doc_type_code, subject=subject,
                         status=DocumentStatus.DRAFT)
     session.add(document)
@@ -162,7 +163,7 @@ def replace_draft(session: Session, store: FileStore, document: Document, pdf: b
     and routed like a new one.
     """
     _require(document, DocumentStatus.RETURNED, DocumentStatus.DRAFT)
-    check_draft(pdf)
+    check_draft(pdf, source=file_name or UPLOADED)
     version = _store(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
     document.status = DocumentStatus.DRAFT
     _audit(session, AuditAction.UPLOAD, document, actor, sha256=version.sha256,

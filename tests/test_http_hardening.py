@@ -218,6 +218,12 @@ def test_an_unknown_document_type_is_a_bilingual_422(site: Site) -> None:
     assert answer.status_code == 422, answer.text
     error = _error(answer)
     assert error["type"] == "UnknownDocumentType" and "khong-co" in error["vi"]
+    # a field missing altogether: FastAPI's 422, with the field named in both languages
+    missing = clerk.post("/api/v1/documents", files={
+        "file": ("du-thao.pdf", _draft(), "application/pdf")},
+        data={"body_id": str(site.body_id), "subject": "Thử"})
+    assert missing.status_code == 422 and "loại văn bản" in _error(missing)["vi"]
+    assert missing.json()["detail"][0]["loc"] == ["body", "doc_type"]
     assert _documents(site) == before
 
 
@@ -297,3 +303,30 @@ def test_everything_outside_the_callers_bodies_is_404(site: Site) -> None:
     # within its own body, a member lacking the role still gets 403
     drafter = site.bearer("chuyenvien")
     assert drafter.get(f"/api/v1/register/{body}/2025").status_code == 403
+
+
+# --- error texts ---------------------------------------------------------------------------
+
+BROKEN = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def test_a_broken_pdf_is_described_by_its_name_not_a_python_object(site: Site) -> None:
+    clerk = site.bearer("vanthu")
+    with site.sessions() as session, session.begin():
+        document = Document(body_id=site.body_id, doc_type_code="quyet-dinh", subject="Thử")
+        session.add(document)
+        session.flush()
+        document_id = document.id
+    upload = clerk.post("/api/v1/documents", files={
+        "file": ("du-thao-hong.pdf", BROKEN, "application/pdf")},
+        data={"body_id": str(site.body_id), "doc_type": "quyet-dinh", "subject": "Thử"})
+    attachment = clerk.post(f"/api/v1/documents/{document_id}/attachments", files={
+        "file": ("phu-luc.pdf", BROKEN, "application/pdf")})
+    for answer, name in ((upload, "du-thao-hong.pdf"),
+                         (attachment, "tệp tải lên / uploaded file")):
+        assert answer.status_code == 422, answer.text
+        error = _error(answer)
+        for text in (error["vi"], error["en"]):
+            assert "BytesIO" not in text and "object at 0x" not in text, text
+            assert name in text, text
+            assert "pages tree" in text  # what qpdf found is still said

@@ -16,10 +16,11 @@ from documents import BookScope, Designation, SignerCertificate
 from documents.accounts import Role
 from documents.sqltypes import utc_now
 
+from ...errors import MissingInput
 from ...routes import admin as admin_routes
 from ..context import Ctx, PageCtx, PostCtx
 from ..rendering import render
-from ..routing import MissingInput, UiRoute
+from ..routing import UiRoute
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/quan-tri"

@@ -133,7 +133,7 @@ def attachment(request: Request, document_id: str, ctx: PostCtx,
 def copy(request: Request, document_id: str, ctx: PostCtx,
          kind: str = Form("SAO_Y")) -> Response:
     if kind not in CopyKind.__members__:
-        from ..routing import MissingInput
+        from ...errors import MissingInput
 
         raise MissingInput(["kind"])
     answer = document_routes.copy(document_id, document_routes.CopyForm(kind=kind),
