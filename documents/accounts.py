@@ -74,8 +74,9 @@ __all__ = [
     "authenticate", "bodies_of", "check_password_policy", "checked_username", "create_user",
     "demo_password", "email_of", "forget_login_attempts", "grant", "issue_token",
     "normalise_username",
-    "require_role", "revoke", "revoke_token", "roles_of", "seed_demo_accounts", "set_password",
-    "tokens_of", "user_for_token",
+    "require_role", "revoke", "revoke_token", "revoke_tokens_of", "roles_of",
+    "seed_demo_accounts", "set_password",
+    "token_for", "tokens_of", "user_for_token",
     # the errors these functions raise, so callers may import them from here too
     "Forbidden", "InvalidToken", "InvalidUsername", "LoginFailed", "LoginThrottled",
     "UsernameTaken", "WeakPassword",
@@ -302,11 +303,30 @@ def create_user(session: Session, username: str, password: str, display_name: st
 
 
 def set_password(session: Session, user: User, password: str, *,
-                 hasher: PasswordHasher = DEFAULT_HASHER) -> None:
-    """Replace ``user``'s password after checking it against the policy."""
+                 keep: ApiToken | None = None,
+                 hasher: PasswordHasher = DEFAULT_HASHER) -> int:
+    """Replace ``user``'s password after checking it against the policy, and revoke every
+    session and API token of the account but ``keep`` (the session changing its own
+    password): whoever knew the old password may have logged in with it. How many
+    tokens were revoked."""
     check_password_policy(password, user.username)
     user.password_hash = _hash_password(password, hasher)
+    revoked = revoke_tokens_of(session, user, keep=keep)
     session.flush()
+    return revoked
+
+
+def revoke_tokens_of(session: Session, user: User, *, keep: ApiToken | None = None,
+                     now: datetime | None = None) -> int:
+    """Revoke every live token (sessions, agents, scripts) of ``user`` except ``keep``;
+    how many."""
+    live = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if keep is not None:
+        live = live.where(ApiToken.id != keep.id)
+    tokens = list(session.scalars(live))
+    for token in tokens:
+        revoke_token(session, token, now=now)
+    return len(tokens)
 
 
 # --- memberships and roles ---------------------------------------------------------------
@@ -472,6 +492,11 @@ def issue_token(session: Session, user: User, name: str, ttl: timedelta, *,
     session.add(token)
     session.flush()
     return token, secret
+
+
+def token_for(session: Session, secret: str) -> ApiToken | None:
+    """The row of a presented token (any state), or None."""
+    return session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
 
 
 def user_for_token(session: Session, secret: str, *, now: datetime | None = None) -> User:

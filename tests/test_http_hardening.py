@@ -330,3 +330,54 @@ def test_a_broken_pdf_is_described_by_its_name_not_a_python_object(site: Site) -
             assert "BytesIO" not in text and "object at 0x" not in text, text
             assert name in text, text
             assert "pages tree" in text  # what qpdf found is still said
+
+
+# --- password changes end the other sessions -----------------------------------------------
+
+def _new_member(site: Site, username: str, password: str, role: Role = Role.CLERK) -> int:
+    with site.sessions() as session, session.begin():
+        account = create_user(session, username, password, username)
+        grant(session, account, site.body_id, role)
+        session.flush()
+        return account.id
+
+
+def test_an_administrators_password_reset_ends_every_session_of_the_account(site: Site) -> None:
+    user_id = _new_member(site, "vanthu-hai", "mat-khau-cu-2025")
+    browser = site.login("vanthu-hai", "mat-khau-cu-2025")
+    agent = site.bearer("vanthu-hai", "mat-khau-cu-2025")
+    for client in (browser, agent):
+        assert client.get("/api/v1/auth/me").status_code == 200
+    admin = site.bearer("quantri")
+    reset = admin.patch(f"/api/v1/admin/bodies/{site.body_id}/users/{user_id}",
+                        json={"password": "mat-khau-moi-2025"})
+    assert reset.status_code == 200, reset.text
+    for client in (browser, agent):
+        answer = client.get("/api/v1/auth/me")
+        assert answer.status_code == 401 and _error(answer)["type"] == "InvalidToken"
+    assert admin.get("/api/v1/auth/me").status_code == 200  # the administrator's stays
+    site.login("vanthu-hai", "mat-khau-moi-2025")
+
+
+def test_changing_ones_own_password_ends_the_other_sessions_only(site: Site) -> None:
+    from api.csrf import session_token
+
+    _new_member(site, "vanthu-ba", "mat-khau-cu-2025")
+    here = site.login("vanthu-ba", "mat-khau-cu-2025")
+    elsewhere = site.login("vanthu-ba", "mat-khau-cu-2025")
+    script = site.bearer("vanthu-ba", "mat-khau-cu-2025")
+    token = session_token(site.app.state.services.settings.secret_key,
+                          here.cookies["kyso_session"])
+    wrong = here.post("/api/v1/auth/password", headers={"X-CSRF-Token": token}, json={
+        "current_password": "khong-phai-mat-khau", "new_password": "mat-khau-moi-2025"})
+    assert wrong.status_code == 401
+    changed = here.post("/api/v1/auth/password", headers={"X-CSRF-Token": token}, json={
+        "current_password": "mat-khau-cu-2025", "new_password": "mat-khau-moi-2025"})
+    assert changed.status_code == 200 and changed.json()["revoked_tokens"] == 2, changed.text
+    assert here.get("/api/v1/auth/me").status_code == 200
+    for client in (elsewhere, script):
+        assert client.get("/api/v1/auth/me").status_code == 401
+    old = site.client().post("/api/v1/auth/login", json={
+        "username": "vanthu-ba", "password": "mat-khau-cu-2025"})
+    assert old.status_code == 401
+    site.login("vanthu-ba", "mat-khau-moi-2025")

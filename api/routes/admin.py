@@ -8,7 +8,7 @@ import hashlib
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, UploadFile
+from fastapi import APIRouter, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -25,7 +25,6 @@ from documents import (
     register_certificate,
 )
 from documents.accounts import (
-    ApiToken,
     Forbidden,
     Membership,
     Role,
@@ -35,15 +34,16 @@ from documents.accounts import (
     grant,
     require_role,
     revoke,
-    revoke_token,
+    revoke_tokens_of,
     roles_of,
     set_password,
+    token_for,
 )
 from documents.audit import AuditAction, record
 from documents.tasks import queue_for
 from tokens import Health, token_from_settings
 
-from ..deps import CurrentUser, ServicesDep, SessionDep, member_body
+from ..deps import CurrentUser, ServicesDep, SessionDep, member_body, presented_secret
 from ..errors import NotFound, enum_member
 
 router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
@@ -282,9 +282,11 @@ class UserChange(BaseModel):
 
 @router.patch("/bodies/{body_id}/users/{user_id}")
 def change_user(body_id: int, user_id: int, form: UserChange, user: CurrentUser,
-                db: SessionDep) -> dict[str, Any]:
+                db: SessionDep, request: Request) -> dict[str, Any]:
     """Edit an account of this body: its roles here, its person, a new password, or
-    ``active: false`` — which also revokes every API token and session it holds."""
+    ``active: false``. A new password or ``active: false`` revokes every API token and
+    session the account holds (a new password keeps only the administrator's own
+    session, when they reset their own account)."""
     body = _administered(db, user, body_id)
     account = db.get(User, user_id)
     if account is None or not db.scalar(select(Membership.id).where(
@@ -303,11 +305,11 @@ def change_user(body_id: int, user_id: int, form: UserChange, user: CurrentUser,
         for role in wanted:
             grant(db, account, body, role)
     if form.password:
-        set_password(db, account, form.password)
+        secret = presented_secret(request) if account.id == user.id else None
+        set_password(db, account, form.password,
+                     keep=token_for(db, secret) if secret else None)
     if form.active is False:
-        for token in db.scalars(select(ApiToken).where(ApiToken.user_id == account.id,
-                                                       ApiToken.revoked_at.is_(None))):
-            revoke_token(db, token)
+        revoke_tokens_of(db, account)
     done = _changed(db, user, body, account, "user", changes)
     if form.roles is not None:
         done["roles"] = sorted(form.roles)

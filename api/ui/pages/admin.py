@@ -153,14 +153,14 @@ def change_roles(request: Request, user_id: int, ctx: PostCtx,
                  roles: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006
     chosen = [r for r in roles if r in ROLE_NAMES]
     admin_routes.change_user(_body_id(ctx), user_id, admin_routes.UserChange(roles=chosen),
-                             ctx.user, ctx.db)
+                             ctx.user, ctx.db, request)
     return _done(request, "Đã cập nhật vai trò.")
 
 
 @router.post(PATH + "/tai-khoan/{user_id}/ngung")
 def deactivate_user(request: Request, user_id: int, ctx: PostCtx) -> Response:
     admin_routes.change_user(_body_id(ctx), user_id, admin_routes.UserChange(active=False),
-                             ctx.user, ctx.db)
+                             ctx.user, ctx.db, request)
     return _done(request, "Đã khóa tài khoản và thu hồi mọi phiên đăng nhập của nó.")
 
 
