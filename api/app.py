@@ -62,4 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     ui.mount(app)  # the web pages: "/", /dang-nhap, one page per role
 
+    if settings.trusted_proxy_list:
+        # only these peers may say who the client is and whether it came over HTTPS
+        # (the client address is what login throttling and the public page count)
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
+
     return app

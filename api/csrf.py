@@ -26,6 +26,8 @@ from .deps import COOKIE, bearer_secret, services
 HEADER = "x-csrf-token"
 #: Methods that change nothing and need no token.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+#: Calls authenticated by what they carry (a password), not by the cookie.
+NOT_BY_COOKIE = frozenset({"/api/v1/auth/login"})
 
 
 class CsrfRefused(KysoError):
@@ -66,7 +68,8 @@ def api_csrf(request: Request) -> None:
     """Refuse a state-changing API call authenticated by the session cookie that carries
     neither the session's CSRF token nor an Origin of this site (a dependency of the
     JSON API's routers; the web pages check their own token, see ``api/ui/security.py``)."""
-    if request.method in SAFE_METHODS or bearer_secret(request):
+    if request.method in SAFE_METHODS or request.url.path in NOT_BY_COOKIE \
+            or bearer_secret(request):
         return
     session_secret = request.cookies.get(COOKIE, "")
     if not session_secret:

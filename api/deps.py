@@ -53,6 +53,14 @@ def session(svc: ServicesDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(session)]
 
 
+def cookie_secure(request: Request) -> bool:
+    """Whether cookies get ``Secure``: the service is reached over HTTPS — its public URL
+    is https, or this request came over HTTPS (directly, or through a trusted proxy's
+    X-Forwarded-Proto). Only a plain-HTTP service (the embedded default on loopback)
+    sets cookies a browser would also send over HTTP."""
+    return request.url.scheme == "https" or services(request).settings.https
+
+
 def bearer_secret(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer …`` header, if the request has one."""
     header = request.headers.get("authorization", "")

@@ -87,8 +87,10 @@ def run_embedded(data: DataDir, host: str, port: int, *, with_demo: bool, consol
                           f"(API: http://{host}:{port}/docs)")
             for username, password, role in logins:
                 console.print(f"  {role:<28} {username} / {password}")
+            # uvicorn believes X-Forwarded-For from any local peer by default: off, the
+            # app believes only KYSO_TRUSTED_PROXIES (api/app.py)
             uvicorn.run(create_app(Settings(data_dir=data.root, host=host, port=port)),
-                        host=host, port=port, log_level="warning")
+                        host=host, port=port, log_level="warning", proxy_headers=False)
         finally:
             worker.send_signal(signal.SIGTERM)
             try:

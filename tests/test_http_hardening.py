@@ -44,8 +44,8 @@ class Site:
     clients: list[TestClient] = dataclasses.field(default_factory=list)
 
     def client(self, base_url: str = "http://testserver", app: FastAPI | None = None,
-               ) -> TestClient:
-        client = TestClient(app or self.app, base_url=base_url)
+               peer: str = "testclient") -> TestClient:
+        client = TestClient(app or self.app, base_url=base_url, client=(peer, 50000))
         client.__enter__()
         self.clients.append(client)
         return client
@@ -381,3 +381,89 @@ def test_changing_ones_own_password_ends_the_other_sessions_only(site: Site) -> 
         "username": "vanthu-ba", "password": "mat-khau-cu-2025"})
     assert old.status_code == 401
     site.login("vanthu-ba", "mat-khau-moi-2025")
+
+
+# --- the session cookie over HTTPS -----------------------------------------------------------
+
+def _set_cookie(answer: Any, name: str = "kyso_session") -> str:
+    found = [h for h in answer.headers.get_list("set-cookie") if h.startswith(name + "=")]
+    assert len(found) == 1, answer.headers
+    return found[0].lower()
+
+
+def test_the_session_cookie_is_secure_whenever_the_service_is_reached_over_https(
+        site: Site) -> None:
+    login = {"username": "kiemtra", "password": demo_password("kiemtra")}
+    # a request that came over HTTPS (directly, or a trusted proxy's X-Forwarded-Proto)
+    direct = site.client("https://testserver").post("/api/v1/auth/login", json=login)
+    assert "; secure" in _set_cookie(direct)
+    proxied = make_app(site.root, trusted_proxies="10.0.0.2")
+    behind = site.client(app=proxied, peer="10.0.0.2").post(
+        "/api/v1/auth/login", json=login, headers={"X-Forwarded-Proto": "https"})
+    assert "; secure" in _set_cookie(behind)
+    # the public URL is https (a proxy that says nothing)
+    public = make_app(site.root, public_url="https://kyso.example.gov.vn")
+    answer = site.client(app=public).post("/api/v1/auth/login", json=login)
+    assert "; secure" in _set_cookie(answer)
+    page = site.client(app=public).get("/dang-nhap")
+    assert "; secure" in _set_cookie(page, "kyso_login_csrf")
+    # the embedded default on loopback, plain HTTP: a browser must get the cookie back
+    plain = site.client().post("/api/v1/auth/login", json=login)
+    cookie = _set_cookie(plain)
+    assert "; secure" not in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    # X-Forwarded-Proto from a peer that is not a trusted proxy changes nothing
+    forged = site.client().post("/api/v1/auth/login", json=login,
+                                headers={"X-Forwarded-Proto": "https"})
+    assert "; secure" not in _set_cookie(forged)
+
+
+# --- login throttling --------------------------------------------------------------------------
+
+def _attempt(client: TestClient, username: str, password: str) -> Any:
+    return client.post("/api/v1/auth/login", json={"username": username, "password": password})
+
+
+def test_guessing_a_password_elsewhere_does_not_lock_the_owner_out(site: Site) -> None:
+    _new_member(site, "vanthu-bon", "mat-khau-dung-2025")
+    owner = site.client(peer="10.1.1.1")
+    assert _attempt(owner, "vanthu-bon", "mat-khau-dung-2025").status_code == 200
+    attacker = site.client(peer="198.51.100.7")
+    answers = [_attempt(attacker, "vanthu-bon", f"doan-{i}").status_code for i in range(8)]
+    assert answers[:5] == [401] * 5 and set(answers[5:]) == {429}, answers
+    throttled = _attempt(attacker, "vanthu-bon", "mat-khau-dung-2025")
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    assert _error(throttled)["type"] == "LoginThrottled"
+    # many addresses each guessing a little: slowed all together
+    for i in range(6):
+        _attempt(site.client(peer=f"203.0.113.{i}"), "vanthu-bon", f"doan-xa-{i}")
+    assert _attempt(site.client(peer="203.0.113.200"), "vanthu-bon",
+                    "mat-khau-dung-2025").status_code == 429
+    # the owner, from where they work, with the right password: in at once
+    again = _attempt(owner, "vanthu-bon", "mat-khau-dung-2025")
+    assert again.status_code == 200, again.text
+    # and even after their own typos there
+    for _ in range(3):
+        assert _attempt(owner, "vanthu-bon", "go-nham").status_code == 401
+    assert _attempt(owner, "vanthu-bon", "mat-khau-dung-2025").status_code == 200
+
+
+def test_forwarded_addresses_are_believed_only_from_configured_proxies(site: Site) -> None:
+    from documents.accounts import LoginAttempt
+
+    proxied = make_app(site.root, trusted_proxies="10.0.0.0/24")
+    for peer, forwarded, seen in (("10.0.0.2", "192.0.2.77", "192.0.2.77"),
+                                  ("10.9.0.2", "192.0.2.78", "10.9.0.2"),
+                                  ("127.0.0.1", "192.0.2.79", "127.0.0.1")):
+        client = site.client(app=proxied, peer=peer)
+        name = f"khach-{forwarded.rsplit('.', 1)[1]}"
+        answer = client.post("/api/v1/auth/login", json={"username": name, "password": "x" * 12},
+                             headers={"X-Forwarded-For": forwarded})
+        assert answer.status_code == 401
+        with site.sessions() as session:
+            recorded = session.scalars(select(LoginAttempt.client).where(
+                LoginAttempt.username == name)).all()
+        assert recorded == [seen], (peer, recorded)
+    # the default trusts no proxy at all
+    assert Settings(data_dir=site.root.root).trusted_proxy_list == []
+    with pytest.raises(ValueError, match="KYSO_TRUSTED_PROXIES"):
+        Settings(data_dir=site.root.root, trusted_proxies="nginx.local")

@@ -21,7 +21,7 @@ from documents.accounts import (
 )
 from documents.audit import AuditAction, record
 
-from ..deps import COOKIE, CurrentUser, SessionDep, presented_secret
+from ..deps import COOKIE, CurrentUser, SessionDep, cookie_secure, presented_secret
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 SESSION_HOURS = 12
@@ -76,7 +76,7 @@ def login(form: Login, request: Request, response: Response, db: SessionDep) -> 
            details={"client": client})
     db.commit()
     response.set_cookie(COOKIE, secret, httponly=True, samesite="strict",
-                        max_age=SESSION_HOURS * 3600)
+                        secure=cookie_secure(request), max_age=SESSION_HOURS * 3600)
     return {"token": secret, **describe(db, user)}
 
 
@@ -87,7 +87,8 @@ def logout(request: Request, response: Response, user: CurrentUser,
     if secret:
         revoke_token(db, secret)
     db.commit()
-    response.delete_cookie(COOKIE)
+    response.delete_cookie(COOKIE, httponly=True, samesite="strict",
+                           secure=cookie_secure(request))
     return {"status": "ok"}
 
 
