@@ -6,7 +6,6 @@ rehash test shows a hash with other parameters being replaced at login.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import unicodedata
 from datetime import UTC, datetime, timedelta
