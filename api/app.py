@@ -15,6 +15,7 @@ from . import ui
 from .csrf import api_csrf
 from .deps import Services
 from .errors import kyso_error_handler, validation_error_handler
+from .limits import BodyLimit
 from .routes import (
     admin,
     agent,
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     ui.mount(app)  # the web pages: "/", /dang-nhap, one page per role
 
+    # the body of any request stops being read past KYSO_MAX_UPLOAD_MB (413)
+    app.add_middleware(BodyLimit, limit_mb=settings.max_upload_mb)
     if settings.trusted_proxy_list:
         # only these peers may say who the client is and whether it came over HTTPS
         # (the client address is what login throttling and the public page count)

@@ -74,6 +74,7 @@ def status_for(exc: KysoError) -> int:
         ({"Forbidden", "NoSigningAuthority", "CertificateMismatch", "CsrfRefused"}, 403),
         ({"NotFound", "StoredFileMissing"}, 404),
         ({"LoginThrottled"}, 429),
+        ({"UploadTooLarge"}, 413),
         ({"WrongStep", "DuplicateNumber", "DuplicateDocument", "SignerNotInBlock",
           "AlreadyCancelled", "DocumentCancelled"}, 409),
         ({"SignerError", "DraftRefused", "DraftNotPrepared", "PdfUnreadable",

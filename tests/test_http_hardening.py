@@ -388,7 +388,7 @@ def test_changing_ones_own_password_ends_the_other_sessions_only(site: Site) -> 
 def _set_cookie(answer: Any, name: str = "kyso_session") -> str:
     found = [h for h in answer.headers.get_list("set-cookie") if h.startswith(name + "=")]
     assert len(found) == 1, answer.headers
-    return found[0].lower()
+    return str(found[0]).lower()
 
 
 def test_the_session_cookie_is_secure_whenever_the_service_is_reached_over_https(
@@ -467,3 +467,52 @@ def test_forwarded_addresses_are_believed_only_from_configured_proxies(site: Sit
     assert Settings(data_dir=site.root.root).trusted_proxy_list == []
     with pytest.raises(ValueError, match="KYSO_TRUSTED_PROXIES"):
         Settings(data_dir=site.root.root, trusted_proxies="nginx.local")
+
+
+# --- the upload limit while reading ---------------------------------------------------------
+
+def _multipart(size: int) -> tuple[bytes, str]:
+    boundary = "kyso-boundary-7f3a"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"body_id\"\r\n\r\n1\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"doc_type\"\r\n\r\n"
+            f"quyet-dinh\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"subject\""
+            f"\r\n\r\nLớn\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"lon.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").encode()
+    body = head + b"%PDF-1.7\n" + b"0" * (size - 9) + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_an_upload_over_the_limit_is_refused_413_declared_or_not(site: Site) -> None:
+    clerk = site.bearer("vanthu")
+    before = _documents(site)
+    body, content_type = _multipart(3 * MAX_MB * 1024 * 1024)
+    declared = clerk.post("/api/v1/documents", content=body,
+                          headers={"Content-Type": content_type})
+    assert declared.status_code == 413, declared.text
+    error = _error(declared)
+    assert error["type"] == "UploadTooLarge" and f"{MAX_MB} MB" in error["vi"]
+    # no Content-Length (chunked): counted as it arrives
+    chunked = clerk.post("/api/v1/documents", content=iter([body]),
+                         headers={"Content-Type": content_type})
+    assert "content-length" not in chunked.request.headers
+    assert chunked.status_code == 413 and _error(chunked)["type"] == "UploadTooLarge"
+    # the web pages answer in HTML, into the page's alert region for htmx
+    page = site.login("chuyenvien").post("/chuyen-vien/du-thao", content=body, headers={
+        "Content-Type": content_type, "HX-Request": "true", "Origin": "http://testserver"})
+    assert page.status_code == 413 and "giới hạn 1 MB" in page.text
+    assert page.headers["hx-retarget"] == "#alerts"
+    # a file just over the limit, inside the envelope's room: the route refuses it
+    small, content_type = _multipart(MAX_MB * 1024 * 1024 + 10)
+    answer = clerk.post("/api/v1/documents", content=small,
+                        headers={"Content-Type": content_type})
+    assert answer.status_code == 413 and _error(answer)["type"] == "UploadTooLarge"
+    assert _documents(site) == before
+
+
+def test_a_multipart_upload_under_the_limit_still_works(site: Site) -> None:
+    clerk = site.bearer("vanthu")
+    answer = clerk.post("/api/v1/documents", files={
+        "file": ("du-thao.pdf", _draft(), "application/pdf")},
+        data={"body_id": str(site.body_id), "doc_type": "quyet-dinh", "subject": "Nhỏ"})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["versions"][0]["size"] == len(_draft())

@@ -34,6 +34,7 @@ from signer.sign import VIETNAM
 
 from ..deps import CurrentUser, ServicesDep, SessionDep, member_body
 from ..errors import NotFound, UnknownValue, enum_member
+from ..limits import read_upload
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -111,7 +112,7 @@ def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep
     ``qr=false``: no verification QR code on page 1 even when the service prints them."""
     body = member_body(db, user, body_id)
     require_role(db, user, body, Role.DRAFTER, Role.CLERK)
-    data = file.file.read()
+    data = read_upload(file, svc.settings.max_upload_mb)
     chosen = next((u for u in body.units if u.abbreviation == unit), None)
     document = new_draft(db, svc.store, body, doc_type, subject, data, unit=chosen,
                          actor=user.username, file_name=file.filename or "")
@@ -126,8 +127,8 @@ def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
     """Upload the corrected draft of a returned document; it is prepared again."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
-    replace_draft(db, svc.store, document, file.file.read(), actor=user.username,
-                  file_name=file.filename or "")
+    replace_draft(db, svc.store, document, read_upload(file, svc.settings.max_upload_mb),
+                  actor=user.username, file_name=file.filename or "")
     username = user.username
     db.commit()
     return _prepare(db, svc, document_id, username)
