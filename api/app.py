@@ -13,6 +13,7 @@ from documents import FileStore
 
 from . import ui
 from .csrf import api_csrf
+from .datadir import private_files
 from .deps import Services
 from .errors import kyso_error_handler, validation_error_handler
 from .limits import BodyLimit
@@ -34,6 +35,7 @@ from .worker import make_celery, open_database_url
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    private_files()  # the database, broker and stored files: for the service's account only
     settings = settings or Settings()
 
     @asynccontextmanager

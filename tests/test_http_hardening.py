@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
+import select as io_select
 import shutil
+import socket
+import stat
+import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -22,10 +29,12 @@ from api.commune import demo_people, open_database, seed
 from api.datadir import DataDir
 from api.demo import DemoCommune
 from api.settings import Settings
+from certs import free_port
 from documents import Document, Organisation, OrganisationKind, Person
 from documents.accounts import Role, create_user, demo_password, grant, seed_demo_accounts
 
 from .conftest import TESTS_DATA
+from .service_support import Service, start_service, upload, wait_for
 
 MAX_MB = 1
 NEIGHBOUR = "canbo-hungdao"
@@ -471,14 +480,21 @@ def test_forwarded_addresses_are_believed_only_from_configured_proxies(site: Sit
 
 # --- the upload limit while reading ---------------------------------------------------------
 
-def _multipart(size: int) -> tuple[bytes, str]:
-    boundary = "kyso-boundary-7f3a"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"body_id\"\r\n\r\n1\r\n"
+BOUNDARY = "kyso-boundary-7f3a"
+
+
+def _multipart_head(boundary: str = BOUNDARY) -> bytes:
+    """The form's fields, then the file part's headers: what precedes the file's bytes."""
+    return (f"--{boundary}\r\nContent-Disposition: form-data; name=\"body_id\"\r\n\r\n1\r\n"
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"doc_type\"\r\n\r\n"
             f"quyet-dinh\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"subject\""
             f"\r\n\r\nLớn\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
             f"filename=\"lon.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").encode()
-    body = head + b"%PDF-1.7\n" + b"0" * (size - 9) + f"\r\n--{boundary}--\r\n".encode()
+
+
+def _multipart(size: int, boundary: str = BOUNDARY) -> tuple[bytes, str]:
+    body = (_multipart_head(boundary) + b"%PDF-1.7\n" + b"0" * (size - 9)
+            + f"\r\n--{boundary}--\r\n".encode())
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -516,3 +532,105 @@ def test_a_multipart_upload_under_the_limit_still_works(site: Site) -> None:
         data={"body_id": str(site.body_id), "doc_type": "quyet-dinh", "subject": "Nhỏ"})
     assert answer.status_code == 201, answer.text
     assert answer.json()["versions"][0]["size"] == len(_draft())
+
+
+# --- the real service: file modes, forwarded addresses, reading an upload --------------------
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """``kyso serve`` (API, worker, demo) on a data directory it makes itself."""
+    root = tmp_path_factory.mktemp("served")
+    data = DataDir(root / "data")  # not created here: the service makes it
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
+                        "KYSO_RESULT_BACKEND")}
+    env["KYSO_MAX_UPLOAD_MB"] = str(MAX_MB)
+    running = start_service(data, free_port(), env, root / "serve.log")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.mark.slow
+def test_everything_the_service_writes_in_its_data_directory_is_private(
+        served: Service) -> None:
+    staff = served.login("chuyenvien")
+    body_id = staff.get("/api/v1/bodies").json()[0]["id"]
+    document = upload(staff, body_id, TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf")
+    assert document.status_code == 201, document.text
+    wait_for(staff, document.json()["id"], "PREPARED")  # the worker wrote too
+    seen = {"dirs": 0, "files": 0}
+    loose = []
+    for path in [served.data.root, *served.data.root.rglob("*")]:
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            seen["dirs"] += 1
+        elif stat.S_ISREG(mode):
+            seen["files"] += 1
+        if mode & 0o077:
+            loose.append(f"{path.relative_to(served.data.root.parent)} {oct(mode & 0o777)}")
+    assert not loose, loose
+    names = {p.name for p in served.data.root.iterdir()}
+    assert {"kyso.db", "tokens.json", "celery-broker.db", "files", "softhsm", "pki"} <= names
+    assert seen["files"] > 10 and seen["dirs"] > 3, seen
+
+
+@pytest.mark.slow
+def test_a_local_peer_cannot_choose_the_client_address_with_x_forwarded_for(
+        served: Service) -> None:
+    from documents import create_engine_for, session_factory
+    from documents.accounts import LoginAttempt
+
+    answer = httpx.post(f"{served.url}/api/v1/auth/login",
+                        json={"username": "khach-xff", "password": "x" * 12},
+                        headers={"X-Forwarded-For": "192.0.2.99"}, timeout=60)
+    assert answer.status_code == 401
+    engine = create_engine_for(served.data.database_url)
+    try:
+        with session_factory(engine)() as session:
+            recorded = session.scalars(select(LoginAttempt.client).where(
+                LoginAttempt.username == "khach-xff")).all()
+    finally:
+        engine.dispose()
+    assert recorded == ["127.0.0.1"]
+
+
+@pytest.mark.slow
+def test_the_service_stops_reading_an_upload_once_it_passes_the_limit(served: Service) -> None:
+    """A chunked upload of up to 40 MB against a 1 MB limit: the 413 comes while the client
+    is still sending, after about the limit (the rest is never read)."""
+    token = served.login("chuyenvien").headers["Authorization"]
+    host, port = urlsplit(served.url).hostname, urlsplit(served.url).port
+    chunk, total, sent = 256 * 1024, 40 * 1024 * 1024, 0
+    with socket.create_connection((host, port), timeout=60) as conn:
+        conn.sendall((f"POST /api/v1/documents HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                      f"Authorization: {token}\r\nTransfer-Encoding: chunked\r\n"
+                      f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n\r\n"
+                      ).encode())
+        head = _multipart_head() + b"%PDF-1.7\n"
+        conn.sendall(f"{len(head):x}\r\n".encode() + head + b"\r\n")
+        answer = b""
+        try:
+            while sent < total:
+                conn.sendall(f"{chunk:x}\r\n".encode() + b"0" * chunk + b"\r\n")
+                sent += chunk
+                readable, _, _ = io_select.select([conn], [], [], 0)
+                if readable:
+                    answer = conn.recv(65536)
+                    break
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the service closed the connection after answering
+        deadline = time.monotonic() + 30
+        while b"\r\n\r\n" not in answer and time.monotonic() < deadline:
+            readable, _, _ = io_select.select([conn], [], [], 1)
+            if readable:
+                more = conn.recv(65536)
+                if not more:
+                    break
+                answer += more
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
+    assert "giới hạn 1 MB".encode() in answer
+    assert sent < 12 * 1024 * 1024, sent  # the service did not wait for all 40 MB
