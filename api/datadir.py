@@ -33,9 +33,10 @@ ENV_DATA_DIR = "KYSO_DATA_DIR"
 #: The umask of Kyso's processes: nothing they write is readable by other accounts.
 PRIVATE_UMASK = 0o077
 #: What :meth:`DataDir.create` makes private if an older Kyso left it readable.
-_KNOWN_DIRS = ("softhsm", "pki", "trust", "out", "files")
+_KNOWN_DIRS = ("softhsm", "pki", "pkcs12", "trust", "out", "files")
 _KNOWN_FILES = ("tokens.json", "kyso.db", "kyso.db-wal", "kyso.db-shm", "celery-broker.db",
-                "celery-results.db", "celery-beat-schedule")
+                "celery-results.db", *(f"celery-beat-schedule{suffix}"
+                                       for suffix in ("", ".dat", ".bak", ".dir", ".db")))
 
 
 def private_files() -> None:
