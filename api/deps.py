@@ -10,10 +10,10 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from certs import SharedFetchers, TrustStore, validation_context
-from documents import FileStore, Person, trust_for
-from documents.accounts import Forbidden, Role, User, user_for_token
+from documents import FileStore, Organisation, Person, trust_for
+from documents.accounts import Forbidden, Role, User, bodies_of, user_for_token
 
-from .errors import NotAuthenticated
+from .errors import NotAuthenticated, NotFound
 from .settings import Settings
 
 COOKIE = "kyso_session"
@@ -61,11 +61,30 @@ def session(svc: ServicesDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(session)]
 
 
+def cookie_secure(request: Request) -> bool:
+    """Whether cookies get ``Secure``: the service is reached over HTTPS — its public URL
+    is https, or this request came over HTTPS (directly, or through a trusted proxy's
+    X-Forwarded-Proto). Only a plain-HTTP service (the embedded default on loopback)
+    sets cookies a browser would also send over HTTP."""
+    return request.url.scheme == "https" or services(request).settings.https
+
+
+def bearer_secret(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, if the request has one."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    return header[7:].strip() or None
+
+
+def presented_secret(request: Request) -> str | None:
+    """The token the caller authenticates with: the bearer token, else the session cookie."""
+    return bearer_secret(request) or request.cookies.get(COOKIE)
+
+
 def current_user(request: Request, db: SessionDep) -> User:
     """The caller, from ``Authorization: Bearer …`` (API, agent) or the session cookie (UI)."""
-    header = request.headers.get("authorization", "")
-    secret = header[7:].strip() if header.lower().startswith("bearer ") else None
-    secret = secret or request.cookies.get(COOKIE)
+    secret = presented_secret(request)
     if not secret:
         raise NotAuthenticated()
     user = user_for_token(db, secret)
@@ -74,6 +93,16 @@ def current_user(request: Request, db: SessionDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def member_body(db: Session, user: User, body_id: int) -> Organisation:
+    """The body ``body_id`` if the caller is a member of it; else "not found", whether it
+    exists or not, so one commune cannot even learn another's ids (roles are checked after:
+    a member lacking the role gets 403)."""
+    body = db.get(Organisation, body_id)
+    if body is None or body.id not in {b.id for b in bodies_of(db, user)}:
+        raise NotFound(f"cơ quan {body_id} / body {body_id}")
+    return body
 
 
 def signer_of(db: Session, user: User) -> Person:

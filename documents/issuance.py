@@ -39,6 +39,7 @@ from signer import (
     sign_pdf,
     vietnam_time,
 )
+from signer.pdfinput import UPLOADED
 from signer.prepare import FieldPlan, check_draft, plan_fields, prepare_draft
 from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
@@ -51,6 +52,7 @@ from .errors import (
     CertificateMismatch,
     NoSigningAuthority,
     SignerNotInBlock,
+    UnknownDocumentType,
     WrongKeyOnToken,
     WrongStep,
 )
@@ -58,6 +60,7 @@ from .links import ensure_link, verify_url
 from .models import (
     Document,
     DocumentStatus,
+    DocumentType,
     DocumentVersion,
     NumberBook,
     Organisation,
@@ -184,8 +187,11 @@ def _audit(session: Session, action: AuditAction, document: Document, actor: str
 def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_code: str,
               subject: str, pdf: bytes, *, unit: Unit | None = None, actor: str | None = None,
               file_name: str = "") -> Document:
-    """Register a draft: refused now if it can never be signed (encrypted, active content…)."""
-    check_draft(pdf)
+    """Register a draft: refused now if it can never be signed (encrypted, active content…)
+    or if its type is not one of Appendix III's (:class:`UnknownDocumentType`)."""
+    if session.get(DocumentType, doc_type_code) is None:
+        raise UnknownDocumentType(doc_type_code)
+    check_draft(pdf, source=file_name or UPLOADED)
     document = Document(body=body, unit=unit, doc_type_code=doc_type_code, subject=subject,
                         status=DocumentStatus.DRAFT)
     session.add(document)
@@ -205,7 +211,7 @@ def replace_draft(session: Session, store: FileStore, document: Document, pdf: b
     and routed like a new one.
     """
     _require(document, DocumentStatus.RETURNED, DocumentStatus.DRAFT)
-    check_draft(pdf)
+    check_draft(pdf, source=file_name or UPLOADED)
     version = _store(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
     document.status = DocumentStatus.DRAFT
     _audit(session, AuditAction.UPLOAD, document, actor, sha256=version.sha256,

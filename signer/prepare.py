@@ -25,6 +25,7 @@ from certs import Category
 
 from .errors import PdfEncrypted, PdfUnreadable, SignerError
 from .locate import Box, DraftLayout, require_signature_block
+from .pdfinput import UPLOADED, open_pikepdf
 from .qr import add_qr
 from .sign import APPROVAL_FIELD, DA_FONT_KEYS
 
@@ -102,20 +103,13 @@ def _refuse(vi: str, en: str) -> DraftRefused:
     return DraftRefused(vi, en)
 
 
-def _open(pdf: bytes, limits: DraftLimits) -> Any:
-    import pikepdf
-
+def _open(pdf: bytes, limits: DraftLimits, source: str = UPLOADED) -> Any:
     if len(pdf) > limits.max_bytes:
         raise _refuse(f"tệp lớn hơn giới hạn {limits.max_bytes // (1024 * 1024)} MB",
                       f"the file is larger than {limits.max_bytes // (1024 * 1024)} MB")
     if not pdf.lstrip()[:5].startswith(b"%PDF-"):
         raise PdfUnreadable("không phải tệp PDF / not a PDF file")
-    try:
-        doc = pikepdf.open(io.BytesIO(pdf))
-    except pikepdf.PasswordError as exc:
-        raise PdfEncrypted() from exc
-    except pikepdf.PdfError as exc:
-        raise PdfUnreadable(str(exc).splitlines()[0][:120]) from exc
+    doc = open_pikepdf(pdf, source)
     if doc.is_encrypted:
         raise PdfEncrypted()
     return doc
@@ -206,9 +200,10 @@ def _signature_fields(doc: Any) -> list[tuple[str, bool]]:
 
 
 def check_draft(pdf: bytes, limits: DraftLimits = DraftLimits(),
-                allow_signatures: bool = False) -> None:
-    """Refuse a draft that cannot or must not be signed, saying why."""
-    with _open(pdf, limits) as doc:
+                allow_signatures: bool = False, *, source: str = UPLOADED) -> None:
+    """Refuse a draft that cannot or must not be signed, saying why (``source``: how the
+    errors name the file, e.g. its name)."""
+    with _open(pdf, limits, source) as doc:
         _check_open(doc, limits, allow_signatures)
 
 

@@ -9,8 +9,8 @@ versions (:func:`documents.check_against`). Nothing uploaded is stored; each
 verification is a ``VERIFY`` audit event by the actor "công khai" (public).
 
 Abuse limits: a file larger than ``KYSO_MAX_UPLOAD_MB`` is refused before it is read
-(413), and each client (its address; behind the reverse proxy, uvicorn takes it from
-``X-Forwarded-For`` sent by the proxy on 127.0.0.1) may check
+(413), and each client (its address; behind the reverse proxy, the one the proxy forwards
+in ``X-Forwarded-For`` when it is one of ``KYSO_TRUSTED_PROXIES``) may check
 ``KYSO_PUBLIC_VERIFY_LIMIT`` files per ``KYSO_PUBLIC_VERIFY_WINDOW`` seconds (429 with
 ``Retry-After``). The counter is in memory, per API process: simple, no database write
 on a refused request, forgotten on restart; with N API processes a client gets up to
