@@ -205,7 +205,7 @@ def route_document(document_id: str, form: RouteForm, user: CurrentUser,
                                    document.unit)
         assert authority is not None  # route() checked it
         details.update(block_override=form.block_override, block_differences=[
-            en for _, en in block_differences(block, signers[-1], authority)])
+            d.en for d in block_differences(block, signers[-1], authority)])
     record(db, AuditAction.ROUTE, actor=user.username, body_id=document.body_id,
            object_type="document", object_id=document.id, details=details)
     db.commit()
