@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from signer import (
+    DocumentInfo,
     DraftLayout,
     PadesLevel,
     PendingSignature,
@@ -80,6 +81,8 @@ class Signing:
     tsa_url: str | None = None
     contexts: Callable[[], Any] | None = None
     level: PadesLevel = PadesLevel.B_T
+    #: print the body's name and the signing time under the seal (Appendix I: off)
+    seal_caption: bool = False
 
     @property
     def validation_context(self) -> Any:
@@ -309,7 +312,9 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     day, month = day_and_month(details.issued_date)
     options = issuance(seal_image, document.body.name, entry.code_number, day, month,
                        tsa_url=signing.tsa_url, validation_context=signing.validation_context,
-                       level=signing.level)
+                       level=signing.level, seal_caption=signing.seal_caption,
+                       info=DocumentInfo(entry.number_symbol, document.subject,
+                                         document.body.name))
     issued = sign_pdf(pdf, body_signer, options)
     version = _store(session, store, document, VersionKind.ISSUED, issued,
                      details.registered_by)
