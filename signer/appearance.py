@@ -176,18 +176,19 @@ def compact_image(png: bytes) -> tuple[Any, Any]:
     from PIL import Image
 
     try:
-        image = Image.open(io.BytesIO(png))
-        image.load()
+        opened = Image.open(io.BytesIO(png))
+        opened.load()
     except (OSError, ValueError) as exc:
         raise SignerError("ảnh chữ ký/con dấu không đọc được (cần tệp PNG)",
                           "the signature/seal image cannot be read (a PNG is needed)") from exc
-    image = image.convert("RGBA")
+    image = opened.convert("RGBA")
     if max(image.size) > IMAGE_MAX_PX:
         image.thumbnail((IMAGE_MAX_PX, IMAGE_MAX_PX), Image.Resampling.LANCZOS)
     alpha = image.getchannel("A")
     visible = alpha.point(lambda v: 255 if v > 0 else 0)
     rgb = image.convert("RGB")
-    counts = [(n, c[:3]) for n, c in image.getcolors(1 << 24) or [] if c[3] > 0]
+    counts = [(n, tuple(c)[:3]) for n, c in image.getcolors(1 << 24) or []
+              if isinstance(c, tuple) and c[3] > 0]
     main = max(counts)[1] if counts else (0, 0, 0)
     flat = Image.new("RGB", image.size, main)
     flat.paste(rgb, mask=visible)
@@ -203,8 +204,10 @@ def compact_image(png: bytes) -> tuple[Any, Any]:
 
 def _compact_xobject(writer: Any, palette: Any, levels: Any) -> Any:
     """Write the image XObject: /Indexed colours (4 bits a pixel) with a 4-bit /SMask."""
-    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils import generic as pdf_generic
     from pyhanko.pdf_utils.generic import pdf_name
+
+    generic: Any = pdf_generic
 
     def stream(entries: dict[str, Any], image: Any) -> Any:
         data = {pdf_name("/Type"): pdf_name("/XObject"), pdf_name("/Subtype"): pdf_name("/Image"),
@@ -231,10 +234,10 @@ def _pdf_image(png: bytes) -> Any:
 
     palette, levels = compact_image(png)
 
-    class CompactImage(PdfImage):  # type: ignore[misc]
+    class CompactImage(PdfImage):
         @property
         def image_ref(self) -> Any:
-            ref = self._image_ref
+            ref: Any = self._image_ref
             if ref is None or ref.get_pdf_handler() is not self.writer:
                 self._image_ref = ref = _compact_xobject(self.writer, palette, levels)
             return ref

@@ -208,7 +208,7 @@ def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
         style = TextBoxStyle(font=font_factory(body_font(font), round(size)),
                              font_size=round(size), box_layout_rule=on_baseline)
         try:
-            field = find_existing_empty_field(writer, fill.field, "/Tx").get_object()
+            field: Any = find_existing_empty_field(writer, fill.field, "/Tx").get_object()
             populate_static_text_field(writer, fill.field, style, fill.text)
         except FormFillingError as exc:
             raise SigningFailed(f"không điền được trường '{fill.field}' / cannot fill field "
@@ -220,8 +220,9 @@ def _unscaled(writer: Any, widget: Any) -> None:
     """pyHanko gives a filled field's appearance a box of whole points, which viewers
     stretch onto the field's real rectangle (13 pt digits came out 13.7 pt tall): give
     the box the rectangle's own size, so the text prints at its size."""
-    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils import generic as pdf_generic
 
+    generic: Any = pdf_generic
     x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
     appearance = widget["/AP"]["/N"].get_object()
     appearance["/BBox"] = generic.ArrayObject(
@@ -234,8 +235,10 @@ def write_info(writer: Any, info: DocumentInfo) -> None:
     """Set /Title, /Subject, /Author and the XMP metadata (dc:title, dc:description,
     dc:creator) in the revision ``writer`` is making: the signature about to be made
     covers them, and pyHanko's validator accepts the change for earlier signatures."""
-    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils import generic as pdf_generic
     from pyhanko.pdf_utils.metadata import xmp_xml
+
+    generic: Any = pdf_generic
 
     values = {"/Title": info.title, "/Subject": info.subject, "/Author": info.author}
     meta = writer.document_meta
@@ -315,9 +318,10 @@ _TOKEN_SIZES: dict[tuple[str, str], int] = {}
 def _signature_size(cert: Any) -> int:
     """The most bytes a signature value of ``cert``'s key takes (DER for ECDSA)."""
     key = cert.public_key
+    bits = int(key.bit_size)
     if key.algorithm == "ec":
-        return 2 * ((key.bit_size + 7) // 8) + 9
-    return (key.bit_size + 7) // 8
+        return 2 * ((bits + 7) // 8) + 9
+    return (bits + 7) // 8
 
 
 async def contents_size(signer: Any, pdf_signer: Any, signing_time: dt.datetime) -> int:

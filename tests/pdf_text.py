@@ -54,7 +54,8 @@ def _runs(stream: Any, resources: Any, ctm: Matrix, where: str, out: list[TextRu
     font: Any = None
     size = 0.0
     tm: Matrix = IDENTITY
-    for operands, operator in pikepdf.parse_content_stream(stream):
+    for instruction in pikepdf.parse_content_stream(stream):
+        operands, operator = instruction.operands, instruction.operator
         op = str(operator)
         if op == "q":
             stack.append(ctm)
@@ -102,7 +103,8 @@ def text_runs(pdf: bytes, page: int = 0) -> list[TextRun]:
         p = doc.pages[page]
         _runs(p.obj, p.obj.get("/Resources"), IDENTITY, "page", out)
         for annot in p.obj.get("/Annots", []):
-            form = annot.get("/AP", {}).get("/N")
+            appearances: Any = annot.get("/AP")
+            form = appearances.get("/N") if appearances is not None else None
             if not isinstance(form, pikepdf.Stream):
                 continue
             rect = sorted(float(v) for v in annot.Rect[0::2]) + sorted(

@@ -16,6 +16,7 @@ import sys
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -101,7 +102,9 @@ def _images(pdf: bytes, field: str) -> list[ImageFacts]:
         pending = [w.AP.N for w in widgets if "/AP" in w]
         while pending:
             form = pending.pop()
-            for xobject in form.get("/Resources", {}).get("/XObject", {}).values():
+            resources: Any = form.get("/Resources")
+            xobjects: Any = resources.get("/XObject") if resources is not None else None
+            for xobject in (xobjects or {}).values():
                 if xobject.get("/Subtype") == "/Form":
                     pending.append(xobject)
                     continue
