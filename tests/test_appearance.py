@@ -286,3 +286,33 @@ def test_a_room_too_small_for_the_cms_fails_and_writes_nothing(
     options = appendix(pdf, MAIN_NUMBER, tsa_url=commune.pki.tsa_url)
     with data.token("ubnd").signer(DEMO_PIN) as body, pytest.raises(SigningFailed):
         sign_pdf(pdf, body, replace(options, bytes_reserved=2048))
+
+
+@pytest.mark.slow
+def test_a_draft_with_its_own_xmp_gets_it_rewritten_and_the_approval_stays_valid(
+        data: DataDir, commune: DemoCommune, tmp_path: Path) -> None:
+    from api.demo_art import handwritten_signature
+    from signer import DocumentInfo
+    from signer.profiles import approval
+
+    source = (Path(__file__).parent / "data" / "drafts" / "t1_mau12_quyet_dinh.pdf").read_bytes()
+    with pikepdf.open(io.BytesIO(source)) as doc:  # what Word's own export carries
+        with doc.open_metadata(set_pikepdf_as_editor=False) as xmp:
+            xmp["dc:title"] = "Dự thảo QĐ"
+        out = io.BytesIO()
+        doc.save(out)
+    prepared = prepare_draft(out.getvalue(), plan_fields(locate(out.getvalue())))
+    tsa = commune.pki.tsa_url
+    with data.token("pho-chu-tich-duc").signer(DEMO_PIN) as hand:
+        approved_pdf = sign_pdf(prepared, hand, approval(handwritten_signature(), tsa_url=tsa))
+    info = DocumentInfo("07/QĐ-UBND", "Về việc thử nghiệm", "UBND xã Tiên Lữ")
+    with data.token("ubnd").signer(DEMO_PIN) as body:
+        issued_pdf = sign_pdf(approved_pdf, body, issuance(
+            seal(), "UBND xã Tiên Lữ", "07", "05", "11", tsa_url=tsa, info=info))
+    _valid(data, commune, issued_pdf, tmp_path, 2)
+    assert verify(data, issued_pdf).signatures[0].modification_level == "form_filling"
+    with pikepdf.open(io.BytesIO(issued_pdf)) as doc:
+        with doc.open_metadata(set_pikepdf_as_editor=False) as xmp:
+            assert (xmp.get("dc:title"), xmp.get("dc:creator")) == ("07/QĐ-UBND",
+                                                                    ["UBND xã Tiên Lữ"])
+        assert str(doc.docinfo["/Title"]) == "07/QĐ-UBND"
