@@ -230,6 +230,8 @@ def test_a_body_that_asks_gets_its_name_and_the_time_under_the_seal(
 
 def test_any_uploaded_image_is_reduced_to_a_small_palette_with_its_transparency(
         data: DataDir, commune: DemoCommune, tmp_path: Path) -> None:
+    demo = Image.open(io.BytesIO(seal()))
+    assert demo.mode == "P" and "transparency" in demo.info and len(seal()) <= 15 * 1024
     # a busy upload: a photo-like gradient seal with soft edges, 1200 px, RGBA
     upload = Image.new("RGBA", (1200, 1200), (0, 0, 0, 0))
     draw = ImageDraw.Draw(upload)
