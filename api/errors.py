@@ -22,6 +22,17 @@ class NotFound(KysoError):
         super().__init__(f"không tìm thấy {what}", f"{what} not found")
 
 
+class UnknownFields(KysoError):
+    """A request carrying fields the act does not take (e.g. a token name or a date)."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, names: list[str]) -> None:
+        listed = ", ".join(names)
+        super().__init__(f"yêu cầu có trường không được phép: {listed}",
+                         f"the request has fields that are not allowed: {listed}")
+
+
 #: The HTTP status of each category of error: the one place it is decided.
 STATUS: dict[Category, int] = {
     Category.BAD_REQUEST: 400,

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from certs import Category, KysoError
 from documents import JobStatus, Person, SigningJob, accept_signature, register_certificate
-from documents.jobs import REMOTE_PREFIX, waiting_for_certificate
+from documents.jobs import waiting_for_certificate
+from documents.models import REMOTE_PREFIX
 from documents.tasks import FINISH_JOB, PREPARE_JOB
 from signer import RawSignature
 from tokens import RemoteNotConfigured, RemoteSigningProvider, provider_from_settings

@@ -23,7 +23,15 @@ records clerk (văn thư) reads it, not a developer::
         ├── NoSigningAuthority     the person may not sign this type of document here
         ├── CertificateMismatch    the token's certificate is not the one registered
         ├── SignerNotInBlock       the signature block names somebody else
+        ├── BlockMismatch          (QueueError) routed to someone the block does not print
         ├── WrongStep              the document is not at the step the act needs
+        ├── CustodyError           which key may make which signature (documents/custody.py)
+        │   ├── KeyHeldElsewhere   a certificate or token already bound to another holder
+        │   ├── SealChannelRefused an organisation key on the agent or a remote channel
+        │   ├── NoOrganisationKey  the body has no organisation certificate in force
+        │   ├── KeyNotOnServer     the person's key is on their PC or a remote service
+        │   ├── NotTheApprover     the account is not the person whose signature is next
+        │   └── WrongKeyOnToken    the open token holds another certificate than the bound one
         ├── AuditHeadMissing       the audit trail has events but lost its head row
         ├── QueueError             the signing queue and its notices (documents/queue.py)
         │   ├── NoSigners          a routing without any signer
@@ -241,6 +249,83 @@ class WrongStep(DocumentsError):
             f"the document is at step '{status}', this needs '{needed}'")
 
 
+class CustodyError(DocumentsError):
+    """A key may not make this signature (who acts, for which body, in which act)."""
+
+    category = Category.FORBIDDEN
+
+
+class KeyHeldElsewhere(CustodyError):
+    """Deliberately names neither the other holder nor its body: another commune's
+    administrator must not learn whose key it is."""
+
+    category = Category.CONFLICT
+
+    def __init__(self, what_vi: str, what_en: str, value: str) -> None:
+        super().__init__(
+            f"{what_vi} {value} đã được gắn cho một người hoặc cơ quan khác — mỗi chứng thư "
+            "số, thiết bị ký và tài khoản ký từ xa chỉ thuộc về một người của một cơ quan, "
+            "hoặc là con dấu số của một cơ quan",
+            f"{what_en} {value} is already bound to another person or body — each "
+            "certificate, token and remote credential belongs to one person of one body, or "
+            "is one body's seal")
+
+
+class SealChannelRefused(CustodyError):
+    category = Category.BAD_INPUT
+
+    def __init__(self, token_name: str) -> None:
+        super().__init__(
+            f"chứng thư số của cơ quan phải nằm trên thiết bị ký của máy chủ, không phải "
+            f"'{token_name}'",
+            f"an organisation certificate must be held by a server-side token, not "
+            f"'{token_name}'")
+
+
+class NoOrganisationKey(CustodyError):
+    category = Category.CONFLICT
+
+    def __init__(self, body: str, day: str) -> None:
+        super().__init__(
+            f"{body} chưa có chứng thư số của cơ quan có hiệu lực ngày {day} — quản trị "
+            "viên cần đăng ký chứng thư và thiết bị ký của cơ quan",
+            f"{body} has no organisation certificate in force on {day} — the administrator "
+            "must register the body's certificate and token")
+
+
+class KeyNotOnServer(CustodyError):
+    category = Category.CONFLICT
+
+    def __init__(self, person: str, channel: str) -> None:
+        super().__init__(
+            f"khóa ký của {person} không nằm trên máy chủ ('{channel}'): ký bằng kyso agent "
+            "hoặc dịch vụ ký từ xa",
+            f"{person}'s key is not on the server ('{channel}'): sign with kyso agent or the "
+            "remote-signing service")
+
+
+class NotTheApprover(CustodyError):
+    category = Category.FORBIDDEN
+
+    def __init__(self, username: str, person: str) -> None:
+        super().__init__(
+            f"tài khoản “{username}” không phải {person}, người ký tiếp theo của văn bản: "
+            "chỉ chính người đó được ký phê duyệt bằng khóa của mình",
+            f"account “{username}” is not {person}, the document's next signer: only that "
+            "person's own approval makes their signature")
+
+
+class WrongKeyOnToken(CustodyError):
+    category = Category.CONFLICT
+
+    def __init__(self, token_name: str, expected: str, found: str) -> None:
+        super().__init__(
+            f"thiết bị ký '{token_name}' đang giữ chứng thư {found[:16]}…, không phải chứng "
+            f"thư đã đăng ký {expected[:16]}… — không ký; kiểm tra tokens.json",
+            f"token '{token_name}' holds certificate {found[:16]}…, not the bound "
+            f"certificate {expected[:16]}… — nothing signed; check tokens.json")
+
+
 class AccountError(DocumentsError):
     """An account could not be created, could not log in, or may not act."""
 
@@ -345,6 +430,23 @@ class NoSigners(QueueError):
     def __init__(self) -> None:
         super().__init__("phải chọn ít nhất một người ký",
                          "choose at least one signer")
+
+
+class BlockMismatch(QueueError):
+    """The draft's signature block prints somebody (or something) else than the chosen
+    signer: refused when routing, unless the drafter overrides it with a reason."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, differences: list[tuple[str, str]]) -> None:
+        super().__init__(
+            "khối chữ ký của dự thảo không khớp với người được chọn ký: "
+            + "; ".join(vi for vi, _ in differences)
+            + " — sửa dự thảo, chọn đúng người ký, hoặc ghi lý do nếu vẫn gửi",
+            "the draft's signature block does not match the chosen signer: "
+            + "; ".join(en for _, en in differences)
+            + " — correct the draft, choose the right signer, or give a reason to send anyway")
+        self.differences = differences
 
 
 class DuplicateSigner(QueueError):

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ OFFLINE = ["unshare", "--net"]  # a new network namespace: not even loopback is 
 @pytest.fixture(scope="module")
 def flow(data: DataDir, commune: DemoCommune) -> FlowResult:
     draft = (TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf").read_bytes()
-    return run_flow(data, commune.pki, draft, issued_on=date(2026, 3, 4))
+    return run_flow(data, commune.pki, draft)
 
 
 @pytest.fixture(scope="module")

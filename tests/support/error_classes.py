@@ -38,7 +38,10 @@ def error_classes() -> list[type[KysoError]]:
 
 
 #: Arguments for constructors that take one of a few known words.
-SPECIAL: dict[str, tuple[Any, ...]] = {"InvalidToken": ("expired",)}
+SPECIAL: dict[str, tuple[Any, ...]] = {
+    "InvalidToken": ("expired",),
+    "BlockMismatch": ([("tên in khác", "the printed name differs")],),
+}
 
 
 def _value(annotation: Any) -> Any:
