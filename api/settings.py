@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     #: embeds the validation data of every signature, so that a recipient validates the
     #: issued file offline; "B-LTA" adds a document timestamp (renewed daily when due).
     pades_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-LT"
+    #: Print the body's name and the signing time under the seal on issued documents
+    #: (KYSO_SEAL_CAPTION=true); Appendix I shows the seal alone, the default.
+    seal_caption: bool = False
     #: Days before a TSA certificate expires that issued files get a new archive timestamp.
     archive_margin_days: int = 180
     #: Largest upload accepted, in megabytes.

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from certs import SharedFetchers, TrustStore, validation_context
 from signer import (
+    DocumentInfo,
     DraftLayout,
     PadesLevel,
     PendingSignature,
@@ -101,6 +102,8 @@ class Signing:
     trust: TrustStore | None = None
     #: shared OCSP/CRL fetches for the scoped contexts (None: each context fetches)
     fetchers: SharedFetchers | None = None
+    #: print the body's name and the signing time under the seal (Appendix I: off)
+    seal_caption: bool = False
 
     @property
     def validation_context(self) -> Any:
@@ -390,7 +393,9 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     signing = signing.for_body(session, document.body_id)
     options = issuance(seal_image, document.body.name, entry.code_number, day, month,
                        tsa_url=signing.tsa_url, validation_context=signing.validation_context,
-                       level=signing.level)
+                       level=signing.level, seal_caption=signing.seal_caption,
+                       info=DocumentInfo(entry.number_symbol, document.subject,
+                                         document.body.name))
     issued = sign_pdf(pdf, body_signer, options,
                       signing_time=moment if custody is not None else signing_time)
     version = _store(session, store, document, VersionKind.ISSUED, issued,

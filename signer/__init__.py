@@ -59,7 +59,14 @@ from .offline import (
 from .pdfinput import UPLOADED, open_pikepdf, open_reader, pdf_error_detail
 from .report import SCHEMA, Change, Reason, Report, SignatureReport, Verdict
 from .report_render import ARTICLE_6_FIELDS, Article6Item, render_html, render_pdf
-from .sign import APPROVAL_FIELD, SigningOptions, async_sign_pdf, sign_pdf, vietnam_time
+from .sign import (
+    APPROVAL_FIELD,
+    DocumentInfo,
+    SigningOptions,
+    async_sign_pdf,
+    sign_pdf,
+    vietnam_time,
+)
 from .verify import PdfTruncated, async_verify_pdf, verify_pdf
 
 __all__ = [
@@ -69,6 +76,7 @@ __all__ = [
     "Appearance",
     "Article6Item",
     "Box",
+    "DocumentInfo",
     "CertificateExpired",
     "CertificateRevoked",
     "CertificateUntrusted",
