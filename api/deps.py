@@ -12,6 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from certs import SharedFetchers, TrustStore, validation_context
 from documents import FileStore, Person
 from documents.accounts import Forbidden, Role, User, user_for_token
+from signer import (
+    VERIFY_LIMITS,
+    PdfHostile,
+    Report,
+    SignerError,
+    hostile_report,
+    run_isolated,
+    verify_pdf,
+)
+from signer.prepare import DRAFT_LIMITS
 
 from .errors import NotAuthenticated
 from .settings import Settings
@@ -34,6 +44,25 @@ class Services:
     def validation_context(self) -> Any:
         """A fresh validation context over the trust store, sharing recent fetches."""
         return validation_context(self.trust, shared=self.fetchers)
+
+    def check_draft(self, pdf: bytes, *, allow_signatures: bool = False) -> None:
+        """``signer.prepare.check_draft`` in a child process within the settings' memory and
+        time limits (a hostile upload can neither hang nor exhaust this process). Call it
+        with no database transaction open."""
+        run_isolated("check_draft", pdf, DRAFT_LIMITS, allow_signatures,
+                     limits=self.settings.check_limits)
+
+    def verify_report(self, pdf: bytes, name: str) -> Report:
+        """Verify an uploaded file: its structure first checked in a child process within
+        the settings' limits (a refusal is the report, ``refused_<code>``), then its
+        signatures here. Call it with no database transaction open."""
+        try:
+            run_isolated("inspect", pdf, VERIFY_LIMITS, limits=self.settings.check_limits)
+        except PdfHostile as error:
+            return hostile_report(pdf, name, error)
+        except SignerError:
+            pass  # unreadable for pikepdf: verify_pdf says what pyHanko can read of it
+        return verify_pdf(pdf, self.validation_context, name, self.trust, checked=True)
 
 
 def services(request: Request) -> Services:

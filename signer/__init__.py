@@ -6,7 +6,10 @@ from .errors import (
     CertificateRevoked,
     CertificateUntrusted,
     DraftHasNoSignatureBlock,
+    DraftRefused,
     PdfEncrypted,
+    PdfHostile,
+    PdfTooCostly,
     PdfUnreadable,
     PendingSignatureExpired,
     PendingSignatureUnreadable,
@@ -15,6 +18,7 @@ from .errors import (
     SigningFailed,
     TimestampUnavailable,
 )
+from .guard import PdfLimits, inspect_pdf
 from .hashonly import (
     PendingSignature,
     RawSignature,
@@ -25,6 +29,7 @@ from .hashonly import (
     finish,
     prepare_digest,
 )
+from .isolate import ChildLimits, run_isolated
 from .locate import (
     Box,
     DateLine,
@@ -60,9 +65,18 @@ from .pdfinput import open_reader
 from .report import SCHEMA, Change, Reason, Report, SignatureReport, Verdict
 from .report_render import ARTICLE_6_FIELDS, Article6Item, render_html, render_pdf
 from .sign import APPROVAL_FIELD, SigningOptions, async_sign_pdf, sign_pdf, vietnam_time
-from .verify import PdfTruncated, async_verify_pdf, verify_pdf
+from .verify import VERIFY_LIMITS, PdfTruncated, async_verify_pdf, hostile_report, verify_pdf
 
 __all__ = [
+    "run_isolated",
+    "inspect_pdf",
+    "hostile_report",
+    "PdfTooCostly",
+    "PdfLimits",
+    "PdfHostile",
+    "DraftRefused",
+    "ChildLimits",
+    "VERIFY_LIMITS",
     "APPROVAL_FIELD",
     "ARTICLE_6_FIELDS",
     "ARCHIVE_MARGIN",

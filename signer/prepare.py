@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DraftRefused, PdfHostile
+from .errors import DraftRefused as DraftRefused  # re-exported: callers import it from here
+from .errors import PdfHostile
 from .guard import PdfLimits, check_structure, containers, fields, open_pdf
 from .locate import Box, DraftLayout, locate, require_signature_block
 from .qr import add_qr
@@ -84,6 +85,7 @@ class FieldPlan:
 
 #: The limits of a draft (the same bounds as every PDF; drafts get ``max_pages``).
 DraftLimits = PdfLimits
+DRAFT_LIMITS = PdfLimits()
 
 #: Annotation subtypes an official document may carry (links, form fields and their pop-ups).
 ANNOTATIONS = frozenset({"/Link", "/Widget", "/Popup"})
@@ -103,7 +105,8 @@ _FORBIDDEN_TYPES = {"/EmbeddedFile": "tệp nhúng / embedded file",
 _FORBIDDEN_KEYS = {"/JS": "JavaScript", "/AA": "hành động bổ sung / additional actions (/AA)",
                    "/EF": "tệp nhúng / embedded file (/EF)",
                    "/AF": "tệp đính kèm / associated files (/AF)",
-                   "/EmbeddedFiles": "tệp nhúng / embedded files", "/XFA": "biểu mẫu XFA / XFA form",
+                   "/EmbeddedFiles": "tệp nhúng / embedded files",
+                   "/XFA": "biểu mẫu XFA / XFA form",
                    "/RichMediaContent": "RichMedia", "/3DD": "3D", "/Movie": "Movie",
                    "/Sound": "Sound"}
 
@@ -223,7 +226,7 @@ def _active_content(doc: Any, limits: PdfLimits) -> None:
                           "/OpenAction", "/OpenAction")
     names = root.get("/Names")
     if isinstance(names, pikepdf.Dictionary):
-        for key in names.keys():
+        for key in list(names.keys()):
             if key not in ROOT_NAMES:
                 raise _active(f"cây tên / name tree {key}", "/Names", "/Names")
     for key in ("/Collection", "/Threads"):
@@ -257,13 +260,13 @@ def _active_content(doc: Any, limits: PdfLimits) -> None:
                 raise _active(problem, *_place(holder, annot_pages))
 
 
-def _signature_fields(doc: Any, limits: PdfLimits = PdfLimits()) -> list[tuple[str, bool]]:
+def _signature_fields(doc: Any, limits: PdfLimits = DRAFT_LIMITS) -> list[tuple[str, bool]]:
     """(name, signed) for every signature field (the field tree walked once, bounded)."""
     return [(str(field.get("/T", "")), "/V" in field) for field in fields(doc, limits)
             if field.get("/FT") == "/Sig"]
 
 
-def check_draft(pdf: bytes, limits: DraftLimits = DraftLimits(),
+def check_draft(pdf: bytes, limits: PdfLimits = DRAFT_LIMITS,
                 allow_signatures: bool = False) -> None:
     """Refuse a draft that cannot or must not be signed, saying why: unreadable,
     encrypted, hostile structure (:mod:`signer.guard`), active content outside the
@@ -319,7 +322,7 @@ def _on_first_page(plan: FieldPlan, pages: int) -> dict[str, Rect]:
             if (place.page if place.page >= 0 else pages + place.page) == 0}
 
 
-def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits(), *,
+def prepare_draft(pdf: bytes, plan: FieldPlan, limits: PdfLimits = DRAFT_LIMITS, *,
                   qr_text: str | None = None) -> bytes:
     """Check ``pdf`` and return it with every field of ``plan`` added (a rewrite: no
     signature exists yet).
@@ -378,7 +381,7 @@ class Prepared:
 
 def prepare_pdf(pdf: bytes, qr_text: str | None = None,
                 overrides: dict[str, Any] | None = None,
-                limits: DraftLimits = DraftLimits()) -> Prepared:
+                limits: PdfLimits = DRAFT_LIMITS) -> Prepared:
     """The whole preparation of a draft as one pure function (what a child process runs,
     :mod:`signer.isolate`): check, locate, plan (``overrides`` replaces planned places by
     hand, keys of :class:`FieldPlan`), add the fields and the QR code."""

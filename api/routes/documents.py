@@ -29,7 +29,6 @@ from documents.audit import AuditAction, record
 from documents.queue import recall, route
 from documents.tasks import ISSUE, MAKE_COPY, PREPARE, SIGN_ATTACHMENT, queue_for
 from signer import vietnam_time
-from signer.prepare import check_draft
 from signer.sign import VIETNAM
 
 from ..deps import CurrentUser, ServicesDep, SessionDep
@@ -105,9 +104,11 @@ def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep
         raise NotFound(f"cơ quan {body_id} / body {body_id}")
     require_role(db, user, body, Role.DRAFTER, Role.CLERK)
     data = file.file.read()
+    db.commit()  # no transaction (no SQLite write lock) while the file is checked
+    svc.check_draft(data)
     chosen = next((u for u in body.units if u.abbreviation == unit), None)
     document = new_draft(db, svc.store, body, doc_type, subject, data, unit=chosen,
-                         actor=user.username, file_name=file.filename or "")
+                         actor=user.username, file_name=file.filename or "", checked=True)
     document_id, username = document.id, user.username
     db.commit()
     return _prepare(db, svc, document_id, username, qr)
@@ -119,8 +120,11 @@ def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
     """Upload the corrected draft of a returned document; it is prepared again."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
-    replace_draft(db, svc.store, document, file.file.read(), actor=user.username,
-                  file_name=file.filename or "")
+    data = file.file.read()
+    db.commit()  # no transaction (no SQLite write lock) while the file is checked
+    svc.check_draft(data)
+    replace_draft(db, svc.store, document, data, actor=user.username,
+                  file_name=file.filename or "", checked=True)
     username = user.username
     db.commit()
     return _prepare(db, svc, document_id, username)
@@ -223,7 +227,8 @@ def attach(document_id: str, file: UploadFile, user: CurrentUser, db: SessionDep
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.CLERK)
     data = file.file.read()
-    check_draft(data)  # refuse a broken, encrypted or active file now, not in the worker
+    db.commit()  # no transaction (no SQLite write lock) while the file is checked
+    svc.check_draft(data)  # refuse a broken, encrypted or active file now, not in the worker
     sha256 = svc.store.put(data)
     name = f"{sha256[:12]}-{file.filename or 'phu-luc.pdf'}"
     result = svc.celery.send_task(SIGN_ATTACHMENT, args=[

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from certs import KysoError
 from documents import bodies_of, match_claimed, match_file, public_relation
 from documents.audit import AuditAction, record
-from signer import Report, verify_pdf
+from signer import Report
 from signer.qr import qr_links
 from signer.report_render import render_html, render_pdf
 
@@ -45,10 +45,14 @@ class OneFileOnly(KysoError):
 # let go of SQLite's write lock.
 
 def verify_upload(upload: UploadFile, user: Any, svc: Any, db: Session) -> Report:
-    """Verify one uploaded file and record the VERIFY audit event (the caller commits)."""
+    """Verify one uploaded file and record the VERIFY audit event (the caller commits).
+
+    What the session did so far is committed first: no transaction (on SQLite, no write
+    lock) is open while the file is checked in its child process and verified."""
     upload.file.seek(0)
-    report = verify_pdf(upload.file.read(), svc.validation_context,
-                        upload.filename or "", svc.trust)
+    data = upload.file.read()
+    db.commit()
+    report: Report = svc.verify_report(data, upload.filename or "")
     record(db, AuditAction.VERIFY, actor=user.username, object_type="file",
            object_id=report.sha256, details={"verdict": str(report.verdict),
                                              "file": upload.filename or ""})
@@ -59,13 +63,19 @@ def _register(db: Session, user: Any, upload: UploadFile,
               report: Report) -> dict[str, Any] | None:
     """What the register knows of the file: by SHA-256, else by the link printed on it."""
     found = match_file(db, report.sha256)
-    if found is None:
+    if found is None and not refused(report):
+        db.commit()  # no transaction open while pdfminer reads the file
         upload.file.seek(0)
         found = match_claimed(db, qr_links(upload.file.read()))
     if found is None or not (public_relation(found)
                              or found.body_id in {b.id for b in bodies_of(db, user)}):
         return None
     return found.to_dict()
+
+
+def refused(report: Report) -> bool:
+    """Whether the file was refused before verification (hostile structure, limits)."""
+    return any(r.code.startswith("refused_") for r in report.reasons)
 
 
 def _report_name(report: Report, suffix: str) -> str:
