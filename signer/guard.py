@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import binascii
 import io
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,12 +98,31 @@ def open_pdf(pdf: bytes, limits: PdfLimits) -> Any:
     except pikepdf.PasswordError as exc:
         raise PdfEncrypted() from exc
     except (pikepdf.PdfError, RecursionError, ValueError) as exc:
-        raise PdfUnreadable(str(exc).splitlines()[0][:120] if str(exc) else
-                            type(exc).__name__) from exc
+        message = _QPDF_SOURCE.sub("", str(exc).splitlines()[0] if str(exc) else "")
+        if "loop detected" in message.lower():
+            raise refuse("loop", "cây trang có vòng lặp", "the page tree has a loop") from exc
+        raise PdfUnreadable(message[:120] or type(exc).__name__) from exc
     if doc.is_encrypted:
         doc.close()
         raise PdfEncrypted()
     return doc
+
+
+#: qpdf names its input in messages ("stream <_io.BytesIO object at 0x…>"): dropped.
+_QPDF_SOURCE = re.compile(r"^.*?<_io\.BytesIO object at 0x[0-9a-f]+>:?\s*")
+
+
+def _qpdf_warnings(doc: Any) -> None:
+    """Refuse what qpdf itself had to cut while parsing (it drops structures nested more
+    than 500 deep, and loops it meets): the file says something else to other readers."""
+    for warning in doc.get_warnings():
+        text = str(warning).lower()
+        if "deeply nested" in text:
+            raise refuse("depth", "cấu trúc lồng nhau quá sâu (bộ đọc PDF đã phải cắt bỏ)",
+                         "structures nested too deeply (the PDF reader had to drop them)")
+        if "loop detected" in text:
+            raise refuse("loop", "cấu trúc có vòng lặp (bộ đọc PDF đã phải cắt bỏ)",
+                         "a structure loops (the PDF reader had to cut it)")
 
 
 # ------------------------------------------------------------------------------ trees
@@ -496,6 +516,7 @@ def check_structure(doc: Any, limits: PdfLimits) -> int:
     """Refuse a PDF whose structure is hostile (see the module doc); the page count."""
     import pikepdf
 
+    _qpdf_warnings(doc)
     if len(doc.objects) > limits.max_objects:
         raise refuse("objects", f"tệp có hơn {limits.max_objects} đối tượng",
                      f"the file has more than {limits.max_objects} objects")
@@ -516,7 +537,7 @@ def check_structure(doc: Any, limits: PdfLimits) -> int:
     for obj in doc.objects:
         if isinstance(obj, pikepdf.Stream):
             if obj.stream_dict.get("/Subtype") == "/Image":
-                _check_image(obj.stream_dict, limits)
+                _check_image(obj, limits)
             _decoded_size(obj, limits, budget)
     return pages
 

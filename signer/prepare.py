@@ -154,8 +154,9 @@ def plan_fields(layout: DraftLayout, *, signature_aspect: float = SIGNATURE_ASPE
 
 
 
-def _active(what: str, where_vi: str, where_en: str) -> PdfHostile:
-    vi_what, _, en_what = what.partition(" / ")
+def _active(what: str | tuple[str, str], where_vi: str, where_en: str) -> PdfHostile:
+    vi_what, _, en_what = what.partition(" / ") if isinstance(what, str) else (
+        what[0], "", what[1])
     return PdfHostile("active",
                       f"tệp chứa nội dung tự chạy hoặc không được phép trong văn bản chính thức: "
                       f"{vi_what} ({where_vi}) — không được ký",
@@ -179,7 +180,7 @@ def _is_destination(value: Any) -> bool:
     return isinstance(value, pikepdf.Array | pikepdf.Name | pikepdf.String)
 
 
-def _check_action(action: Any, *, in_link: bool) -> str | None:
+def _check_action(action: Any, *, in_link: bool) -> tuple[str, str] | None:
     """What is wrong with an action (None: allowed). Allowed: GoTo to a destination in
     this file; URI with http/https/mailto, only as a link's action; no chained /Next."""
     import pikepdf
@@ -187,10 +188,10 @@ def _check_action(action: Any, *, in_link: bool) -> str | None:
     if _is_destination(action):
         return None
     if not isinstance(action, pikepdf.Dictionary):
-        return "hành động không hợp lệ / invalid action"
+        return "hành động không hợp lệ", "an invalid action"
     kind = str(action.get("/S", ""))
     if "/Next" in action:
-        return f"chuỗi hành động / chained actions ({kind} /Next)"
+        return f"chuỗi hành động ({kind} /Next)", f"chained actions ({kind} /Next)"
     if kind == "/GoTo" and _is_destination(action.get("/D")):
         return None
     if kind == "/URI" and in_link:
@@ -199,8 +200,8 @@ def _check_action(action: Any, *, in_link: bool) -> str | None:
             uri, pikepdf.String) else ""
         if target.startswith(URI_SCHEMES):
             return None
-        return f"liên kết tới {target[:60]!r} / link to {target[:60]!r}"
-    return f"hành động / action {kind or '?'}"
+        return f"liên kết tới {target[:60]!r}", f"a link to {target[:60]!r}"
+    return f"hành động {kind or '?'}", f"the action {kind or '?'}"
 
 
 def _active_content(doc: Any, limits: PdfLimits) -> None:
@@ -222,7 +223,7 @@ def _active_content(doc: Any, limits: PdfLimits) -> None:
     if "/OpenAction" in root:
         problem = _check_action(root.OpenAction, in_link=False)
         if problem is not None:
-            raise _active(f"{problem} khi mở tệp / {problem} when the file opens",
+            raise _active((f"{problem[0]} khi mở tệp", f"{problem[1]} when the file opens"),
                           "/OpenAction", "/OpenAction")
     names = root.get("/Names")
     if isinstance(names, pikepdf.Dictionary):
