@@ -517,12 +517,12 @@ def check_structure(doc: Any, limits: PdfLimits) -> int:
     import pikepdf
 
     _qpdf_warnings(doc)
-    if len(doc.objects) > limits.max_objects:
-        raise refuse("objects", f"tệp có hơn {limits.max_objects} đối tượng",
-                     f"the file has more than {limits.max_objects} objects")
     if not isinstance(doc.Root.get("/Pages"), pikepdf.Dictionary):
         raise PdfUnreadable("không có cây trang / no page tree")
     pages = page_count(doc, limits)
+    if len(doc.objects) > limits.max_objects:
+        raise refuse("objects", f"tệp có hơn {limits.max_objects} đối tượng",
+                     f"the file has more than {limits.max_objects} objects")
     for _ in fields(doc, limits):
         pass
     _walk_outlines(doc, limits)

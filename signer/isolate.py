@@ -2,27 +2,37 @@
 
 Parsing and decoding are done by C++ (qpdf) and by pure-Python libraries (pdfminer,
 pyHanko) that a crafted file may drive into endless loops or huge allocations. What
-:mod:`signer.guard` cannot bound itself is bounded here: the work runs in a fresh
-interpreter (``sys.executable -m signer.isolate``) that sets ``RLIMIT_AS`` (address
-space) and ``RLIMIT_CPU`` on itself before importing anything heavy, and is killed when
-it is not done in ``seconds``. A plain child process works everywhere Kyso runs: inside
-uvicorn's threads and inside Celery's prefork workers, which are daemonic processes
-where :mod:`multiprocessing` may not start children.
+:mod:`signer.guard` cannot bound itself is bounded here: the work runs in a child
+process that sets ``RLIMIT_AS`` (address space) and ``RLIMIT_CPU`` on itself before it
+touches the file, and is killed when it is not done in ``seconds``.
 
-The parent sends ``(task, args)`` pickled on stdin; the child answers one pickled
-``("ok", value)`` or ``("error", exception)`` on stdout. Only the tasks named in
-:data:`TASKS` can be run, and the answer is unpickled with an allow-list of classes
-(the child has handled hostile bytes; its answer is not trusted with arbitrary code).
+How: each calling process starts (lazily, one per concurrent call) an *isolation
+server* (:func:`_serve`, run by ``sys.executable -c``), a plain subprocess — which works
+everywhere Kyso runs: in uvicorn's threads and in Celery's prefork workers, daemonic
+processes where :mod:`multiprocessing` may not start children. The server imports the
+PDF libraries once and forks a fresh child per task (a few milliseconds instead of the
+half second a new interpreter needs to import them). Requests and answers are
+length-prefixed pickles on the server's stdin/stdout; the child answers ``("ok",
+value)``, ``("kyso", error fields)`` or ``("error", text)``; the server adds ``("time",
+_)`` when it killed the child at the deadline and ``("died", _)`` when the child died
+without answering. Only the tasks named in :data:`TASKS` can be run, and the answer is
+unpickled with an allow-list of classes (the child has handled hostile bytes; its
+answer is not trusted with arbitrary code). A server whose parent exits sees EOF and
+exits too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import os
 import pickle
+import select
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,31 +82,81 @@ class ChildFailed(SignerError):
                          f"the PDF could not be processed ({detail})")
 
 
+_SERVE = "from signer.isolate import _serve; _serve()"
+
+
+class _Server:
+    """A warm helper process (:func:`_serve`) that has imported the
+    PDF libraries once and forks one fresh child per task: the child sets its limits,
+    runs the task and writes its answer; the server kills it at the deadline. Forking a
+    warm process costs milliseconds where a new interpreter costs half a second."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.proc = subprocess.Popen([sys.executable, "-c", _SERVE],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     close_fds=True)
+
+    def call(self, request: bytes, seconds: float) -> bytes:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(len(request).to_bytes(8, "big") + request)
+        self.proc.stdin.flush()
+        reply = _read_frame(self.proc.stdout.fileno(), seconds)
+        if reply is None:
+            raise OSError("the isolation server did not answer")
+        return reply
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+_idle: list[_Server] = []
+_lock = threading.Lock()
+
+
+def _take() -> _Server:
+    with _lock:
+        while _idle:
+            server = _idle.pop()
+            if server.pid == os.getpid() and server.proc.poll() is None:
+                return server
+            # inherited through a fork (Celery's prefork) or dead: never shared
+    return _Server()
+
+
+def _give_back(server: _Server) -> None:
+    with _lock:
+        _idle.append(server)
+
+
 def run_isolated(task: str, *args: Any, limits: ChildLimits = ChildLimits()) -> Any:
     """``TASKS[task](*args)`` in a child process within ``limits``; its result, or the
     ``KysoError`` it raised. Over the time limit: :class:`PdfTooCostly` ``time``; out of
     memory: ``memory``; the child died otherwise: ``crash``."""
     if task not in TASKS:
         raise ValueError(f"unknown isolated task {task!r}")
-    command = [sys.executable, "-m", "signer.isolate", str(limits.memory_mb),
-               str(int(limits.seconds) + 2)]
+    request = pickle.dumps((task, args, limits.memory_mb, limits.seconds))
+    server = _take()
     try:
-        done = subprocess.run(command, input=pickle.dumps((task, args)), capture_output=True,
-                              timeout=limits.seconds, check=False, close_fds=True)
-    except subprocess.TimeoutExpired as exc:  # subprocess.run has killed the child
-        raise PdfTooCostly("time", f"{limits.seconds:g} s") from exc
+        reply = server.call(request, limits.seconds + 10)
+    except Exception as exc:
+        server.close()
+        raise ChildFailed(f"isolation server: {type(exc).__name__}") from exc
+    _give_back(server)
     try:
-        status, value = _Answer(io.BytesIO(done.stdout)).load()
-    except Exception as exc:  # noqa: BLE001 - nothing (or garbage) came back
-        if done.returncode in (-9, -24):  # SIGKILL / SIGXCPU: the CPU limit
-            raise PdfTooCostly("time", f"{limits.seconds:g} s") from exc
-        if b"MemoryError" in done.stderr or b"bad_alloc" in done.stderr:
-            raise PdfTooCostly("memory", f"{limits.memory_mb} MB") from exc
+        status, value = _Answer(io.BytesIO(reply)).load()
+    except Exception as exc:  # noqa: BLE001 - garbage came back
         raise PdfTooCostly("crash", "") from exc
     if status == "ok":
         return value
     if status == "kyso":
         raise _rebuilt(*value)
+    if status == "time":
+        raise PdfTooCostly("time", f"{limits.seconds:g} s")
+    if status == "died":
+        raise PdfTooCostly("crash", "")
     raise ChildFailed(str(value))
 
 
@@ -120,37 +180,112 @@ def _flat(exc: KysoError) -> tuple[str, str, str, str, dict[str, Any]]:
     return type(exc).__module__, type(exc).__qualname__, exc.vi, exc.en, extras
 
 
-def _child(memory_mb: int, cpu_seconds: int) -> None:
-    import resource
+def _read_frame(fd: int, seconds: float | None) -> bytes | None:
+    """One length-prefixed frame from ``fd`` within ``seconds`` (None: EOF or too late)."""
+    deadline = time.monotonic() + seconds if seconds is not None else None
+    header = _read_exactly(fd, 8, deadline)
+    if header is None:
+        return None
+    return _read_exactly(fd, int.from_bytes(header, "big"), deadline)
 
-    resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024,) * 2)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
-    out = sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing the task prints may corrupt the answer
+
+def _read_exactly(fd: int, count: int, deadline: float | None) -> bytes | None:
+    chunks = bytearray()
+    while len(chunks) < count:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+        chunk = os.read(fd, min(count - len(chunks), 1 << 20))
+        if not chunk:
+            return None
+        chunks += chunk
+    return bytes(chunks)
+
+
+def _run_task(task: str, args: tuple[Any, ...], memory_mb: int) -> tuple[str, Any]:
     try:
-        task, args = pickle.loads(sys.stdin.buffer.read())
         module, function = TASKS[task].split(":")
-        value = getattr(importlib.import_module(module), function)(*args)
-        answer: tuple[str, Any] = ("ok", value)
+        return "ok", getattr(importlib.import_module(module), function)(*args)
     except MemoryError:
-        answer = ("kyso", _flat(PdfTooCostly("memory", f"{memory_mb} MB")))
+        return "kyso", _flat(PdfTooCostly("memory", f"{memory_mb} MB"))
     except KysoError as exc:
-        answer = ("kyso", _flat(exc))
+        return "kyso", _flat(exc)
     except RecursionError:
         from .errors import PdfHostile
 
-        answer = ("kyso", _flat(PdfHostile("depth", "cấu trúc lồng nhau quá sâu",
-                                           "structures nested too deeply")))
+        return "kyso", _flat(PdfHostile("depth", "cấu trúc lồng nhau quá sâu",
+                                        "structures nested too deeply"))
     except Exception as exc:  # noqa: BLE001 - reported to the parent as text
-        answer = ("error", f"{type(exc).__name__}: {str(exc)[:200]}")
-    try:
-        data = pickle.dumps(answer)
-    except Exception as exc:  # noqa: BLE001
-        data = pickle.dumps(("error", f"unpicklable answer: {type(exc).__name__}"))
-    out.write(data)
-    out.flush()
-    os._exit(0)  # no interpreter teardown: the answer is out
+        return "error", f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
-if __name__ == "__main__":
-    _child(int(sys.argv[1]), int(sys.argv[2]))
+def _fork_one(request: bytes) -> bytes:
+    """Run one request in a forked child with its limits; the pickled answer."""
+    import resource
+    import signal
+
+    task, args, memory_mb, seconds = pickle.loads(request)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: limits first, then the untrusted work
+        os.close(read_end)
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024,) * 2)
+            cpu = int(seconds) + 2
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+            answer = _run_task(task, args, memory_mb)
+            try:
+                data = pickle.dumps(answer)
+            except Exception as exc:  # noqa: BLE001
+                data = pickle.dumps(("error", f"unpicklable answer: {type(exc).__name__}"))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_end, view):]
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    deadline = time.monotonic() + seconds
+    chunks = bytearray()
+    timed_out = False
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([read_end], [], [], left)[0]:
+            timed_out = True
+            break
+        chunk = os.read(read_end, 1 << 20)
+        if not chunk:
+            break
+        chunks += chunk
+    os.close(read_end)
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if timed_out or os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+        return pickle.dumps(("time", None))
+    if not chunks:
+        return pickle.dumps(("died", os.WTERMSIG(status) if os.WIFSIGNALED(status) else
+                             os.WEXITSTATUS(status)))
+    return bytes(chunks)
+
+
+def _serve() -> None:
+    """The isolation server: preload the libraries, then one forked child per request,
+    until the parent closes stdin."""
+    for target in TASKS.values():
+        importlib.import_module(target.split(":")[0])
+    import pdfminer.pdfinterp  # noqa: F401 - preloaded for every child
+    import pikepdf  # noqa: F401
+
+    source, sink = sys.stdin.buffer.fileno(), sys.stdout.buffer.fileno()
+    sys.stdout = sys.stderr  # nothing printed may corrupt the frames
+    while True:
+        request = _read_frame(source, None)
+        if request is None:
+            return
+        reply = _fork_one(request)
+        frame = len(reply).to_bytes(8, "big") + reply
+        view = memoryview(frame)
+        while view:
+            view = view[os.write(sink, view):]
+
