@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from .report import Change
@@ -46,9 +47,8 @@ def _pages(root: Any, limit: int = WALK_LIMIT) -> list[Any]:
         visited += 1
         node = ref.get_object()
         if node.get("/Type") == "/Pages" or "/Kids" in node:
-            kids = node.raw_get("/Kids") if "/Kids" in node else []
-            kids = kids.get_object() if hasattr(kids, "get_object") else kids
-            stack.extend((kid, depth + 1) for kid in reversed(list(kids)))
+            kids = list(islice(node.get("/Kids", []), WALK_LIMIT))
+            stack.extend((kid, depth + 1) for kid in reversed(kids))
         else:
             out.append(node)
     return out
@@ -99,7 +99,7 @@ def _fields(root: Any) -> dict[str, tuple[str, str, str]]:
         node = ref.get_object()
         name = str(node.get("/T", ""))
         full = f"{prefix}.{name}" if prefix and name else (name or prefix)
-        kids = node.get("/Kids", [])
+        kids = list(islice(node.get("/Kids", []), WALK_LIMIT))
         if kids and any("/T" in k.get_object() for k in kids):
             for kid in kids:
                 walk(kid, full, depth + 1)
@@ -111,7 +111,7 @@ def _fields(root: Any) -> dict[str, tuple[str, str, str]]:
         out[full] = (ftype, value_text, _annot_key(ref))
 
     try:
-        for ref in root["/AcroForm"]["/Fields"][:WALK_LIMIT]:
+        for ref in islice(root["/AcroForm"]["/Fields"], WALK_LIMIT):
             walk(ref, "", 0)
     except Exception:  # noqa: BLE001 - no form
         pass
@@ -155,7 +155,7 @@ def _snapshot(reader: Any, revision: int) -> _Snapshot:
     annots: list[dict[str, str]] = []
     for page in pages:
         found: dict[str, str] = {}
-        for ref in (page.get("/Annots", []) or [])[:WALK_LIMIT]:
+        for ref in islice(page.get("/Annots", []) or [], WALK_LIMIT):
             try:
                 found[_annot_key(ref)] = str(ref.get_object().get("/Subtype", "?"))
             except Exception:  # noqa: BLE001
