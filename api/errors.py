@@ -47,6 +47,9 @@ async def kyso_error_handler(request: Request, exc: Exception) -> JSONResponse:
     retry = getattr(exc, "retry_after", None) or getattr(exc, "retry_after_seconds", None)
     if retry:
         headers["Retry-After"] = str(int(retry))
+    body = {"type": type(exc).__name__, "vi": exc.vi, "en": exc.en}
+    code = getattr(exc, "code", None)
+    if isinstance(code, str):  # the reason class of a refused PDF (signer.PdfHostile)
+        body["code"] = code
     return JSONResponse(status_code=status_for(exc), headers=headers,
-                        content={"error": {"type": type(exc).__name__, "vi": exc.vi,
-                                           "en": exc.en}})
+                        content={"error": body})

@@ -180,8 +180,12 @@ def prepare_document(document_id: str, actor: str = "",
                details={"failed": True, "error": type(failure).__name__,
                         "reason": str(failure),
                         "code": getattr(failure, "code", None)})
-        return {"status": document.status.name, "vi": failure.vi, "en": failure.en,
-                "error": type(failure).__name__}
+        outcome = {"status": document.status.name, "vi": failure.vi, "en": failure.en,
+                   "error": type(failure).__name__}
+        code = getattr(failure, "code", None)
+        if isinstance(code, str):
+            outcome["code"] = code
+        return outcome
 
 
 @shared_task(name=EXPORT_REGISTER, **TASK_OPTIONS)

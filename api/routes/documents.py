@@ -62,11 +62,13 @@ def visible_document(db: SessionDep, user: CurrentUser, document_id: str) -> Doc
 
 
 class DraftNotPrepared(KysoError):
-    """The draft was stored but cannot be prepared; the reason is the prepare task's."""
+    """The draft was stored but cannot be prepared; the reason is the prepare task's
+    (``code``: the reason class of a refused PDF, when it is one)."""
 
-    def __init__(self, document_id: str, vi: str, en: str) -> None:
+    def __init__(self, document_id: str, vi: str, en: str, code: str | None = None) -> None:
         super().__init__(f"dự thảo {document_id} chưa chuẩn bị được: {vi}",
                          f"draft {document_id} could not be prepared: {en}")
+        self.code = code
 
 
 def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
@@ -83,7 +85,7 @@ def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
     with contextlib.suppress(CeleryTimeout):
         outcome = result.get(timeout=svc.settings.prepare_wait, propagate=False, interval=0.05)
     if isinstance(outcome, dict) and "vi" in outcome:
-        raise DraftNotPrepared(document_id, outcome["vi"], outcome["en"])
+        raise DraftNotPrepared(document_id, outcome["vi"], outcome["en"], outcome.get("code"))
     return {**document_json(db, db.get_one(Document, document_id)), "task_id": result.id}
 
 

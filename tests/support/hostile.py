@@ -390,3 +390,15 @@ def link_goto_page(draft: bytes) -> bytes:
 
 
 ALLOWED.append(("link_goto_page", link_goto_page))
+
+
+def slow_content(draft: bytes, repeat: int = 1_500_000) -> bytes:
+    """A good draft whose page 1 also carries 1.5 million tiny text operations (about
+    30 MB once inflated, under every size bound): quick to check, slow to lay out."""
+    def change(doc: pikepdf.Pdf) -> None:
+        page = doc.pages[0]
+        fonts = page.obj.Resources.get("/Font")
+        name = next(iter(fonts.keys())) if fonts else "/F1"
+        body = b"BT %s 1 Tf 10 10 Td " % name.encode() + b"(.) Tj " * repeat + b"ET\n"
+        page.contents_add(doc.make_stream(body), prepend=False)
+    return _edit(draft, change)
