@@ -38,7 +38,7 @@ from typing import Any
 
 from certs.errors import KysoError
 
-from .errors import PdfTooCostly, SignerError
+from .errors import PdfHostile, PdfTooCostly
 
 #: task name → "module:function" (modules of this package only)
 TASKS = {
@@ -74,11 +74,12 @@ class _Answer(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refused class {module}.{name}")
 
 
-class ChildFailed(SignerError):
-    """The child answered nothing usable (a bug, not the file's fault)."""
+class ChildFailed(PdfHostile):
+    """The work failed in an unexpected way (code ``crash``): the file is refused all the
+    same, with what went wrong."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__(f"không xử lý được tệp PDF ({detail})",
+        super().__init__("crash", f"không xử lý được tệp PDF ({detail})",
                          f"the PDF could not be processed ({detail})")
 
 
@@ -203,7 +204,25 @@ def _read_exactly(fd: int, count: int, deadline: float | None) -> bytes | None:
     return bytes(chunks)
 
 
+def _near_limit(memory_mb: int) -> bool:
+    """Whether this process came close to its address-space limit (an allocation that
+    failed inside qpdf surfaces as one of its errors, not as MemoryError)."""
+    try:
+        status = open("/proc/self/status").read()  # noqa: SIM115
+        peak_kb = int(status.split("VmPeak:")[1].split()[0])
+    except (OSError, IndexError, ValueError):
+        return False
+    return peak_kb * 1024 >= 0.9 * memory_mb * 1024 * 1024
+
+
 def _run_task(task: str, args: tuple[Any, ...], memory_mb: int) -> tuple[str, Any]:
+    answer = _attempt(task, args, memory_mb)
+    if answer[0] != "ok" and _near_limit(memory_mb):
+        return "kyso", _flat(PdfTooCostly("memory", f"{memory_mb} MB"))
+    return answer
+
+
+def _attempt(task: str, args: tuple[Any, ...], memory_mb: int) -> tuple[str, Any]:
     try:
         module, function = TASKS[task].split(":")
         return "ok", getattr(importlib.import_module(module), function)(*args)
@@ -212,8 +231,6 @@ def _run_task(task: str, args: tuple[Any, ...], memory_mb: int) -> tuple[str, An
     except KysoError as exc:
         return "kyso", _flat(exc)
     except RecursionError:
-        from .errors import PdfHostile
-
         return "kyso", _flat(PdfHostile("depth", "cấu trúc lồng nhau quá sâu",
                                         "structures nested too deeply"))
     except Exception as exc:  # noqa: BLE001 - reported to the parent as text

@@ -332,7 +332,7 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: PdfLimits = DRAFT_LIMITS,
     caption "Kiểm tra văn bản: <link>" in page 1's bottom-left margin
     (:mod:`signer.qr`), as page content — it must be there before the first signature.
     """
-    with open_pdf(pdf, limits) as doc:
+    with open_pdf(pdf, limits, inherit=True) as doc:
         _check_open(doc, limits, allow_signatures=False)
         return _add_fields(doc, plan, limits, qr_text)
 
@@ -388,7 +388,7 @@ def prepare_pdf(pdf: bytes, qr_text: str | None = None,
     hand, keys of :class:`FieldPlan`), add the fields and the QR code."""
     from dataclasses import replace
 
-    with open_pdf(pdf, limits) as doc:
+    with open_pdf(pdf, limits, inherit=True) as doc:
         _check_open(doc, limits, allow_signatures=False)
         layout = locate(pdf, max_pages=limits.max_pages)
         plan = plan_fields(layout)

@@ -185,6 +185,14 @@ def huge_image(_: bytes) -> bytes:
     return raw_pdf(objects, streams={4: b"/Im Do  ", 5: data})
 
 
+def big_plain_stream(_: bytes, size: int = 40 * 1024 * 1024) -> bytes:
+    """A 40 MB uncompressed content stream: within the size bounds, costly to hold."""
+    data = bytes(size)
+    objects = _page_objects(extra_page=b"/Contents 4 0 R ")
+    objects[4] = b"<< /Length %d >>" % len(data)
+    return raw_pdf(objects, streams={4: data})
+
+
 def lzw_large(_: bytes) -> bytes:
     """An LZW stream too large to be decoded within bounds (its expansion cannot be capped)."""
     data = bytes(300 * 1024)
