@@ -115,6 +115,9 @@ class _Server:
 
 _idle: list[_Server] = []
 _lock = threading.Lock()
+#: Isolation servers one process runs at most (each ~60 MB); more concurrent calls wait.
+MAX_SERVERS = 4
+_slots = threading.BoundedSemaphore(MAX_SERVERS)
 
 
 def _take() -> _Server:
@@ -139,13 +142,18 @@ def run_isolated(task: str, *args: Any, limits: ChildLimits = ChildLimits()) -> 
     if task not in TASKS:
         raise ValueError(f"unknown isolated task {task!r}")
     request = pickle.dumps((task, args, limits.memory_mb, limits.seconds))
-    server = _take()
+    if not _slots.acquire(timeout=limits.seconds):
+        raise PdfTooCostly("time", f"{limits.seconds:g} s")  # every server busy that long
     try:
-        reply = server.call(request, limits.seconds + 10)
-    except Exception as exc:
-        server.close()
-        raise ChildFailed(f"isolation server: {type(exc).__name__}") from exc
-    _give_back(server)
+        server = _take()
+        try:
+            reply = server.call(request, limits.seconds + 10)
+        except Exception as exc:
+            server.close()
+            raise ChildFailed(f"isolation server: {type(exc).__name__}") from exc
+        _give_back(server)
+    finally:
+        _slots.release()
     try:
         status, value = _Answer(io.BytesIO(reply)).load()
     except Exception as exc:  # noqa: BLE001 - garbage came back

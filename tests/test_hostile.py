@@ -221,3 +221,23 @@ def test_limits_are_arguments() -> None:
     with pytest.raises(PdfHostile) as refused:
         inspect_pdf(DRAFT, PdfLimits(max_objects=3))
     assert refused.value.code == "objects"
+
+
+def test_concurrent_callers_share_at_most_a_few_isolation_servers() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from signer import isolate
+
+    freezer = hostile.LOOPS[0].build(DRAFT)
+
+    def one(index: int) -> str:
+        try:
+            run_isolated("check_draft", freezer if index % 2 else DRAFT, DRAFT_LIMITS, False)
+            return "ok"
+        except PdfHostile as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(12) as pool:
+        outcomes = list(pool.map(one, range(24)))
+    assert outcomes == ["ok", "loop"] * 12
+    assert len(isolate._idle) <= isolate.MAX_SERVERS
