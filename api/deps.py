@@ -12,16 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from certs import SharedFetchers, TrustStore, validation_context
 from documents import FileStore, Person
 from documents.accounts import Forbidden, Role, User, user_for_token
-from signer import (
-    VERIFY_LIMITS,
-    PdfHostile,
-    Report,
-    SignerError,
-    hostile_report,
-    run_isolated,
-    verify_pdf,
-)
+from signer import VERIFY_LIMITS, PdfHostile, Report, hostile_report, run_isolated
 from signer.prepare import DRAFT_LIMITS
+from signer.verify import trust_entries
 
 from .errors import NotAuthenticated
 from .settings import Settings
@@ -53,16 +46,16 @@ class Services:
                      limits=self.settings.check_limits)
 
     def verify_report(self, pdf: bytes, name: str) -> Report:
-        """Verify an uploaded file: its structure first checked in a child process within
-        the settings' limits (a refusal is the report, ``refused_<code>``), then its
-        signatures here. Call it with no database transaction open."""
+        """Verify an uploaded file in a child process within the settings' memory and time
+        limits (``signer.verify_file``: the structure checked, then the signatures, OCSP
+        and CRLs fetched by the child); a file refused or over the limits gets the report
+        ``refused_<code>``. Call it with no database transaction open."""
         try:
-            run_isolated("inspect", pdf, VERIFY_LIMITS, limits=self.settings.check_limits)
+            report: Report = run_isolated("verify", pdf, trust_entries(self.trust), name,
+                                          VERIFY_LIMITS, limits=self.settings.verify_limits)
         except PdfHostile as error:
             return hostile_report(pdf, name, error)
-        except SignerError:
-            pass  # unreadable for pikepdf: verify_pdf says what pyHanko can read of it
-        return verify_pdf(pdf, self.validation_context, name, self.trust, checked=True)
+        return report
 
 
 def services(request: Request) -> Services:

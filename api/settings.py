@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     #: Seconds the preparation of one draft may take in its child process (keep it below
     #: the Celery task's soft time limit, 120 s).
     pdf_prepare_seconds: float = 60.0
+    #: Seconds the verification of one uploaded file may take in its child process
+    #: (OCSP and CRL fetches included).
+    pdf_verify_seconds: float = 60.0
     #: Print the verification QR code (the document's short link) on page 1 when a
     #: draft is prepared (KYSO_VERIFY_QR=true|false).
     verify_qr: bool = False
@@ -107,6 +110,11 @@ class Settings(BaseSettings):
     def check_limits(self) -> ChildLimits:
         """Limits of the child process that checks an uploaded PDF."""
         return ChildLimits(memory_mb=self.pdf_memory_mb, seconds=self.pdf_check_seconds)
+
+    @property
+    def verify_limits(self) -> ChildLimits:
+        """Limits of the child process that verifies an uploaded file."""
+        return ChildLimits(memory_mb=self.pdf_memory_mb, seconds=self.pdf_verify_seconds)
 
     @property
     def prepare_limits(self) -> ChildLimits:

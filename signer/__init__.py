@@ -65,7 +65,14 @@ from .pdfinput import open_reader
 from .report import SCHEMA, Change, Reason, Report, SignatureReport, Verdict
 from .report_render import ARTICLE_6_FIELDS, Article6Item, render_html, render_pdf
 from .sign import APPROVAL_FIELD, SigningOptions, async_sign_pdf, sign_pdf, vietnam_time
-from .verify import VERIFY_LIMITS, PdfTruncated, async_verify_pdf, hostile_report, verify_pdf
+from .verify import (
+    VERIFY_LIMITS,
+    PdfTruncated,
+    async_verify_pdf,
+    hostile_report,
+    verify_file,
+    verify_pdf,
+)
 
 __all__ = [
     "run_isolated",
@@ -141,6 +148,7 @@ __all__ = [
     "require_signature_block",
     "sign_pdf",
     "validate_offline",
+    "verify_file",
     "verify_pdf",
     "vietnam_time",
 ]

@@ -45,6 +45,7 @@ TASKS = {
     "inspect": "signer.guard:inspect_pdf",
     "check_draft": "signer.prepare:check_draft",
     "prepare": "signer.prepare:prepare_pdf",
+    "verify": "signer.verify:verify_file",
 }
 
 
@@ -294,13 +295,24 @@ def _fork_one(request: bytes) -> bytes:
     return bytes(chunks)
 
 
+#: Imported by the server once, so that no child spends its time limit importing them
+#: (the validator's modules are imported lazily by pyHanko: seconds on a loaded machine).
+_PRELOAD = ("pikepdf", "pdfminer.pdfinterp", "pdfminer.high_level", "pdfminer.converter",
+            "pyhanko.sign.fields", "pyhanko.sign.validation", "pyhanko.sign.validation.dss",
+            "pyhanko.sign.validation.pdf_embedded", "pyhanko.sign.diff_analysis",
+            "pyhanko_certvalidator", "pyhanko_certvalidator.fetchers.requests_fetchers",
+            "pyhanko.pdf_utils.reader", "pyhanko.pdf_utils.incremental_writer", "requests",
+            "asn1crypto.ocsp", "asn1crypto.crl", "asn1crypto.tsp", "certs.validation")
+
+
 def _serve() -> None:
     """The isolation server: preload the libraries, then one forked child per request,
     until the parent closes stdin."""
     for target in TASKS.values():
         importlib.import_module(target.split(":")[0])
-    import pdfminer.pdfinterp  # noqa: F401 - preloaded for every child
-    import pikepdf  # noqa: F401
+    for module in _PRELOAD:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
 
     source, sink = sys.stdin.buffer.fileno(), sys.stdout.buffer.fileno()
     sys.stdout = sys.stderr  # nothing printed may corrupt the frames

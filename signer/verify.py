@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from certs.trust import TrustStore
-from certs.validation import Revocation, revocation_evidence
+from certs.validation import Revocation, revocation_evidence, validation_context
 
 from .byterange import PdfTruncated, byte_range_problem, file_facts, salvage
 from .changes import changes_after
@@ -39,7 +39,7 @@ from .verdict import ALLOWED_LEVELS, change_reasons, judge
 from .verdict import reason as _r
 
 __all__ = ["VERIFY_LIMITS", "ContextFactory", "PdfTruncated", "async_verify_pdf",
-           "hostile_report", "verify_pdf"]
+           "TrustEntries", "hostile_report", "trust_entries", "verify_file", "verify_pdf"]
 
 #: The bounds of a file sent for verification (signed documents may be long).
 VERIFY_LIMITS = PdfLimits(max_bytes=100 * 1024 * 1024, max_pages=5000)
@@ -320,6 +320,55 @@ def verify_pdf(data: bytes, context_factory: ContextFactory, name: str = "",
         report.sha256 = sha
         return report
     return _verify_reader(data, reader, context_factory, name, store, [])
+
+
+#: A trust store as plain values, (DER, origin, source) per certificate: what crosses a
+#: process boundary (unpickled asn1crypto objects lack their class set-up in a fresh
+#: process).
+TrustEntries = list[tuple[bytes, str, str]]
+
+
+def trust_entries(store: TrustStore) -> TrustEntries:
+    return [(e.cert.dump(), e.origin.value, e.source) for e in store]
+
+
+def verify_file(data: bytes, trusted: TrustEntries, name: str = "",
+                limits: PdfLimits = VERIFY_LIMITS) -> Report:
+    """:func:`verify_pdf` against the trust store ``trusted`` (fetching OCSP/CRL online),
+    as one function of plain arguments: what the isolation child runs for an uploaded
+    file (:mod:`signer.isolate`, task ``verify``). The report holds plain Python values
+    only (pyHanko's string subclasses become ``str``), so it crosses back."""
+    from asn1crypto import x509
+
+    from certs.trust import Origin
+
+    store = TrustStore()
+    for der, origin, source in trusted:
+        store.add(x509.Certificate.load(der), Origin(origin), source)
+    report = verify_pdf(data, lambda: validation_context(store), name, store, limits=limits)
+    _plain(report)
+    return report
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every ``str`` subclass replaced by ``str`` (dataclasses in place)."""
+    import dataclasses
+    import enum
+
+    if isinstance(value, enum.Enum):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            object.__setattr__(value, item.name, _plain(getattr(value, item.name)))
+    return value
 
 
 async def async_verify_pdf(data: bytes, context_factory: ContextFactory, name: str = "",

@@ -241,3 +241,20 @@ def test_concurrent_callers_share_at_most_a_few_isolation_servers() -> None:
         outcomes = list(pool.map(one, range(24)))
     assert outcomes == ["ok", "loop"] * 12
     assert len(isolate._idle) <= isolate.MAX_SERVERS
+
+
+def test_an_isolated_verification_reports_what_the_verifier_in_process_does() -> None:
+    from certs import bundled_store
+    from signer import VERIFY_LIMITS, verify_file
+    from signer.verify import trust_entries
+
+    trusted = trust_entries(bundled_store())
+    for path in sorted((TESTS_DATA / "real").glob("0[23]*.pdf")):
+        data = path.read_bytes()
+        isolated = run_isolated("verify", data, trusted, path.name, VERIFY_LIMITS).to_dict()
+        inline = verify_file(data, trusted, path.name).to_dict()
+        for report in (isolated, inline):
+            for signature in report["signatures"]:
+                signature.pop("validation_time")
+        assert isolated == inline
+        assert isolated["signatures"] and isolated["signatures"][0]["signer"]
