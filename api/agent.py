@@ -41,7 +41,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from certs import KysoError
+from certs import Category, KysoError
 from signer import CertificateExpired
 from tokens import Pkcs11Config, Pkcs11Token, TokenError, TokenRemoved, find_certificate
 from tokens.digest import DigestSigner
@@ -50,8 +50,12 @@ from tokens.digest import DigestSigner
 class AgentError(KysoError):
     """The agent cannot go on; the message says why and what to do."""
 
+    category = Category.UNAVAILABLE
+
 
 class ServiceUnavailable(AgentError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, url: str, detail: str) -> None:
         super().__init__(f"không kết nối được dịch vụ Kyso tại {url} ({detail}) — kiểm tra "
                          "mạng hoặc hỏi quản trị",
@@ -59,17 +63,23 @@ class ServiceUnavailable(AgentError):
 
 
 class ServiceRefused(AgentError):
+    category = Category.BAD_INPUT
+
     def __init__(self, vi: str, en: str) -> None:
         super().__init__(f"dịch vụ từ chối: {vi}", f"the service refused: {en}")
 
 
 class NotASigner(AgentError):
+    category = Category.FORBIDDEN
+
     def __init__(self, username: str) -> None:
         super().__init__(f"tài khoản {username} không có thẩm quyền ký nào được đăng ký",
                          f"account {username} has no registered signing authority")
 
 
 class CertificateNotOnToken(AgentError):
+    category = Category.BAD_INPUT
+
     def __init__(self, registered: list[str], found: list[str]) -> None:
         shown = ", ".join(found) or "không có / none"
         super().__init__(
@@ -81,6 +91,8 @@ class CertificateNotOnToken(AgentError):
 
 
 class BatchInterrupted(AgentError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, signed: int, total: int, cause: KysoError) -> None:
         self.signed, self.total = signed, total
         super().__init__(

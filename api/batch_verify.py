@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from certs import KysoError, SharedFetchers, TrustStore, validation_context
+from certs import Category, KysoError, SharedFetchers, TrustStore, validation_context
 from documents.storage import write_new
 from signer import Reason, Report, Verdict, verify_pdf
 from signer.report_render import render_html, render_pdf, verdict_words
@@ -63,6 +63,8 @@ _UNSAFE = re.compile(r"[^\w.-]+", re.UNICODE)
 
 class BatchUsageError(KysoError):
     """The command line named nothing usable (exit code 2)."""
+
+    category = Category.BAD_REQUEST
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,8 @@ def collect(paths: Sequence[Path]) -> list[BatchItem]:
 
 class TooLarge(KysoError):
     """A file or an archive member beyond the size limits."""
+
+    category = Category.TOO_LARGE
 
 
 def _read_limited(stream: Any, limit: int, member: bool) -> bytes:

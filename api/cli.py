@@ -193,16 +193,25 @@ def verify(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Địa chỉ / address")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Cổng / port")] = 8000,
+    host: Annotated[str | None, typer.Option(
+        help="Địa chỉ / address (mặc định KYSO_HOST, 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(
+        help="Cổng / port (mặc định KYSO_PORT, 8000)")] = None,
     demo_commune_too: Annotated[bool, typer.Option(
         "--demo/--no-demo", help="Nạp xã demo và tài khoản demo / load the demo commune")] = True,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Chạy dịch vụ: API, giao diện và một worker / run the service (embedded profile)."""
-    from .service import run_embedded
+    """Chạy dịch vụ: API, giao diện và một worker / run the service (embedded profile).
 
-    run_embedded(_data(data_dir), host, port, with_demo=demo_commune_too, console=out)
+    Every setting comes from the settings object (``KYSO_*``); ``--host``, ``--port`` and
+    ``--data-dir`` override theirs."""
+    from .service import run_embedded
+    from .settings import Settings
+
+    settings = Settings(data_dir=_data(data_dir).root)
+    settings = settings.model_copy(update={"host": host or settings.host,
+                                           "port": port or settings.port})
+    run_embedded(settings, with_demo=demo_commune_too, console=out)
 
 
 @app.command()

@@ -20,20 +20,27 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from certs import COMMUNE, DemoPki, KysoError, official, validation_context
+from certs import COMMUNE, Category, DemoPki, KysoError, official, validation_context
 from documents import (
     DOC_TYPES,
+    Act,
     BookScope,
     Designation,
     Document,
     IssueDetails,
     NumberBook,
     Organisation,
+    OrganisationKey,
     OrganisationKind,
     Person,
     SigningAuthority,
     Unit,
+    approval_key,
+    check_person_binding,
+    check_seal_binding,
     create_engine_for,
+    issuing_custody,
+    person_custody,
     register_entries,
     register_row,
     session_factory,
@@ -50,7 +57,7 @@ from documents.issuance import (
 )
 from documents.register import RegisterRow
 from documents.storage import FileStore
-from signer import Report, locate, vietnam_time
+from signer import PadesLevel, Report, locate
 from signer.profiles import CopyKind
 
 from .datadir import DataDir
@@ -71,9 +78,13 @@ PEOPLE = {
 #: Staff without signing authority: label → (position, unit).
 STAFF = {"chuyen-vien-vp": ("Chuyên viên Văn phòng", None)}
 CLERK = "Bùi Thị Lan (văn thư)"
+#: The demo body's organisation certificate and the token holding its key.
+SEAL = "ubnd"
 
 
 class DraftNotUnderstood(KysoError):
+    category = Category.BAD_INPUT
+
     def __init__(self, what: str) -> None:
         super().__init__(f"không xác định được {what} của dự thảo — hãy chỉ rõ bằng --type",
                          f"cannot tell the {what} of the draft — give it with --type")
@@ -90,6 +101,7 @@ def seed(session: Session, pki: DemoPki) -> Organisation:
     body = session.scalar(select(Organisation).where(Organisation.name == COMMUNE))
     if body is not None:
         _seed_staff(session, body)
+        _seed_seal(session, body, pki)
         return body
     body = Organisation(kind=OrganisationKind.PEOPLE_COMMITTEE, name=COMMUNE,
                         abbreviation="UBND", place_name=PLACE)
@@ -99,11 +111,13 @@ def seed(session: Session, pki: DemoPki) -> Organisation:
         person = Person(body=body, unit=units[unit] if unit else None,
                         full_name=official(label).full_name, position=position)
         session.add(person)
+        session.flush()
+        fingerprint = hashlib.sha256(pki.cert(label).dump()).hexdigest()
+        check_person_binding(session, person, fingerprint, label)
         session.add(SigningAuthority(
             person=person, body=body, designation=designation, all_types=True,
             on_behalf_of="Chủ tịch" if designation is Designation.KT else None,
-            certificate_sha256=hashlib.sha256(pki.cert(label).dump()).hexdigest(),
-            token_name=label))
+            certificate_sha256=fingerprint, token_name=label))
     session.add_all([
         NumberBook(body=body, code="chung", name="Sổ đăng ký văn bản đi",
                    scope=BookScope.BODY, scope_description="Văn bản hành chính của UBND xã"),
@@ -112,7 +126,19 @@ def seed(session: Session, pki: DemoPki) -> Organisation:
     ])
     session.flush()
     _seed_staff(session, body)
+    _seed_seal(session, body, pki)
     return body
+
+
+def _seed_seal(session: Session, body: Organisation, pki: DemoPki) -> None:
+    """The demo body's organisation key (added to demo databases made before custody)."""
+    if session.scalar(select(OrganisationKey.id).where(
+            OrganisationKey.body_id == body.id).limit(1)) is None:
+        fingerprint = hashlib.sha256(pki.cert(SEAL).dump()).hexdigest()
+        check_seal_binding(session, body, fingerprint, SEAL)  # like the rest: no audit event
+        session.add(OrganisationKey(body=body, certificate_sha256=fingerprint, token_name=SEAL,
+                                    created_by="kyso demo"))
+        session.flush()
 
 
 def _seed_staff(session: Session, body: Organisation) -> None:
@@ -179,18 +205,24 @@ class FlowResult:
 
 def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None = None,
              subject: str | None = None, draft_name: str = "du-thao.pdf",
-             issued_on: date | None = None) -> FlowResult:
-    """Issue ``draft`` the way the commune does, leaving every output in ``data.out``."""
+             level: PadesLevel = PadesLevel.B_LT) -> FlowResult:
+    """Issue ``draft`` the way the commune does, leaving every output in ``data.out``.
+
+    The keys come from the same custody resolution as the service's (documents.custody):
+    the signing authority of the person the signature block names, the body's
+    organisation key; the issue date is the day of the organisation signature. The
+    command line acts for no account (the audit trail says so). ``level``: of the
+    organisation's signatures; B-LT, the service's default, lets a recipient validate the
+    issued file offline."""
     Session = open_database(data)
     store = FileStore(data.files)
     store_trust = data.trust_store()
-    signing = Signing(tsa_url=pki.tsa_url,
+    signing = Signing(tsa_url=pki.tsa_url, level=level,
                       contexts=lambda: validation_context(store_trust, online=True))
     layout = locate(draft)
     unit_abbr: str | None = None
     if doc_type is None:
         doc_type, unit_abbr = type_from_symbol(layout.number.symbol if layout.number else None)
-    when = issued_on or vietnam_time().date()
     result = FlowResult()
 
     with Session() as session, session.begin():
@@ -208,44 +240,48 @@ def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None 
         if person is None:  # a template's placeholder: the first Phó Chủ tịch signs
             person = session.scalar(select(Person).where(Person.position == "Phó Chủ tịch"))
         assert person is not None
-        authority = session.scalar(select(SigningAuthority).where(
-            SigningAuthority.person_id == person.id))
-        assert authority is not None
-        token_name, person_id = authority.token_name, person.id
+        authority = approval_key(session, session.get_one(Document, doc_id), person)
+        approval = person_custody(authority)  # the command line: no account
+        person_id = person.id
+        seal_custody = {act: issuing_custody(session, None, person.body, act)
+                        for act in (Act.ISSUE, Act.ATTACHMENT, Act.COPY)}
 
-    with data.token(token_name).signer(DEMO_PIN) as person_signer, \
+    with data.token(approval.token_name).signer(DEMO_PIN) as person_signer, \
             Session() as session, session.begin():
         approve(session, store, session.get_one(Document, doc_id),
                 session.get_one(Person, person_id), person_signer,
-                handwritten_signature(), signing)
+                handwritten_signature(), signing, custody=approval)
 
-    with data.token("ubnd").signer(DEMO_PIN) as body_signer:
+    with data.token(seal_custody[Act.ISSUE].token_name).signer(DEMO_PIN) as body_signer:
         with Session() as session, session.begin():
             document = session.get_one(Document, doc_id)
             person = session.get_one(Person, person_id)
             details = IssueDetails(
-                issued_date=when, signer_full_name=person.full_name,
+                issued_date=date.min,  # the day of the organisation signature
+                signer_full_name=person.full_name,
                 signer_position=person.position, recipients="Như Điều 3; Lưu: VT.",
                 archive_holder="Văn thư UBND xã", issued_amount=1,
                 page_amount=layout.pages, registered_by=CLERK)
             entry, issued = issue(session, store, document, body_signer, seal(), details,
-                                  signing)
-            number = entry.number_symbol
+                                  signing, custody=seal_custody[Act.ISSUE])
+            number, when = entry.number_symbol, entry.issued_date
         with Session() as session, session.begin():
             document = session.get_one(Document, doc_id)
             attachment = sign_attachment(
                 session, store, document, body_signer,
                 appendix_pdf(f"{document.doc_type.name} số {number} ngày {when:%d/%m/%Y} "
                              f"của {COMMUNE}"),
-                signing, file_name="phu-luc.pdf", actor=CLERK)
+                signing, file_name="phu-luc.pdf", actor=CLERK,
+                custody=seal_custody[Act.ATTACHMENT])
         with Session() as session, session.begin():
             document = session.get_one(Document, doc_id)
             copy_details = IssueDetails(
-                issued_date=when, signer_full_name=COMMUNE, signer_position="Văn thư",
+                issued_date=date.min, signer_full_name=COMMUNE, signer_position="Văn thư",
                 recipients="Phòng Văn hóa - Xã hội", archive_holder="Văn thư UBND xã",
                 registered_by=CLERK)
             _, copy_entry, copied = make_copy(session, store, document, body_signer,
-                                              CopyKind.SAO_Y, copy_details, signing)
+                                              CopyKind.SAO_Y, copy_details, signing,
+                                              custody=seal_custody[Act.COPY])
             copy_number = copy_entry.number_symbol
 
     stem = number.replace("/", "-")

@@ -5,48 +5,71 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from certs import KysoError
+from certs import Category, KysoError
 
 
 class NotAuthenticated(KysoError):
+    category = Category.NOT_AUTHENTICATED
+
     def __init__(self) -> None:
         super().__init__("cần đăng nhập", "login required")
 
 
 class NotFound(KysoError):
+    category = Category.NOT_FOUND
+
     def __init__(self, what: str) -> None:
         super().__init__(f"không tìm thấy {what}", f"{what} not found")
 
 
+class UnknownFields(KysoError):
+    """A request carrying fields the act does not take (e.g. a token name or a date)."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, names: list[str]) -> None:
+        listed = ", ".join(names)
+        super().__init__(f"yêu cầu có trường không được phép: {listed}",
+                         f"the request has fields that are not allowed: {listed}")
+
+
+#: The HTTP status of each category of error: the one place it is decided.
+STATUS: dict[Category, int] = {
+    Category.BAD_REQUEST: 400,
+    Category.BAD_INPUT: 422,
+    Category.NOT_AUTHENTICATED: 401,
+    Category.FORBIDDEN: 403,
+    Category.NOT_FOUND: 404,
+    Category.CONFLICT: 409,
+    Category.TOO_LARGE: 413,
+    Category.THROTTLED: 429,
+    Category.UNAVAILABLE: 503,
+    Category.INTERNAL: 500,
+}
+#: Seconds a client is asked to wait before retrying an UNAVAILABLE act, unless the
+#: error knows better.
+RETRY_AFTER_UNAVAILABLE = 30
+
+
 def status_for(exc: KysoError) -> int:
-    """The HTTP status of a Kyso error, by its class name (no import of every package)."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    table = [
-        ({"NotAuthenticated", "LoginFailed", "InvalidToken"}, 401),
-        ({"Forbidden", "NoSigningAuthority", "CertificateMismatch"}, 403),
-        ({"NotFound", "StoredFileMissing"}, 404),
-        ({"LoginThrottled"}, 429),
-        ({"WrongStep", "DuplicateNumber", "DuplicateDocument", "SignerNotInBlock",
-          "AlreadyCancelled", "DocumentCancelled"}, 409),
-        ({"SignerError", "DraftRefused", "DraftNotPrepared", "PdfUnreadable",
-          "PdfEncrypted"}, 422),
-        ({"WrongPin", "TokenLocked", "WrongOtp", "RemoteAuthRefused", "SadExpired",
-          "SignatureMismatch", "DigestRefused"}, 422),
-        ({"JobNotReady", "CertificateNotRegistered", "NothingToSign"}, 409),
-        ({"TokenError", "TimestampUnavailable"}, 503),
-    ]
-    for group, status in table:
-        if names & group:
-            return status
-    return 400
+    """The HTTP status of a Kyso error: the one its class declares by its category."""
+    return STATUS[exc.category]
+
+
+def retry_after(exc: KysoError) -> int | None:
+    """The ``Retry-After`` seconds for an error worth retrying later, else None."""
+    seconds = exc.retry_after or getattr(exc, "retry_after_seconds", None)
+    if seconds is None and exc.category is Category.UNAVAILABLE:
+        seconds = RETRY_AFTER_UNAVAILABLE
+    return int(seconds) if seconds else None
 
 
 async def kyso_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, KysoError)
     headers = {}
-    retry = getattr(exc, "retry_after", None) or getattr(exc, "retry_after_seconds", None)
+    retry = retry_after(exc)
     if retry:
-        headers["Retry-After"] = str(int(retry))
+        headers["Retry-After"] = str(retry)
     body = {"type": type(exc).__name__, "vi": exc.vi, "en": exc.en}
     code = getattr(exc, "code", None)
     if isinstance(code, str):  # the reason class of a refused PDF (signer.PdfHostile)

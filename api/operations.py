@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from certs import DemoPki, KysoError, serving, validation_context
+from certs import Category, DemoPki, KysoError, serving, validation_context
 from documents.storage import write_new
 from signer import Appearance, Report, SigningOptions, sign_pdf, verify_pdf
 
@@ -21,6 +21,8 @@ DEMO_BOX = (325, 163, 525, 225)
 
 
 class OutputExists(KysoError):
+    category = Category.CONFLICT
+
     def __init__(self, path: Path) -> None:
         super().__init__(f"tệp {path} đã tồn tại — Kyso không ghi đè, hãy chọn tên khác",
                          f"{path} already exists — Kyso never overwrites, choose another name")

@@ -17,9 +17,10 @@ import time
 
 from sqlalchemy import select
 
-from certs import KysoError
+from certs import Category, KysoError
 from documents import JobStatus, Person, SigningJob, accept_signature, register_certificate
-from documents.jobs import REMOTE_PREFIX, waiting_for_certificate
+from documents.jobs import waiting_for_certificate
+from documents.models import REMOTE_PREFIX
 from documents.tasks import FINISH_JOB, PREPARE_JOB
 from signer import RawSignature
 from tokens import RemoteNotConfigured, RemoteSigningProvider, provider_from_settings
@@ -31,6 +32,8 @@ PREPARE_TIMEOUT = 120.0
 
 
 class NothingToSign(KysoError):
+    category = Category.CONFLICT
+
     def __init__(self, batch: str) -> None:
         super().__init__(f"lô {batch} không còn văn bản nào chờ ký",
                          f"batch {batch} has nothing left to sign")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .datadir import DataDir
+from .settings import Settings
 from .worker import pin_env
 
 
@@ -66,14 +67,15 @@ def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
     return logins
 
 
-def run_embedded(data: DataDir, host: str, port: int, *, with_demo: bool, console: Any) -> None:
+def run_embedded(settings: Settings, *, with_demo: bool, console: Any) -> None:
+    """The service on ``settings.host``:``settings.port`` with one worker beside it."""
     import uvicorn
 
     from .app import create_app
     from .demo import DEMO_PIN
     from .operations import pki_services
-    from .settings import Settings
 
+    data, host, port = settings.data, settings.host, settings.port
     os.environ["KYSO_DATA_DIR"] = str(data.root)
     logins = load_demo(data, console) if with_demo else []
     tokens = list(data.token_settings())
@@ -87,7 +89,7 @@ def run_embedded(data: DataDir, host: str, port: int, *, with_demo: bool, consol
                           f"(API: http://{host}:{port}/docs)")
             for username, password, role in logins:
                 console.print(f"  {role:<28} {username} / {password}")
-            uvicorn.run(create_app(Settings(data_dir=data.root, host=host, port=port)),
+            uvicorn.run(create_app(settings),
                         host=host, port=port, log_level="warning")
         finally:
             worker.send_signal(signal.SIGTERM)

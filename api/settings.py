@@ -51,9 +51,10 @@ class Settings(BaseSettings):
     #: Seconds an upload waits for its draft to be prepared by a worker before it
     #: answers with the draft still being prepared.
     prepare_wait: float = 30.0
-    #: PAdES level of the organisation's signatures (issue, attachments, copies): "B-T",
-    #: or "B-LT"/"B-LTA" to embed the revocation data (and a document timestamp).
-    pades_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-T"
+    #: PAdES level of the organisation's signatures (issue, attachments, copies): "B-LT"
+    #: embeds the validation data of every signature, so that a recipient validates the
+    #: issued file offline; "B-LTA" adds a document timestamp (renewed daily when due).
+    pades_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-LT"
     #: Days before a TSA certificate expires that issued files get a new archive timestamp.
     archive_margin_days: int = 180
     #: Largest upload accepted, in megabytes.

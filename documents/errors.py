@@ -23,7 +23,15 @@ records clerk (văn thư) reads it, not a developer::
         ├── NoSigningAuthority     the person may not sign this type of document here
         ├── CertificateMismatch    the token's certificate is not the one registered
         ├── SignerNotInBlock       the signature block names somebody else
+        ├── BlockMismatch          (QueueError) routed to someone the block does not print
         ├── WrongStep              the document is not at the step the act needs
+        ├── CustodyError           which key may make which signature (documents/custody.py)
+        │   ├── KeyHeldElsewhere   a certificate or token already bound to another holder
+        │   ├── SealChannelRefused an organisation key on the agent or a remote channel
+        │   ├── NoOrganisationKey  the body has no organisation certificate in force
+        │   ├── KeyNotOnServer     the person's key is on their PC or a remote service
+        │   ├── NotTheApprover     the account is not the person whose signature is next
+        │   └── WrongKeyOnToken    the open token holds another certificate than the bound one
         ├── AuditHeadMissing       the audit trail has events but lost its head row
         ├── QueueError             the signing queue and its notices (documents/queue.py)
         │   ├── NoSigners          a routing without any signer
@@ -43,14 +51,18 @@ records clerk (văn thư) reads it, not a developer::
 
 from __future__ import annotations
 
-from certs.errors import KysoError
+from certs.errors import Category, KysoError
 
 
 class DocumentsError(KysoError):
     """A document could not be numbered, registered or exported."""
 
+    category = Category.BAD_INPUT
+
 
 class DuplicateNumber(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, number_symbol: str, body: str, year: int) -> None:
         super().__init__(
             f"số và ký hiệu {number_symbol} của {body} đã có trong sổ đăng ký năm {year} — "
@@ -62,6 +74,8 @@ class DuplicateNumber(DocumentsError):
 
 
 class DuplicateDocument(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, document_id: str, number_symbol: str) -> None:
         super().__init__(
             f"văn bản (mã {document_id}) đã được đăng ký với số {number_symbol} — "
@@ -73,6 +87,8 @@ class DuplicateDocument(DocumentsError):
 
 
 class NumberAlreadyBound(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, document_id: str, number: str, book: str, year: int) -> None:
         super().__init__(
             f"văn bản (mã {document_id}) đã được cấp số {number} trong sổ “{book}” "
@@ -83,6 +99,8 @@ class NumberAlreadyBound(DocumentsError):
 
 
 class DocumentCancelled(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, document_id: str) -> None:
         super().__init__(
             f"số của văn bản (mã {document_id}) đã bị hủy — hãy tạo văn bản mới để cấp số mới",
@@ -92,12 +110,16 @@ class DocumentCancelled(DocumentsError):
 
 
 class AlreadyCancelled(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, number_symbol: str) -> None:
         super().__init__(f"số {number_symbol} đã bị hủy trước đó",
                          f"number {number_symbol} was already cancelled")
 
 
 class BookMismatch(DocumentsError):
+    category = Category.BAD_INPUT
+
     def __init__(self, book: str, body: str) -> None:
         super().__init__(
             f"sổ “{book}” không thuộc cơ quan ban hành {body}",
@@ -106,12 +128,16 @@ class BookMismatch(DocumentsError):
 
 
 class BookClosed(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, book: str) -> None:
         super().__init__(f"sổ “{book}” đã ngừng sử dụng — chọn sổ đang dùng",
                          f"number book “{book}” is closed — choose an open one")
 
 
 class NoNumberBook(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, body: str, doc_type: str, detail_vi: str, detail_en: str) -> None:
         super().__init__(
             f"không xác định được sổ đăng ký cho {doc_type} của {body}: {detail_vi} — "
@@ -122,6 +148,8 @@ class NoNumberBook(DocumentsError):
 
 
 class FieldTooLong(DocumentsError):
+    category = Category.BAD_INPUT
+
     def __init__(self, field: str, limit: int, value: str) -> None:
         super().__init__(
             f"{field} dài quá {limit} ký tự (Phụ lục VI): “{value}”",
@@ -131,17 +159,23 @@ class FieldTooLong(DocumentsError):
 
 
 class MissingReason(DocumentsError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__("phải ghi lý do hủy số", "a reason is required to cancel a number")
 
 
 class UnknownDocumentType(DocumentsError):
+    category = Category.BAD_INPUT
+
     def __init__(self, code: str) -> None:
         super().__init__(f"không có loại văn bản “{code}” (Phụ lục III)",
                          f"unknown document type “{code}” (Appendix III)")
 
 
 class InvalidAbbreviation(DocumentsError):
+    category = Category.BAD_INPUT
+
     def __init__(self, value: str) -> None:
         super().__init__(
             f"chữ viết tắt “{value}” không hợp lệ: phải có chữ và không có khoảng trắng",
@@ -150,6 +184,8 @@ class InvalidAbbreviation(DocumentsError):
 
 
 class UnsupportedDatabase(DocumentsError):
+    category = Category.INTERNAL
+
     def __init__(self, dialect: str) -> None:
         super().__init__(
             f"cơ sở dữ liệu {dialect} chưa được hỗ trợ — dùng SQLite hoặc PostgreSQL",
@@ -158,6 +194,8 @@ class UnsupportedDatabase(DocumentsError):
 
 
 class SqliteNotSerialised(DocumentsError):
+    category = Category.INTERNAL
+
     def __init__(self) -> None:
         super().__init__(
             "kết nối SQLite không mở giao dịch ghi tuần tự (BEGIN IMMEDIATE) — "
@@ -168,12 +206,16 @@ class SqliteNotSerialised(DocumentsError):
 
 
 class ExportFailed(DocumentsError):
+    category = Category.INTERNAL
+
     def __init__(self, detail_vi: str, detail_en: str) -> None:
         super().__init__(f"không xuất được sổ đăng ký: {detail_vi}",
                          f"the register could not be exported: {detail_en}")
 
 
 class NoSigningAuthority(DocumentsError):
+    category = Category.FORBIDDEN
+
     def __init__(self, person: str, doc_type: str, body: str) -> None:
         super().__init__(
             f"{person} không có thẩm quyền ký {doc_type} của {body}",
@@ -181,6 +223,8 @@ class NoSigningAuthority(DocumentsError):
 
 
 class CertificateMismatch(DocumentsError):
+    category = Category.FORBIDDEN
+
     def __init__(self, person: str) -> None:
         super().__init__(
             f"chứng thư số trên thiết bị không phải chứng thư đã đăng ký cho {person}",
@@ -188,6 +232,8 @@ class CertificateMismatch(DocumentsError):
 
 
 class SignerNotInBlock(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, printed: str, person: str) -> None:
         super().__init__(
             f"khối chữ ký ghi tên {printed}, không phải {person} — kiểm tra lại dự thảo",
@@ -195,17 +241,100 @@ class SignerNotInBlock(DocumentsError):
 
 
 class WrongStep(DocumentsError):
+    category = Category.CONFLICT
+
     def __init__(self, status: str, needed: str) -> None:
         super().__init__(
             f"văn bản đang ở bước '{status}', cần bước '{needed}'",
             f"the document is at step '{status}', this needs '{needed}'")
 
 
+class CustodyError(DocumentsError):
+    """A key may not make this signature (who acts, for which body, in which act)."""
+
+    category = Category.FORBIDDEN
+
+
+class KeyHeldElsewhere(CustodyError):
+    """Deliberately names neither the other holder nor its body: another commune's
+    administrator must not learn whose key it is."""
+
+    category = Category.CONFLICT
+
+    def __init__(self, what_vi: str, what_en: str, value: str) -> None:
+        super().__init__(
+            f"{what_vi} {value} đã được gắn cho một người hoặc cơ quan khác — mỗi chứng thư "
+            "số, thiết bị ký và tài khoản ký từ xa chỉ thuộc về một người của một cơ quan, "
+            "hoặc là con dấu số của một cơ quan",
+            f"{what_en} {value} is already bound to another person or body — each "
+            "certificate, token and remote credential belongs to one person of one body, or "
+            "is one body's seal")
+
+
+class SealChannelRefused(CustodyError):
+    category = Category.BAD_INPUT
+
+    def __init__(self, token_name: str) -> None:
+        super().__init__(
+            f"chứng thư số của cơ quan phải nằm trên thiết bị ký của máy chủ, không phải "
+            f"'{token_name}'",
+            f"an organisation certificate must be held by a server-side token, not "
+            f"'{token_name}'")
+
+
+class NoOrganisationKey(CustodyError):
+    category = Category.CONFLICT
+
+    def __init__(self, body: str, day: str) -> None:
+        super().__init__(
+            f"{body} chưa có chứng thư số của cơ quan có hiệu lực ngày {day} — quản trị "
+            "viên cần đăng ký chứng thư và thiết bị ký của cơ quan",
+            f"{body} has no organisation certificate in force on {day} — the administrator "
+            "must register the body's certificate and token")
+
+
+class KeyNotOnServer(CustodyError):
+    category = Category.CONFLICT
+
+    def __init__(self, person: str, channel: str) -> None:
+        super().__init__(
+            f"khóa ký của {person} không nằm trên máy chủ ('{channel}'): ký bằng kyso agent "
+            "hoặc dịch vụ ký từ xa",
+            f"{person}'s key is not on the server ('{channel}'): sign with kyso agent or the "
+            "remote-signing service")
+
+
+class NotTheApprover(CustodyError):
+    category = Category.FORBIDDEN
+
+    def __init__(self, username: str, person: str) -> None:
+        super().__init__(
+            f"tài khoản “{username}” không phải {person}, người ký tiếp theo của văn bản: "
+            "chỉ chính người đó được ký phê duyệt bằng khóa của mình",
+            f"account “{username}” is not {person}, the document's next signer: only that "
+            "person's own approval makes their signature")
+
+
+class WrongKeyOnToken(CustodyError):
+    category = Category.CONFLICT
+
+    def __init__(self, token_name: str, expected: str, found: str) -> None:
+        super().__init__(
+            f"thiết bị ký '{token_name}' đang giữ chứng thư {found[:16]}…, không phải chứng "
+            f"thư đã đăng ký {expected[:16]}… — không ký; kiểm tra tokens.json",
+            f"token '{token_name}' holds certificate {found[:16]}…, not the bound "
+            f"certificate {expected[:16]}… — nothing signed; check tokens.json")
+
+
 class AccountError(DocumentsError):
     """An account could not be created, could not log in, or may not act."""
 
+    category = Category.FORBIDDEN
+
 
 class InvalidUsername(AccountError):
+    category = Category.BAD_INPUT
+
     def __init__(self, value: str, low: int, high: int) -> None:
         super().__init__(
             f"tên đăng nhập “{value}” không hợp lệ: dài {low}–{high} ký tự, chỉ gồm chữ, "
@@ -216,6 +345,8 @@ class InvalidUsername(AccountError):
 
 
 class UsernameTaken(AccountError):
+    category = Category.CONFLICT
+
     def __init__(self, username: str) -> None:
         super().__init__(f"tên đăng nhập “{username}” đã có người dùng — chọn tên khác",
                          f"user name “{username}” is taken — choose another")
@@ -225,6 +356,8 @@ class UsernameTaken(AccountError):
 class WeakPassword(AccountError):
     """The password policy refused a password; the message says why, never the password."""
 
+    category = Category.BAD_INPUT
+
     def __init__(self, detail_vi: str, detail_en: str) -> None:
         super().__init__(f"mật khẩu không đạt yêu cầu: {detail_vi}",
                          f"the password is refused: {detail_en}")
@@ -233,6 +366,8 @@ class WeakPassword(AccountError):
 class LoginFailed(AccountError):
     """Wrong user name or password: the same message whether the account exists or not."""
 
+    category = Category.NOT_AUTHENTICATED
+
     def __init__(self) -> None:
         super().__init__("tên đăng nhập hoặc mật khẩu không đúng",
                          "wrong user name or password")
@@ -240,6 +375,8 @@ class LoginFailed(AccountError):
 
 class LoginThrottled(AccountError):
     """Too many failed logins for a user name or from an address in the recent window."""
+
+    category = Category.THROTTLED
 
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(
@@ -250,6 +387,8 @@ class LoginThrottled(AccountError):
 
 class InvalidToken(AccountError):
     """An API token that does not (or no longer) open the service; ``reason`` says which."""
+
+    category = Category.NOT_AUTHENTICATED
 
     _REASONS = {
         "unknown": ("mã truy cập (token API) không hợp lệ", "the API token is not valid"),
@@ -269,6 +408,8 @@ class InvalidToken(AccountError):
 class Forbidden(AccountError):
     """The account is not a member of the body with any of the roles the act needs."""
 
+    category = Category.FORBIDDEN
+
     def __init__(self, username: str, needed_vi: str, needed_en: str, body: str) -> None:
         super().__init__(
             f"tài khoản “{username}” không có quyền làm việc này tại {body}: "
@@ -280,14 +421,37 @@ class Forbidden(AccountError):
 class QueueError(DocumentsError):
     """The signing queue refused a transition, or a notice could not be delivered."""
 
+    category = Category.CONFLICT
+
 
 class NoSigners(QueueError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__("phải chọn ít nhất một người ký",
                          "choose at least one signer")
 
 
+class BlockMismatch(QueueError):
+    """The draft's signature block prints somebody (or something) else than the chosen
+    signer: refused when routing, unless the drafter overrides it with a reason."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, differences: list[tuple[str, str]]) -> None:
+        super().__init__(
+            "khối chữ ký của dự thảo không khớp với người được chọn ký: "
+            + "; ".join(vi for vi, _ in differences)
+            + " — sửa dự thảo, chọn đúng người ký, hoặc ghi lý do nếu vẫn gửi",
+            "the draft's signature block does not match the chosen signer: "
+            + "; ".join(en for _, en in differences)
+            + " — correct the draft, choose the right signer, or give a reason to send anyway")
+        self.differences = differences
+
+
 class DuplicateSigner(QueueError):
+    category = Category.BAD_INPUT
+
     def __init__(self, person: str) -> None:
         super().__init__(
             f"{person} đã có trong danh sách người ký văn bản này — mỗi người chỉ một bước",
@@ -296,6 +460,8 @@ class DuplicateSigner(QueueError):
 
 
 class WrongRequestStatus(QueueError):
+    category = Category.CONFLICT
+
     def __init__(self, status_vi: str, status_en: str, action_vi: str, action_en: str) -> None:
         super().__init__(
             f"yêu cầu ký đang ở trạng thái “{status_vi}” — không thể {action_vi}",
@@ -304,6 +470,8 @@ class WrongRequestStatus(QueueError):
 
 
 class MissingReturnReason(QueueError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__("phải ghi lý do trả lại văn bản",
                          "a reason is required to return a document")
@@ -312,6 +480,8 @@ class MissingReturnReason(QueueError):
 class MailFailed(QueueError):
     """``server_down``: the server could not be reached or refused the session (stop
     sending for now); otherwise only this message or address was refused."""
+
+    category = Category.UNAVAILABLE
 
     def __init__(self, to: str, detail: str, *, server_down: bool) -> None:
         super().__init__(
@@ -324,6 +494,8 @@ class MailFailed(QueueError):
 class AuditHeadMissing(DocumentsError):
     """The audit trail has events but its head row (``audit_head``) is gone: the trail
     was tampered with, so nothing more is appended until an administrator looks."""
+
+    category = Category.INTERNAL
 
     def __init__(self) -> None:
         super().__init__(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from asn1crypto import x509
@@ -36,13 +36,22 @@ from signer import (
     locate,
     prepare_digest,
     sign_pdf,
+    vietnam_time,
 )
 from signer.prepare import FieldPlan, Prepared, check_draft, prepare_pdf
 from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
 from .audit import AuditAction, record
 from .authority import find_authority
-from .errors import CertificateMismatch, NoSigningAuthority, SignerNotInBlock, WrongStep
+from .block import PLACEHOLDER_NAMES
+from .custody import Act, Custody, channel_of_token, check_token
+from .errors import (
+    CertificateMismatch,
+    NoSigningAuthority,
+    SignerNotInBlock,
+    WrongKeyOnToken,
+    WrongStep,
+)
 from .links import ensure_link, verify_url
 from .models import (
     Document,
@@ -61,7 +70,6 @@ from .register import IssueDetails, register_issue
 from .storage import FileStore
 
 #: A signature block may carry the template's placeholder instead of a name.
-PLACEHOLDER_NAMES = {"Họ và tên", "Họ và tên người ký"}
 COPY_TYPES = {CopyKind.SAO_Y: "ban-sao-y", CopyKind.TRICH_SAO: "ban-trich-sao",
               CopyKind.SAO_LUC: "ban-sao-luc"}
 
@@ -120,6 +128,32 @@ def _require(document: Document, *statuses: DocumentStatus) -> None:
 
 def _cert_sha256(signer: Any) -> str:
     return hashlib.sha256(signer.signing_cert.dump()).hexdigest()
+
+
+def _caused_by(custody: Custody | None, act: Act, document: Document, actor: str | None,
+               certificate_sha256: str, token_name: str | None = None,
+               person_id: int | None = None) -> dict[str, Any]:
+    """Who caused a signature, for its audit event: the act's :class:`Custody` when the
+    caller resolved one (the service, ``kyso demo``), else what the act itself knows."""
+    if custody is not None:
+        if custody.act is not act or custody.body_id != document.body_id \
+                or custody.certificate_sha256 != certificate_sha256:
+            raise WrongKeyOnToken(custody.token_name, custody.certificate_sha256,
+                                  certificate_sha256)
+        return custody.audit()
+    return {"act": act.name, "account": actor, "account_id": None, "person_id": person_id,
+            "body_id": document.body_id, "certificate_sha256": certificate_sha256,
+            "channel": channel_of_token(token_name).value if token_name else None,
+            "token": token_name}
+
+
+def _body_signature(custody: Custody | None, body_signer: Any,
+                    signing_time: datetime | None) -> datetime:
+    """The moment of an organisation signature (Vietnam time, to the second), after
+    checking that the open token holds the body's bound certificate."""
+    if custody is not None:
+        check_token(custody, body_signer)
+    return vietnam_time(signing_time).replace(microsecond=0)
 
 
 def _audit(session: Session, action: AuditAction, document: Document, actor: str | None,
@@ -249,7 +283,7 @@ def _check_block(pdf: bytes, person: Person) -> None:
 
 def _approved(session: Session, store: FileStore, document: Document, person: Person,
               authority: SigningAuthority, prepared: DocumentVersion, signed: bytes,
-              actor: str | None, **how: Any) -> None:
+              actor: str | None, custody: Custody | None = None, **how: Any) -> None:
     version = _store(session, store, document, VersionKind.APPROVED, signed, person.full_name,
                      signer=person)
     document.status = DocumentStatus.SIGNED
@@ -257,27 +291,35 @@ def _approved(session: Session, store: FileStore, document: Document, person: Pe
     _audit(session, AuditAction.APPROVE, document, who, person_id=person.id,
            person=person.full_name, authority_id=authority.id,
            designation=authority.designation)
+    caused_by = _caused_by(custody, Act.APPROVAL, document, who, authority.certificate_sha256,
+                           authority.token_name, person.id)
     _audit(session, AuditAction.SIGN, document, who, signature="approval",
            certificate_sha256=authority.certificate_sha256, token=authority.token_name,
-           source_sha256=prepared.sha256, sha256=version.sha256, **how)
+           source_sha256=prepared.sha256, sha256=version.sha256, caused_by=caused_by, **how)
 
 
 def approve(session: Session, store: FileStore, document: Document, person: Person,
             signer: Any, signature_image: bytes, signing: Signing = Signing(), *,
-            actor: str | None = None) -> bytes:
+            actor: str | None = None, custody: Custody | None = None) -> bytes:
     """The competent person's approval signature (Appendix I: blue image, centred).
 
     Refused unless the person holds signing authority for this type of document, the
     token's certificate is the one registered for that authority, and the signature
     block names this person. The audit events (APPROVE, SIGN) name ``actor``, by
-    default the person.
+    default the person. ``custody``: who caused the signature (:mod:`documents.custody`);
+    it must name this authority's key.
     """
+    if custody is not None:
+        check_token(custody, signer)
     authority, prepared = _approvable(session, document, person, _cert_sha256(signer))
+    if custody is not None and custody.authority_id not in (None, authority.id):
+        raise WrongKeyOnToken(custody.token_name, custody.certificate_sha256,
+                              authority.certificate_sha256)
     pdf = store.get(prepared.sha256)
     _check_block(pdf, person)
     signed = sign_pdf(pdf, signer, approval(signature_image, tsa_url=signing.tsa_url,
                                             validation_context=signing.validation_context))
-    _approved(session, store, document, person, authority, prepared, signed, actor)
+    _approved(session, store, document, person, authority, prepared, signed, actor, custody)
     return signed
 
 
@@ -301,14 +343,15 @@ def begin_approval(session: Session, store: FileStore, document: Document, perso
 
 def finish_approval(session: Session, store: FileStore, document: Document, person: Person,
                     pending: PendingSignature, signature: RawSignature | bytes, *,
-                    actor: str | None = None, channel: str = "agent") -> bytes:
+                    actor: str | None = None, channel: str = "agent",
+                    custody: Custody | None = None) -> bytes:
     """Hash-only approval, second half: embed the signature made over ``pending.digest``
     and record the approval exactly as :func:`approve` does. A signature that does not
     verify, an expired state or a document that moved on meanwhile produce nothing."""
     authority, prepared = _approvable(session, document, person,
                                       hashlib.sha256(pending.certificate).hexdigest())
     signed = finish(pending, signature)
-    _approved(session, store, document, person, authority, prepared, signed, actor,
+    _approved(session, store, document, person, authority, prepared, signed, actor, custody,
               channel=channel)
     return signed
 
@@ -321,7 +364,8 @@ def day_and_month(day: date, pad_months_through: int = 2) -> tuple[str, str]:
 
 def issue(session: Session, store: FileStore, document: Document, body_signer: Any,
           seal_image: bytes, details: IssueDetails, signing: Signing = Signing(), *,
-          book: NumberBook | None = None, actor: str | None = None
+          book: NumberBook | None = None, actor: str | None = None,
+          custody: Custody | None = None, signing_time: datetime | None = None
           ) -> tuple[RegisterEntry, bytes]:
     """The clerk's one act: number, date, register entry and the organisation signature.
 
@@ -329,8 +373,17 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     and date fields are filled in the same revision as the organisation signature.
     The audit events (NUMBER, SEAL, ISSUE) name ``actor``, by default the clerk who
     registers (``details.registered_by``).
+
+    With ``custody`` (the service and ``kyso demo`` always pass it) the open token must
+    hold the body's bound certificate, and the issue date is the day (Vietnam time) of
+    the organisation signature, ``signing_time`` or now: ``details.issued_date`` is
+    replaced, so no caller chooses it. Without ``custody`` (tests of the act itself) the
+    date is ``details.issued_date`` as given.
     """
     _require(document, DocumentStatus.SIGNED, DocumentStatus.NUMBERED)
+    moment = _body_signature(custody, body_signer, signing_time)
+    if custody is not None:
+        details = replace(details, issued_date=moment.date())
     approved = latest_version(session, document, VersionKind.APPROVED)
     assert approved is not None
     book = book or book_for(session, document.body, document.doc_type, document.unit)
@@ -347,7 +400,8 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     options = issuance(seal_image, document.body.name, entry.code_number, day, month,
                        tsa_url=signing.tsa_url, validation_context=signing.validation_context,
                        level=signing.level)
-    issued = sign_pdf(pdf, body_signer, options)
+    issued = sign_pdf(pdf, body_signer, options,
+                      signing_time=moment if custody is not None else signing_time)
     version = _store(session, store, document, VersionKind.ISSUED, issued,
                      details.registered_by)
     document.status = DocumentStatus.ISSUED
@@ -355,8 +409,10 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     _audit(session, AuditAction.NUMBER, document, who, number=entry.number,
            number_symbol=entry.number_symbol, book_id=book.id, year=entry.year,
            register_entry_id=entry.id, issued_date=entry.issued_date)
-    _audit(session, AuditAction.SEAL, document, who, certificate_sha256=_cert_sha256(body_signer),
-           source_sha256=approved.sha256, sha256=version.sha256)
+    cert = _cert_sha256(body_signer)
+    _audit(session, AuditAction.SEAL, document, who, certificate_sha256=cert,
+           source_sha256=approved.sha256, sha256=version.sha256,
+           caused_by=_caused_by(custody, Act.ISSUE, document, who, cert))
     _audit(session, AuditAction.ISSUE, document, who, number_symbol=entry.number_symbol,
            issued_date=entry.issued_date, sha256=version.sha256)
     return entry, issued
@@ -372,31 +428,39 @@ def _issued(session: Session, store: FileStore, document: Document) -> tuple[Doc
 
 def sign_attachment(session: Session, store: FileStore, document: Document, body_signer: Any,
                     pdf: bytes, signing: Signing = Signing(), *, file_name: str = "",
-                    actor: str | None = None) -> bytes:
+                    actor: str | None = None, custody: Custody | None = None) -> bytes:
     """An attachment in its own file: organisation signature, top right, the main
-    document's number and symbol (Appendix I)."""
+    document's number and symbol (Appendix I). ``custody``: as for :func:`issue`."""
     _, entry = _issued(session, store, document)
     check_draft(pdf)
+    moment = _body_signature(custody, body_signer, None)
     signed = sign_pdf(pdf, body_signer, appendix(
         pdf, entry.number_symbol, tsa_url=signing.tsa_url,
-        validation_context=signing.validation_context, level=signing.level))
+        validation_context=signing.validation_context, level=signing.level),
+        signing_time=moment)
     version = _store(session, store, document, VersionKind.ATTACHMENT, signed, actor, file_name)
+    cert = _cert_sha256(body_signer)
     _audit(session, AuditAction.ATTACH, document, actor, number_symbol=entry.number_symbol,
-           certificate_sha256=_cert_sha256(body_signer), sha256=version.sha256,
-           file_name=file_name)
+           certificate_sha256=cert, sha256=version.sha256, file_name=file_name,
+           caused_by=_caused_by(custody, Act.ATTACHMENT, document, actor, cert))
     return signed
 
 
 def make_copy(session: Session, store: FileStore, document: Document, body_signer: Any,
               kind: CopyKind, details: IssueDetails, signing: Signing = Signing(), *,
               book: NumberBook | None = None, actor: str | None = None,
-              file_name: str = "") -> tuple[Document, RegisterEntry, bytes]:
+              file_name: str = "", custody: Custody | None = None,
+              signing_time: datetime | None = None) -> tuple[Document, RegisterEntry, bytes]:
     """An electronic copy of an issued document: a document of its own, numbered in the
     copies book, carrying the copying body's signature at the top right (Part II.I).
 
     The audit event (COPY, on the copy) names ``actor``, by default
-    ``details.registered_by``."""
+    ``details.registered_by``. ``custody``: as for :func:`issue` (the copy's date is the
+    day of its signature)."""
     source, entry = _issued(session, store, document)
+    moment = _body_signature(custody, body_signer, signing_time)
+    if custody is not None:
+        details = replace(details, issued_date=moment.date())
     copy_doc = Document(body=document.body, unit=document.unit,
                         doc_type_code=COPY_TYPES[kind],
                         subject=f"{kind.value.capitalize()} {entry.number_symbol}"
@@ -410,14 +474,17 @@ def make_copy(session: Session, store: FileStore, document: Document, body_signe
     signed = sign_pdf(pdf, body_signer, copy(
         pdf, kind, document.body.name, copy_entry.number_symbol,
         tsa_url=signing.tsa_url, validation_context=signing.validation_context,
-        level=signing.level))
+        level=signing.level), signing_time=moment if custody is not None else signing_time)
     version = _store(session, store, copy_doc, VersionKind.COPY, signed, details.registered_by,
                      file_name, source=source)
     copy_doc.status = DocumentStatus.ISSUED
+    cert = _cert_sha256(body_signer)
     _audit(session, AuditAction.COPY, copy_doc, actor or details.registered_by,
            kind=kind, source_document_id=document.id, source_sha256=source.sha256,
            source_number_symbol=entry.number_symbol, number=copy_entry.number,
            number_symbol=copy_entry.number_symbol, book_id=copy_book.id,
            year=copy_entry.year, register_entry_id=copy_entry.id,
-           certificate_sha256=_cert_sha256(body_signer), sha256=version.sha256)
+           certificate_sha256=cert, sha256=version.sha256,
+           caused_by=_caused_by(custody, Act.COPY, document, actor or details.registered_by,
+                                cert))
     return copy_doc, copy_entry, signed

@@ -34,32 +34,23 @@ from asn1crypto import pem, x509
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from certs import KysoError
+from certs import Category, KysoError
 from signer import PendingSignature, RawSignature
 
+from .accounts import User
 from .audit import AuditAction, record
+from .custody import Channel, channel_of_token, person_custody
 from .errors import CertificateMismatch, WrongStep
 from .issuance import Signing, begin_approval, finish_approval
-from .models import Base, Document, Person, SigningAuthority, _enum
+from .models import AGENT_CHANNEL, Base, Document, Person, SigningAuthority, _enum
 from .sqltypes import Nfc, UtcDateTime, utc_now
 from .storage import FileStore
 
-AGENT = "agent"
-REMOTE_PREFIX = "remote:"
-
-
-class Channel(enum.Enum):
-    SERVER = "server"
-    AGENT = "agent"
-    REMOTE = "remote"
+AGENT = AGENT_CHANNEL
 
 
 def channel_of(authority: SigningAuthority) -> Channel:
-    if authority.token_name == AGENT:
-        return Channel.AGENT
-    if authority.token_name.startswith(REMOTE_PREFIX):
-        return Channel.REMOTE
-    return Channel.SERVER
+    return channel_of_token(authority.token_name)
 
 
 class JobStatus(enum.Enum):
@@ -138,6 +129,8 @@ class SigningJob(Base):
 
 
 class CertificateNotRegistered(KysoError):
+    category = Category.CONFLICT
+
     def __init__(self, person: str) -> None:
         super().__init__(
             f"dịch vụ chưa có chứng thư số của {person} — hãy chạy kyso agent một lần "
@@ -147,6 +140,8 @@ class CertificateNotRegistered(KysoError):
 
 
 class JobNotReady(KysoError):
+    category = Category.CONFLICT
+
     def __init__(self, job_id: str, status: JobStatus) -> None:
         super().__init__(f"việc ký {job_id} đang ở trạng thái '{status.value}'",
                          f"signing job {job_id} is {status.name}")
@@ -308,13 +303,21 @@ def finish_job(session: Session, store: FileStore, job: SigningJob) -> SigningJo
     try:
         with session.begin_nested():
             finish_approval(session, store, job.document, job.person, pending, raw,
-                            actor=job.actor, channel=job.channel)
+                            actor=job.actor, channel=job.channel,
+                            custody=person_custody(job.authority, account=job.actor,
+                                                   account_id=_account_id(session, job.actor)))
     except WrongStep as exc:
         _end(job, JobStatus.FAILED, str(exc))
         return job
     _end(job, JobStatus.DONE)
     session.flush()
     return job
+
+
+def _account_id(session: Session, username: str | None) -> int | None:
+    """The id of the account whose approval started a job (its actor), if it still exists."""
+    return session.scalar(select(User.id).where(User.username == username)) if username \
+        else None
 
 
 def cancel_jobs(session: Session, document: Document) -> int:

@@ -289,6 +289,57 @@ class SigningAuthority(Base):
                 f"{self.designation.name}>")
 
 
+#: The token name of a key on the signer's own PC (``kyso agent``): a channel, not a
+#: token, so many people share the name and each one's certificate tells them apart.
+AGENT_CHANNEL = "agent"
+#: ``remote:<name>``: the remote-signing credential configured as ``<name>``.
+REMOTE_PREFIX = "remote:"
+
+
+class OrganisationKey(Base):
+    """An issuing body's own certificate (its seal, "chữ ký số của cơ quan") and the
+    server-side token that holds its key.
+
+    Only this body's issuing acts (issue, attachment, copy) are signed with it, and only
+    when one of the body's clerks starts them (:mod:`documents.custody`). A replacement
+    certificate is a new row taking over from its ``valid_from``; documents sealed with
+    the old one keep verifying, the old row stays for the record. A certificate is the
+    seal of one body only (unique); its token name is used by no other body and by no
+    person (checked by :mod:`documents.custody` and by database triggers).
+    """
+
+    __tablename__ = "organisation_key"
+    __table_args__ = (
+        UniqueConstraint("certificate_sha256"),
+        Index("ix_organisation_key_body", "body_id"),
+        CheckConstraint("length(certificate_sha256) = 64", name="fingerprint_length"),
+        CheckConstraint("valid_until IS NULL OR valid_from IS NULL OR valid_from <= valid_until",
+                        name="validity_order"),
+        CheckConstraint(f"token_name <> '{AGENT_CHANNEL}' AND token_name NOT LIKE "
+                        f"'{REMOTE_PREFIX}%'", name="server_token"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    #: Lower-case hex SHA-256 of the body's certificate (DER).
+    certificate_sha256: Mapped[str] = mapped_column(String(64))
+    #: The server-side token (tokens.json) holding the key; its jobs go to queue token.<name>.
+    token_name: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    created_by: Mapped[str | None] = mapped_column(Nfc(100))
+
+    body: Mapped[Organisation] = relationship()
+
+    @validates("certificate_sha256")
+    def _fingerprint(self, key: str, value: str) -> str:
+        return value.replace(":", "").replace(" ", "").lower()
+
+    def __repr__(self) -> str:
+        return f"<OrganisationKey {self.id} body={self.body_id} token={self.token_name}>"
+
+
 number_book_doc_type = Table(
     "number_book_doc_type",
     Base.metadata,

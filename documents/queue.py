@@ -70,8 +70,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from signer import SignatureBlock
+
 from .authority import find_authority
+from .block import block_differences
 from .errors import (
+    BlockMismatch,
     DuplicateSigner,
     MailFailed,
     MissingReturnReason,
@@ -335,9 +339,15 @@ def _steps(session: Session, request: SigningRequest) -> int:
 
 def route(session: Session, document: Document, signers: Sequence[Person], *,
           actor: str, drafter: Person | None = None, due_at: datetime | None = None,
-          priority: Priority = Priority.NORMAL,
-          note: str | None = None) -> list[SigningRequest]:
+          priority: Priority = Priority.NORMAL, note: str | None = None,
+          block: SignatureBlock | None = None,
+          block_override: str | None = None) -> list[SigningRequest]:
     """Send a prepared document to ``signers``, who approve in the order given.
+
+    ``block`` is the draft's signature block: the last signer signs in it, so it must
+    print their name, title and designation (:class:`BlockMismatch` otherwise), unless
+    ``block_override`` gives the drafter's reason to send it all the same (the caller
+    records it in the audit trail).
 
     One request per signer (step 1, 2, …): the first is WAITING, the others PENDING
     until the step before is approved. Every signer must hold signing authority for
@@ -360,6 +370,12 @@ def route(session: Session, document: Document, signers: Sequence[Person], *,
     _require_document(document, DocumentStatus.PREPARED)
     for person in signers:
         _require_authority(session, person, document)
+    last = signers[-1]
+    authority = find_authority(session, last, document.body, document.doc_type, document.unit)
+    assert authority is not None  # checked just above
+    differences = block_differences(block, last, authority)
+    if differences and not (block_override and block_override.strip()):
+        raise BlockMismatch(differences)
     round_ = (_current_round(session, document) or 0) + 1
     requests = [
         SigningRequest(document=document, round=round_, step=step, signer=person,

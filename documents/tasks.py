@@ -1,5 +1,10 @@
 """Celery tasks that move documents along: thin wrappers over the issuance acts.
 
+No task takes a token name: the signing tasks take the document, the acting account
+and what the act needs, check the account's right again and resolve the key through
+:mod:`documents.custody` (the route chose the Celery queue from the same resolution);
+before signing, the open token's certificate must be the bound one.
+
 Each task takes ids, reloads the rows, and is idempotent: a document already past
 the step is left alone, so a task redelivered after a worker died (``acks_late``)
 never signs or numbers twice. A task runs the act in one transaction; if the worker
@@ -30,17 +35,18 @@ from signer.isolate import ChildLimits, run_isolated
 from signer.profiles import CopyKind
 from tokens import TokenNotFound, TokenRemoved
 
-from .accounts import email_of
+from .accounts import User, email_of
 from .archive import renew_archive_timestamps
 from .audit import AuditAction, record
-from .authority import find_authority
-from .errors import NoSigningAuthority, WrongStep
+from .custody import Act, approval_custody, issuing_custody
+from .custody import queue_for as queue_for
 from .export import export_register_pdf, export_register_xlsx
 from .issuance import (
     PrepareInput,
     Signing,
     approve,
     issue,
+    latest_version,
     make_copy,
     prepare_input,
     sign_attachment,
@@ -56,7 +62,7 @@ from .models import (
     Person,
     VersionKind,
 )
-from .queue import Mailer, current_signer, notify_issued, notify_signed, send_pending
+from .queue import Mailer, notify_issued, notify_signed, send_pending
 from .register import IssueDetails
 from .sqltypes import utc_now
 from .storage import FileStore
@@ -127,11 +133,6 @@ def _transaction() -> Iterator[tuple[Runtime, Session]]:
     runtime = current()
     with runtime.sessions() as session, session.begin():
         yield runtime, session
-
-
-def queue_for(token_name: str) -> str:
-    """The Celery queue of a server-side token: only its host's workers consume it."""
-    return f"token.{token_name}"
 
 
 @shared_task(name=PREPARE, **TASK_OPTIONS)
@@ -211,23 +212,20 @@ def export_register(body_id: int, year: int, fmt: str, unit: str | None = None,
 
 
 @shared_task(name=SIGN_APPROVAL, **TASK_OPTIONS)
-def sign_approval(document_id: str, person_id: int, actor: str = "") -> str:
-    """The person's approval signature with their server-side token."""
+def sign_approval(document_id: str, person_id: int, account_id: int) -> str:
+    """``account``'s own approval signature, with the server-side token of the person's
+    signing authority: refused unless the account is that person and the next signer."""
     with _transaction() as (runtime, session):
         document = session.get_one(Document, document_id)
         if document.status not in (DocumentStatus.PREPARED, DocumentStatus.AWAITING_SIGNATURE):
             return document.status.name  # already signed: a redelivered task does nothing
-        person = session.get_one(Person, person_id)
-        authority = find_authority(session, person, document.body, document.doc_type,
-                                   document.unit)
-        if authority is None:
-            raise NoSigningAuthority(person.full_name, document.doc_type.name,
-                                     document.body.name)
-        if current_signer(session, document) not in (None, person):
-            raise WrongStep(document.status.value, f"chờ {person.full_name} ký")
-        with runtime.signer_for(authority.token_name) as signer:
+        account = session.get_one(User, account_id)
+        custody = approval_custody(session, account, document, person_id=person_id)
+        person = session.get_one(Person, custody.person_id)
+        with runtime.signer_for(custody.token_name) as signer:
             approve(session, runtime.store, document, person, signer,
-                    runtime.signature_image_for(person), runtime.signing, actor=actor or None)
+                    runtime.signature_image_for(person), runtime.signing,
+                    actor=account.username, custody=custody)
         notify_signed(session, document, person)
         return document.status.name
 
@@ -276,26 +274,32 @@ def renew_archives(margin_days: int = 180, limit: int = 200) -> int:
 
 
 @shared_task(name=ISSUE, **TASK_OPTIONS)
-def issue_document(document_id: str, token_name: str, issued_on: str, signer_name: str,
-                   signer_position: str, recipients: str = "", actor: str = "") -> str:
-    """The clerk's act: number, date, register entry and organisation signature."""
+def issue_document(document_id: str, account_id: int, recipients: str = "") -> str:
+    """The clerk's act: number, date, register entry and organisation signature, with the
+    body's organisation key; the date is the day of that signature."""
     with _transaction() as (runtime, session):
         document = session.get_one(Document, document_id)
         if document.status in (DocumentStatus.ISSUED, DocumentStatus.DELIVERED):
             return document.status.name
-        details = IssueDetails(issued_date=date.fromisoformat(issued_on),
-                               signer_full_name=signer_name, signer_position=signer_position,
-                               recipients=recipients, registered_by=actor or None)
-        with runtime.signer_for(token_name) as signer:
+        account = session.get_one(User, account_id)
+        custody = issuing_custody(session, account, document.body, Act.ISSUE)
+        approved = latest_version(session, document, VersionKind.APPROVED)
+        signer_person = approved.signer if approved is not None else None
+        details = IssueDetails(
+            issued_date=date.min,  # replaced by the day of the organisation signature
+            signer_full_name=signer_person.full_name if signer_person else "",
+            signer_position=signer_person.position if signer_person else "",
+            recipients=recipients, registered_by=account.username)
+        with runtime.signer_for(custody.token_name) as signer:
             entry, _ = issue(session, runtime.store, document, signer,
-                             runtime.seal_for(document), details, runtime.signing)
+                             runtime.seal_for(document), details, runtime.signing,
+                             actor=account.username, custody=custody)
         notify_issued(session, document, entry.number_symbol)
         return document.status.name
 
 
 @shared_task(name=SIGN_ATTACHMENT, **TASK_OPTIONS)
-def attach(document_id: str, token_name: str, sha256: str, file_name: str,
-           actor: str = "") -> str:
+def attach(document_id: str, account_id: int, sha256: str, file_name: str) -> str:
     """Sign an attachment (already stored by its SHA-256) for an issued document.
 
     Idempotent: an attachment version made from the same upload is not made twice.
@@ -308,17 +312,20 @@ def attach(document_id: str, token_name: str, sha256: str, file_name: str,
             DocumentVersion.file_name == file_name))
         if done is not None:
             return done.sha256
-        with runtime.signer_for(token_name) as signer:
+        account = session.get_one(User, account_id)
+        custody = issuing_custody(session, account, document.body, Act.ATTACHMENT)
+        with runtime.signer_for(custody.token_name) as signer:
             signed = sign_attachment(session, runtime.store, document, signer,
                                      runtime.store.get(sha256), runtime.signing,
-                                     file_name=file_name, actor=actor or None)
+                                     file_name=file_name, actor=account.username,
+                                     custody=custody)
         return hashlib.sha256(signed).hexdigest()
 
 
 @shared_task(name=MAKE_COPY, **TASK_OPTIONS)
-def copy_document(document_id: str, token_name: str, kind: str, issued_on: str,
-                  request_key: str, actor: str = "") -> str:
-    """An electronic copy (SAO Y, TRÍCH SAO, SAO LỤC) with its own number.
+def copy_document(document_id: str, account_id: int, kind: str, request_key: str) -> str:
+    """An electronic copy (SAO Y, TRÍCH SAO, SAO LỤC) with its own number, dated the day
+    of its organisation signature.
 
     ``request_key`` (kept as the copy version's file name) lets a redelivered task find
     the copy it already made instead of numbering a second one.
@@ -330,13 +337,16 @@ def copy_document(document_id: str, token_name: str, kind: str, issued_on: str,
         if made is not None:
             return made.document_id
         document = session.get_one(Document, document_id)
-        details = IssueDetails(issued_date=date.fromisoformat(issued_on),
+        account = session.get_one(User, account_id)
+        custody = issuing_custody(session, account, document.body, Act.COPY)
+        details = IssueDetails(issued_date=date.min,  # replaced by the signature's day
                                signer_full_name=document.body.name, signer_position="Văn thư",
-                               registered_by=actor or None)
-        with runtime.signer_for(token_name) as signer:
+                               registered_by=account.username)
+        with runtime.signer_for(custody.token_name) as signer:
             copy_doc, _, _ = make_copy(session, runtime.store, document, signer,
                                        CopyKind[kind], details, runtime.signing,
-                                       file_name=file_name)
+                                       file_name=file_name, actor=account.username,
+                                       custody=custody)
         return copy_doc.id
 
 

@@ -19,6 +19,8 @@ if [ "$want_test" = "test" ]; then
   [ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || packages+=(libp11-kit-dev)
   # the browser tests drive Debian's chromium through Playwright (never its own download)
   command -v chromium >/dev/null || packages+=(chromium)
+  # an NSS database holding only the demo root, for poppler's pdfsig
+  command -v certutil >/dev/null || packages+=(libnss3-tools)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "Cài gói Debian / installing Debian packages: ${packages[*]}"
@@ -34,15 +36,23 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "Kyso cần Python ≥ 3.11 / Kyso needs Python >= 3.11 (set KYSO_PYTHON)" >&2
   exit 2
 fi
-[ -x .venv/bin/python ] || "$python" -m venv .venv
+# KYSO_VENV: where the virtualenv is (default .venv); KYSO_EDITABLE=0 installs a copy of
+# Kyso instead of the working tree (CI's runtime check does, in a new virtualenv).
+venv=${KYSO_VENV:-.venv}
+editable=${KYSO_EDITABLE:-1}
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 
 extra=""
 [ "$want_test" = "test" ] && extra="[test]"
-stamp=".venv/.kyso-installed${extra:+-test}"
-digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
+stamp="$venv/.kyso-installed${extra:+-test}"
+digest=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
-  echo "Cài Kyso vào .venv / installing Kyso into .venv ${extra}"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".${extra}"
+  echo "Cài Kyso vào $venv / installing Kyso into $venv ${extra}"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  if [ "$editable" = 1 ]; then
+    "$venv/bin/python" -m pip install -q -c constraints.txt -e ".${extra}"
+  else
+    "$venv/bin/python" -m pip install -q -c constraints.txt ".${extra}"
+  fi
   echo "$digest" > "$stamp"
 fi

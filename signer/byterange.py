@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from certs import Category
+
 from .errors import PdfUnreadable, SignerError
 from .report import Reason
 from .verdict import reason as _r
@@ -27,6 +29,8 @@ _BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]
 
 class PdfTruncated(PdfUnreadable):
     """An unreadable PDF that does not end with %%EOF: most likely cut short."""
+
+    category = Category.BAD_INPUT
 
     def __init__(self) -> None:
         SignerError.__init__(

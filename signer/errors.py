@@ -2,38 +2,50 @@
 
 from __future__ import annotations
 
-from certs.errors import KysoError
+from certs.errors import Category, KysoError
 
 
 class SignerError(KysoError):
     """A PDF could not be signed or verified."""
 
+    category = Category.BAD_INPUT
+
 
 class PdfUnreadable(SignerError):
+    category = Category.BAD_INPUT
+
     def __init__(self, detail: str) -> None:
         super().__init__(f"tệp PDF hỏng hoặc không đọc được ({detail})",
                          f"the PDF is damaged or unreadable ({detail})")
 
 
 class PdfEncrypted(SignerError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__("tệp PDF đã được mã hóa/đặt mật khẩu — hãy xuất lại bản không mật khẩu",
                          "the PDF is encrypted/password-protected — export it again without one")
 
 
 class CertificateExpired(SignerError):
+    category = Category.BAD_INPUT
+
     def __init__(self, subject: str, when: str) -> None:
         super().__init__(f"chứng thư số của {subject} đã hết hạn hoặc chưa có hiệu lực ({when})",
                          f"the certificate of {subject} has expired or is not yet valid ({when})")
 
 
 class CertificateRevoked(SignerError):
+    category = Category.BAD_INPUT
+
     def __init__(self, subject: str) -> None:
         super().__init__(f"chứng thư số của {subject} đã bị thu hồi — không được ký",
                          f"the certificate of {subject} has been revoked — signing refused")
 
 
 class CertificateUntrusted(SignerError):
+    category = Category.BAD_INPUT
+
     def __init__(self, subject: str, detail: str) -> None:
         super().__init__(
             f"chứng thư số của {subject} không kiểm tra được tới CA tin cậy ({detail})",
@@ -41,12 +53,16 @@ class CertificateUntrusted(SignerError):
 
 
 class TimestampUnavailable(SignerError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, url: str) -> None:
         super().__init__(f"không lấy được dấu thời gian từ máy chủ TSA {url}",
                          f"could not get a timestamp from the TSA at {url}")
 
 
 class SigningFailed(SignerError):
+    category = Category.INTERNAL
+
     def __init__(self, detail: str) -> None:
         super().__init__(f"ký số không thành công: {detail}", f"signing failed: {detail}")
 
@@ -56,6 +72,8 @@ class DraftHasNoSignatureBlock(SignerError):
 
     ``found`` is how many blocks were seen: 0 (none) or more than one (ambiguous).
     """
+
+    category = Category.BAD_INPUT
 
     def __init__(self, found: int = 0) -> None:
         self.found = found
@@ -75,6 +93,8 @@ class DraftHasNoSignatureBlock(SignerError):
 class PendingSignatureExpired(SignerError):
     """A hash-only signature was finished after its prepared state had expired."""
 
+    category = Category.CONFLICT
+
     def __init__(self, expired_at: str) -> None:
         super().__init__(
             f"văn bản chuẩn bị để ký đã hết hạn lúc {expired_at} — hãy chuẩn bị và ký lại",
@@ -83,6 +103,8 @@ class PendingSignatureExpired(SignerError):
 
 
 class PendingSignatureUnreadable(SignerError):
+    category = Category.BAD_INPUT
+
     def __init__(self, detail: str) -> None:
         super().__init__(f"không đọc được trạng thái ký đang chờ ({detail})",
                          f"the pending signature state cannot be read ({detail})")
@@ -91,6 +113,8 @@ class PendingSignatureUnreadable(SignerError):
 class SignatureMismatch(SignerError):
     """A signature returned for a prepared digest does not verify: wrong key, wrong
     digest or a damaged value. Nothing is produced."""
+
+    category = Category.BAD_INPUT
 
     def __init__(self, detail: str) -> None:
         super().__init__(
@@ -103,6 +127,8 @@ class SignatureMismatch(SignerError):
 class DraftRefused(SignerError):
     """A draft (or an attachment) that must not be signed, with the reason."""
 
+    category = Category.BAD_INPUT
+
 
 class PdfHostile(DraftRefused):
     """A PDF whose structure or content Kyso refuses to process or sign.
@@ -114,6 +140,8 @@ class PdfHostile(DraftRefused):
     (content outside the allow-list of an official document).
     """
 
+    category = Category.BAD_INPUT
+
     def __init__(self, code: str, vi: str, en: str) -> None:
         self.code = code
         super().__init__(vi, en)
@@ -122,6 +150,8 @@ class PdfHostile(DraftRefused):
 class PdfTooCostly(PdfHostile):
     """Processing the PDF went over the time or memory granted to it (``code`` ``time``,
     ``memory``, or ``crash`` when the process working on it died)."""
+
+    category = Category.BAD_INPUT
 
     def __init__(self, code: str, limit: str) -> None:
         what_vi = {"time": f"quá thời gian cho phép ({limit})",

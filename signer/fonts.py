@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from certs import Category
+
 from .errors import SignerError
 
 #: (regular, bold) pairs tried in order.
@@ -26,6 +28,8 @@ SERIF_PAIRS: tuple[tuple[str, str], ...] = (
 
 
 class FontMissing(SignerError):
+    category = Category.UNAVAILABLE
+
     def __init__(self) -> None:
         super().__init__("không tìm thấy phông chữ Noto Serif hoặc Liberation Serif "
                          "(gói fonts-noto-core / fonts-liberation2)",

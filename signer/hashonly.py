@@ -214,7 +214,9 @@ async def async_prepare_digest(
                             f"sign {algorithm}")
     moment = vietnam_time(signing_time)
     created = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    writer, field_name = await open_for_signing(pdf, signing_cert, options, moment)
+    writer, field_name, path = await open_for_signing(pdf, signing_cert, options, moment)
+    # the chain given (a token's, a remote credential's) and the one validated
+    chain = tuple({bytes(c.dump()): c for c in (*chain, *path)}.values())
     external = _external_signer(signing_cert, chain, algorithm, options.md_algorithm)
     pdf_signer = pdf_signer_for(options, external, moment, field_name)
     out = io.BytesIO()

@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from certs.errors import KysoError
+from certs.errors import Category, KysoError
 
 from .errors import PdfHostile, PdfTooCostly
 
@@ -78,6 +78,8 @@ class _Answer(pickle.Unpickler):
 class ChildFailed(PdfHostile):
     """The work failed in an unexpected way (code ``crash``): the file is refused all the
     same, with what went wrong."""
+
+    category = Category.BAD_INPUT
 
     def __init__(self, detail: str) -> None:
         super().__init__("crash", f"không xử lý được tệp PDF ({detail})",

@@ -28,6 +28,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from certs import Category
+
 from .errors import SignerError, SigningFailed, TimestampUnavailable
 from .pdfinput import open_reader
 
@@ -53,12 +55,16 @@ class PadesLevel(enum.Enum):
 
 
 class LevelNeedsTsa(SignerError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, level: PadesLevel) -> None:
         super().__init__(f"mức {level.value} cần máy chủ cấp dấu thời gian (TSA)",
                          f"level {level.value} needs a time-stamping authority (TSA)")
 
 
 class LevelNeedsValidationContext(SignerError):
+    category = Category.INTERNAL
+
     def __init__(self, level: PadesLevel) -> None:
         super().__init__(
             f"mức {level.value} cần ngữ cảnh kiểm tra chứng thư để lấy thông tin thu hồi",
@@ -67,6 +73,8 @@ class LevelNeedsValidationContext(SignerError):
 
 class RevocationInfoMissing(SignerError):
     """B-LT/B-LTA was asked but no OCSP response or CRL could be embedded."""
+
+    category = Category.UNAVAILABLE
 
     def __init__(self, level: PadesLevel) -> None:
         super().__init__(
@@ -77,6 +85,8 @@ class RevocationInfoMissing(SignerError):
 
 
 class NotSigned(SignerError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__("tệp PDF chưa có chữ ký số nào để gia hạn dấu thời gian lưu trữ",
                          "the PDF has no signature whose archive timestamp could be renewed")
@@ -228,16 +238,36 @@ def archive_timestamp_due(pdf: bytes, now: dt.datetime,
 
 async def embed_signatures_validation_info(pdf: bytes, validation_context: Any) -> bytes:
     """The validation data (chain, OCSP/CRL) of every signature of ``pdf`` added to its DSS,
-    one incremental update per signature (B-T → B-LT); ``pdf`` itself when unsigned."""
+    one incremental update per signature (B-T → B-LT); ``pdf`` itself when unsigned.
+
+    A signature whose data the DSS already holds (its VRI entry is there: the file was
+    issued at B-LT, and now gets a copy's or a renewal's signature) is left alone:
+    rewriting its VRI entry is a change the validators refuse."""
     from pyhanko.sign.validation.dss import async_add_validation_info
 
     count = len(open_reader(pdf).embedded_regular_signatures)
     for index in range(count):
         reader = open_reader(pdf)
         sig = reader.embedded_regular_signatures[index]
+        if _vri_key(sig) in _vri_keys(reader):
+            continue
         out = await async_add_validation_info(sig, validation_context, output=io.BytesIO())
         pdf = out.getvalue()
     return pdf
+
+
+def _vri_key(sig: Any) -> str:
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    # the same identifier pyHanko writes: SHA-1 of the hex of the signature contents
+    return str(DocumentSecurityStore.sig_content_identifier(
+        sig.pkcs7_content.hex().encode("ascii")))
+
+
+def _vri_keys(reader: Any) -> set[str]:
+    dss = reader.root.get("/DSS")
+    vri = dss.get_object().get("/VRI") if dss is not None else None
+    return {str(k) for k in vri.get_object()} if vri is not None else set()
 
 
 async def async_add_archive_timestamp(pdf: bytes, tsa_url: str,

@@ -25,6 +25,8 @@ import threading
 import unicodedata
 from typing import Any
 
+from certs import Category
+
 from .errors import SignerError
 from .fonts import serif_fonts
 
@@ -49,6 +51,8 @@ _font_lock = threading.Lock()
 
 
 class QrTooLong(SignerError):
+    category = Category.BAD_INPUT
+
     def __init__(self, length: int) -> None:
         super().__init__(f"đường dẫn kiểm tra quá dài cho mã QR ({length} ký tự)",
                          f"the verification link is too long for the QR code ({length} "
@@ -56,6 +60,8 @@ class QrTooLong(SignerError):
 
 
 class QrOverlapsField(SignerError):
+    category = Category.BAD_INPUT
+
     def __init__(self, field: str) -> None:
         super().__init__(f"mã QR ở lề dưới bên trái trang 1 trùng chỗ với ô {field}; "
                          "hãy tắt mã QR hoặc đặt lại vị trí ô",

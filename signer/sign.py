@@ -92,15 +92,20 @@ def _subject(cert: Any) -> str:
         return "?"
 
 
-async def check_signer_certificate(cert: Any, context: Any, moment: dt.datetime) -> None:
-    """Refuse an expired, not yet valid, revoked or untrusted signer certificate."""
+async def check_signer_certificate(cert: Any, context: Any,
+                                   moment: dt.datetime) -> tuple[Any, ...]:
+    """Refuse an expired, not yet valid, revoked or untrusted signer certificate.
+
+    Returns the CA certificates of the path it validated (issuer first, root last; none
+    without a validation context): every signature carries them, so that a recipient
+    who trusts only the root can build the chain."""
     validity = cert["tbs_certificate"]["validity"]
     not_before = validity["not_before"].native
     not_after = validity["not_after"].native
     if not (not_before <= moment <= not_after):
         raise CertificateExpired(_subject(cert), f"{not_before:%d/%m/%Y} – {not_after:%d/%m/%Y}")
     if context is None:
-        return
+        return ()
     from pyhanko_certvalidator import CertificateValidator
     from pyhanko_certvalidator.errors import (
         PathBuildingError,
@@ -110,13 +115,21 @@ async def check_signer_certificate(cert: Any, context: Any, moment: dt.datetime)
 
     validator = CertificateValidator(cert, validation_context=context)
     try:
-        await validator.async_validate_usage({"non_repudiation"})  # type: ignore[no-untyped-call]
+        path = await validator.async_validate_usage(  # type: ignore[no-untyped-call]
+            {"non_repudiation"})
     except RevokedError as exc:
         raise CertificateRevoked(_subject(cert)) from exc
     except (PathBuildingError, PathValidationError) as exc:
         raise CertificateUntrusted(_subject(cert), type(exc).__name__) from exc
     except ValueError as exc:  # key usage not allowed
         raise CertificateUntrusted(_subject(cert), str(exc)) from exc
+    return tuple(reversed([c for c in path.iter_certs(include_root=True) if c != cert]))
+
+
+def carry_chain(signer: Any, chain: tuple[Any, ...]) -> None:
+    """Put ``chain`` (the signer's CA certificates) into the CMS ``signer`` will make."""
+    if chain:
+        signer.cert_registry.register_multiple(chain)
 
 
 #: Standard Times fonts and their resource names in a text field's /DA (set by
@@ -217,17 +230,17 @@ def pdf_signer_for(options: SigningOptions, signer: Any, signing_time: dt.dateti
 
 
 async def open_for_signing(pdf: bytes, cert: Any, options: SigningOptions,
-                           moment: dt.datetime) -> tuple[Any, str]:
+                           moment: dt.datetime) -> tuple[Any, str, tuple[Any, ...]]:
     """Everything before the signature itself, shared by :func:`async_sign_pdf` and
     hash-only signing: open ``pdf`` for an incremental update, check the signer's
     certificate, write the field fills, and pick the signature field's name.
-    Returns the writer and the field name."""
+    Returns the writer, the field name and the certificate's CA chain."""
     writer = open_writer(pdf)
     if cert is None:
         raise SigningFailed("thiếu chứng thư của người ký / signer certificate missing")
-    await check_signer_certificate(cert, options.validation_context, moment)
+    chain = await check_signer_certificate(cert, options.validation_context, moment)
     _fill_fields(writer, options.fills)
-    return writer, free_field_name(writer, options.field_name)
+    return writer, free_field_name(writer, options.field_name), chain
 
 
 @contextlib.contextmanager
@@ -262,7 +275,9 @@ async def async_sign_pdf(
     if level in (PadesLevel.B_LT, PadesLevel.B_LTA) and options.validation_context is not None:
         with signing_errors(options.tsa_url):
             pdf = await embed_signatures_validation_info(pdf, options.validation_context)
-    writer, field_name = await open_for_signing(pdf, signer.signing_cert, options, moment)
+    writer, field_name, chain = await open_for_signing(pdf, signer.signing_cert, options,
+                                                       moment)
+    carry_chain(signer, chain)
     pdf_signer = pdf_signer_for(options, signer, moment, field_name)
     out = io.BytesIO()
     with signing_errors(options.tsa_url):

@@ -16,6 +16,7 @@ database fixtures visible too, as it asks for them by name)::
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
@@ -163,6 +164,12 @@ class Commune:
 FINGERPRINT = "ab" * 32
 
 
+def fingerprint(person: str) -> str:
+    """A certificate SHA-256 of ``person``'s own: a certificate belongs to one holder
+    (documents.custody), so each test official has a different one."""
+    return hashlib.sha256(person.encode()).hexdigest()
+
+
 def make_commune(session: Session, name: str = "Ủy ban nhân dân xã Tiên Lữ",
                  place: str = "Tiên Lữ") -> Commune:
     """A UBND with its three departments, three officials and its general number book."""
@@ -200,7 +207,7 @@ def add_authority(session: Session, commune: Commune, person: str, *types: str,
     authority = SigningAuthority(
         person_id=commune.people[person], body_id=commune.body_id,
         unit_id=commune.units[unit] if unit else None, designation=designation,
-        on_behalf_of=on_behalf_of, certificate_sha256=FINGERPRINT,
+        on_behalf_of=on_behalf_of, certificate_sha256=fingerprint(person),
         token_name=f"token-{person}", all_types=not types, **kwargs)
     authority.doc_types = {session.get_one(DocumentType, code) for code in types}
     session.add(authority)

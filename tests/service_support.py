@@ -49,10 +49,14 @@ class Service:
 
 def start_service(data: DataDir, port: int, env: dict[str, str], log_path: Path,
                   inbox: list[tuple[list[str], str]] | None = None) -> Service:
-    """`kyso serve` on ``data`` at 127.0.0.1:``port``, once its health route answers."""
+    """`kyso serve` on ``data`` at 127.0.0.1:``port``, once its health route answers.
+
+    The port is given as ``KYSO_PORT``, as an operator's unit file would: `kyso serve`
+    takes every setting from the settings object (``--port`` is tested elsewhere)."""
     log = log_path.open("wb")
-    process = subprocess.Popen([KYSO, "serve", "--data-dir", str(data.root), "--port",
-                                str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([KYSO, "serve", "--data-dir", str(data.root)],
+                               env={**env, "KYSO_PORT": str(port)}, stdout=log,
+                               stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

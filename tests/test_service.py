@@ -575,3 +575,40 @@ def test_the_register_exports_in_a_worker_limited_to_one_book(service: Service) 
     assert "-ban-sao.xlsx" in fetched.headers["content-disposition"]
     assert clerk.get(f"/api/v1/register/{body_id}/{year}?book=khong-co").status_code == 404
     assert service.login("chuyenvien").get(started.json()["url"]).status_code == 403
+
+
+@pytest.mark.slow
+def test_routing_to_a_signer_the_block_does_not_print_is_refused_unless_overridden(
+        service: Service) -> None:
+    from sqlalchemy import select
+
+    from documents import AuditEvent, create_engine_for, session_factory
+
+    staff = service.login("chuyenvien")
+    body_id = staff.get("/api/v1/bodies").json()[0]["id"]
+    # the block of this công văn prints "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH / Trần Thị Thu Hà"
+    document = upload(staff, body_id, TESTS_DATA / "drafts" / "b_cong_van_vhxh_1trang.pdf",
+                      "cong-van").json()
+    signers = {s["full_name"]: s["person_id"]
+               for s in staff.get(f"/api/v1/bodies/{body_id}/signers").json()}
+    refused = staff.post(f"/api/v1/documents/{document['id']}/route",
+                         json={"signer_person_ids": [signers["Lê Minh Đức"]]})
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["type"] == "BlockMismatch"
+    assert "Trần Thị Thu Hà" in error["vi"] and "Lê Minh Đức" in error["vi"]
+    assert staff.get(f"/api/v1/documents/{document['id']}").json()["status"] == "PREPARED"
+    assert not [r for r in service.login("phochutichduc").get("/api/v1/queue").json()
+                if r["document_id"] == document["id"]]
+
+    reason = "Đồng chí Hà đi công tác, Đồng chí Đức ký thay theo phân công"
+    routed = staff.post(f"/api/v1/documents/{document['id']}/route", json={
+        "signer_person_ids": [signers["Lê Minh Đức"]], "block_override": reason})
+    assert routed.status_code == 200, routed.text
+    url = service.env.get("KYSO_DATABASE_URL") or service.data.database_url
+    engine = create_engine_for(url)
+    with session_factory(engine)() as session:
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.object_id == document["id"], AuditEvent.action == "ROUTE")).one()
+    engine.dispose()
+    assert reason in event.details and "Trần Thị Thu Hà" in event.details

@@ -23,6 +23,8 @@ from typing import Any
 
 from asn1crypto import algos, x509
 
+from certs import Category
+
 from .errors import TokenError
 
 RSA_PKCS1V15 = "rsassa_pkcs1v15"
@@ -34,6 +36,8 @@ DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}
 
 
 class DigestSigningUnsupported(TokenError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, what: str) -> None:
         super().__init__(
             f"thiết bị ký '{what}' không hỗ trợ ký giá trị băm (ký rời)",
@@ -42,6 +46,8 @@ class DigestSigningUnsupported(TokenError):
 
 class DigestRefused(TokenError):
     """A digest or algorithm the key cannot sign (programming or configuration error)."""
+
+    category = Category.BAD_INPUT
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"không ký được giá trị băm: {detail}",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from certs.errors import KysoError
+from certs.errors import Category, KysoError
 
 
 class TokenError(KysoError):
     """A token could not be used."""
 
+    category = Category.UNAVAILABLE
+
 
 class ModuleMissing(TokenError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, module: str) -> None:
         super().__init__(
             f"không tìm thấy hoặc không nạp được thư viện PKCS#11 '{module}' — "
@@ -20,6 +24,8 @@ class ModuleMissing(TokenError):
 
 
 class TokenNotFound(TokenError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, what: str) -> None:
         super().__init__(
             f"không thấy thiết bị ký số {what} — hãy cắm USB token rồi thử lại",
@@ -28,6 +34,8 @@ class TokenNotFound(TokenError):
 
 
 class WrongPin(TokenError):
+    category = Category.BAD_INPUT
+
     def __init__(self, remaining: str | None = None) -> None:
         vi, en = "mã PIN không đúng", "wrong PIN"
         if remaining == "final":
@@ -41,6 +49,8 @@ class WrongPin(TokenError):
 
 
 class TokenLocked(TokenError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__(
             "thiết bị ký số đã bị khóa do nhập sai PIN quá số lần — liên hệ quản trị hoặc "
@@ -51,6 +61,8 @@ class TokenLocked(TokenError):
 
 
 class KeyNotFound(TokenError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, what: str) -> None:
         super().__init__(
             f"không tìm thấy khóa bí mật hoặc chứng thư số {what} trên thiết bị",
@@ -59,6 +71,8 @@ class KeyNotFound(TokenError):
 
 
 class TokenRemoved(TokenError):
+    category = Category.UNAVAILABLE
+
     def __init__(self) -> None:
         super().__init__(
             "thiết bị ký số đã bị rút ra hoặc mất kết nối trong khi ký",
@@ -67,6 +81,8 @@ class TokenRemoved(TokenError):
 
 
 class KeyFileError(TokenError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, path: str) -> None:
         super().__init__(
             f"không mở được tệp khóa PKCS#12 '{path}' (sai mật khẩu hoặc tệp hỏng)",
@@ -80,8 +96,12 @@ class KeyFileError(TokenError):
 class RemoteSigningError(TokenError):
     """A remote signing service could not be used."""
 
+    category = Category.UNAVAILABLE
+
 
 class RemoteUnreachable(RemoteSigningError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, url: str) -> None:
         super().__init__(
             f"không kết nối được dịch vụ ký số từ xa {url} — kiểm tra mạng rồi thử lại",
@@ -91,6 +111,8 @@ class RemoteUnreachable(RemoteSigningError):
 
 
 class RemoteAuthRefused(RemoteSigningError):
+    category = Category.BAD_INPUT
+
     def __init__(self, detail: str = "") -> None:
         suffix = f" ({detail})" if detail else ""
         super().__init__(
@@ -101,6 +123,8 @@ class RemoteAuthRefused(RemoteSigningError):
 
 
 class WrongOtp(RemoteSigningError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__(
             "mã OTP không đúng hoặc đã hết hạn — yêu cầu mã mới rồi thử lại (không tự thử lại)",
@@ -109,6 +133,8 @@ class WrongOtp(RemoteSigningError):
 
 
 class SadExpired(RemoteSigningError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__(
             "phiên ủy quyền ký (SAD) đã hết hạn — người ký cần xác nhận lại",
@@ -117,6 +143,8 @@ class SadExpired(RemoteSigningError):
 
 
 class CredentialUnavailable(RemoteSigningError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, credential_id: str, disabled: bool = False) -> None:
         if disabled:
             vi = f"chứng thư số '{credential_id}' trên dịch vụ ký từ xa đang bị khóa hoặc tạm dừng"
@@ -130,6 +158,8 @@ class CredentialUnavailable(RemoteSigningError):
 
 
 class HashCountMismatch(RemoteSigningError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, expected: int, got: int) -> None:
         super().__init__(
             f"số bản băm không khớp: cần {expected}, nhận {got} — không ký lô này",
@@ -140,6 +170,8 @@ class HashCountMismatch(RemoteSigningError):
 
 
 class RemoteServerError(RemoteSigningError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, status: int, error: str, description: str) -> None:
         what = f"HTTP {status} {error}: {description}".strip(": ")
         super().__init__(f"dịch vụ ký số từ xa báo lỗi: {what}",

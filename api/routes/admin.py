@@ -39,7 +39,14 @@ from documents.accounts import (
     set_password,
 )
 from documents.audit import AuditAction, record
-from documents.tasks import queue_for
+from documents.custody import (
+    bind_seal,
+    channel_of_token,
+    check_person_binding,
+    check_seal_binding,
+    queue_for,
+)
+from documents.models import OrganisationKey
 from tokens import Health, token_from_settings
 
 from ..deps import CurrentUser, ServicesDep, SessionDep
@@ -173,6 +180,7 @@ def add_authority(body_id: int, form: NewAuthority, user: CurrentUser,
         fingerprint = _fingerprint(form.certificate_pem)
     if not fingerprint:
         raise NotFound("chứng thư số / certificate")
+    check_person_binding(db, person, fingerprint, form.token_name)
     authority = SigningAuthority(
         person=person, body=body, designation=Designation[form.designation],
         on_behalf_of=form.on_behalf_of, all_types=not form.doc_types,
@@ -226,12 +234,77 @@ def change_authority(body_id: int, authority_id: int, form: AuthorityChange,
     changes = form.model_dump(exclude_unset=True, exclude={"certificate_pem"})
     if form.certificate_pem:
         changes["certificate_sha256"] = _fingerprint(form.certificate_pem)
+    check_person_binding(db, authority.person,
+                         changes.get("certificate_sha256") or authority.certificate_sha256,
+                         changes.get("token_name") or authority.token_name, authority=authority)
     done = _changed(db, user, body, authority, "signing_authority", changes)
     if form.certificate_pem:
         (cert, *chain) = load_certificates(form.certificate_pem.encode(), "certificate_pem")
         register_certificate(db, authority.person, cert, chain, actor=user.username)
         db.commit()
     return done
+
+
+class NewOrganisationKey(BaseModel):
+    token_name: str
+    certificate_pem: str | None = None
+    certificate_sha256: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+def organisation_key_json(key: OrganisationKey) -> dict[str, Any]:
+    return {"id": key.id, "body_id": key.body_id, "token_name": key.token_name,
+            "certificate_sha256": key.certificate_sha256, "queue": queue_for(key.token_name),
+            "channel": channel_of_token(key.token_name).value,
+            "valid_from": key.valid_from.isoformat() if key.valid_from else None,
+            "valid_until": key.valid_until.isoformat() if key.valid_until else None}
+
+
+@router.get("/bodies/{body_id}/organisation-keys")
+def list_organisation_keys(body_id: int, user: CurrentUser,
+                           db: SessionDep) -> list[dict[str, Any]]:
+    """The body's organisation certificates (its seal) and the server token of each."""
+    body = _administered(db, user, body_id)
+    return [organisation_key_json(k) for k in db.scalars(select(OrganisationKey).where(
+        OrganisationKey.body_id == body.id).order_by(OrganisationKey.id))]
+
+
+@router.post("/bodies/{body_id}/organisation-keys", status_code=201)
+def add_organisation_key(body_id: int, form: NewOrganisationKey, user: CurrentUser,
+                         db: SessionDep) -> dict[str, Any]:
+    """Register the body's organisation certificate (PEM or SHA-256) and the server-side
+    token holding its key; a replacement takes over from ``valid_from``. Refused when a
+    person or another body holds that certificate or token."""
+    body = _administered(db, user, body_id)
+    fingerprint = _fingerprint(form.certificate_pem) if form.certificate_pem \
+        else form.certificate_sha256
+    if not fingerprint:
+        raise NotFound("chứng thư số / certificate")
+    key = bind_seal(db, body, fingerprint, form.token_name, valid_from=form.valid_from,
+                    valid_until=form.valid_until, actor=user.username)
+    db.commit()
+    return organisation_key_json(key)
+
+
+class OrganisationKeyChange(BaseModel):
+    token_name: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+@router.patch("/bodies/{body_id}/organisation-keys/{key_id}")
+def change_organisation_key(body_id: int, key_id: int, form: OrganisationKeyChange,
+                            user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+    """Move the key to another server token, or end it (``valid_until``). A new
+    certificate is a new key (POST), so documents sealed with the old one stay explained."""
+    body = _administered(db, user, body_id)
+    key = _own(db.get(OrganisationKey, key_id), body, "khóa của cơ quan / organisation key",
+               key_id)
+    changes = form.model_dump(exclude_unset=True)
+    check_seal_binding(db, body, key.certificate_sha256,
+                       changes.get("token_name") or key.token_name, key=key)
+    return _changed(db, user, body, key, "organisation_key", changes)
 
 
 def _fingerprint(certificate_pem: str) -> str:

@@ -19,7 +19,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from certs import KysoError, load_certificates
+from certs import Category, KysoError, load_certificates
 from documents import (
     JobStatus,
     Person,
@@ -131,6 +131,8 @@ class SignatureUpload(BaseModel):
 
 
 class BadSignatureEncoding(KysoError):
+    category = Category.BAD_INPUT
+
     def __init__(self) -> None:
         super().__init__("chữ ký gửi lên không đúng định dạng base64",
                          "the signature sent is not valid base64")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from fastapi import APIRouter, Form, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from certs import KysoError
+from certs import Category, KysoError
 from documents import (
     Document,
     DocumentVersion,
@@ -20,19 +20,22 @@ from documents import (
     Person,
     Priority,
     VersionKind,
+    block_differences,
+    find_authority,
     latest_version,
     new_draft,
     replace_draft,
 )
 from documents.accounts import Role, bodies_of, require_role
 from documents.audit import AuditAction, record
+from documents.custody import Act, issuing_custody
 from documents.queue import recall, route
-from documents.tasks import ISSUE, MAKE_COPY, PREPARE, SIGN_ATTACHMENT, queue_for
-from signer import vietnam_time
+from documents.tasks import ISSUE, MAKE_COPY, PREPARE, SIGN_ATTACHMENT
+from signer import locate
 from signer.sign import VIETNAM
 
 from ..deps import CurrentUser, ServicesDep, SessionDep
-from ..errors import NotFound
+from ..errors import NotFound, UnknownFields
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -64,6 +67,8 @@ def visible_document(db: SessionDep, user: CurrentUser, document_id: str) -> Doc
 class DraftNotPrepared(KysoError):
     """The draft was stored but cannot be prepared; the reason is the prepare task's
     (``code``: the reason class of a refused PDF, when it is one)."""
+
+    category = Category.BAD_INPUT
 
     def __init__(self, document_id: str, vi: str, en: str, code: str | None = None) -> None:
         super().__init__(f"dự thảo {document_id} chưa chuẩn bị được: {vi}",
@@ -169,11 +174,15 @@ class RouteForm(BaseModel):
     due_at: datetime | None = None
     priority: int = int(Priority.NORMAL)
     note: str | None = None
+    #: Why the document goes to a signer its signature block does not print (audited).
+    block_override: str | None = None
 
 
 @router.post("/{document_id}/route")
 def route_document(document_id: str, form: RouteForm, user: CurrentUser,
-                   db: SessionDep) -> dict[str, Any]:
+                   db: SessionDep, svc: ServicesDep) -> dict[str, Any]:
+    """Send a prepared document to its signers; the last one signs in the draft's
+    signature block, which must print them (else 422, unless ``block_override``)."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
     signers = [db.get_one(Person, pid) for pid in form.signer_person_ids]
@@ -181,11 +190,20 @@ def route_document(document_id: str, form: RouteForm, user: CurrentUser,
     if due_at is not None and due_at.tzinfo is None:
         due_at = due_at.replace(tzinfo=VIETNAM)  # a time without offset is Vietnam time
     drafter = db.get(Person, user.person_id) if user.person_id else None
+    prepared = latest_version(db, document, VersionKind.PREPARED)
+    block = locate(svc.store.get(prepared.sha256)).signature if prepared else None
     route(db, document, signers, due_at=due_at, priority=Priority(form.priority),
-          note=form.note, actor=user.username, drafter=drafter)
+          note=form.note, actor=user.username, drafter=drafter, block=block,
+          block_override=form.block_override)
+    details: dict[str, Any] = {"signers": form.signer_person_ids}
+    if form.block_override:  # routed although the block may print someone else: say why
+        authority = find_authority(db, signers[-1], document.body, document.doc_type,
+                                   document.unit)
+        assert authority is not None  # route() checked it
+        details.update(block_override=form.block_override, block_differences=[
+            en for _, en in block_differences(block, signers[-1], authority)])
     record(db, AuditAction.ROUTE, actor=user.username, body_id=document.body_id,
-           object_type="document", object_id=document.id,
-           details={"signers": form.signer_person_ids})
+           object_type="document", object_id=document.id, details=details)
     db.commit()
     return document_json(db, document)
 
@@ -199,60 +217,72 @@ def recall_document(document_id: str, user: CurrentUser, db: SessionDep) -> dict
     return document_json(db, document)
 
 
+# The issuing acts name no key and no date: the body's organisation key follows from the
+# clerk's body (documents.custody), the date is the day of the organisation signature.
+# Their request models refuse unknown fields, so a request naming "token" or "issued_on"
+# gets a 422 instead of being silently ignored.
+
 class IssueForm(BaseModel):
-    issued_on: date | None = None
+    model_config = ConfigDict(extra="forbid")
+
     recipients: str = ""
-    token: str = "ubnd"
 
 
 @router.post("/{document_id}/issue", status_code=202)
 def issue(document_id: str, form: IssueForm, user: CurrentUser, db: SessionDep,
           svc: ServicesDep) -> dict[str, Any]:
-    """The clerk numbers, dates, registers and seals: queued for the organisation token."""
+    """The clerk numbers, dates, registers and seals: queued for the host of the body's
+    organisation key."""
     document = visible_document(db, user, document_id)
-    require_role(db, user, document.body, Role.CLERK)
-    approved = latest_version(db, document, VersionKind.APPROVED)
-    signer = approved.signer if approved is not None else None
-    when = form.issued_on or vietnam_time().date()
-    result = svc.celery.send_task(
-        ISSUE, args=[document.id, form.token, when.isoformat(),
-              signer.full_name if signer else "", signer.position if signer else "",
-              form.recipients, user.username],
-        queue=queue_for(form.token))
+    custody = issuing_custody(db, user, document.body, Act.ISSUE)
+    result = svc.celery.send_task(ISSUE, args=[document.id, user.id, form.recipients],
+                                  queue=custody.queue)
     return {"task_id": result.id, "document": document_json(db, document)}
 
 
-@router.post("/{document_id}/attachments", status_code=202)
+def only_fields(*allowed: str) -> Any:
+    """A dependency refusing form fields other than ``allowed`` (multipart requests)."""
+    async def check(request: Request) -> None:
+        unknown = sorted(set((await request.form()).keys()) - set(allowed))
+        if unknown:
+            raise UnknownFields(unknown)
+    return Depends(check)
+
+
+@router.post("/{document_id}/attachments", status_code=202,
+             dependencies=[only_fields("file")])
 def attach(document_id: str, file: UploadFile, user: CurrentUser, db: SessionDep,
-                 svc: ServicesDep, token: str = Form("ubnd")) -> dict[str, Any]:
-    """The clerk signs an attachment in its own file (queued for the organisation token)."""
+           svc: ServicesDep) -> dict[str, Any]:
+    """The clerk signs an attachment in its own file with the body's organisation key."""
     document = visible_document(db, user, document_id)
-    require_role(db, user, document.body, Role.CLERK)
+    custody = issuing_custody(db, user, document.body, Act.ATTACHMENT)
     data = file.file.read()
     db.commit()  # no transaction (no SQLite write lock) while the file is checked
     svc.check_draft(data)  # refuse a broken, encrypted or active file now, not in the worker
     sha256 = svc.store.put(data)
     name = f"{sha256[:12]}-{file.filename or 'phu-luc.pdf'}"
-    result = svc.celery.send_task(SIGN_ATTACHMENT, args=[
-        document.id, token, sha256, name, user.username], queue=queue_for(token))
+    result = svc.celery.send_task(SIGN_ATTACHMENT, args=[document.id, user.id, sha256, name],
+                                  queue=custody.queue)
     return {"task_id": result.id, "file_name": name}
 
 
+CopyKindName = Literal["SAO_Y", "TRICH_SAO", "SAO_LUC"]  # signer.profiles.CopyKind names
+
+
 class CopyForm(BaseModel):
-    kind: str = "SAO_Y"
-    issued_on: date | None = None
-    token: str = "ubnd"
+    model_config = ConfigDict(extra="forbid")
+
+    kind: CopyKindName = "SAO_Y"
 
 
 @router.post("/{document_id}/copies", status_code=202)
 def copy(document_id: str, form: CopyForm, user: CurrentUser, db: SessionDep,
          svc: ServicesDep) -> dict[str, Any]:
-    """An electronic copy (SAO_Y, TRICH_SAO, SAO_LUC) numbered in the copies book."""
+    """An electronic copy (SAO_Y, TRICH_SAO, SAO_LUC) numbered in the copies book, dated
+    the day of its organisation signature."""
     document = visible_document(db, user, document_id)
-    require_role(db, user, document.body, Role.CLERK)
-    when = form.issued_on or vietnam_time().date()
+    custody = issuing_custody(db, user, document.body, Act.COPY)
     key = uuid.uuid4().hex
-    result = svc.celery.send_task(MAKE_COPY, args=[
-        document.id, form.token, form.kind, when.isoformat(), key, user.username],
-        queue=queue_for(form.token))
+    result = svc.celery.send_task(MAKE_COPY, args=[document.id, user.id, form.kind, key],
+                                  queue=custody.queue)
     return {"task_id": result.id, "request_key": key}

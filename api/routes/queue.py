@@ -13,13 +13,14 @@ from documents import (
     Channel,
     Document,
     DocumentStatus,
+    NoSigningAuthority,
     Person,
-    channel_of,
+    SigningAuthority,
     create_job,
-    find_authority,
 )
 from documents.accounts import Role, User, require_role
 from documents.audit import AuditAction, record
+from documents.custody import approval_custody
 from documents.queue import (
     SigningRequest,
     approve_batch,
@@ -29,7 +30,7 @@ from documents.queue import (
     reassign,
     return_request,
 )
-from documents.tasks import PREPARE_JOB, SIGN_APPROVAL, queue_for
+from documents.tasks import PREPARE_JOB, SIGN_APPROVAL
 
 from ..deps import CurrentUser, ServicesDep, SessionDep, signer_of
 from ..errors import NotFound
@@ -58,26 +59,27 @@ def _own_request(db: Session, user: User, request_id: int) -> SigningRequest:
 
 
 def _start_signature(db: Session, celery: Any, document: Document, person: Person,
-                     batch: str, actor: str) -> dict[str, str] | None:
-    """After the last approval, the signature: on the signer's server-side token host, or
-    (a key the service does not hold) a hash-only job for ``kyso agent`` or the remote
-    service, prepared by a worker."""
+                     batch: str, user: User) -> dict[str, str] | None:
+    """After the caller's own last approval, their signature with the key of their signing
+    authority (documents.custody): on the host of their server-side token, or (a key the
+    service does not hold) a hash-only job for ``kyso agent`` or the remote service."""
     if document.status is not DocumentStatus.AWAITING_SIGNATURE or \
             current_signer(db, document) != person:
         return None
-    authority = find_authority(db, person, document.body, document.doc_type, document.unit)
-    if authority is None:
+    try:
+        custody = approval_custody(db, user, document, person_id=person.id, server=False)
+    except NoSigningAuthority:  # the authority ended meanwhile: nothing to sign with
         return None
-    if channel_of(authority) is Channel.SERVER:
-        result = celery.send_task(SIGN_APPROVAL,
-                                  args=[document.id, person.id, person.full_name],
-                                  queue=queue_for(authority.token_name))
+    if custody.channel is Channel.SERVER:
+        result = celery.send_task(SIGN_APPROVAL, args=[document.id, person.id, user.id],
+                                  queue=custody.queue)
         return {"task_id": str(result.id)}
-    job = create_job(db, document, person, authority, batch, actor=actor)
+    authority = db.get_one(SigningAuthority, custody.authority_id)
+    job = create_job(db, document, person, authority, batch, actor=user.username)
     job_id = job.id
     db.commit()  # enqueue only after the commit
     celery.send_task(PREPARE_JOB, args=[job_id])
-    return {"job_id": job_id, "batch": batch, "channel": authority.token_name}
+    return {"job_id": job_id, "batch": batch, "channel": custody.token_name}
 
 
 @router.get("/queue")
@@ -96,7 +98,7 @@ def approve(request_id: int, user: CurrentUser, db: SessionDep,
            details={"request": request.id, "step": request.step})
     db.commit()  # enqueue only after the commit
     started = _start_signature(db, svc.celery, request.document, signer_of(db, user),
-                               str(uuid.uuid4()), user.username) or {}
+                               str(uuid.uuid4()), user) or {}
     return {"request": request_json(request), **started}
 
 
@@ -116,7 +118,7 @@ def approve_many(batch: Batch, user: CurrentUser, db: SessionDep,
     db.commit()
     person = signer_of(db, user)
     batch_id = str(uuid.uuid4())
-    started = [_start_signature(db, svc.celery, r.document, person, batch_id, user.username)
+    started = [_start_signature(db, svc.celery, r.document, person, batch_id, user)
                for r in requests]
     return {"requests": [request_json(r) for r in requests], "batch": batch_id,
             "task_ids": [s.get("task_id") if s else None for s in started],

@@ -19,7 +19,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from certs import KysoError
+from certs import Category, KysoError
 from documents import bodies_of, match_claimed, match_file, public_relation
 from documents.audit import AuditAction, record
 from signer import Report
@@ -35,6 +35,8 @@ Lang = Literal["vi", "en"]
 
 
 class OneFileOnly(KysoError):
+    category = Category.BAD_REQUEST
+
     def __init__(self, count: int) -> None:
         super().__init__(f"báo cáo HTML/PDF dành cho đúng một tệp (đã gửi {count})",
                          f"an HTML/PDF report is for exactly one file ({count} sent)")

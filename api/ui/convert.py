@@ -13,13 +13,15 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from certs import KysoError
+from certs import Category, KysoError
 
 OFFICE_SUFFIXES = (".docx", ".odt", ".doc", ".rtf")
 TIMEOUT_SECONDS = 120
 
 
 class ConverterMissing(KysoError):
+    category = Category.UNAVAILABLE
+
     def __init__(self, name: str) -> None:
         super().__init__(
             f"máy chủ chưa cài LibreOffice nên không chuyển được “{name}” sang PDF — hãy mở "
@@ -29,6 +31,8 @@ class ConverterMissing(KysoError):
 
 
 class ConversionFailed(KysoError):
+    category = Category.BAD_INPUT
+
     def __init__(self, name: str, why: str) -> None:
         super().__init__(f"không chuyển được “{name}” sang PDF ({why}) — hãy tự xuất ra PDF "
                          "rồi tải lên",

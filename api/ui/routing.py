@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from certs import KysoError
+from certs import Category, KysoError
 
 from ..errors import status_for
 from .rendering import is_htmx, render
@@ -40,6 +40,8 @@ FIELD_NAMES = {
 
 
 class Unexpected(KysoError):
+    category = Category.INTERNAL
+
     def __init__(self) -> None:
         super().__init__("máy chủ gặp lỗi không mong muốn — hãy thử lại; nếu vẫn lỗi, báo quản trị "
                          "(chi tiết đã ghi vào nhật ký máy chủ)",
@@ -48,6 +50,8 @@ class Unexpected(KysoError):
 
 
 class MissingInput(KysoError):
+    category = Category.BAD_REQUEST
+
     def __init__(self, fields: list[str]) -> None:
         names = ", ".join(dict.fromkeys(FIELD_NAMES.get(f, f) for f in fields))
         super().__init__(f"thiếu hoặc sai thông tin: {names}",
@@ -61,7 +65,7 @@ def error_target(request: Request) -> str:
 
 
 def error_response(request: Request, exc: KysoError) -> Response:
-    status = 500 if isinstance(exc, Unexpected) else status_for(exc)
+    status = status_for(exc)
     if status == 401:
         if is_htmx(request):
             return Response(status_code=200, headers={"HX-Redirect": LOGIN_PATH})

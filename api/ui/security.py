@@ -14,7 +14,7 @@ import secrets
 
 from fastapi import Request
 
-from certs import KysoError
+from certs import Category, KysoError
 
 from ..deps import COOKIE
 
@@ -27,6 +27,8 @@ FIELD = "csrf"
 
 
 class CsrfRefused(KysoError):
+    category = Category.BAD_REQUEST
+
     def __init__(self) -> None:
         super().__init__("phiên làm việc đã thay đổi hoặc biểu mẫu đã cũ — hãy tải lại trang "
                          "rồi thử lại",

@@ -111,12 +111,12 @@ def task_progress(request: Request, task_id: str, ctx: PageCtx, what: str = "",
 
 
 @router.post(PATH + "/{document_id}/ban-hanh")
-def issue(request: Request, document_id: str, ctx: PostCtx, recipients: str = Form(""),
-          issued_on: str = Form("")) -> Response:
-    """Number, date, register and seal: the JSON route's function, queued for the
-    organisation's token; the page then follows the task."""
-    form = document_routes.IssueForm(issued_on=date.fromisoformat(issued_on)
-                                     if issued_on else None, recipients=recipients)
+def issue(request: Request, document_id: str, ctx: PostCtx,
+          recipients: str = Form("")) -> Response:
+    """Number, date, register and seal: the JSON route's function, queued for the host of
+    the body's organisation key (the date is the day of the signature); the page then
+    follows the task."""
+    form = document_routes.IssueForm(recipients=recipients)
     answer = document_routes.issue(document_id, form, ctx.user, ctx.db, ctx.svc)
     return _task(request, ctx, answer["task_id"], "Cấp số và đóng dấu", document_id)
 
@@ -124,8 +124,7 @@ def issue(request: Request, document_id: str, ctx: PostCtx, recipients: str = Fo
 @router.post(PATH + "/{document_id}/phu-luc")
 def attachment(request: Request, document_id: str, ctx: PostCtx,
                      file: UploadFile) -> Response:
-    answer = document_routes.attach(document_id, file, ctx.user, ctx.db, ctx.svc,
-                                    token=document_routes.IssueForm().token)
+    answer = document_routes.attach(document_id, file, ctx.user, ctx.db, ctx.svc)
     return _task(request, ctx, answer["task_id"], "Ký số phụ lục", document_id)
 
 
@@ -136,8 +135,8 @@ def copy(request: Request, document_id: str, ctx: PostCtx,
         from ..routing import MissingInput
 
         raise MissingInput(["kind"])
-    answer = document_routes.copy(document_id, document_routes.CopyForm(kind=kind),
-                                  ctx.user, ctx.db, ctx.svc)
+    form = document_routes.CopyForm.model_validate({"kind": kind})
+    answer = document_routes.copy(document_id, form, ctx.user, ctx.db, ctx.svc)
     return _task(request, ctx, answer["task_id"], f"Sao văn bản ({CopyKind[kind].value})")
 
 

@@ -89,7 +89,7 @@ def _route(ctx: Ctx, document_id: str, signer_ids: list[int]) -> dict[str, Any]:
     if not signer_ids:
         raise NoSigners()
     form = document_routes.RouteForm(signer_person_ids=signer_ids)
-    return document_routes.route_document(document_id, form, ctx.user, ctx.db)
+    return document_routes.route_document(document_id, form, ctx.user, ctx.db, ctx.svc)
 
 
 def _done(request: Request, message: str, kind: str = "ok") -> Response:
