@@ -139,10 +139,11 @@ def many_pages() -> bytes:
     return hostile.many_pages(100_000)
 
 
-def test_a_child_over_its_time_is_killed_and_the_file_refused(many_pages: bytes) -> None:
+def test_a_child_over_its_time_is_killed_and_the_file_refused() -> None:
+    slow = hostile.slow_content(DRAFT)  # checked at once, laid out in many seconds
     started = time.perf_counter()
     with pytest.raises(PdfTooCostly) as refused:
-        run_isolated("inspect", many_pages, DRAFT_LIMITS, limits=ChildLimits(1024, 0.5))
+        run_isolated("prepare", slow, None, limits=ChildLimits(1024, 0.5))
     assert refused.value.code == "time" and "0.5 s" in refused.value.en
     assert time.perf_counter() - started < 5
     run_isolated("check_draft", DRAFT, DRAFT_LIMITS, False)  # the next file is served
