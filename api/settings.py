@@ -60,11 +60,11 @@ class Settings(BaseSettings):
     #: Largest upload accepted, in megabytes.
     max_upload_mb: int = 50
     #: Address space (MiB) of the child process that reads an untrusted PDF (upload
-    #: check, preparation, the structure check before verification); beyond it the
-    #: file is refused.
+    #: check, preparation, verification of an uploaded file); beyond it the file is
+    #: refused.
     pdf_memory_mb: int = 1024
-    #: Seconds the upload check (and the structure check before verification) of one
-    #: PDF may take in its child process before it is killed and the file refused.
+    #: Seconds the upload check of one PDF may take in its child process before it is
+    #: killed and the file refused.
     pdf_check_seconds: float = 20.0
     #: Seconds the preparation of one draft may take in its child process (keep it below
     #: the Celery task's soft time limit, 120 s).
