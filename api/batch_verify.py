@@ -42,6 +42,7 @@ from signer import Reason, Report, Verdict, verify_pdf
 from signer.report_render import render_html, render_pdf, verdict_words
 
 from .datadir import DataDir
+from .trust import store_entries, store_from_entries
 
 #: Limits on what a zip archive may hold (zip-bomb safety).
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
@@ -228,10 +229,13 @@ _worker_store: list[TrustStore] = []
 _worker_fetchers: list[SharedFetchers] = []
 
 
-def init_worker(data_root: str) -> None:
-    """Per worker process, once: the trust store (bundled + demo + admin CAs) and the
-    cache of fetched OCSP responses, CRLs and issuer certificates."""
-    _worker_store[:] = [DataDir(Path(data_root)).trust_store()]
+def init_worker(data_root: str, trust: list[tuple[bytes, str, str]] | None = None) -> None:
+    """Per worker process, once: the trust store — ``trust`` as the caller built it
+    (``api.trust.operator_trust``: bundled + demo + province-wide [+ one body's]), else
+    the data directory's bundled + demo — and the cache of fetched OCSP responses, CRLs
+    and issuer certificates (revocation evidence only; it decides no trust)."""
+    _worker_store[:] = [store_from_entries(trust) if trust is not None
+                        else DataDir(Path(data_root)).trust_store()]
     _worker_fetchers[:] = [SharedFetchers()]
 
 
@@ -340,12 +344,13 @@ def _context() -> Any:
 def run_batch(items: Sequence[BatchItem], data: DataDir, *, out: Path | None = None,
               pdf: bool = False, workers: int | None = None, keep_reports: bool = False,
               progress: Callable[[BatchRow], None] | None = None,
-              share_fetches: bool = True) -> list[BatchRow]:
+              share_fetches: bool = True, trust: TrustStore | None = None) -> list[BatchRow]:
     """Verify ``items`` on ``workers`` processes (default: every core), rows in input order.
 
     The demo PKI's services, if any, must be running (``pki_services``), best in this
     process or another one, never in a worker. ``share_fetches=False`` makes every
     signature fetch its revocation information afresh (slower; for comparison).
+    ``trust``: what the workers trust (default: the data directory's bundled + demo).
     """
     workers = max(1, workers or os.cpu_count() or 1)
     if out is not None:
@@ -358,7 +363,7 @@ def run_batch(items: Sequence[BatchItem], data: DataDir, *, out: Path | None = N
     rows: list[BatchRow | None] = [None] * len(jobs)
     with concurrent.futures.ProcessPoolExecutor(
             max_workers=workers, mp_context=_context(), initializer=init_worker,
-            initargs=(root,)) as pool:
+            initargs=(root, store_entries(trust) if trust is not None else None)) as pool:
         futures = {pool.submit(verify_item, job): i for i, job in enumerate(jobs)}
         for future in concurrent.futures.as_completed(futures):
             index = futures[future]
@@ -469,7 +474,8 @@ def _print_rows(console: Any, rows: Sequence[BatchRow]) -> None:
 
 
 def batch_command(data: DataDir, paths: Sequence[Path], out: Path | None, *, pdf: bool,
-                  workers: int | None, as_json: bool, console: Any) -> int:
+                  workers: int | None, as_json: bool, console: Any,
+                  trust: TrustStore | None = None) -> int:
     """``kyso verify`` over files, folders and zips; returns the exit code (0 or 1)."""
     from rich.console import Console
     from rich.progress import (
@@ -497,7 +503,7 @@ def batch_command(data: DataDir, paths: Sequence[Path], out: Path | None, *, pdf
             console=bar_console) as bar:
         task = bar.add_task("verify", total=len(items))
         rows = run_batch(items, data, out=out, pdf=pdf, workers=workers, keep_reports=as_json,
-                         progress=lambda _row: bar.advance(task))
+                         progress=lambda _row: bar.advance(task), trust=trust)
     written = write_summary(out, rows) if out is not None else []
     if as_json:
         import sys

@@ -22,9 +22,10 @@ from signer import Report, Verdict
 from tokens import list_slots
 
 from . import demo as demo_commune
+from .accounts_cli import accounts_app
 from .agent import agent as agent_command
 from .audit_cli import audit_app
-from .datadir import DataDir, resolve
+from .datadir import DataDir, private_files, resolve
 from .doctor import doctor as doctor_command
 from .operations import pki_services, sign_document, verify_document, write_new_file
 
@@ -35,6 +36,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 tokens_app = typer.Typer(no_args_is_help=True, help="Thiết bị ký số / tokens.")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(accounts_app, name="accounts")
 app.command("doctor")(doctor_command)
 app.command("agent")(agent_command)
 out = Console(highlight=False)
@@ -162,24 +164,33 @@ def verify(
         "--pdf", help="Ghi thêm báo cáo PDF từng tệp / also write PDF reports")] = False,
     workers: Annotated[int | None, typer.Option(
         help="Số tiến trình (mặc định: số lõi) / worker processes")] = None,
+    body: Annotated[str | None, typer.Option(
+        "--body", help="Tin cậy thêm CA riêng của cơ quan này (mã số hoặc tên) / also trust "
+                       "this body's own CAs (id or exact name)")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Xác minh chữ ký số / verify signatures. Exit 0: all valid, 1: any not valid, 2: bad input.
 
+    Tin cậy: CA sẵn có, CA demo, CA toàn tỉnh; thêm CA của một cơ quan với --body /
+    trusts the bundled, demo and province-wide CAs; --body adds one body's own.
+
     Thư mục (đệ quy, *.pdf), tệp .zip, --out hoặc --workers: kiểm tra hàng loạt trên mọi
     lõi / folders, zip files, --out or --workers: batch verification on every core.
     """
+    from .trust import operator_trust
+
     data = _data(data_dir)
+    trust = operator_trust(data, body)
     if (out_dir is not None or pdf or workers is not None
             or any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths)):
         from .batch_verify import batch_command
 
         raise typer.Exit(batch_command(data, paths, out_dir, pdf=pdf, workers=workers,
-                                       as_json=as_json, console=out))
+                                       as_json=as_json, console=out, trust=trust))
     reports: list[Report] = []
     with pki_services(data):
         for path in paths:
-            reports.append(verify_document(data, _read_file(path), str(path)))
+            reports.append(verify_document(data, _read_file(path), str(path), trust))
     if as_json:
         doc = [r.to_dict() for r in reports]
         sys.stdout.write(json.dumps(doc[0] if len(doc) == 1 else doc, ensure_ascii=False,
@@ -371,6 +382,7 @@ def _print_report(report: Report) -> None:
 
 def main() -> None:
     """Entry point: run the app, turning Kyso errors into one bilingual line."""
+    private_files()  # what any command writes (data directory, outputs) is private
     try:
         app()
     except KysoError as exc:

@@ -218,7 +218,8 @@ def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None 
     store = FileStore(data.files)
     store_trust = data.trust_store()
     signing = Signing(tsa_url=pki.tsa_url, level=level,
-                      contexts=lambda: validation_context(store_trust, online=True))
+                      contexts=lambda: validation_context(store_trust, online=True),
+                      trust=store_trust)
     layout = locate(draft)
     unit_abbr: str | None = None
     if doc_type is None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from certs import Category, DemoPki, KysoError, serving, validation_context
+from certs import Category, DemoPki, KysoError, TrustStore, serving, validation_context
 from documents.storage import write_new
 from signer import Appearance, Report, SigningOptions, sign_pdf, verify_pdf
 
@@ -76,8 +76,10 @@ def sign_document(
         return sign_pdf(pdf, signer, options)
 
 
-def verify_document(data: DataDir, pdf: bytes, name: str = "") -> Report:
-    store = data.trust_store()
+def verify_document(data: DataDir, pdf: bytes, name: str = "",
+                    store: TrustStore | None = None) -> Report:
+    """Verify ``pdf`` against ``store`` (default: the data directory's bundled + demo)."""
+    store = store if store is not None else data.trust_store()
     return verify_pdf(pdf, lambda: validation_context(store, online=True), name, store)
 
 

@@ -50,7 +50,7 @@ def _die_with_parent() -> None:
 
 def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
     """Provision the demo commune (tokens, PKI, database rows, accounts); the logins."""
-    from documents.accounts import seed_demo_accounts
+    from documents.accounts import seed_demo_accounts, seed_demo_province_admin
 
     from . import demo as demo_commune
     from .commune import demo_people, open_database, seed
@@ -64,6 +64,7 @@ def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
     with sessions() as session, session.begin():
         body = seed(session, commune.pki)
         logins = seed_demo_accounts(session, body, demo_people(session, body))
+        logins.append(seed_demo_province_admin(session))
     return logins
 
 
@@ -89,8 +90,10 @@ def run_embedded(settings: Settings, *, with_demo: bool, console: Any) -> None:
                           f"(API: http://{host}:{port}/docs)")
             for username, password, role in logins:
                 console.print(f"  {role:<28} {username} / {password}")
-            uvicorn.run(create_app(settings),
-                        host=host, port=port, log_level="warning")
+            # uvicorn believes X-Forwarded-For from any local peer by default: off, the
+            # app believes only KYSO_TRUSTED_PROXIES (api/app.py)
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
+                        proxy_headers=False)
         finally:
             worker.send_signal(signal.SIGTERM)
             try:

@@ -7,6 +7,7 @@ scale-out profile points at PostgreSQL and Redis or RabbitMQ by URL.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -81,6 +82,10 @@ class Settings(BaseSettings):
     #: Files one client may check on the public verification page per window (seconds).
     public_verify_limit: int = 10
     public_verify_window: float = 600.0
+    #: Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses
+    #: or networks, comma-separated (e.g. "127.0.0.1" for nginx on this host). None by
+    #: default: the peer's address is the client's, whatever headers it sends.
+    trusted_proxies: str = ""
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -96,6 +101,25 @@ class Settings(BaseSettings):
         if self.verify_qr and self.public_url is None and self.profile == "scale-out":
             raise ValueError("KYSO_VERIFY_QR needs KYSO_PUBLIC_URL in the scale-out profile")
         return self
+
+    @model_validator(mode="after")
+    def _check_trusted_proxies(self) -> Settings:
+        for item in self.trusted_proxy_list:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"KYSO_TRUSTED_PROXIES: {item!r} is not an IP address or "
+                                 "network") from None
+        return self
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
+
+    @property
+    def https(self) -> bool:
+        """Whether the service is reached over HTTPS (KYSO_PUBLIC_URL says so)."""
+        return (self.public_url or "").startswith("https://")
 
     @property
     def public_base(self) -> str:

@@ -29,6 +29,7 @@ from tokens.pkcs11 import token_error_in
 from .commune import open_database
 from .demo_art import handwritten_signature, seal
 from .settings import Settings
+from .trust import base_trust
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -114,13 +115,14 @@ def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
     tokens = TokenSessions(settings)
     pki = data.demo_pki()
     tsa = settings.tsa_url or (pki.tsa_url if pki else None)
-    store = data.trust_store()
+    sessions = open_database_url(settings)
+    store = base_trust(data, sessions)  # + province and the document's body, per act
     runtime = Runtime(
-        sessions=open_database_url(settings),
+        sessions=sessions,
         store=FileStore(data.files),
         signer_for=tokens.signer_for,
         signing=Signing(tsa_url=tsa, contexts=lambda: validation_context(store),
-                        level=PadesLevel(settings.pades_level)),
+                        level=PadesLevel(settings.pades_level), trust=store),
         seal_for=_demo_seal,
         signature_image_for=_demo_signature,
         mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender,

@@ -1,7 +1,7 @@
 """Certificates and trust: the trust store, validation contexts and the DEMO PKI."""
 
 from .demo_pki import ARCH, COMMUNE, OFFICIALS, DemoPki, Official, official
-from .errors import Category, CertsError, KysoError
+from .errors import Category, CertificateRefused, CertsError, KysoError
 from .fetching import SHARED_FETCH_TTL, SharedFetchers
 from .services import free_port, serving
 from .trust import DEMO_MARKER, Origin, TrustedCert, TrustStore, bundled_store, load_certificates
@@ -14,6 +14,7 @@ __all__ = [
     "OFFICIALS",
     "SHARED_FETCH_TTL",
     "Category",
+    "CertificateRefused",
     "CertsError",
     "DemoPki",
     "KysoError",

@@ -117,3 +117,10 @@ class CertsError(KysoError):
     """Trust store, demo PKI or PKI services failed."""
 
     category = Category.UNAVAILABLE
+
+
+class CertificateRefused(CertsError):
+    """A certificate that cannot be read, or may not be trusted as asked (a DEMO CA as a
+    real one)."""
+
+    category = Category.BAD_INPUT

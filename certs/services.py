@@ -55,6 +55,9 @@ def serving(pki: DemoPki) -> Iterator[DemoPki]:
     try:
         # werkzeug exits the process when the port is taken: check first, then bind
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # as the server itself binds (http.server's allow_reuse_address): a connection
+            # of the previous run in TIME_WAIT must not count as "in use", a listener does
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(("127.0.0.1", pki.info.port))
         server = make_server("127.0.0.1", pki.info.port, app, threaded=True)
     except (OSError, SystemExit) as exc:

@@ -9,6 +9,7 @@ the demo PKI's root is added per data directory, administrators add others.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import importlib.resources
 from collections.abc import Iterable, Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from asn1crypto import pem, x509
 
-from .errors import CertsError
+from .errors import CertificateRefused, CertsError
 
 #: Text every demo CA certificate carries in its subject; see ``demo_pki``.
 DEMO_MARKER = "DEMO — NOT A REAL CA"
@@ -37,7 +38,7 @@ class TrustedCert:
     origin: Origin
     source: str
 
-    @property
+    @functools.cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.cert.dump()).hexdigest()
 
@@ -61,7 +62,7 @@ def load_certificates(data: bytes, source: str) -> list[x509.Certificate]:
             return [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
         return [x509.Certificate.load(data)]
     except (ValueError, TypeError) as exc:
-        raise CertsError(
+        raise CertificateRefused(
             f"không đọc được chứng thư số trong {source}",
             f"cannot read a certificate from {source}",
         ) from exc
@@ -72,16 +73,22 @@ class TrustStore:
     """A set of trusted CA certificates, each with its origin."""
 
     entries: list[TrustedCert] = field(default_factory=list)
+    #: SHA-256 of every entry (entries are only added through :meth:`add`)
+    _digests: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._digests = {e.sha256 for e in self.entries}
 
     def add(self, cert: x509.Certificate, origin: Origin, source: str) -> TrustedCert:
         if origin is not Origin.DEMO and DEMO_MARKER in cert.subject.human_friendly:
-            raise CertsError(
+            raise CertificateRefused(
                 f"chứng thư demo không được thêm như CA thật: {source}",
                 f"a demo certificate cannot be added as a real CA: {source}",
             )
         entry = TrustedCert(cert, origin, source)
-        if all(e.sha256 != entry.sha256 for e in self.entries):
+        if entry.sha256 not in self._digests:
             self.entries.append(entry)
+            self._digests.add(entry.sha256)
         return entry
 
     def add_file(self, path: Path, origin: Origin) -> list[TrustedCert]:
@@ -110,6 +117,8 @@ class TrustStore:
     def find(self, cert: x509.Certificate) -> TrustedCert | None:
         """The entry for ``cert`` (same DER), if it is in the store."""
         digest = hashlib.sha256(cert.dump()).hexdigest()
+        if digest not in self._digests:
+            return None
         return next((e for e in self.entries if e.sha256 == digest), None)
 
     def extend(self, certs: Iterable[x509.Certificate], origin: Origin, source: str) -> None:

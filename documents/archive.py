@@ -42,7 +42,7 @@ from signer import (
 )
 
 from .audit import AuditAction, record
-from .issuance import _store, latest_version
+from .issuance import Signing, _store, latest_version
 from .models import Document, DocumentVersion, VersionKind
 from .storage import FileStore
 
@@ -84,7 +84,8 @@ def renew_archive_timestamps(session: Session, store: FileStore, *, tsa_url: str
                              validation_context: Callable[[], Any], now: dt.datetime,
                              margin: dt.timedelta = ARCHIVE_MARGIN,
                              include_b_t: bool = True, limit: int | None = None,
-                             actor: str | None = None) -> list[str]:
+                             actor: str | None = None,
+                             signing: Signing | None = None) -> list[str]:
     """Add an archive timestamp to every issued document whose latest file needs one;
     return the ids of the documents renewed, in id order.
 
@@ -93,9 +94,11 @@ def renew_archive_timestamps(session: Session, store: FileStore, *, tsa_url: str
     them all). ``now`` is when the due check is made. ``include_b_t`` also gives
     issued B-T files (no DSS yet) their validation info and first archive timestamp,
     so every issued document becomes B-LTA; ``limit`` caps the documents renewed in
-    one call (the next run takes the rest). Idempotent: right after a run, nothing
-    is due. A TSA that does not answer raises :class:`~signer.
-    TimestampUnavailable` before anything is written (the task retries); a file that
+    one call (the next run takes the rest). With ``signing`` (whose ``trust`` is set),
+    each document's context trusts what its own body trusts
+    (:meth:`~documents.issuance.Signing.for_body`) instead of ``validation_context``.
+    Idempotent: right after a run, nothing is due. A TSA that does not answer raises
+    :class:`~signer.TimestampUnavailable` before anything is written (the task retries); a file that
     cannot be renewed for another reason is logged and left for the next run.
     """
     renewals: list[_Renewal] = []
@@ -103,7 +106,9 @@ def renew_archive_timestamps(session: Session, store: FileStore, *, tsa_url: str
         if limit is not None and len(renewals) >= limit:
             break
         try:
-            renewed = add_archive_timestamp(pdf, tsa_url, validation_context())
+            contexts = (signing.for_body(session, document.body_id).contexts
+                        if signing is not None and signing.trust is not None else None)
+            renewed = add_archive_timestamp(pdf, tsa_url, (contexts or validation_context)())
         except TimestampUnavailable:
             raise
         except SignerError as exc:

@@ -418,6 +418,30 @@ class Forbidden(AccountError):
         self.username = username
 
 
+class ProvinceAdminOnly(Forbidden):
+    """Only a province administrator may add or remove a province-wide trust anchor."""
+
+    category = Category.FORBIDDEN
+
+    def __init__(self, username: str) -> None:
+        AccountError.__init__(
+            self,
+            f"tài khoản “{username}” không được thêm hoặc gỡ CA tin cậy toàn tỉnh: việc này "
+            "chỉ dành cho quản trị cấp tỉnh; quản trị của một cơ quan chỉ thêm CA cho cơ quan "
+            "mình",
+            f"account “{username}” may not add or remove a province-wide trusted CA: only a "
+            "province administrator may; a body's administrator adds CAs for their own body")
+        self.username = username
+
+
+class AnchorNotFound(DocumentsError):
+    category = Category.NOT_FOUND
+
+    def __init__(self, anchor_id: int) -> None:
+        super().__init__(f"không tìm thấy CA tin cậy {anchor_id}",
+                         f"trust anchor {anchor_id} not found")
+
+
 class QueueError(DocumentsError):
     """The signing queue refused a transition, or a notice could not be delivered."""
 

@@ -27,6 +27,7 @@ from asn1crypto import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from certs import SharedFetchers, TrustStore, validation_context
 from signer import (
     DraftLayout,
     PadesLevel,
@@ -38,9 +39,11 @@ from signer import (
     sign_pdf,
     vietnam_time,
 )
+from signer.pdfinput import UPLOADED
 from signer.prepare import FieldPlan, Prepared, check_draft, prepare_pdf
 from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
+from .anchors import trust_for
 from .audit import AuditAction, record
 from .authority import find_authority
 from .block import PLACEHOLDER_NAMES
@@ -49,6 +52,7 @@ from .errors import (
     CertificateMismatch,
     NoSigningAuthority,
     SignerNotInBlock,
+    UnknownDocumentType,
     WrongKeyOnToken,
     WrongStep,
 )
@@ -56,6 +60,7 @@ from .links import ensure_link, verify_url
 from .models import (
     Document,
     DocumentStatus,
+    DocumentType,
     DocumentVersion,
     NumberBook,
     Organisation,
@@ -83,16 +88,33 @@ class Signing:
     ``contexts`` makes a FRESH pyHanko ValidationContext each time: a context caches
     what it fetched, and a long-lived one would keep an old OCSP answer (missing a
     revocation since) and embed everything it ever fetched.
+
+    ``trust`` (the base store every body shares: bundled and demo roots) makes the trust
+    scoped: each act validates with ``trust`` + the province-wide anchors + the anchors
+    of the document's own body (:func:`documents.anchors.trust_for`, read in the act's
+    transaction), never another body's; ``contexts`` is then unused.
     """
 
     tsa_url: str | None = None
     contexts: Callable[[], Any] | None = None
     level: PadesLevel = PadesLevel.B_T
+    trust: TrustStore | None = None
+    #: shared OCSP/CRL fetches for the scoped contexts (None: each context fetches)
+    fetchers: SharedFetchers | None = None
 
     @property
     def validation_context(self) -> Any:
         """A new validation context (None without ``contexts``: no pre-signing check)."""
         return self.contexts() if self.contexts is not None else None
+
+    def for_body(self, session: Session, body_id: int) -> Signing:
+        """This signing with contexts trusting what body ``body_id`` trusts (unchanged
+        without ``trust``)."""
+        if self.trust is None:
+            return self
+        store = trust_for(session, self.trust, [body_id])
+        fetchers = self.fetchers
+        return replace(self, contexts=lambda: validation_context(store, shared=fetchers))
 
 
 def _store(session: Session, store: FileStore, document: Document, kind: VersionKind,
@@ -165,12 +187,15 @@ def _audit(session: Session, action: AuditAction, document: Document, actor: str
 def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_code: str,
               subject: str, pdf: bytes, *, unit: Unit | None = None, actor: str | None = None,
               file_name: str = "", checked: bool = False) -> Document:
-    """Register a draft: refused now if it can never be signed (encrypted, active content…).
+    """Register a draft: refused now if it can never be signed (encrypted, active content…)
+    or if its type is not one of Appendix III's (:class:`UnknownDocumentType`).
 
     ``checked``: the caller already ran ``check_draft`` (in a child process with limits,
     before opening a transaction), so it is not run again here."""
+    if session.get(DocumentType, doc_type_code) is None:
+        raise UnknownDocumentType(doc_type_code)
     if not checked:
-        check_draft(pdf)
+        check_draft(pdf, source=file_name or UPLOADED)
     document = Document(body=body, unit=unit, doc_type_code=doc_type_code, subject=subject,
                         status=DocumentStatus.DRAFT)
     session.add(document)
@@ -192,7 +217,7 @@ def replace_draft(session: Session, store: FileStore, document: Document, pdf: b
     """
     _require(document, DocumentStatus.RETURNED, DocumentStatus.DRAFT)
     if not checked:
-        check_draft(pdf)
+        check_draft(pdf, source=file_name or UPLOADED)
     version = _store(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
     document.status = DocumentStatus.DRAFT
     _audit(session, AuditAction.UPLOAD, document, actor, sha256=version.sha256,
@@ -317,6 +342,7 @@ def approve(session: Session, store: FileStore, document: Document, person: Pers
                               authority.certificate_sha256)
     pdf = store.get(prepared.sha256)
     _check_block(pdf, person)
+    signing = signing.for_body(session, document.body_id)
     signed = sign_pdf(pdf, signer, approval(signature_image, tsa_url=signing.tsa_url,
                                             validation_context=signing.validation_context))
     _approved(session, store, document, person, authority, prepared, signed, actor, custody)
@@ -336,6 +362,7 @@ def begin_approval(session: Session, store: FileStore, document: Document, perso
     assert prepared is not None
     pdf = store.get(prepared.sha256)
     _check_block(pdf, person)
+    signing = signing.for_body(session, document.body_id)
     return prepare_digest(pdf, certificate, approval(
         signature_image, tsa_url=signing.tsa_url,
         validation_context=signing.validation_context), chain=chain, lifetime=lifetime)
@@ -397,6 +424,7 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     entry = register_issue(session, document, book, details)
     ensure_link(session, document)  # documents prepared before links existed get one now
     day, month = day_and_month(details.issued_date)
+    signing = signing.for_body(session, document.body_id)
     options = issuance(seal_image, document.body.name, entry.code_number, day, month,
                        tsa_url=signing.tsa_url, validation_context=signing.validation_context,
                        level=signing.level)
@@ -434,6 +462,7 @@ def sign_attachment(session: Session, store: FileStore, document: Document, body
     _, entry = _issued(session, store, document)
     check_draft(pdf)
     moment = _body_signature(custody, body_signer, None)
+    signing = signing.for_body(session, document.body_id)
     signed = sign_pdf(pdf, body_signer, appendix(
         pdf, entry.number_symbol, tsa_url=signing.tsa_url,
         validation_context=signing.validation_context, level=signing.level),
@@ -471,6 +500,7 @@ def make_copy(session: Session, store: FileStore, document: Document, body_signe
     copy_book = book or book_for(session, document.body, COPY_TYPES[kind])
     copy_entry = register_issue(session, copy_doc, copy_book, details)
     pdf = store.get(source.sha256)
+    signing = signing.for_body(session, document.body_id)
     signed = sign_pdf(pdf, body_signer, copy(
         pdf, kind, document.body.name, copy_entry.number_symbol,
         tsa_url=signing.tsa_url, validation_context=signing.validation_context,

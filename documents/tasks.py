@@ -269,7 +269,8 @@ def renew_archives(margin_days: int = 180, limit: int = 200) -> int:
     with _transaction() as (runtime, session):
         renewed = renew_archive_timestamps(
             session, runtime.store, tsa_url=tsa_url, validation_context=contexts, now=utc_now(),
-            margin=timedelta(days=margin_days), limit=limit, actor="hệ thống")
+            margin=timedelta(days=margin_days), limit=limit, actor="hệ thống",
+            signing=runtime.signing)
         return len(renewed)
 
 

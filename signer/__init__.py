@@ -61,7 +61,7 @@ from .offline import (
     offline_spec,
     validate_offline,
 )
-from .pdfinput import open_reader
+from .pdfinput import UPLOADED, open_pikepdf, open_reader, pdf_error_detail
 from .report import SCHEMA, Change, Reason, Report, SignatureReport, Verdict
 from .report_render import ARTICLE_6_FIELDS, Article6Item, render_html, render_pdf
 from .sign import APPROVAL_FIELD, SigningOptions, async_sign_pdf, sign_pdf, vietnam_time
@@ -124,6 +124,7 @@ __all__ = [
     "SigningFailed",
     "SigningOptions",
     "TimestampUnavailable",
+    "UPLOADED",
     "Verdict",
     "add_archive_timestamp",
     "archive_timestamp_due",
@@ -141,7 +142,9 @@ __all__ = [
     "ltv_contents",
     "offline_context",
     "offline_spec",
+    "open_pikepdf",
     "open_reader",
+    "pdf_error_detail",
     "prepare_digest",
     "render_html",
     "render_pdf",

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import binascii
 import io
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import PdfEncrypted, PdfHostile, PdfUnreadable
+from .pdfinput import UPLOADED, pdf_error_detail
 
 MB = 1024 * 1024
 
@@ -84,7 +84,8 @@ def refuse(code: str, vi: str, en: str, obj: Any = None) -> PdfHostile:
     return PdfHostile(code, vi, en)
 
 
-def open_pdf(pdf: bytes, limits: PdfLimits, *, inherit: bool = False) -> Any:
+def open_pdf(pdf: bytes, limits: PdfLimits, *, inherit: bool = False,
+             source: str = UPLOADED) -> Any:
     """A pikepdf document over ``pdf``, refusing what is too large, not a PDF or encrypted.
 
     ``inherit``: push inherited page attributes down to every page as qpdf opens the file
@@ -102,18 +103,13 @@ def open_pdf(pdf: bytes, limits: PdfLimits, *, inherit: bool = False) -> Any:
     except pikepdf.PasswordError as exc:
         raise PdfEncrypted() from exc
     except (pikepdf.PdfError, RecursionError, ValueError) as exc:
-        message = _QPDF_SOURCE.sub("", str(exc).splitlines()[0] if str(exc) else "")
-        if "loop detected" in message.lower():
+        if "loop detected" in str(exc).lower():
             raise refuse("loop", "cây trang có vòng lặp", "the page tree has a loop") from exc
-        raise PdfUnreadable(message[:120] or type(exc).__name__) from exc
+        raise PdfUnreadable(pdf_error_detail(exc, source)) from exc
     if doc.is_encrypted:
         doc.close()
         raise PdfEncrypted()
     return doc
-
-
-#: qpdf names its input in messages ("stream <_io.BytesIO object at 0x…>"): dropped.
-_QPDF_SOURCE = re.compile(r"^.*?<_io\.BytesIO object at 0x[0-9a-f]+>:?\s*")
 
 
 def _qpdf_warnings(doc: Any) -> None:
@@ -523,8 +519,7 @@ def check_structure(doc: Any, limits: PdfLimits) -> int:
     try:
         return _check_structure(doc, limits)
     except pikepdf.PdfError as exc:  # qpdf could not read an object on the way
-        message = _QPDF_SOURCE.sub("", str(exc).splitlines()[0] if str(exc) else "")
-        raise PdfUnreadable(message[:120] or type(exc).__name__) from exc
+        raise PdfUnreadable(pdf_error_detail(exc)) from exc
 
 
 def _check_structure(doc: Any, limits: PdfLimits) -> int:

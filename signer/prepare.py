@@ -25,6 +25,7 @@ from .errors import DraftRefused as DraftRefused  # re-exported: callers import 
 from .errors import PdfHostile
 from .guard import PdfLimits, check_structure, containers, fields, open_pdf
 from .locate import Box, DraftLayout, locate, require_signature_block
+from .pdfinput import UPLOADED
 from .qr import add_qr
 from .sign import APPROVAL_FIELD, DA_FONT_KEYS
 
@@ -268,11 +269,11 @@ def _signature_fields(doc: Any, limits: PdfLimits = DRAFT_LIMITS) -> list[tuple[
 
 
 def check_draft(pdf: bytes, limits: PdfLimits = DRAFT_LIMITS,
-                allow_signatures: bool = False) -> None:
+                allow_signatures: bool = False, *, source: str = UPLOADED) -> None:
     """Refuse a draft that cannot or must not be signed, saying why: unreadable,
     encrypted, hostile structure (:mod:`signer.guard`), active content outside the
-    allow-list, already signed."""
-    with open_pdf(pdf, limits) as doc:
+    allow-list, already signed (``source``: how the errors name the file)."""
+    with open_pdf(pdf, limits, source=source) as doc:
         _check_open(doc, limits, allow_signatures)
 
 

@@ -9,12 +9,11 @@ organisation signature), SignAppendix (an attachment in its own file) and SignCo
 from __future__ import annotations
 
 import enum
-import io
 from typing import Any
 
 from .appearance import TIME, Appearance
 from .ltv import PadesLevel
-from .pdfinput import open_reader
+from .pdfinput import open_pikepdf, open_reader
 from .prepare import DAY_FIELD, MONTH_FIELD, NUMBER_FIELD, ORGANISATION_FIELD, PERSON_FIELD
 from .sign import FieldFill, SigningOptions
 
@@ -60,10 +59,8 @@ def issuance(seal: bytes, body: str, number: str | None, day: str | None, month:
 
 
 def _top_right(pdf: bytes, lines: int) -> tuple[int, int, int, int]:
-    import pikepdf
-
     open_reader(pdf)  # refuses unreadable and encrypted files with the usual errors
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
+    with open_pikepdf(pdf) as doc:
         x1, y1 = float(doc.pages[0].mediabox[2]), float(doc.pages[0].mediabox[3])
     top = round(y1 - CORNER_TOP)
     right = round(x1 - CORNER_RIGHT)

@@ -1,30 +1,38 @@
 """Administration inside a body: people, signing authorities, accounts, number books, and
-the CA certificates the instance trusts. Only a body's administrators; every change is
-an audit event."""
+the CA certificates a body trusts. Only a body's administrators — and, for the
+province-wide trust anchors, a province administrator; every change is an audit event."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, UploadFile
+from fastapi import APIRouter, Form, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from certs import KysoError, Origin, TrustStore, load_certificates
+from certs import Category, KysoError, Origin, TrustStore, load_certificates
 from documents import (
+    PROVINCE,
     BookScope,
     Designation,
     DocumentType,
     NumberBook,
     Organisation,
     Person,
+    ProvinceAdminOnly,
+    Scope,
     SigningAuthority,
+    TrustAnchor,
+    UnknownDocumentType,
+    add_anchor,
+    anchors_visible_to,
     register_certificate,
+    remove_anchor,
+    scope_of,
 )
 from documents.accounts import (
-    ApiToken,
     Forbidden,
     Membership,
     Role,
@@ -32,11 +40,13 @@ from documents.accounts import (
     bodies_of,
     create_user,
     grant,
+    is_province_admin,
     require_role,
     revoke,
-    revoke_token,
+    revoke_tokens_of,
     roles_of,
     set_password,
+    token_for,
 )
 from documents.audit import AuditAction, record
 from documents.custody import (
@@ -49,16 +59,14 @@ from documents.custody import (
 from documents.models import OrganisationKey
 from tokens import Health, token_from_settings
 
-from ..deps import CurrentUser, ServicesDep, SessionDep
-from ..errors import NotFound
+from ..deps import CurrentUser, ServicesDep, SessionDep, member_body, presented_secret
+from ..errors import NotFound, enum_member
 
 router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
 
 
 def _administered(db: SessionDep, user: CurrentUser, body_id: int) -> Organisation:
-    body = db.get(Organisation, body_id)
-    if body is None or body.id not in {b.id for b in bodies_of(db, user)}:
-        raise NotFound(f"cơ quan {body_id} / body {body_id}")
+    body = member_body(db, user, body_id)
     require_role(db, user, body, Role.ADMIN)
     return body
 
@@ -96,6 +104,21 @@ def _own(row: Any, body: Organisation, what: str, row_id: int) -> Any:
     if row is None or row.body_id != body.id:
         raise NotFound(f"{what} {row_id}")
     return row
+
+
+def _doc_types(db: SessionDep, codes: list[str]) -> set[DocumentType]:
+    """The document types of ``codes`` (an unknown code: 422, not a server error)."""
+    found = set()
+    for code in codes:
+        doc_type = db.get(DocumentType, code)
+        if doc_type is None:
+            raise UnknownDocumentType(code)
+        found.add(doc_type)
+    return found
+
+
+def _roles(names: list[str]) -> set[Role]:
+    return {enum_member(Role, name, "vai trò", "role") for name in names}
 
 
 def _unit(body: Organisation, abbreviation: str | None) -> Any:
@@ -182,10 +205,11 @@ def add_authority(body_id: int, form: NewAuthority, user: CurrentUser,
         raise NotFound("chứng thư số / certificate")
     check_person_binding(db, person, fingerprint, form.token_name)
     authority = SigningAuthority(
-        person=person, body=body, designation=Designation[form.designation],
+        person=person, body=body,
+        designation=enum_member(Designation, form.designation, "hình thức ký", "designation"),
         on_behalf_of=form.on_behalf_of, all_types=not form.doc_types,
         certificate_sha256=fingerprint, token_name=form.token_name)
-    authority.doc_types = {db.get_one(DocumentType, code) for code in form.doc_types}
+    authority.doc_types = _doc_types(db, form.doc_types)
     db.add(authority)
     db.flush()
     if form.certificate_pem:  # kept, so documents can be prepared for a key held elsewhere
@@ -340,9 +364,11 @@ class UserChange(BaseModel):
 
 @router.patch("/bodies/{body_id}/users/{user_id}")
 def change_user(body_id: int, user_id: int, form: UserChange, user: CurrentUser,
-                db: SessionDep) -> dict[str, Any]:
+                db: SessionDep, request: Request) -> dict[str, Any]:
     """Edit an account of this body: its roles here, its person, a new password, or
-    ``active: false`` — which also revokes every API token and session it holds."""
+    ``active: false``. A new password or ``active: false`` revokes every API token and
+    session the account holds (a new password keeps only the administrator's own
+    session, when they reset their own account)."""
     body = _administered(db, user, body_id)
     account = db.get(User, user_id)
     if account is None or not db.scalar(select(Membership.id).where(
@@ -355,17 +381,17 @@ def change_user(body_id: int, user_id: int, form: UserChange, user: CurrentUser,
             _own(person, body, "người / person", form.person_id)
         changes["person"] = person
     if form.roles is not None:
-        wanted = {Role[r] for r in form.roles}
+        wanted = _roles(form.roles)
         for role in roles_of(db, account, body) - wanted:
             revoke(db, account, body, role)
         for role in wanted:
             grant(db, account, body, role)
     if form.password:
-        set_password(db, account, form.password)
+        secret = presented_secret(request) if account.id == user.id else None
+        set_password(db, account, form.password,
+                     keep=token_for(db, secret) if secret else None)
     if form.active is False:
-        for token in db.scalars(select(ApiToken).where(ApiToken.user_id == account.id,
-                                                       ApiToken.revoked_at.is_(None))):
-            revoke_token(db, token)
+        revoke_tokens_of(db, account)
     done = _changed(db, user, body, account, "user", changes)
     if form.roles is not None:
         done["roles"] = sorted(form.roles)
@@ -389,10 +415,11 @@ def add_user(body_id: int, form: NewUser, user: CurrentUser, db: SessionDep) -> 
     person = db.get(Person, form.person_id) if form.person_id else None
     if form.person_id and (person is None or person.body_id != body.id):
         raise NotFound(f"người {form.person_id} / person {form.person_id}")
+    roles = _roles(form.roles)
     account = create_user(db, form.username, form.password, form.display_name, person=person,
                           email=form.email)
-    for role in form.roles:
-        grant(db, account, body, Role[role])
+    for role in sorted(roles, key=lambda r: r.name):
+        grant(db, account, body, role)
     _audit(db, user, body, "user", str(account.id),
            {"username": account.username, "roles": form.roles, "person_id": form.person_id})
     db.commit()
@@ -411,10 +438,10 @@ class NewBook(BaseModel):
 @router.post("/bodies/{body_id}/number-books", status_code=201)
 def add_book(body_id: int, form: NewBook, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
     body = _administered(db, user, body_id)
-    unit = next((u for u in body.units if u.abbreviation == form.unit), None)
-    book = NumberBook(body=body, code=form.code, name=form.name, scope=BookScope[form.scope],
-                      unit=unit, symbol_with_unit=form.symbol_with_unit)
-    book.doc_types = {db.get_one(DocumentType, code) for code in form.doc_types}
+    book = NumberBook(body=body, code=form.code, name=form.name,
+                      scope=enum_member(BookScope, form.scope, "phạm vi sổ", "book scope"),
+                      unit=_unit(body, form.unit), symbol_with_unit=form.symbol_with_unit)
+    book.doc_types = _doc_types(db, form.doc_types)
     db.add(book)
     db.flush()
     _audit(db, user, body, "number_book", str(book.id), form.model_dump())
@@ -450,39 +477,117 @@ def change_book(body_id: int, book_id: int, form: BookChange, user: CurrentUser,
     return _changed(db, user, body, book, "number_book", form.model_dump(exclude_unset=True))
 
 
+SCOPE_NAMES = {"bundled": "sẵn có trong Kyso (mọi cơ quan)", "demo": "demo (mọi cơ quan)",
+               PROVINCE: "toàn tỉnh (mọi cơ quan)"}
+
+
+def _viewer_bodies(db: SessionDep, user: CurrentUser) -> list[int] | None:
+    """Bodies whose own anchors the caller sees (None: all, a province administrator);
+    only an administrator or auditor of some body, or a province administrator."""
+    if is_province_admin(user):
+        return None
+    seen = sorted({b.id for b in bodies_of(db, user, Role.ADMIN)}
+                  | {b.id for b in bodies_of(db, user, Role.AUDITOR)})
+    if not seen:
+        raise Forbidden(user.username, Role.ADMIN.value, Role.ADMIN.english,
+                        "bất kỳ cơ quan nào / any body")
+    return seen
+
+
+def anchor_json(anchor: TrustAnchor) -> dict[str, Any]:
+    scope = scope_of(anchor)
+    return {"id": anchor.id, "subject": anchor.subject, "sha256": anchor.sha256,
+            "origin": Origin.ADMIN.value, "root": anchor.root, "scope": scope,
+            "body_id": anchor.body_id, "body": anchor.body.name if anchor.body else None,
+            "scope_vi": SCOPE_NAMES[PROVINCE] if anchor.body is None
+            else f"chỉ {anchor.body.name}",
+            "source": PROVINCE if anchor.body_id is None else f"body:{anchor.body_id}",
+            "added_by": anchor.added_by, "added_at": anchor.added_at.isoformat()}
+
+
 @router.get("/trust-anchors")
 def list_trust_anchors(user: CurrentUser, db: SessionDep,
                        svc: ServicesDep) -> list[dict[str, Any]]:
-    """The CA certificates this instance trusts, with where each came from."""
-    if not bodies_of(db, user, Role.ADMIN) and not bodies_of(db, user, Role.AUDITOR):
-        raise Forbidden(user.username, Role.ADMIN.value, Role.ADMIN.english,
-                        "bất kỳ cơ quan nào / any body")
-    return [{"subject": e.subject, "sha256": e.sha256, "origin": e.origin.value,
-             "root": e.is_anchor, "source": e.source} for e in svc.trust]
+    """The CA certificates trusted, each with its scope: ``bundled`` and ``demo`` (every
+    body), ``province`` (every body; added by a province administrator) and ``body``
+    (only that body's verification). A body's administrator or auditor sees the bundled,
+    demo and province-wide ones and those of their own bodies; a province administrator
+    sees every body's."""
+    seen = _viewer_bodies(db, user)
+    shared = [{"id": None, "subject": e.subject, "sha256": e.sha256, "origin": e.origin.value,
+               "root": e.is_anchor, "scope": e.origin.value, "body_id": None, "body": None,
+               "scope_vi": SCOPE_NAMES.get(e.origin.value, e.origin.value),
+               "source": e.source} for e in svc.trust]
+    return shared + [anchor_json(a) for a in anchors_visible_to(db, seen)]
+
+
+class NoBodyChosen(KysoError):
+    category = Category.BAD_REQUEST
+
+    def __init__(self) -> None:
+        super().__init__("hãy chọn cơ quan (body_id) sẽ tin cậy CA này, hoặc phạm vi toàn tỉnh",
+                         "choose the body (body_id) that trusts this CA, or the province scope")
+
+
+def _anchor_scope(db: SessionDep, user: CurrentUser, scope: str,
+                  body_id: int | None) -> Scope:
+    if scope == PROVINCE:
+        if not is_province_admin(user):
+            raise ProvinceAdminOnly(user.username)
+        return Scope(None)
+    if body_id is None:
+        administered = bodies_of(db, user, Role.ADMIN)
+        if len(administered) != 1:
+            if not administered and not is_province_admin(user):
+                raise Forbidden(user.username, Role.ADMIN.value, Role.ADMIN.english,
+                                "bất kỳ cơ quan nào / any body")
+            raise NoBodyChosen()
+        return Scope(administered[0])
+    if is_province_admin(user):
+        body = db.get(Organisation, body_id)
+        if body is None:
+            raise NotFound(f"cơ quan {body_id} / body {body_id}")
+        return Scope(body)
+    return Scope(_administered(db, user, body_id))
 
 
 @router.post("/trust-anchors", status_code=201)
-def add_trust_anchor(file: UploadFile, user: CurrentUser, db: SessionDep,
-                           svc: ServicesDep) -> dict[str, Any]:
-    """Trust another CA (PEM or DER). An administrator of any body may add one."""
-    if not bodies_of(db, user, Role.ADMIN):
-        raise Forbidden(user.username, Role.ADMIN.value, Role.ADMIN.english,
-                        "bất kỳ cơ quan nào / any body")
-    data = file.file.read()
-    added = []
-    for cert in load_certificates(data, file.filename or "upload"):
-        entry = TrustStore().add(cert, Origin.ADMIN, file.filename or "upload")
-        target = svc.settings.data.trust / f"{entry.sha256}.pem"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            from asn1crypto import pem
+def add_trust_anchor(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep,
+                     scope: Annotated[Literal["body", "province"], Form()] = "body",
+                     body_id: Annotated[int | None, Form()] = None) -> dict[str, Any]:
+    """Trust another CA (PEM or DER, one or more certificates).
 
-            target.write_bytes(pem.armor("CERTIFICATE", cert.dump()))
-        svc.trust.add(cert, Origin.ADMIN, str(target))
-        added.append({"subject": entry.subject, "sha256": entry.sha256})
-        _audit(db, user, None, "trust_anchor", entry.sha256, {"subject": entry.subject})
+    ``scope=body`` (default): only for ``body_id`` — a body the caller administers; may be
+    left out when they administer exactly one. ``scope=province``: for every body; only
+    a province administrator (else 403). Certificates already bundled are not added
+    again (``already``). Each addition is an audit event."""
+    chosen = _anchor_scope(db, user, scope, body_id)
+    added, already = [], []
+    for cert in load_certificates(file.file.read(), file.filename or "upload"):
+        TrustStore().add(cert, Origin.ADMIN, file.filename or "upload")  # a demo CA: refused
+        if (entry := svc.trust.find(cert)) is not None:
+            already.append({"subject": entry.subject, "sha256": entry.sha256,
+                            "scope": entry.origin.value})
+            continue
+        anchor, _ = add_anchor(db, cert, chosen, actor=user.username,
+                               province_admin=is_province_admin(user),
+                               source=file.filename or "upload")
+        added.append(anchor_json(anchor))
     db.commit()
-    return {"added": added}
+    return {"added": added, "already": already}
+
+
+@router.delete("/trust-anchors/{anchor_id}")
+def remove_trust_anchor(anchor_id: int, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
+    """Stop trusting an administrator-added CA (audited; the row is kept as history).
+    A body's anchor: that body's administrator or a province administrator; a
+    province-wide one: a province administrator only (403)."""
+    anchor = remove_anchor(db, anchor_id, actor=user.username,
+                           administered=[b.id for b in bodies_of(db, user, Role.ADMIN)],
+                           province_admin=is_province_admin(user))
+    db.commit()
+    return {"removed": anchor_json(anchor)["sha256"], "id": anchor.id,
+            "removed_at": anchor.removed_at.isoformat() if anchor.removed_at else None}
 
 
 #: What the token list shows of a tokens.json entry: never a secret (client secret, token).

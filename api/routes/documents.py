@@ -16,7 +16,6 @@ from certs import Category, KysoError
 from documents import (
     Document,
     DocumentVersion,
-    Organisation,
     Person,
     Priority,
     VersionKind,
@@ -32,10 +31,12 @@ from documents.custody import Act, issuing_custody
 from documents.queue import recall, route
 from documents.tasks import ISSUE, MAKE_COPY, PREPARE, SIGN_ATTACHMENT
 from signer import locate
+from signer.profiles import CopyKind
 from signer.sign import VIETNAM
 
-from ..deps import CurrentUser, ServicesDep, SessionDep
-from ..errors import NotFound, UnknownFields
+from ..deps import CurrentUser, ServicesDep, SessionDep, member_body
+from ..errors import NotFound, UnknownFields, UnknownValue, enum_member
+from ..limits import read_upload
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -53,6 +54,15 @@ def document_json(db: SessionDep, document: Document) -> dict[str, Any]:
         "versions": [{"kind": v.kind.name, "sha256": v.sha256, "size": v.size,
                       "created_at": v.created_at.isoformat()} for v in versions],
     }
+
+
+def person_of(db: SessionDep, body_id: int, person_id: int) -> Person:
+    """The person ``person_id`` of the body ``body_id``; one of another body is as unknown
+    as one that does not exist (422, naming nobody)."""
+    person = db.get(Person, person_id)
+    if person is None or person.body_id != body_id:
+        raise UnknownValue("người", "person", person_id)
+    return person
 
 
 def visible_document(db: SessionDep, user: CurrentUser, document_id: str) -> Document:
@@ -106,11 +116,9 @@ def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep
     """A drafter uploads a draft PDF: checked here, prepared by a worker (the answer
     waits for it up to ``KYSO_PREPARE_WAIT`` seconds; status DRAFT means not yet).
     ``qr=false``: no verification QR code on page 1 even when the service prints them."""
-    body = db.get(Organisation, body_id)
-    if body is None:
-        raise NotFound(f"cơ quan {body_id} / body {body_id}")
+    body = member_body(db, user, body_id)
     require_role(db, user, body, Role.DRAFTER, Role.CLERK)
-    data = file.file.read()
+    data = read_upload(file, svc.settings.max_upload_mb)
     db.commit()  # no transaction (no SQLite write lock) while the file is checked
     svc.check_draft(data)
     chosen = next((u for u in body.units if u.abbreviation == unit), None)
@@ -127,7 +135,7 @@ def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
     """Upload the corrected draft of a returned document; it is prepared again."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
-    data = file.file.read()
+    data = read_upload(file, svc.settings.max_upload_mb)
     db.commit()  # no transaction (no SQLite write lock) while the file is checked
     svc.check_draft(data)
     replace_draft(db, svc.store, document, data, actor=user.username,
@@ -185,11 +193,13 @@ def route_document(document_id: str, form: RouteForm, user: CurrentUser,
     signature block, which must print them (else 422, unless ``block_override``)."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
-    signers = [db.get_one(Person, pid) for pid in form.signer_person_ids]
+    signers = [person_of(db, document.body_id, pid) for pid in form.signer_person_ids]
     due_at = form.due_at
     if due_at is not None and due_at.tzinfo is None:
         due_at = due_at.replace(tzinfo=VIETNAM)  # a time without offset is Vietnam time
     drafter = db.get(Person, user.person_id) if user.person_id else None
+    if form.priority not in {int(p) for p in Priority}:
+        raise UnknownValue("độ khẩn", "priority", form.priority, [str(int(p)) for p in Priority])
     prepared = latest_version(db, document, VersionKind.PREPARED)
     block = locate(svc.store.get(prepared.sha256)).signature if prepared else None
     route(db, document, signers, due_at=due_at, priority=Priority(form.priority),
@@ -282,6 +292,7 @@ def copy(document_id: str, form: CopyForm, user: CurrentUser, db: SessionDep,
     the day of its organisation signature."""
     document = visible_document(db, user, document_id)
     custody = issuing_custody(db, user, document.body, Act.COPY)
+    enum_member(CopyKind, form.kind, "loại bản sao", "copy kind")  # else the worker fails
     key = uuid.uuid4().hex
     result = svc.celery.send_task(MAKE_COPY, args=[document.id, user.id, form.kind, key],
                                   queue=custody.queue)

@@ -9,8 +9,8 @@ versions (:func:`documents.check_against`). Nothing uploaded is stored; each
 verification is a ``VERIFY`` audit event by the actor "công khai" (public).
 
 Abuse limits: a file larger than ``KYSO_MAX_UPLOAD_MB`` is refused before it is read
-(413), and each client (its address; behind the reverse proxy, uvicorn takes it from
-``X-Forwarded-For`` sent by the proxy on 127.0.0.1) may check
+(413), and each client (its address; behind the reverse proxy, the one the proxy forwards
+in ``X-Forwarded-For`` when it is one of ``KYSO_TRUSTED_PROXIES``) may check
 ``KYSO_PUBLIC_VERIFY_LIMIT`` files per ``KYSO_PUBLIC_VERIFY_WINDOW`` seconds (429 with
 ``Retry-After``). The counter is in memory, per API process: simple, no database write
 on a refused request, forgotten on restart; with N API processes a client gets up to
@@ -33,7 +33,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from certs import KysoError
+from certs import KysoError, TrustStore
 from documents import (
     Document,
     DocumentStatus,
@@ -180,11 +180,15 @@ def _form(code: str, max_mb: int) -> str:
             f"ghi mã SHA-256 của tệp và kết quả kiểm tra vào nhật ký.</p></form>")
 
 
-def _document_id(db: Session, code: str) -> str | None:
-    """The id of the code's document; the read transaction is over when this returns
-    (on SQLite every transaction takes the write lock: none is held while verifying)."""
+def _document_id(db: Session, code: str,
+                 svc: Services) -> tuple[str, TrustStore] | None:
+    """The id of the code's document and what its body trusts (bundled, demo, province-wide
+    and that body's own anchors — no other body's); the read transaction is over when
+    this returns (on SQLite every transaction takes the write lock: none is held while
+    verifying)."""
     document = document_for_code(db, code)
-    found = document.id if document is not None else None
+    found = (document.id, svc.trust_for(db, [document.body_id])) \
+        if document is not None else None
     db.rollback()
     return found
 
@@ -252,9 +256,10 @@ async def check(code: str, request: Request, db: SessionDep,
     The database work runs in worker threads (on SQLite a write may wait for the lock;
     the event loop must not), the verification itself in the loop (pyHanko's async API).
     """
-    document_id = await asyncio.to_thread(_document_id, db, code)
-    if document_id is None:
+    found = await asyncio.to_thread(_document_id, db, code, svc)
+    if found is None:
         return _not_found()
+    document_id, trust = found
     client = request.client.host if request.client else "unknown"
     wait = limiter_of(request, svc).take(client)
     if wait is not None:
@@ -274,7 +279,7 @@ async def check(code: str, request: Request, db: SessionDep,
                         back=f"/v/{code}")
     name = _file_name(upload)
     try:
-        report: Report = await asyncio.to_thread(svc.verify_report, data, name)
+        report: Report = await asyncio.to_thread(svc.verify_report, data, name, trust)
     except KysoError as exc:
         return _problem(422, f"Không kiểm tra được tệp: {exc.vi}",
                         f"The file could not be checked: {exc.en}", back=f"/v/{code}")

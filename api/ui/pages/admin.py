@@ -16,10 +16,11 @@ from documents import BookScope, Designation, SignerCertificate
 from documents.accounts import Role
 from documents.sqltypes import utc_now
 
+from ...errors import MissingInput
 from ...routes import admin as admin_routes
 from ..context import Ctx, PageCtx, PostCtx
 from ..rendering import render
-from ..routing import MissingInput, UiRoute
+from ..routing import UiRoute
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/quan-tri"
@@ -154,14 +155,14 @@ def change_roles(request: Request, user_id: int, ctx: PostCtx,
                  roles: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006
     chosen = [r for r in roles if r in ROLE_NAMES]
     admin_routes.change_user(_body_id(ctx), user_id, admin_routes.UserChange(roles=chosen),
-                             ctx.user, ctx.db)
+                             ctx.user, ctx.db, request)
     return _done(request, "Đã cập nhật vai trò.")
 
 
 @router.post(PATH + "/tai-khoan/{user_id}/ngung")
 def deactivate_user(request: Request, user_id: int, ctx: PostCtx) -> Response:
     admin_routes.change_user(_body_id(ctx), user_id, admin_routes.UserChange(active=False),
-                             ctx.user, ctx.db)
+                             ctx.user, ctx.db, request)
     return _done(request, "Đã khóa tài khoản và thu hồi mọi phiên đăng nhập của nó.")
 
 
@@ -186,9 +187,11 @@ def close_book(request: Request, book_id: int, ctx: PostCtx) -> Response:
 
 @router.post(PATH + "/tin-cay")
 def add_trust_anchor(request: Request, ctx: PostCtx, file: UploadFile) -> Response:
-    ctx.require(Role.ADMIN)
-    made = admin_routes.add_trust_anchor(file, ctx.user, ctx.db, ctx.svc)
-    names = ", ".join(a["subject"] for a in made["added"])
-    return _done(request, f"Đã thêm vào danh sách tin cậy: {names}.")
+    body = ctx.require(Role.ADMIN)
+    made = admin_routes.add_trust_anchor(file, ctx.user, ctx.db, ctx.svc, scope="body",
+                                         body_id=body.id)
+    names = ", ".join(a["subject"] for a in made["added"]) or "—"
+    return _done(request, f"Đã thêm vào danh sách tin cậy của {body.name} (chỉ cơ quan này): "
+                          f"{names}.")
 
 

@@ -13,10 +13,11 @@ from documents.accounts import Role
 from documents.audit import AuditAction, list_events
 from signer.report_render import render_html, verdict_words
 
+from ...errors import MissingInput
 from ...routes import verify as verify_routes
 from ..context import Ctx, PageCtx, PostCtx
 from ..rendering import render
-from ..routing import MissingInput, UiRoute
+from ..routing import UiRoute
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/kiem-tra"
@@ -69,13 +70,14 @@ def verify_files(request: Request, ctx: PostCtx, files: list[UploadFile]) -> Res
     """Each dropped file verified as ``POST /api/v1/verify`` does (an audit event each);
     the report shown as its printable HTML page. A plain function: verification blocks,
     FastAPI runs it in its thread pool."""
-    ctx.require(Role.AUDITOR, Role.ADMIN, Role.CLERK)
+    body = ctx.require(Role.AUDITOR, Role.ADMIN, Role.CLERK)
     uploads = [f for f in files if f.filename]
     if not uploads:
         raise MissingInput(["files"])
+    trust = verify_routes.trust_of(ctx.db, ctx.user, ctx.svc, body.id)  # this body's trust
     reports = []
     for upload in uploads:
-        report = verify_routes.verify_upload(upload, ctx.user, ctx.svc, ctx.db)
+        report = verify_routes.verify_upload(upload, ctx.user, ctx.svc, ctx.db, trust)
         reports.append({"file": report.file, "verdict": str(report.verdict),
                         "verdict_vi": verdict_words(report.verdict),
                         "signers": [s.signer for s in report.signatures],
