@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from certs import SharedFetchers, TrustStore, validation_context
 from documents import FileStore, Organisation, Person, trust_for
 from documents.accounts import Forbidden, Role, User, bodies_of, user_for_token
+from signer import VERIFY_LIMITS, PdfHostile, Report, hostile_report, run_isolated
+from signer.prepare import DRAFT_LIMITS
+from signer.verify import trust_entries
 
 from .errors import NotAuthenticated, NotFound
 from .settings import Settings
@@ -42,6 +45,25 @@ class Services:
     def contexts(self, store: TrustStore) -> Callable[[], Any]:
         """Fresh validation contexts over ``store``, sharing this process's recent fetches."""
         return lambda: validation_context(store, shared=self.fetchers)
+
+    def check_draft(self, pdf: bytes, *, allow_signatures: bool = False) -> None:
+        """``signer.prepare.check_draft`` in a child process within the settings' memory and
+        time limits (a hostile upload can neither hang nor exhaust this process). Call it
+        with no database transaction open."""
+        run_isolated("check_draft", pdf, DRAFT_LIMITS, allow_signatures,
+                     limits=self.settings.check_limits)
+
+    def verify_report(self, pdf: bytes, name: str, store: TrustStore) -> Report:
+        """Verify an uploaded file in a child process within the settings' memory and time
+        limits (``signer.verify_file`` against ``store``: the structure checked, then the
+        signatures, OCSP and CRLs fetched by the child); a file refused or over the limits
+        gets the report ``refused_<code>``. Call it with no database transaction open."""
+        try:
+            report: Report = run_isolated("verify", pdf, trust_entries(store), name,
+                                          VERIFY_LIMITS, limits=self.settings.verify_limits)
+        except PdfHostile as error:
+            return hostile_report(pdf, name, error)
+        return report
 
 
 def services(request: Request) -> Services:

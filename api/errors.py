@@ -122,9 +122,12 @@ async def kyso_error_handler(request: Request, exc: Exception) -> JSONResponse:
     retry = retry_after(exc)
     if retry:
         headers["Retry-After"] = str(retry)
+    body = {"type": type(exc).__name__, "vi": exc.vi, "en": exc.en}
+    code = getattr(exc, "code", None)
+    if isinstance(code, str):  # the reason class of a refused PDF (signer.PdfHostile)
+        body["code"] = code
     return JSONResponse(status_code=status_for(exc), headers=headers,
-                        content={"error": {"type": type(exc).__name__, "vi": exc.vi,
-                                           "en": exc.en}})
+                        content={"error": body})
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:

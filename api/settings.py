@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from signer.isolate import ChildLimits
+
 from .datadir import DataDir, resolve
 
 DEV_SECRET = "kyso-dev-secret-change-me"
@@ -61,6 +63,19 @@ class Settings(BaseSettings):
     archive_margin_days: int = 180
     #: Largest upload accepted, in megabytes.
     max_upload_mb: int = 50
+    #: Address space (MiB) of the child process that reads an untrusted PDF (upload
+    #: check, preparation, verification of an uploaded file); beyond it the file is
+    #: refused.
+    pdf_memory_mb: int = 1024
+    #: Seconds the upload check of one PDF may take in its child process before it is
+    #: killed and the file refused.
+    pdf_check_seconds: float = 20.0
+    #: Seconds the preparation of one draft may take in its child process (keep it below
+    #: the Celery task's soft time limit, 120 s).
+    pdf_prepare_seconds: float = 60.0
+    #: Seconds the verification of one uploaded file may take in its child process
+    #: (OCSP and CRL fetches included).
+    pdf_verify_seconds: float = 60.0
     #: Print the verification QR code (the document's short link) on page 1 when a
     #: draft is prepared (KYSO_VERIFY_QR=true|false).
     verify_qr: bool = False
@@ -118,6 +133,21 @@ class Settings(BaseSettings):
     def qr_url(self) -> str | None:
         """The base URL printed in QR codes, or None when QR codes are off."""
         return self.public_base if self.verify_qr else None
+
+    @property
+    def check_limits(self) -> ChildLimits:
+        """Limits of the child process that checks an uploaded PDF."""
+        return ChildLimits(memory_mb=self.pdf_memory_mb, seconds=self.pdf_check_seconds)
+
+    @property
+    def verify_limits(self) -> ChildLimits:
+        """Limits of the child process that verifies an uploaded file."""
+        return ChildLimits(memory_mb=self.pdf_memory_mb, seconds=self.pdf_verify_seconds)
+
+    @property
+    def prepare_limits(self) -> ChildLimits:
+        """Limits of the child process that prepares a draft."""
+        return ChildLimits(memory_mb=self.pdf_memory_mb, seconds=self.pdf_prepare_seconds)
 
     @property
     def data(self) -> DataDir:

@@ -130,6 +130,7 @@ def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
                           username=settings.smtp_username, password=settings.smtp_password,
                           starttls=settings.smtp_starttls) if settings.smtp_host else None,
         public_url=settings.qr_url,
+        prepare_limits=settings.prepare_limits,
     )
     return runtime, tokens
 

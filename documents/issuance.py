@@ -41,7 +41,7 @@ from signer import (
     vietnam_time,
 )
 from signer.pdfinput import UPLOADED
-from signer.prepare import FieldPlan, check_draft, plan_fields, prepare_draft
+from signer.prepare import FieldPlan, Prepared, check_draft, prepare_pdf
 from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
 from .anchors import trust_for
@@ -189,12 +189,16 @@ def _audit(session: Session, action: AuditAction, document: Document, actor: str
 
 def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_code: str,
               subject: str, pdf: bytes, *, unit: Unit | None = None, actor: str | None = None,
-              file_name: str = "") -> Document:
+              file_name: str = "", checked: bool = False) -> Document:
     """Register a draft: refused now if it can never be signed (encrypted, active content…)
-    or if its type is not one of Appendix III's (:class:`UnknownDocumentType`)."""
+    or if its type is not one of Appendix III's (:class:`UnknownDocumentType`).
+
+    ``checked``: the caller already ran ``check_draft`` (in a child process with limits,
+    before opening a transaction), so it is not run again here."""
     if session.get(DocumentType, doc_type_code) is None:
         raise UnknownDocumentType(doc_type_code)
-    check_draft(pdf, source=file_name or UPLOADED)
+    if not checked:
+        check_draft(pdf, source=file_name or UPLOADED)
     document = Document(body=body, unit=unit, doc_type_code=doc_type_code, subject=subject,
                         status=DocumentStatus.DRAFT)
     session.add(document)
@@ -207,14 +211,16 @@ def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_c
 
 
 def replace_draft(session: Session, store: FileStore, document: Document, pdf: bytes, *,
-                  actor: str | None = None, file_name: str = "") -> Document:
+                  actor: str | None = None, file_name: str = "",
+                  checked: bool = False) -> Document:
     """A corrected draft for a document that came back (returned or recalled).
 
     The earlier versions stay; the document starts again from DRAFT and is prepared
     and routed like a new one.
     """
     _require(document, DocumentStatus.RETURNED, DocumentStatus.DRAFT)
-    check_draft(pdf, source=file_name or UPLOADED)
+    if not checked:
+        check_draft(pdf, source=file_name or UPLOADED)
     version = _store(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
     document.status = DocumentStatus.DRAFT
     _audit(session, AuditAction.UPLOAD, document, actor, sha256=version.sha256,
@@ -222,32 +228,63 @@ def replace_draft(session: Session, store: FileStore, document: Document, pdf: b
     return document
 
 
+@dataclass(frozen=True)
+class PrepareInput:
+    """What preparing a draft needs, read in a short transaction (:func:`prepare_input`):
+    the draft version's hash and bytes and the QR code's text."""
+
+    draft_sha256: str
+    pdf: bytes
+    qr_text: str | None
+
+
+def prepare_input(session: Session, store: FileStore, document: Document, *,
+                  qr_url: str | None = None) -> PrepareInput:
+    """The draft to prepare; makes the document's short verification link
+    (:mod:`documents.links`), whose URL the QR code prints when ``qr_url`` is given."""
+    _require(document, DocumentStatus.DRAFT)
+    draft = latest_version(session, document, VersionKind.DRAFT)
+    assert draft is not None
+    link = ensure_link(session, document)
+    qr_text = verify_url(qr_url, link.code) if qr_url else None
+    return PrepareInput(draft.sha256, store.get(draft.sha256), qr_text)
+
+
+def store_prepared(session: Session, store: FileStore, document: Document,
+                   given: PrepareInput, prepared: Prepared, *,
+                   overrides: dict[str, Any] | None = None,
+                   actor: str | None = None) -> DocumentVersion | None:
+    """Keep the prepared PDF made from ``given`` (outside any transaction): a new version,
+    the document PREPARED, the PREPARE audit event. Idempotent: None (nothing done) when
+    the document is no longer a draft or its latest draft is no longer ``given``'s."""
+    draft = latest_version(session, document, VersionKind.DRAFT)
+    if document.status is not DocumentStatus.DRAFT or draft is None \
+            or draft.sha256 != given.draft_sha256:
+        return None
+    version = _store(session, store, document, VersionKind.PREPARED, prepared.pdf, actor)
+    document.status = DocumentStatus.PREPARED
+    _audit(session, AuditAction.PREPARE, document, actor, draft_sha256=draft.sha256,
+           sha256=version.sha256, overrides=sorted(overrides or {}),
+           qr=given.qr_text is not None)
+    return version
+
+
 def prepare(session: Session, store: FileStore, document: Document, *,
             overrides: dict[str, Any] | None = None,
             actor: str | None = None, qr_url: str | None = None) -> tuple[DraftLayout, FieldPlan]:
-    """Locate the draft's number, date and signature block and add every field.
+    """Locate the draft's number, date and signature block and add every field, in this
+    process and this transaction (the service's worker runs the same steps with the PDF
+    work in a child process and no transaction open: ``documents.tasks``).
 
     ``overrides`` replaces planned places by hand (keys of :class:`FieldPlan`).
     The document's short verification link is made here (:mod:`documents.links`);
     with ``qr_url`` (the service's public base URL) its QR code and caption are
     printed on page 1 — now, since nothing may be drawn after the first signature.
     """
-    _require(document, DocumentStatus.DRAFT)
-    draft = latest_version(session, document, VersionKind.DRAFT)
-    assert draft is not None
-    pdf = store.get(draft.sha256)
-    layout = locate(pdf)
-    plan = plan_fields(layout)
-    if overrides:
-        plan = replace(plan, **overrides)
-    link = ensure_link(session, document)
-    qr_text = verify_url(qr_url, link.code) if qr_url else None
-    version = _store(session, store, document, VersionKind.PREPARED,
-                     prepare_draft(pdf, plan, qr_text=qr_text), actor)
-    document.status = DocumentStatus.PREPARED
-    _audit(session, AuditAction.PREPARE, document, actor, draft_sha256=draft.sha256,
-           sha256=version.sha256, overrides=sorted(overrides or {}), qr=qr_text is not None)
-    return layout, plan
+    given = prepare_input(session, store, document, qr_url=qr_url)
+    prepared = prepare_pdf(given.pdf, given.qr_text, overrides)
+    store_prepared(session, store, document, given, prepared, overrides=overrides, actor=actor)
+    return prepared.layout, prepared.plan
 
 
 def _approvable(session: Session, document: Document, person: Person,

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certs import KysoError
 from signer import TimestampUnavailable
+from signer.isolate import ChildLimits, run_isolated
 from signer.profiles import CopyKind
 from tokens import TokenNotFound, TokenRemoved
 
@@ -41,7 +42,17 @@ from .audit import AuditAction, record
 from .custody import Act, approval_custody, issuing_custody
 from .custody import queue_for as queue_for
 from .export import export_register_pdf, export_register_xlsx
-from .issuance import Signing, approve, issue, latest_version, make_copy, prepare, sign_attachment
+from .issuance import (
+    PrepareInput,
+    Signing,
+    approve,
+    issue,
+    latest_version,
+    make_copy,
+    prepare_input,
+    sign_attachment,
+    store_prepared,
+)
 from .jobs import JobStatus, SigningJob, expire_jobs, finish_job, prepare_job
 from .models import (
     Document,
@@ -159,6 +170,8 @@ class Runtime:
     #: The public base URL printed in verification QR codes (KYSO_PUBLIC_URL);
     #: None when QR codes are off (KYSO_VERIFY_QR=false).
     public_url: str | None = None
+    #: Memory and time one draft's preparation may use (a child process is killed beyond).
+    prepare_limits: ChildLimits = ChildLimits()
 
 
 _runtime: list[Runtime] = []
@@ -191,24 +204,48 @@ def prepare_document(document_id: str, actor: str = "",
 
     A draft that cannot be prepared stays DRAFT with the reason kept on the document
     (``problem``) and in the audit trail; the result says why, in both languages.
+
+    The PDF work (:func:`signer.prepare.prepare_pdf`) runs in a child process with the
+    runtime's memory and time limits and with no transaction open: a hostile draft can
+    neither hold the database's write lock nor take the worker down. The draft is read in
+    one short transaction and the result kept in another, which does nothing if the
+    document moved on meanwhile (a redelivered or duplicate task).
     """
+    actor_name = actor or None
     with _transaction() as (runtime, session):
         document = session.get_one(Document, document_id)
         if document.status is not DocumentStatus.DRAFT:
             return {"status": document.status.name}  # prepared already
-        try:
-            with session.begin_nested():
-                prepare(session, runtime.store, document, actor=actor or None,
-                        qr_url=runtime.public_url if qr is not False else None)
-        except KysoError as exc:
-            document.problem = str(exc)
-            record(session, AuditAction.PREPARE, actor=actor or None,
-                   body_id=document.body_id, object_type="document", object_id=document.id,
-                   details={"failed": True, "error": type(exc).__name__, "reason": str(exc)})
-            return {"status": document.status.name, "vi": exc.vi, "en": exc.en,
-                    "error": type(exc).__name__}
-        document.problem = None
-        return {"status": document.status.name}
+        given: PrepareInput = prepare_input(
+            session, runtime.store, document,
+            qr_url=runtime.public_url if qr is not False else None)
+    try:
+        prepared = run_isolated("prepare", given.pdf, given.qr_text,
+                                limits=runtime.prepare_limits)
+        failure: KysoError | None = None
+    except KysoError as exc:
+        failure = exc
+    with _transaction() as (runtime, session):
+        document = session.get_one(Document, document_id)
+        if failure is None:
+            if store_prepared(session, runtime.store, document, given, prepared,
+                              actor=actor_name) is not None:
+                document.problem = None
+            return {"status": document.status.name}
+        if document.status is not DocumentStatus.DRAFT:
+            return {"status": document.status.name}
+        document.problem = str(failure)
+        record(session, AuditAction.PREPARE, actor=actor_name, body_id=document.body_id,
+               object_type="document", object_id=document.id,
+               details={"failed": True, "error": type(failure).__name__,
+                        "reason": str(failure),
+                        "code": getattr(failure, "code", None)})
+        outcome = {"status": document.status.name, "vi": failure.vi, "en": failure.en,
+                   "error": type(failure).__name__}
+        code = getattr(failure, "code", None)
+        if isinstance(code, str):
+            outcome["code"] = code
+        return outcome
 
 
 @shared_task(name=EXPORT_REGISTER, **TASK_OPTIONS)

@@ -6,7 +6,10 @@ from .errors import (
     CertificateRevoked,
     CertificateUntrusted,
     DraftHasNoSignatureBlock,
+    DraftRefused,
     PdfEncrypted,
+    PdfHostile,
+    PdfTooCostly,
     PdfUnreadable,
     PendingSignatureExpired,
     PendingSignatureUnreadable,
@@ -15,6 +18,7 @@ from .errors import (
     SigningFailed,
     TimestampUnavailable,
 )
+from .guard import PdfLimits, inspect_pdf
 from .hashonly import (
     PendingSignature,
     RawSignature,
@@ -25,6 +29,7 @@ from .hashonly import (
     finish,
     prepare_digest,
 )
+from .isolate import ChildLimits, run_isolated
 from .locate import (
     Box,
     DateLine,
@@ -67,9 +72,25 @@ from .sign import (
     sign_pdf,
     vietnam_time,
 )
-from .verify import PdfTruncated, async_verify_pdf, verify_pdf
+from .verify import (
+    VERIFY_LIMITS,
+    PdfTruncated,
+    async_verify_pdf,
+    hostile_report,
+    verify_file,
+    verify_pdf,
+)
 
 __all__ = [
+    "run_isolated",
+    "inspect_pdf",
+    "hostile_report",
+    "PdfTooCostly",
+    "PdfLimits",
+    "PdfHostile",
+    "DraftRefused",
+    "ChildLimits",
+    "VERIFY_LIMITS",
     "APPROVAL_FIELD",
     "ARTICLE_6_FIELDS",
     "ARCHIVE_MARGIN",
@@ -138,6 +159,7 @@ __all__ = [
     "require_signature_block",
     "sign_pdf",
     "validate_offline",
+    "verify_file",
     "verify_pdf",
     "vietnam_time",
 ]

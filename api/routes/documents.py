@@ -31,7 +31,6 @@ from documents.custody import Act, issuing_custody
 from documents.queue import recall, route
 from documents.tasks import ISSUE, MAKE_COPY, PREPARE, SIGN_ATTACHMENT
 from signer import locate
-from signer.prepare import check_draft
 from signer.profiles import CopyKind
 from signer.sign import VIETNAM
 
@@ -76,13 +75,15 @@ def visible_document(db: SessionDep, user: CurrentUser, document_id: str) -> Doc
 
 
 class DraftNotPrepared(KysoError):
-    """The draft was stored but cannot be prepared; the reason is the prepare task's."""
+    """The draft was stored but cannot be prepared; the reason is the prepare task's
+    (``code``: the reason class of a refused PDF, when it is one)."""
 
     category = Category.BAD_INPUT
 
-    def __init__(self, document_id: str, vi: str, en: str) -> None:
+    def __init__(self, document_id: str, vi: str, en: str, code: str | None = None) -> None:
         super().__init__(f"dự thảo {document_id} chưa chuẩn bị được: {vi}",
                          f"draft {document_id} could not be prepared: {en}")
+        self.code = code
 
 
 def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
@@ -99,7 +100,7 @@ def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
     with contextlib.suppress(CeleryTimeout):
         outcome = result.get(timeout=svc.settings.prepare_wait, propagate=False, interval=0.05)
     if isinstance(outcome, dict) and "vi" in outcome:
-        raise DraftNotPrepared(document_id, outcome["vi"], outcome["en"])
+        raise DraftNotPrepared(document_id, outcome["vi"], outcome["en"], outcome.get("code"))
     return {**document_json(db, db.get_one(Document, document_id)), "task_id": result.id}
 
 
@@ -118,9 +119,11 @@ def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep
     body = member_body(db, user, body_id)
     require_role(db, user, body, Role.DRAFTER, Role.CLERK)
     data = read_upload(file, svc.settings.max_upload_mb)
+    db.commit()  # no transaction (no SQLite write lock) while the file is checked
+    svc.check_draft(data)
     chosen = next((u for u in body.units if u.abbreviation == unit), None)
     document = new_draft(db, svc.store, body, doc_type, subject, data, unit=chosen,
-                         actor=user.username, file_name=file.filename or "")
+                         actor=user.username, file_name=file.filename or "", checked=True)
     document_id, username = document.id, user.username
     db.commit()
     return _prepare(db, svc, document_id, username, qr)
@@ -132,8 +135,11 @@ def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
     """Upload the corrected draft of a returned document; it is prepared again."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
-    replace_draft(db, svc.store, document, read_upload(file, svc.settings.max_upload_mb),
-                  actor=user.username, file_name=file.filename or "")
+    data = read_upload(file, svc.settings.max_upload_mb)
+    db.commit()  # no transaction (no SQLite write lock) while the file is checked
+    svc.check_draft(data)
+    replace_draft(db, svc.store, document, data, actor=user.username,
+                  file_name=file.filename or "", checked=True)
     username = user.username
     db.commit()
     return _prepare(db, svc, document_id, username)
@@ -261,7 +267,8 @@ def attach(document_id: str, file: UploadFile, user: CurrentUser, db: SessionDep
     document = visible_document(db, user, document_id)
     custody = issuing_custody(db, user, document.body, Act.ATTACHMENT)
     data = file.file.read()
-    check_draft(data)  # refuse a broken, encrypted or active file now, not in the worker
+    db.commit()  # no transaction (no SQLite write lock) while the file is checked
+    svc.check_draft(data)  # refuse a broken, encrypted or active file now, not in the worker
     sha256 = svc.store.put(data)
     name = f"{sha256[:12]}-{file.filename or 'phu-luc.pdf'}"
     result = svc.celery.send_task(SIGN_ATTACHMENT, args=[document.id, user.id, sha256, name],

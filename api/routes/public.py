@@ -42,7 +42,7 @@ from documents import (
     document_for_code,
 )
 from documents.audit import AuditAction, record
-from signer import Report, async_verify_pdf
+from signer import Report
 from signer.report_render import render_html
 
 from ..deps import Services, ServicesDep, SessionDep
@@ -279,7 +279,7 @@ async def check(code: str, request: Request, db: SessionDep,
                         back=f"/v/{code}")
     name = _file_name(upload)
     try:
-        report: Report = await async_verify_pdf(data, svc.contexts(trust), name, trust)
+        report: Report = await asyncio.to_thread(svc.verify_report, data, name, trust)
     except KysoError as exc:
         return _problem(422, f"Không kiểm tra được tệp: {exc.vi}",
                         f"The file could not be checked: {exc.en}", back=f"/v/{code}")
