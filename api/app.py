@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from certs import KysoError
 from documents import FileStore
 
 from . import ui
+from .csrf import api_csrf
+from .datadir import private_files
 from .deps import Services
-from .errors import kyso_error_handler
+from .errors import kyso_error_handler, validation_error_handler
+from .limits import BodyLimit
 from .routes import (
     admin,
     agent,
@@ -32,6 +36,7 @@ from .worker import make_celery, open_database_url
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    private_files()  # the database, broker and stored files: for the service's account only
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -52,10 +57,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Ký số và phát hành văn bản điện tử / sign and issue "
                               "official documents")
     app.add_exception_handler(KysoError, kyso_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    # the JSON API: a state-changing call made with the session cookie needs the session's
+    # CSRF token or an Origin of this site (api/csrf.py); the public page takes no login
     for module in (health, auth, bodies, documents, notifications, queue, agent, register,
-                   verify, public, admin):
-        app.include_router(module.router)
+                   verify, admin):
+        app.include_router(module.router, dependencies=[Depends(api_csrf)])
+    app.include_router(public.router)
 
     ui.mount(app)  # the web pages: "/", /dang-nhap, one page per role
+
+    # the body of any request stops being read past KYSO_MAX_UPLOAD_MB (413)
+    app.add_middleware(BodyLimit, limit_mb=settings.max_upload_mb)
+    if settings.trusted_proxy_list:
+        # only these peers may say who the client is and whether it came over HTTPS
+        # (the client address is what login throttling and the public page count)
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
 
     return app

@@ -12,9 +12,11 @@ from celery.signals import worker_init, worker_process_init, worker_process_shut
 
 from documents.tasks import configure
 
+from .datadir import private_files
 from .settings import Settings
 from .worker import TokenSessions, make_celery, runtime_for
 
+private_files()  # results, broker files, signed PDFs: for the service's account only
 settings = Settings()
 celery_app = make_celery(settings)
 _tokens: list[TokenSessions] = []

@@ -25,7 +25,7 @@ from . import demo as demo_commune
 from .accounts_cli import accounts_app
 from .agent import agent as agent_command
 from .audit_cli import audit_app
-from .datadir import DataDir, resolve
+from .datadir import DataDir, private_files, resolve
 from .doctor import doctor as doctor_command
 from .operations import pki_services, sign_document, verify_document, write_new_file
 
@@ -382,6 +382,7 @@ def _print_report(report: Report) -> None:
 
 def main() -> None:
     """Entry point: run the app, turning Kyso errors into one bilingual line."""
+    private_files()  # what any command writes (data directory, outputs) is private
     try:
         app()
     except KysoError as exc:

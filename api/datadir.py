@@ -11,10 +11,15 @@ directory, so that several instances never collide::
     out/            signed files the demo writes
     kyso.db         the SQLite database (unless KYSO_DATABASE_URL names another)
     files/          every PDF version, by SHA-256, never overwritten
+
+Everything in it is for the service's account alone: the directory and its folders are
+0700, its files 0600 (the service processes run with umask 077, :func:`private_files`,
+so what they write later is private too).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -26,6 +31,19 @@ from tokens import Token, token_from_settings
 from tokens.errors import TokenError
 
 ENV_DATA_DIR = "KYSO_DATA_DIR"
+#: The umask of Kyso's processes: nothing they write is readable by other accounts.
+PRIVATE_UMASK = 0o077
+#: What :meth:`DataDir.create` makes private if an older Kyso left it readable.
+_KNOWN_DIRS = ("softhsm", "pki", "pkcs12", "trust", "out", "files")
+_KNOWN_FILES = ("tokens.json", "kyso.db", "kyso.db-wal", "kyso.db-shm", "celery-broker.db",
+                "celery-results.db", *(f"celery-beat-schedule{suffix}"
+                                       for suffix in ("", ".dat", ".bak", ".dir", ".db")))
+
+
+def private_files() -> None:
+    """Set this process's umask so that every file and folder it creates is private
+    (0600 / 0700): called first by the ``kyso`` command, the API and the worker."""
+    os.umask(PRIVATE_UMASK)
 ENV_DATABASE_URL = "KYSO_DATABASE_URL"
 #: Certificate files the trust folder may hold.
 TRUST_SUFFIXES = (".pem", ".cer", ".crt", ".der")
@@ -77,7 +95,13 @@ class DataDir:
         return self.root / "tokens.json"
 
     def create(self) -> DataDir:
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Make the directory (0700), and tighten what an older Kyso made readable."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for path, mode in [(self.root, 0o700), *((self.root / d, 0o700) for d in _KNOWN_DIRS),
+                           *((self.root / f, 0o600) for f in _KNOWN_FILES)]:
+            with contextlib.suppress(FileNotFoundError, PermissionError):
+                if path.stat().st_mode & 0o777 != mode:
+                    path.chmod(mode)
         return self
 
     # -- tokens -----------------------------------------------------------------
@@ -93,8 +117,10 @@ class DataDir:
 
     def save_token_settings(self, tokens: dict[str, dict[str, Any]]) -> None:
         tmp = self.tokens_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"tokens": tokens}, indent=2, ensure_ascii=False),
-                       encoding="utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps({"tokens": tokens}, indent=2, ensure_ascii=False))
+        tmp.chmod(0o600)
         tmp.replace(self.tokens_file)
 
     def token(self, name: str) -> Token:

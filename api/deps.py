@@ -10,10 +10,13 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from certs import SharedFetchers, TrustStore, validation_context
-from documents import FileStore, Person, trust_for
-from documents.accounts import Forbidden, Role, User, user_for_token
+from documents import FileStore, Organisation, Person, trust_for
+from documents.accounts import Forbidden, Role, User, bodies_of, user_for_token
+from signer import VERIFY_LIMITS, PdfHostile, Report, hostile_report, run_isolated
+from signer.prepare import DRAFT_LIMITS
+from signer.verify import trust_entries
 
-from .errors import NotAuthenticated
+from .errors import NotAuthenticated, NotFound
 from .settings import Settings
 
 COOKIE = "kyso_session"
@@ -43,6 +46,27 @@ class Services:
         """Fresh validation contexts over ``store``, sharing this process's recent fetches."""
         return lambda: validation_context(store, shared=self.fetchers)
 
+    def check_draft(self, pdf: bytes, *, allow_signatures: bool = False,
+                    draft_marks: bool = False) -> None:
+        """``signer.prepare.check_draft`` in a child process within the settings' memory and
+        time limits (a hostile upload can neither hang nor exhaust this process). Call it
+        with no database transaction open. ``draft_marks``: a draft that will be prepared
+        (its "DỰ THẢO" stamps are left to preparation)."""
+        run_isolated("check_draft", pdf, DRAFT_LIMITS, allow_signatures, draft_marks,
+                     limits=self.settings.check_limits)
+
+    def verify_report(self, pdf: bytes, name: str, store: TrustStore) -> Report:
+        """Verify an uploaded file in a child process within the settings' memory and time
+        limits (``signer.verify_file`` against ``store``: the structure checked, then the
+        signatures, OCSP and CRLs fetched by the child); a file refused or over the limits
+        gets the report ``refused_<code>``. Call it with no database transaction open."""
+        try:
+            report: Report = run_isolated("verify", pdf, trust_entries(store), name,
+                                          VERIFY_LIMITS, limits=self.settings.verify_limits)
+        except PdfHostile as error:
+            return hostile_report(pdf, name, error)
+        return report
+
 
 def services(request: Request) -> Services:
     found: Services = request.app.state.services
@@ -61,11 +85,30 @@ def session(svc: ServicesDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(session)]
 
 
+def cookie_secure(request: Request) -> bool:
+    """Whether cookies get ``Secure``: the service is reached over HTTPS — its public URL
+    is https, or this request came over HTTPS (directly, or through a trusted proxy's
+    X-Forwarded-Proto). Only a plain-HTTP service (the embedded default on loopback)
+    sets cookies a browser would also send over HTTP."""
+    return request.url.scheme == "https" or services(request).settings.https
+
+
+def bearer_secret(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, if the request has one."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    return header[7:].strip() or None
+
+
+def presented_secret(request: Request) -> str | None:
+    """The token the caller authenticates with: the bearer token, else the session cookie."""
+    return bearer_secret(request) or request.cookies.get(COOKIE)
+
+
 def current_user(request: Request, db: SessionDep) -> User:
     """The caller, from ``Authorization: Bearer …`` (API, agent) or the session cookie (UI)."""
-    header = request.headers.get("authorization", "")
-    secret = header[7:].strip() if header.lower().startswith("bearer ") else None
-    secret = secret or request.cookies.get(COOKIE)
+    secret = presented_secret(request)
     if not secret:
         raise NotAuthenticated()
     user = user_for_token(db, secret)
@@ -74,6 +117,16 @@ def current_user(request: Request, db: SessionDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def member_body(db: Session, user: User, body_id: int) -> Organisation:
+    """The body ``body_id`` if the caller is a member of it; else "not found", whether it
+    exists or not, so one commune cannot even learn another's ids (roles are checked after:
+    a member lacking the role gets 403)."""
+    body = db.get(Organisation, body_id)
+    if body is None or body.id not in {b.id for b in bodies_of(db, user)}:
+        raise NotFound(f"cơ quan {body_id} / body {body_id}")
+    return body
 
 
 def signer_of(db: Session, user: User) -> Person:

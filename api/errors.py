@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable
+from typing import TypeVar
+
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from certs import Category, KysoError
@@ -31,6 +37,52 @@ class UnknownFields(KysoError):
         listed = ", ".join(names)
         super().__init__(f"yêu cầu có trường không được phép: {listed}",
                          f"the request has fields that are not allowed: {listed}")
+
+
+class UnknownValue(KysoError):
+    """A request names an id or a value the service does not know (or the caller may not
+    see: the same answer, so nothing is learnt of other bodies)."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, what_vi: str, what_en: str, value: object,
+                 known: Iterable[str] = ()) -> None:
+        choices = ", ".join(known)
+        super().__init__(f"không có {what_vi} “{value}”" + (f" (chọn: {choices})" if choices
+                                                               else ""),
+                         f"unknown {what_en} “{value}”" + (f" (one of: {choices})" if choices
+                                                            else ""))
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def enum_member(kind: type[E], name: str, what_vi: str, what_en: str) -> E:
+    """``kind[name]``, or :class:`UnknownValue` listing the names it could be."""
+    try:
+        return kind[name]
+    except KeyError:
+        raise UnknownValue(what_vi, what_en, name, [m.name for m in kind]) from None
+
+
+#: Vietnamese names of form fields, for validation messages.
+FIELD_NAMES = {
+    "file": "tệp", "files": "tệp", "doc_type": "loại văn bản", "subject": "trích yếu",
+    "signers": "người ký", "reason": "lý do", "username": "tên đăng nhập",
+    "password": "mật khẩu", "full_name": "họ và tên", "position": "chức vụ",
+    "token_name": "thiết bị ký", "person_id": "người", "code": "mã sổ", "name": "tên",
+    "request_ids": "văn bản", "display_name": "tên hiển thị", "roles": "vai trò",
+    "year": "năm", "kind": "loại bản sao",
+}
+
+
+class MissingInput(KysoError):
+    category = Category.BAD_INPUT
+
+    def __init__(self, fields: list[str]) -> None:
+        names = ", ".join(dict.fromkeys(FIELD_NAMES.get(f, f) for f in fields))
+        super().__init__(f"thiếu hoặc sai thông tin: {names}",
+                         f"missing or invalid input: {', '.join(fields)}")
 
 
 #: The HTTP status of each category of error: the one place it is decided.
@@ -70,6 +122,20 @@ async def kyso_error_handler(request: Request, exc: Exception) -> JSONResponse:
     retry = retry_after(exc)
     if retry:
         headers["Retry-After"] = str(retry)
+    body = {"type": type(exc).__name__, "vi": exc.vi, "en": exc.en}
+    code = getattr(exc, "code", None)
+    if isinstance(code, str):  # the reason class of a refused PDF (signer.PdfHostile)
+        body["code"] = code
     return JSONResponse(status_code=status_for(exc), headers=headers,
-                        content={"error": {"type": type(exc).__name__, "vi": exc.vi,
-                                           "en": exc.en}})
+                        content={"error": body})
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A request FastAPI could not read (a field missing or of the wrong type): 422 with the
+    fields named in both languages, and pydantic's ``detail`` for programs."""
+    assert isinstance(exc, RequestValidationError)
+    fields = [str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()]
+    error = MissingInput(fields)
+    return JSONResponse(status_code=422, content={
+        "error": {"type": type(error).__name__, "vi": error.vi, "en": error.en},
+        "detail": jsonable_encoder(exc.errors())})

@@ -90,8 +90,10 @@ def run_embedded(settings: Settings, *, with_demo: bool, console: Any) -> None:
                           f"(API: http://{host}:{port}/docs)")
             for username, password, role in logins:
                 console.print(f"  {role:<28} {username} / {password}")
-            uvicorn.run(create_app(settings),
-                        host=host, port=port, log_level="warning")
+            # uvicorn believes X-Forwarded-For from any local peer by default: off, the
+            # app believes only KYSO_TRUSTED_PROXIES (api/app.py)
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
+                        proxy_headers=False)
         finally:
             worker.send_signal(signal.SIGTERM)
             try:

@@ -7,12 +7,15 @@ scale-out profile points at PostgreSQL and Redis or RabbitMQ by URL.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from signer.isolate import ChildLimits
 
 from .datadir import DataDir, resolve
 
@@ -53,10 +56,26 @@ class Settings(BaseSettings):
     #: embeds the validation data of every signature, so that a recipient validates the
     #: issued file offline; "B-LTA" adds a document timestamp (renewed daily when due).
     pades_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-LT"
+    #: Print the body's name and the signing time under the seal on issued documents
+    #: (KYSO_SEAL_CAPTION=true); Appendix I shows the seal alone, the default.
+    seal_caption: bool = False
     #: Days before a TSA certificate expires that issued files get a new archive timestamp.
     archive_margin_days: int = 180
     #: Largest upload accepted, in megabytes.
     max_upload_mb: int = 50
+    #: Address space (MiB) of the child process that reads an untrusted PDF (upload
+    #: check, preparation, verification of an uploaded file); beyond it the file is
+    #: refused.
+    pdf_memory_mb: int = 1024
+    #: Seconds the upload check of one PDF may take in its child process before it is
+    #: killed and the file refused.
+    pdf_check_seconds: float = 20.0
+    #: Seconds the preparation of one draft may take in its child process (keep it below
+    #: the Celery task's soft time limit, 120 s).
+    pdf_prepare_seconds: float = 60.0
+    #: Seconds the verification of one uploaded file may take in its child process
+    #: (OCSP and CRL fetches included).
+    pdf_verify_seconds: float = 60.0
     #: Print the verification QR code (the document's short link) on page 1 when a
     #: draft is prepared (KYSO_VERIFY_QR=true|false).
     verify_qr: bool = False
@@ -66,6 +85,10 @@ class Settings(BaseSettings):
     #: Files one client may check on the public verification page per window (seconds).
     public_verify_limit: int = 10
     public_verify_window: float = 600.0
+    #: Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses
+    #: or networks, comma-separated (e.g. "127.0.0.1" for nginx on this host). None by
+    #: default: the peer's address is the client's, whatever headers it sends.
+    trusted_proxies: str = ""
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -82,6 +105,25 @@ class Settings(BaseSettings):
             raise ValueError("KYSO_VERIFY_QR needs KYSO_PUBLIC_URL in the scale-out profile")
         return self
 
+    @model_validator(mode="after")
+    def _check_trusted_proxies(self) -> Settings:
+        for item in self.trusted_proxy_list:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"KYSO_TRUSTED_PROXIES: {item!r} is not an IP address or "
+                                 "network") from None
+        return self
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
+
+    @property
+    def https(self) -> bool:
+        """Whether the service is reached over HTTPS (KYSO_PUBLIC_URL says so)."""
+        return (self.public_url or "").startswith("https://")
+
     @property
     def public_base(self) -> str:
         """The base of verification links: KYSO_PUBLIC_URL, else this host and port."""
@@ -91,6 +133,21 @@ class Settings(BaseSettings):
     def qr_url(self) -> str | None:
         """The base URL printed in QR codes, or None when QR codes are off."""
         return self.public_base if self.verify_qr else None
+
+    @property
+    def check_limits(self) -> ChildLimits:
+        """Limits of the child process that checks an uploaded PDF."""
+        return ChildLimits(memory_mb=self.pdf_memory_mb, seconds=self.pdf_check_seconds)
+
+    @property
+    def verify_limits(self) -> ChildLimits:
+        """Limits of the child process that verifies an uploaded file."""
+        return ChildLimits(memory_mb=self.pdf_memory_mb, seconds=self.pdf_verify_seconds)
+
+    @property
+    def prepare_limits(self) -> ChildLimits:
+        """Limits of the child process that prepares a draft."""
+        return ChildLimits(memory_mb=self.pdf_memory_mb, seconds=self.pdf_prepare_seconds)
 
     @property
     def data(self) -> DataDir:

@@ -122,13 +122,15 @@ def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
         store=FileStore(data.files),
         signer_for=tokens.signer_for,
         signing=Signing(tsa_url=tsa, contexts=lambda: validation_context(store),
-                        level=PadesLevel(settings.pades_level), trust=store),
+                        level=PadesLevel(settings.pades_level), trust=store,
+                        seal_caption=settings.seal_caption),
         seal_for=_demo_seal,
         signature_image_for=_demo_signature,
         mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender,
                           username=settings.smtp_username, password=settings.smtp_password,
                           starttls=settings.smtp_starttls) if settings.smtp_host else None,
         public_url=settings.qr_url,
+        prepare_limits=settings.prepare_limits,
     )
     return runtime, tokens
 

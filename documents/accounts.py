@@ -22,11 +22,12 @@ Secrets:
   by :func:`issue_token` and never again.
 * Nothing here logs, and no error message carries a password or a token.
 
-Logins are throttled from the ``login_attempt`` table, so the limit holds across
-several API processes: :func:`authenticate` refuses with :class:`LoginThrottled`
-after ``max_per_username`` failures for one user name (counted since its last
-successful login) or ``max_per_client`` failures from one client address within
-``window``. A throttled attempt checks no password and is not recorded.
+Logins are throttled from the ``login_attempt`` table, so the limits hold across
+several API processes: after a few free failures :func:`authenticate` makes the caller
+wait (:class:`LoginThrottled`), longer after each further failure, counting per user
+name and client address, per client address, and per user name from addresses it never
+logged in from (see :func:`authenticate`). It slows a guesser; it never locks the owner
+out. A throttled attempt checks no password and is not recorded.
 
 Like the rest of ``documents``, nothing here commits. **The caller must commit
 after** :class:`LoginFailed` **too**: the failed attempt's row is what throttling
@@ -79,8 +80,9 @@ __all__ = [
     "authenticate", "bodies_of", "check_password_policy", "checked_username", "create_user",
     "demo_password", "email_of", "forget_login_attempts", "grant", "is_province_admin",
     "issue_token", "normalise_username",
-    "require_role", "revoke", "revoke_token", "roles_of", "seed_demo_accounts",
-    "seed_demo_province_admin", "set_password", "tokens_of", "user_for_token",
+    "require_role", "revoke", "revoke_token", "revoke_tokens_of", "roles_of",
+    "seed_demo_accounts", "seed_demo_province_admin", "set_password",
+    "token_for", "tokens_of", "user_for_token",
     # the errors these functions raise, so callers may import them from here too
     "Forbidden", "InvalidToken", "InvalidUsername", "LoginFailed", "LoginThrottled",
     "UsernameTaken", "WeakPassword",
@@ -99,9 +101,16 @@ TOKEN_PREFIX = "kyso_"
 #: argon2id with argon2-cffi's defaults (RFC 9106 "low memory": t=3, 64 MiB, p=4).
 DEFAULT_HASHER = PasswordHasher()
 
+#: Failed logins count for throttling during this long; also the longest delay.
 LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USERNAME = 5
-MAX_FAILURES_PER_CLIENT = 20
+#: Failures allowed before delays start: one user name from one address …
+FREE_FAILURES_PER_ACCOUNT_CLIENT = 5
+#: … one address, whatever the names …
+FREE_FAILURES_PER_CLIENT = 20
+#: … one user name from all the addresses it never logged in from, together.
+FREE_FAILURES_PER_ACCOUNT = 10
+#: The first delay; each further failure doubles it (15 s, 30 s, 1 min, … 15 min).
+BASE_DELAY = timedelta(seconds=15)
 
 
 class Role(enum.Enum):
@@ -311,11 +320,30 @@ def create_user(session: Session, username: str, password: str, display_name: st
 
 
 def set_password(session: Session, user: User, password: str, *,
-                 hasher: PasswordHasher = DEFAULT_HASHER) -> None:
-    """Replace ``user``'s password after checking it against the policy."""
+                 keep: ApiToken | None = None,
+                 hasher: PasswordHasher = DEFAULT_HASHER) -> int:
+    """Replace ``user``'s password after checking it against the policy, and revoke every
+    session and API token of the account but ``keep`` (the session changing its own
+    password): whoever knew the old password may have logged in with it. How many
+    tokens were revoked."""
     check_password_policy(password, user.username)
     user.password_hash = _hash_password(password, hasher)
+    revoked = revoke_tokens_of(session, user, keep=keep)
     session.flush()
+    return revoked
+
+
+def revoke_tokens_of(session: Session, user: User, *, keep: ApiToken | None = None,
+                     now: datetime | None = None) -> int:
+    """Revoke every live token (sessions, agents, scripts) of ``user`` except ``keep``;
+    how many."""
+    live = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if keep is not None:
+        live = live.where(ApiToken.id != keep.id)
+    tokens = list(session.scalars(live))
+    for token in tokens:
+        revoke_token(session, token, now=now)
+    return len(tokens)
 
 
 # --- memberships and roles ---------------------------------------------------------------
@@ -394,30 +422,50 @@ def require_role(session: Session, user: User, body: Organisation | int,
 
 # --- logins ------------------------------------------------------------------------------
 
-def _retry_after(session: Session, where: ColumnElement[bool], limit: int, now: datetime,
-                 window: timedelta) -> int:
-    """Seconds until fewer than ``limit`` failures matching ``where`` are inside ``window``."""
-    limit_th = session.scalar(
-        select(LoginAttempt.at)
+def _wait(session: Session, where: ColumnElement[bool], free: int, now: datetime,
+          window: timedelta, base_delay: timedelta) -> int:
+    """Seconds still to wait after the failures matching ``where`` inside ``window``: none
+    for the first ``free`` ones, then ``base_delay`` after the last failure, doubling with
+    each further failure, at most ``window``."""
+    count: int
+    last: datetime | None
+    count, last = session.execute(
+        select(func.count(), func.max(LoginAttempt.at))
         .where(where, LoginAttempt.success.is_(False),
-               LoginAttempt.at > now - window, LoginAttempt.at <= now)
-        .order_by(LoginAttempt.at.desc()).offset(limit - 1).limit(1))
-    if limit_th is None:
+               LoginAttempt.at > now - window, LoginAttempt.at <= now)).one()
+    if count < free or last is None:
         return 0
-    return max(1, math.ceil((limit_th + window - now).total_seconds()))
+    delay = min(window, base_delay * 2 ** min(count - free, 30))
+    if last.tzinfo is None:  # SQLite hands back naive UTC
+        last = last.replace(tzinfo=now.tzinfo)
+    remaining: float = (last + delay - now).total_seconds()
+    return max(0, int(math.ceil(remaining)))
 
 
 def authenticate(session: Session, username: str, password: str, client: str, *,
                  now: datetime | None = None, window: timedelta = LOGIN_WINDOW,
-                 max_per_username: int = MAX_FAILURES_PER_USERNAME,
-                 max_per_client: int = MAX_FAILURES_PER_CLIENT,
+                 free_per_account_client: int = FREE_FAILURES_PER_ACCOUNT_CLIENT,
+                 free_per_client: int = FREE_FAILURES_PER_CLIENT,
+                 free_per_account: int = FREE_FAILURES_PER_ACCOUNT,
+                 base_delay: timedelta = BASE_DELAY,
                  hasher: PasswordHasher = DEFAULT_HASHER) -> User:
     """The active account whose password this is, or an error; the attempt is recorded.
 
-    Raises :class:`LoginThrottled` (``retry_after_seconds``) when the user name or the
-    client address has too many recent failures, else :class:`LoginFailed` — one message
-    for an unknown name, a wrong password and a disabled account (the password is
-    checked against a dummy hash when the name is unknown, so the time is the same).
+    Raises :class:`LoginThrottled` (``retry_after_seconds``) while a recent run of failures
+    asks the caller to wait, else :class:`LoginFailed` — one message for an unknown name,
+    a wrong password and a disabled account (the password is checked against a dummy
+    hash when the name is unknown, so the time is the same). Failures inside ``window``
+    are counted three ways, each with its free tries and then delays doubling from
+    ``base_delay`` up to ``window`` after the last failure:
+
+    * this user name from this client address (since their last success together);
+    * this client address, whatever the names (a success does not reset it);
+    * this user name from addresses it never logged in from — counted only when this
+      address is one of those: a guesser spread over many addresses is slowed, while
+      the owner at an address they have logged in from before is not.
+
+    Nothing ever locks an account: the owner from their own address still gets in with
+    the right password while somebody elsewhere is guessing it.
     On success ``last_login_at`` is set and an outdated hash is replaced.
 
     Commit after :class:`LoginFailed` as after success: see the module docstring.
@@ -431,15 +479,21 @@ def authenticate(session: Session, username: str, password: str, client: str, *,
     user = None if len(typed) > USERNAME_MAX else session.scalars(
         select(User).where(User.username == name).with_for_update()).one_or_none()
 
-    last_success = session.scalar(select(func.max(LoginAttempt.at)).where(
-        LoginAttempt.username == name, LoginAttempt.success.is_(True),
-        LoginAttempt.at <= now))
     by_name = LoginAttempt.username == name
-    if last_success is not None:
-        by_name = by_name & (LoginAttempt.at > last_success)
-    retry = max(_retry_after(session, by_name, max_per_username, now, window),
-                _retry_after(session, LoginAttempt.client == client, max_per_client, now,
-                             window))
+    pair = by_name & (LoginAttempt.client == client)
+    last_pair_success = session.scalar(select(func.max(LoginAttempt.at)).where(
+        pair, LoginAttempt.success.is_(True), LoginAttempt.at <= now))
+    if last_pair_success is not None:
+        pair = pair & (LoginAttempt.at > last_pair_success)
+    familiar = select(LoginAttempt.client).where(by_name, LoginAttempt.success.is_(True),
+                                                 LoginAttempt.at <= now)
+    waits = [_wait(session, pair, free_per_account_client, now, window, base_delay),
+             _wait(session, LoginAttempt.client == client, free_per_client, now, window,
+                   base_delay)]
+    if last_pair_success is None:  # an address this name never logged in from
+        waits.append(_wait(session, by_name & LoginAttempt.client.not_in(familiar),
+                           free_per_account, now, window, base_delay))
+    retry = max(waits)
     if retry:
         raise LoginThrottled(retry)
 
@@ -486,6 +540,11 @@ def issue_token(session: Session, user: User, name: str, ttl: timedelta, *,
     session.add(token)
     session.flush()
     return token, secret
+
+
+def token_for(session: Session, secret: str) -> ApiToken | None:
+    """The row of a presented token (any state), or None."""
+    return session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
 
 
 def user_for_token(session: Session, secret: str, *, now: datetime | None = None) -> User:

@@ -165,6 +165,19 @@ def _sheet_title(year: int) -> str:
     return f"Sổ văn bản đi {year}"  # ≤ 31 characters, none of []:*?/\
 
 
+def _put(sheet: Any, row: int, column: int, value: object) -> Any:
+    """Write one cell; text is always text (a recipient "=HYPERLINK(…)" stays those
+    characters, never a formula) and characters XML cannot hold become "?"."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("?", value)
+    cell = sheet.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def export_register_xlsx(session: Session, body: Organisation, year: int,
                          unit: Unit | None = None, date_from: date | None = None,
                          date_to: date | None = None, *,
@@ -200,7 +213,7 @@ def export_register_xlsx(session: Session, body: Organisation, year: int,
            (REGISTER_TITLE, Font(name=font, size=14, bold=True))]
     top += [(line, Font(name=font, size=11, italic=True)) for line in lines]
     for row, (text, style) in enumerate(top, start=1):
-        sheet.cell(row=row, column=1, value=text).font = style
+        _put(sheet, row, 1, text).font = style
         sheet.cell(row=row, column=1).alignment = centre
         sheet.merge_cells(f"A{row}:{last}{row}")
 
@@ -208,12 +221,12 @@ def export_register_xlsx(session: Session, body: Organisation, year: int,
     fill = PatternFill("solid", fgColor="EBEBEB")
     for col, name in enumerate(REGISTER_COLUMNS, start=1):
         for row, text in ((header, name), (header + 1, f"({col})")):
-            c = sheet.cell(row=row, column=col, value=text)
+            c = _put(sheet, row, col, text)
             c.font, c.alignment, c.border, c.fill = Font(name=font, bold=True), centre, border, fill
 
     for row, entry in enumerate(entries, start=header + 2):
         for col, value in enumerate(register_row(entry), start=1):
-            c = sheet.cell(row=row, column=col, value=value)
+            c = _put(sheet, row, col, value)
             c.font, c.border = Font(name=font), border
             c.alignment = centre if col in (2, 7, 8) else wrap
             if isinstance(value, date):

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from certs import SharedFetchers, TrustStore, validation_context
 from signer import (
     DateLine,
+    DocumentInfo,
     DraftLayout,
     PadesLevel,
     PendingSignature,
@@ -41,17 +42,16 @@ from signer import (
     sign_pdf,
     vietnam_time,
 )
-from signer.marks import find_draft_marks
+from signer.pdfinput import UPLOADED
 from signer.prepare import (
     DAY_FIELD,
     MONTH_FIELD,
     YEAR_FIELD,
     FieldPlan,
-    check_date_covered,
+    Prepared,
     check_draft,
     clerk_fields,
-    plan_fields,
-    prepare_draft,
+    prepare_pdf,
 )
 from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
@@ -65,6 +65,7 @@ from .errors import (
     NoSigningAuthority,
     PrintedDateMismatch,
     SignerNotInBlock,
+    UnknownDocumentType,
     WrongKeyOnToken,
     WrongStep,
 )
@@ -72,6 +73,7 @@ from .links import ensure_link, verify_url
 from .models import (
     Document,
     DocumentStatus,
+    DocumentType,
     DocumentVersion,
     NumberBook,
     Organisation,
@@ -112,6 +114,8 @@ class Signing:
     trust: TrustStore | None = None
     #: shared OCSP/CRL fetches for the scoped contexts (None: each context fetches)
     fetchers: SharedFetchers | None = None
+    #: print the body's name and the signing time under the seal (Appendix I: off)
+    seal_caption: bool = False
 
     @property
     def validation_context(self) -> Any:
@@ -197,9 +201,16 @@ def _audit(session: Session, action: AuditAction, document: Document, actor: str
 
 def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_code: str,
               subject: str, pdf: bytes, *, unit: Unit | None = None, actor: str | None = None,
-              file_name: str = "") -> Document:
-    """Register a draft: refused now if it can never be signed (encrypted, active content…)."""
-    check_draft(pdf)
+              file_name: str = "", checked: bool = False) -> Document:
+    """Register a draft: refused now if it can never be signed (encrypted, active content…)
+    or if its type is not one of Appendix III's (:class:`UnknownDocumentType`).
+
+    ``checked``: the caller already ran ``check_draft`` (in a child process with limits,
+    before opening a transaction), so it is not run again here."""
+    if session.get(DocumentType, doc_type_code) is None:
+        raise UnknownDocumentType(doc_type_code)
+    if not checked:
+        check_draft(pdf, draft_marks=True, source=file_name or UPLOADED)
     document = Document(body=body, unit=unit, doc_type_code=doc_type_code, subject=subject,
                         status=DocumentStatus.DRAFT)
     session.add(document)
@@ -212,14 +223,16 @@ def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_c
 
 
 def replace_draft(session: Session, store: FileStore, document: Document, pdf: bytes, *,
-                  actor: str | None = None, file_name: str = "") -> Document:
+                  actor: str | None = None, file_name: str = "",
+                  checked: bool = False) -> Document:
     """A corrected draft for a document that came back (returned or recalled).
 
     The earlier versions stay; the document starts again from DRAFT and is prepared
     and routed like a new one.
     """
     _require(document, DocumentStatus.RETURNED, DocumentStatus.DRAFT)
-    check_draft(pdf)
+    if not checked:
+        check_draft(pdf, draft_marks=True, source=file_name or UPLOADED)
     version = _store(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
     document.status = DocumentStatus.DRAFT
     _audit(session, AuditAction.UPLOAD, document, actor, sha256=version.sha256,
@@ -227,11 +240,59 @@ def replace_draft(session: Session, store: FileStore, document: Document, pdf: b
     return document
 
 
+@dataclass(frozen=True)
+class PrepareInput:
+    """What preparing a draft needs, read in a short transaction (:func:`prepare_input`):
+    the draft version's hash and bytes, the QR code's text and whether the drafter asked
+    to cover "DỰ THẢO" marks."""
+
+    draft_sha256: str
+    pdf: bytes
+    qr_text: str | None
+    cover_draft_mark: bool = False
+
+
+def prepare_input(session: Session, store: FileStore, document: Document, *,
+                  qr_url: str | None = None, cover_draft_mark: bool = False) -> PrepareInput:
+    """The draft to prepare; makes the document's short verification link
+    (:mod:`documents.links`), whose URL the QR code prints when ``qr_url`` is given."""
+    _require(document, DocumentStatus.DRAFT)
+    draft = latest_version(session, document, VersionKind.DRAFT)
+    assert draft is not None
+    link = ensure_link(session, document)
+    qr_text = verify_url(qr_url, link.code) if qr_url else None
+    return PrepareInput(draft.sha256, store.get(draft.sha256), qr_text, cover_draft_mark)
+
+
+def store_prepared(session: Session, store: FileStore, document: Document,
+                   given: PrepareInput, prepared: Prepared, *,
+                   overrides: dict[str, Any] | None = None,
+                   actor: str | None = None) -> DocumentVersion | None:
+    """Keep the prepared PDF made from ``given`` (outside any transaction): a new version,
+    the document PREPARED, the PREPARE audit event (with the draft marks covered when the
+    drafter asked for it: ``draft_marks_covered``). Idempotent: None (nothing done) when
+    the document is no longer a draft or its latest draft is no longer ``given``'s."""
+    draft = latest_version(session, document, VersionKind.DRAFT)
+    if document.status is not DocumentStatus.DRAFT or draft is None \
+            or draft.sha256 != given.draft_sha256:
+        return None
+    version = _store(session, store, document, VersionKind.PREPARED, prepared.pdf, actor)
+    document.status = DocumentStatus.PREPARED
+    _audit(session, AuditAction.PREPARE, document, actor, draft_sha256=draft.sha256,
+           sha256=version.sha256, overrides=sorted(overrides or {}),
+           qr=given.qr_text is not None,
+           **({"draft_marks_covered": list(prepared.covered)}
+              if given.cover_draft_mark else {}))
+    return version
+
+
 def prepare(session: Session, store: FileStore, document: Document, *,
             overrides: dict[str, Any] | None = None,
             actor: str | None = None, qr_url: str | None = None,
             cover_draft_mark: bool = False) -> tuple[DraftLayout, FieldPlan]:
-    """Locate the draft's number, date and signature block and add every field.
+    """Locate the draft's number, date and signature block and add every field, in this
+    process and this transaction (the service's worker runs the same steps with the PDF
+    work in a child process and no transaction open: ``documents.tasks``).
 
     ``overrides`` replaces planned places by hand (keys of :class:`FieldPlan`).
     A draft still marked "DỰ THẢO" is refused (`signer.marks.DraftMarked`) unless the
@@ -241,25 +302,11 @@ def prepare(session: Session, store: FileStore, document: Document, *,
     with ``qr_url`` (the service's public base URL) its QR code and caption are
     printed on page 1 — now, since nothing may be drawn after the first signature.
     """
-    _require(document, DocumentStatus.DRAFT)
-    draft = latest_version(session, document, VersionKind.DRAFT)
-    assert draft is not None
-    pdf = store.get(draft.sha256)
-    layout = locate(pdf)
-    plan = plan_fields(layout)
-    if overrides:
-        plan = replace(plan, **overrides)
-    check_date_covered(layout, plan)
-    link = ensure_link(session, document)
-    qr_text = verify_url(qr_url, link.code) if qr_url else None
-    prepared = prepare_draft(pdf, plan, qr_text=qr_text, cover_draft_mark=cover_draft_mark)
-    covered = [m.describe() for m in find_draft_marks(pdf)] if cover_draft_mark else []
-    version = _store(session, store, document, VersionKind.PREPARED, prepared, actor)
-    document.status = DocumentStatus.PREPARED
-    _audit(session, AuditAction.PREPARE, document, actor, draft_sha256=draft.sha256,
-           sha256=version.sha256, overrides=sorted(overrides or {}), qr=qr_text is not None,
-           **({"draft_marks_covered": covered} if cover_draft_mark else {}))
-    return layout, plan
+    given = prepare_input(session, store, document, qr_url=qr_url,
+                          cover_draft_mark=cover_draft_mark)
+    prepared = prepare_pdf(given.pdf, given.qr_text, overrides, given.cover_draft_mark)
+    store_prepared(session, store, document, given, prepared, overrides=overrides, actor=actor)
+    return prepared.layout, prepared.plan
 
 
 def _approvable(session: Session, document: Document, person: Person,
@@ -463,8 +510,10 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: A
     signing = signing.for_body(session, document.body_id)
     options = issuance(seal_image, document.body.name, entry.code_number,
                        fills.get(DAY_FIELD), fills.get(MONTH_FIELD), fills.get(YEAR_FIELD),
-                       tsa_url=signing.tsa_url,
-                       validation_context=signing.validation_context, level=signing.level)
+                       tsa_url=signing.tsa_url, validation_context=signing.validation_context,
+                       level=signing.level, seal_caption=signing.seal_caption,
+                       info=DocumentInfo(entry.number_symbol, document.subject,
+                                         document.body.name))
     issued = sign_pdf(pdf, body_signer, options,
                       signing_time=moment if custody is not None else signing_time)
     _check_printed(issued, entry, printed)

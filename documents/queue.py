@@ -73,7 +73,7 @@ from sqlalchemy.types import TypeDecorator
 from signer import SignatureBlock
 
 from .authority import find_authority
-from .block import block_differences
+from .block import block_differences, overridable
 from .errors import (
     BlockMismatch,
     DuplicateSigner,
@@ -345,9 +345,10 @@ def route(session: Session, document: Document, signers: Sequence[Person], *,
     """Send a prepared document to ``signers``, who approve in the order given.
 
     ``block`` is the draft's signature block: the last signer signs in it, so it must
-    print their name, title and designation (:class:`BlockMismatch` otherwise), unless
-    ``block_override`` gives the drafter's reason to send it all the same (the caller
-    records it in the audit trail).
+    print their name, title and designation (:class:`BlockMismatch` otherwise). A title
+    or designation printed otherwise may be sent all the same when ``block_override``
+    gives the drafter's reason (the caller records it in the audit trail); another
+    person's name, never.
 
     One request per signer (step 1, 2, …): the first is WAITING, the others PENDING
     until the step before is approved. Every signer must hold signing authority for
@@ -374,8 +375,9 @@ def route(session: Session, document: Document, signers: Sequence[Person], *,
     authority = find_authority(session, last, document.body, document.doc_type, document.unit)
     assert authority is not None  # checked just above
     differences = block_differences(block, last, authority)
-    if differences and not (block_override and block_override.strip()):
-        raise BlockMismatch(differences)
+    if differences and not (overridable(differences) and block_override
+                            and block_override.strip()):
+        raise BlockMismatch([(d.vi, d.en) for d in differences])
     round_ = (_current_round(session, document) or 0) + 1
     requests = [
         SigningRequest(document=document, round=round_, step=step, signer=person,
@@ -652,6 +654,35 @@ def _drafter_of(session: Session, document: Document) -> int | None:
         return None
     return session.scalar(select(SigningRequest.drafter_id).where(
         SigningRequest.document_id == document.id, SigningRequest.round == round_).limit(1))
+
+
+def reopen_after_failure(session: Session, document: Document, person: Person,
+                         reason: str) -> SigningRequest | None:
+    """``person``'s server-side approval signature failed for good: their approved
+    request waits for them again, the reason stays on the document (``problem``), and the
+    signer and the drafter are told. None when no approved request of theirs waits for
+    the signature (the document moved on meanwhile)."""
+    if document.status is not DocumentStatus.AWAITING_SIGNATURE:
+        return None
+    round_ = _current_round(session, document)
+    live = _round_requests(session, document.id, round_, *_LIVE) if round_ else []
+    if not live or live[-1].person_id != person.id \
+            or live[-1].status is not RequestStatus.APPROVED:
+        return None
+    request = live[-1]
+    request.status = RequestStatus.WAITING
+    request.decided_at = None
+    request.decided_by = None
+    document.problem = reason[:1000]
+    what = _describe(document)
+    _notify(session, person, NotificationKind.WAITING,
+            f"Ký số {what} không thành công: {reason}. Văn bản trở lại hàng chờ ký; "
+            "xử lý nguyên nhân rồi duyệt lại.", document, request)
+    _notify(session, request.drafter_id, NotificationKind.WAITING,
+            f"{person.full_name} chưa ký số được {what}: {reason}. Văn bản vẫn chờ ký.",
+            document, request)
+    session.flush()
+    return request
 
 
 def notify_signed(session: Session, document: Document, signer: Person) -> Notification | None:

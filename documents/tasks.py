@@ -19,18 +19,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from certs import KysoError
 from signer import TimestampUnavailable
+from signer.isolate import ChildLimits, run_isolated
 from signer.profiles import CopyKind
 from tokens import TokenNotFound, TokenRemoved
 
@@ -40,7 +42,17 @@ from .audit import AuditAction, record
 from .custody import Act, approval_custody, issuing_custody
 from .custody import queue_for as queue_for
 from .export import export_register_pdf, export_register_xlsx
-from .issuance import Signing, approve, issue, latest_version, make_copy, prepare, sign_attachment
+from .issuance import (
+    PrepareInput,
+    Signing,
+    approve,
+    issue,
+    latest_version,
+    make_copy,
+    prepare_input,
+    sign_attachment,
+    store_prepared,
+)
 from .jobs import JobStatus, SigningJob, expire_jobs, finish_job, prepare_job
 from .models import (
     Document,
@@ -51,7 +63,7 @@ from .models import (
     Person,
     VersionKind,
 )
-from .queue import Mailer, notify_issued, notify_signed, send_pending
+from .queue import Mailer, notify_issued, notify_signed, reopen_after_failure, send_pending
 from .register import IssueDetails
 from .sqltypes import utc_now
 from .storage import FileStore
@@ -59,17 +71,6 @@ from .storage import FileStore
 #: Errors worth another try: the TSA or the database was briefly away, a token was
 #: unplugged or its HSM connection dropped (the session is reopened on retry).
 TRANSIENT = (TimestampUnavailable, TokenRemoved, TokenNotFound, OperationalError)
-TASK_OPTIONS: dict[str, Any] = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": TRANSIENT,
-    "retry_backoff": 2,
-    "retry_backoff_max": 60,
-    "max_retries": 5,
-    "soft_time_limit": 120,
-    "time_limit": 180,
-}
-
 
 PREPARE = "kyso.prepare"
 EXPORT_REGISTER = "kyso.export_register"
@@ -82,6 +83,75 @@ ISSUE = "kyso.issue"
 SIGN_ATTACHMENT = "kyso.sign_attachment"
 MAKE_COPY = "kyso.make_copy"
 SEND_MAIL = "kyso.send_notifications"
+
+
+#: What a task that failed for good was doing: its audit action. The document it was about
+#: (its first argument) keeps the reason (``problem``) and the failure is audited, so
+#: nobody waits for a signature that will not come.
+FAILED_ACTS = {SIGN_APPROVAL: AuditAction.SIGN, ISSUE: AuditAction.ISSUE,
+               SIGN_ATTACHMENT: AuditAction.ATTACH, MAKE_COPY: AuditAction.COPY,
+               PREPARE_JOB: AuditAction.SIGN, FINISH_JOB: AuditAction.SIGN}
+
+log = logging.getLogger(__name__)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The reason a person reads ("vi / en"): a Kyso error's own, else a general one."""
+    if isinstance(exc, KysoError):
+        return str(exc)
+    return ("lỗi không mong muốn của hệ thống, đã ghi vào nhật ký máy chủ — báo quản trị / "
+            f"unexpected system error ({type(exc).__name__}), logged — tell the administrator")
+
+
+def record_failure(task_name: str, task_id: str, exc: BaseException,
+                   args: tuple[Any, ...]) -> None:
+    """Keep the reason on the document, audit the failure, and for an approval signature
+    put the request back in the signer's queue (:func:`reopen_after_failure`)."""
+    action = FAILED_ACTS.get(task_name)
+    if action is None or not args:
+        return
+    reason = failure_reason(exc)
+    with _transaction() as (_, session):
+        if task_name in (PREPARE_JOB, FINISH_JOB):
+            job = session.get(SigningJob, args[0])
+            document = job.document if job is not None else None
+        else:
+            document = session.get(Document, args[0])
+        if document is None:
+            return
+        document.problem = reason[:1000]
+        record(session, action, actor="hệ thống", body_id=document.body_id,
+               object_type="document", object_id=document.id,
+               details={"failed": True, "task": task_name, "task_id": task_id,
+                        "error": type(exc).__name__, "reason": reason})
+        if task_name == SIGN_APPROVAL:
+            person = session.get(Person, args[1])
+            if person is not None:
+                reopen_after_failure(session, document, person, reason)
+
+
+class KysoTask(Task):  # type: ignore[misc]
+    """A document task whose final failure is recorded where people see it."""
+
+    def on_failure(self, exc: BaseException, task_id: str, args: tuple[Any, ...],
+                   kwargs: dict[str, Any], einfo: Any) -> None:
+        try:
+            record_failure(self.name, task_id, exc, tuple(args))
+        except Exception:  # noqa: BLE001 — the worker's boundary: log, never mask the task's error
+            log.exception("could not record the failure of task %s (%s)", self.name, task_id)
+
+
+TASK_OPTIONS: dict[str, Any] = {
+    "base": KysoTask,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+    "soft_time_limit": 120,
+    "time_limit": 180,
+}
 
 
 @dataclass
@@ -100,6 +170,8 @@ class Runtime:
     #: The public base URL printed in verification QR codes (KYSO_PUBLIC_URL);
     #: None when QR codes are off (KYSO_VERIFY_QR=false).
     public_url: str | None = None
+    #: Memory and time one draft's preparation may use (a child process is killed beyond).
+    prepare_limits: ChildLimits = ChildLimits()
 
 
 _runtime: list[Runtime] = []
@@ -134,25 +206,49 @@ def prepare_document(document_id: str, actor: str = "", qr: bool | None = None,
 
     A draft that cannot be prepared stays DRAFT with the reason kept on the document
     (``problem``) and in the audit trail; the result says why, in both languages.
+
+    The PDF work (:func:`signer.prepare.prepare_pdf`) runs in a child process with the
+    runtime's memory and time limits and with no transaction open: a hostile draft can
+    neither hold the database's write lock nor take the worker down. The draft is read in
+    one short transaction and the result kept in another, which does nothing if the
+    document moved on meanwhile (a redelivered or duplicate task).
     """
+    actor_name = actor or None
     with _transaction() as (runtime, session):
         document = session.get_one(Document, document_id)
         if document.status is not DocumentStatus.DRAFT:
             return {"status": document.status.name}  # prepared already
-        try:
-            with session.begin_nested():
-                prepare(session, runtime.store, document, actor=actor or None,
-                        qr_url=runtime.public_url if qr is not False else None,
-                        cover_draft_mark=cover_draft_mark)
-        except KysoError as exc:
-            document.problem = str(exc)
-            record(session, AuditAction.PREPARE, actor=actor or None,
-                   body_id=document.body_id, object_type="document", object_id=document.id,
-                   details={"failed": True, "error": type(exc).__name__, "reason": str(exc)})
-            return {"status": document.status.name, "vi": exc.vi, "en": exc.en,
-                    "error": type(exc).__name__}
-        document.problem = None
-        return {"status": document.status.name}
+        given: PrepareInput = prepare_input(
+            session, runtime.store, document,
+            qr_url=runtime.public_url if qr is not False else None,
+            cover_draft_mark=cover_draft_mark)
+    try:
+        prepared = run_isolated("prepare", given.pdf, given.qr_text, None,
+                                given.cover_draft_mark, limits=runtime.prepare_limits)
+        failure: KysoError | None = None
+    except KysoError as exc:
+        failure = exc
+    with _transaction() as (runtime, session):
+        document = session.get_one(Document, document_id)
+        if failure is None:
+            if store_prepared(session, runtime.store, document, given, prepared,
+                              actor=actor_name) is not None:
+                document.problem = None
+            return {"status": document.status.name}
+        if document.status is not DocumentStatus.DRAFT:
+            return {"status": document.status.name}
+        document.problem = str(failure)
+        record(session, AuditAction.PREPARE, actor=actor_name, body_id=document.body_id,
+               object_type="document", object_id=document.id,
+               details={"failed": True, "error": type(failure).__name__,
+                        "reason": str(failure),
+                        "code": getattr(failure, "code", None)})
+        outcome = {"status": document.status.name, "vi": failure.vi, "en": failure.en,
+                   "error": type(failure).__name__}
+        code = getattr(failure, "code", None)
+        if isinstance(code, str):
+            outcome["code"] = code
+        return outcome
 
 
 @shared_task(name=EXPORT_REGISTER, **TASK_OPTIONS)
@@ -192,6 +288,7 @@ def sign_approval(document_id: str, person_id: int, account_id: int) -> str:
             approve(session, runtime.store, document, person, signer,
                     runtime.signature_image_for(person), runtime.signing,
                     actor=account.username, custody=custody)
+        document.problem = None  # an earlier failed try's reason
         notify_signed(session, document, person)
         return document.status.name
 
@@ -261,6 +358,7 @@ def issue_document(document_id: str, account_id: int, recipients: str = "") -> s
             entry, _ = issue(session, runtime.store, document, signer,
                              runtime.seal_for(document), details, runtime.signing,
                              actor=account.username, custody=custody)
+        document.problem = None
         notify_issued(session, document, entry.number_symbol)
         return document.status.name
 

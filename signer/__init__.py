@@ -8,8 +8,11 @@ from .errors import (
     CertificateUntrusted,
     DraftHasNoSignatureBlock,
     DraftMarked,
+    DraftRefused,
     MarkNotCovered,
     PdfEncrypted,
+    PdfHostile,
+    PdfTooCostly,
     PdfUnreadable,
     PendingSignatureExpired,
     PendingSignatureUnreadable,
@@ -19,6 +22,7 @@ from .errors import (
     TimestampUnavailable,
     YearNotCovered,
 )
+from .guard import PdfLimits, inspect_pdf
 from .hashonly import (
     PendingSignature,
     RawSignature,
@@ -29,6 +33,7 @@ from .hashonly import (
     finish,
     prepare_digest,
 )
+from .isolate import ChildLimits, run_isolated
 from .locate import (
     Box,
     DateLine,
@@ -61,13 +66,36 @@ from .offline import (
     offline_spec,
     validate_offline,
 )
-from .pdfinput import open_reader
+from .pdfinput import UPLOADED, open_pikepdf, open_reader, pdf_error_detail
 from .report import SCHEMA, Change, Reason, Report, SignatureReport, Verdict
 from .report_render import ARTICLE_6_FIELDS, Article6Item, render_html, render_pdf
-from .sign import APPROVAL_FIELD, SigningOptions, async_sign_pdf, sign_pdf, vietnam_time
-from .verify import PdfTruncated, async_verify_pdf, verify_pdf
+from .sign import (
+    APPROVAL_FIELD,
+    DocumentInfo,
+    SigningOptions,
+    async_sign_pdf,
+    sign_pdf,
+    vietnam_time,
+)
+from .verify import (
+    VERIFY_LIMITS,
+    PdfTruncated,
+    async_verify_pdf,
+    hostile_report,
+    verify_file,
+    verify_pdf,
+)
 
 __all__ = [
+    "run_isolated",
+    "inspect_pdf",
+    "hostile_report",
+    "PdfTooCostly",
+    "PdfLimits",
+    "PdfHostile",
+    "DraftRefused",
+    "ChildLimits",
+    "VERIFY_LIMITS",
     "APPROVAL_FIELD",
     "ARTICLE_6_FIELDS",
     "ARCHIVE_MARGIN",
@@ -75,6 +103,7 @@ __all__ = [
     "Article6Item",
     "Box",
     "CannotErase",
+    "DocumentInfo",
     "CertificateExpired",
     "CertificateRevoked",
     "CertificateUntrusted",
@@ -112,6 +141,7 @@ __all__ = [
     "SigningFailed",
     "SigningOptions",
     "TimestampUnavailable",
+    "UPLOADED",
     "Verdict",
     "YearNotCovered",
     "add_archive_timestamp",
@@ -131,13 +161,16 @@ __all__ = [
     "ltv_contents",
     "offline_context",
     "offline_spec",
+    "open_pikepdf",
     "open_reader",
+    "pdf_error_detail",
     "prepare_digest",
     "render_html",
     "render_pdf",
     "require_signature_block",
     "sign_pdf",
     "validate_offline",
+    "verify_file",
     "verify_pdf",
     "vietnam_time",
 ]

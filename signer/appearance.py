@@ -83,9 +83,13 @@ class Appearance:
         return cls(image=image, border=False, **kwargs)
 
     @classmethod
-    def seal(cls, image: bytes, body: str, **kwargs: Any) -> Appearance:
-        """The body's red seal, with its name and the signing time in small type below."""
-        return cls(lines=(body, TIME), image=image, image_on_top=True, border=False,
+    def seal(cls, image: bytes, body: str, *, caption: bool = False,
+             **kwargs: Any) -> Appearance:
+        """The body's red seal at the top of its field. Appendix I prints nothing else on
+        the main document (the body's name and the signing time are in the signature
+        itself); ``caption`` adds them below the seal in 6 pt type, for a body that asks."""
+        lines = (body, TIME) if caption else ()
+        return cls(lines=lines, image=image, image_on_top=True, border=False,
                    font_size=6, **kwargs)
 
     @classmethod
@@ -140,24 +144,131 @@ def stamp_font(font_path: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _font_factory(font_path: str, size: int) -> Any:
+def font_factory(font_path: str, size: int) -> Any:
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 
     return GlyphAccumulatorFactory(stamp_font(font_path), font_size=size)
 
 
-def stamp_style(appearance: Appearance, signing_time_iso: str) -> Any:
-    """A pyHanko stamp style showing ``appearance`` signed at ``signing_time_iso``."""
-    from pyhanko.pdf_utils import layout
+#: Longest side an image is embedded at (a 36 mm seal at 300 dpi is 425 px).
+IMAGE_MAX_PX = 1000
+#: Most colours kept from an image: its visible pixels are quantised to as few of
+#: these as keep every channel within ``IMAGE_COLOUR_ERROR`` on average.
+IMAGE_COLOURS = (1, 2, 4, 16)
+IMAGE_COLOUR_ERROR = 8.0
+
+
+def _colour_error(rgb: Any, palette_image: Any, visible: Any) -> float:
+    from PIL import ImageChops, ImageStat
+
+    diff = ImageChops.difference(rgb, palette_image.convert("RGB"))
+    stat = ImageStat.Stat(diff, mask=visible)
+    return max(stat.mean) if stat.count[0] else 0.0
+
+
+def compact_image(png: bytes) -> tuple[Any, Any]:
+    """``png`` as (palette image of at most 16 colours, 16-level alpha), both PIL 'P'
+    images whose indices fit in 4 bits.
+
+    Seal and signature images are a colour or two with anti-aliased edges; embedded
+    as 8-bit RGB plus an 8-bit soft mask (pyHanko's way) the demo seal took 40 KB.
+    Pixels nobody sees take the main colour, so the index plane is mostly one value."""
+    from PIL import Image
+
+    try:
+        opened = Image.open(io.BytesIO(png))
+        opened.load()
+    except (OSError, ValueError) as exc:
+        raise SignerError("ảnh chữ ký/con dấu không đọc được (cần tệp PNG)",
+                          "the signature/seal image cannot be read (a PNG is needed)") from exc
+    image = opened.convert("RGBA")
+    if max(image.size) > IMAGE_MAX_PX:
+        image.thumbnail((IMAGE_MAX_PX, IMAGE_MAX_PX), Image.Resampling.LANCZOS)
+    alpha = image.getchannel("A")
+    visible = alpha.point(lambda v: 255 if v > 0 else 0)
+    rgb = image.convert("RGB")
+    counts = [(n, tuple(c)[:3]) for n, c in image.getcolors(1 << 24) or []
+              if isinstance(c, tuple) and c[3] > 0]
+    main = max(counts)[1] if counts else (0, 0, 0)
+    flat = Image.new("RGB", image.size, main)
+    flat.paste(rgb, mask=visible)
+    palette = flat
+    for count in IMAGE_COLOURS:
+        palette = flat.quantize(colors=count, method=Image.Quantize.MEDIANCUT,
+                                dither=Image.Dither.NONE)
+        if _colour_error(flat, palette, visible) <= IMAGE_COLOUR_ERROR:
+            break
+    levels = Image.frombytes("P", alpha.size, alpha.point(lambda v: round(v / 17)).tobytes())
+    return palette, levels
+
+
+def _compact_xobject(writer: Any, palette: Any, levels: Any) -> Any:
+    """Write the image XObject: /Indexed colours (4 bits a pixel) with a 4-bit /SMask."""
+    from pyhanko.pdf_utils import generic as pdf_generic
+    from pyhanko.pdf_utils.generic import pdf_name
+
+    generic: Any = pdf_generic
+
+    def stream(entries: dict[str, Any], image: Any) -> Any:
+        data = {pdf_name("/Type"): pdf_name("/XObject"), pdf_name("/Subtype"): pdf_name("/Image"),
+                pdf_name("/Width"): generic.NumberObject(image.width),
+                pdf_name("/Height"): generic.NumberObject(image.height),
+                pdf_name("/BitsPerComponent"): generic.NumberObject(4),
+                **{pdf_name(k): v for k, v in entries.items()}}
+        obj = generic.StreamObject(data, stream_data=image.tobytes("raw", "P;4"))
+        obj.compress()
+        return writer.add_object(obj)
+
+    mask = stream({"/ColorSpace": pdf_name("/DeviceGray")}, levels)
+    used = max(index for _, index in palette.getcolors(16) or [(0, 0)]) + 1
+    colours = bytes((palette.getpalette() or [0, 0, 0])[:3 * used]).ljust(3 * used, b"\0")
+    space = generic.ArrayObject([pdf_name("/Indexed"), pdf_name("/DeviceRGB"),
+                                 generic.NumberObject(len(colours) // 3 - 1),
+                                 generic.ByteStringObject(colours)])
+    return stream({"/ColorSpace": space, "/SMask": mask}, palette)
+
+
+def _pdf_image(png: bytes) -> Any:
+    """A pyHanko image content that embeds ``png`` compactly (:func:`compact_image`)."""
     from pyhanko.pdf_utils.images import PdfImage
+
+    palette, levels = compact_image(png)
+
+    class CompactImage(PdfImage):
+        @property
+        def image_ref(self) -> Any:
+            ref: Any = self._image_ref
+            if ref is None or ref.get_pdf_handler() is not self.writer:
+                self._image_ref = ref = _compact_xobject(self.writer, palette, levels)
+            return ref
+
+    return CompactImage(palette)
+
+
+def text_width(text: str, size: float, font_path: str | None = None) -> float:
+    """How wide ``text`` is set in the stamp font at ``size`` points."""
+    cmap, advances = _metrics(stamp_font(font_path or default_font()))
+    return sum(advances.get(cmap.get(ord(c), ""), 500) for c in text) * size / 1000
+
+
+@functools.lru_cache(maxsize=4)
+def _metrics(path: str) -> tuple[dict[int, str], dict[str, int]]:
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path)
+    return dict(font.getBestCmap()), {name: adv for name, (adv, _) in font["hmtx"].metrics.items()}
+
+
+def stamp_style(appearance: Appearance, signing_time_iso: str) -> Any:
+    """A pyHanko stamp style showing ``appearance`` signed at ``signing_time_iso``.
+
+    Text is set at its size (never shrunk to fit the box: a box too small clips, so the
+    profiles size their boxes with :func:`text_width`); images are embedded compactly."""
+    from pyhanko.pdf_utils import layout
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.stamp import StaticStampStyle, TextStampStyle
 
-    background = None
-    if appearance.image:
-        from PIL import Image
-
-        background = PdfImage(Image.open(io.BytesIO(appearance.image)))
+    background = _pdf_image(appearance.image) if appearance.image else None
     image_layout = layout.SimpleBoxLayoutRule(
         x_align=layout.AxisAlignment.ALIGN_MID,
         y_align=(layout.AxisAlignment.ALIGN_MAX if appearance.image_on_top
@@ -170,20 +281,27 @@ def stamp_style(appearance: Appearance, signing_time_iso: str) -> Any:
         return StaticStampStyle(background=background, background_layout=image_layout,
                                 background_opacity=1.0, border_width=border)
     size = appearance.font_size
-    font = _font_factory(appearance.font_path or default_font(), size)
+    font = font_factory(appearance.font_path or default_font(), size)
     text = "\n".join(appearance.text(signing_time_iso)).replace("%", "%%")
     text_layout = None
+    box_style: dict[str, Any] = {}
     if appearance.image is None and not appearance.border:  # corner text: flush top left
         text_layout = layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MAX,
-            margins=layout.Margins(0, 0, 0, 0))
+            margins=layout.Margins(0, 0, 0, 0),
+            inner_content_scaling=layout.InnerScaling.NO_SCALING)
+        # no padding round the text either: Appendix I's 10 pt is the printed size
+        box_style["box_layout_rule"] = layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MAX,
+            margins=layout.Margins(0, 0, 0, 0),
+            inner_content_scaling=layout.InnerScaling.NO_SCALING)
     elif appearance.image_on_top:
         text_layout = layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MIN,
             margins=layout.Margins(0, 0, 0, 0))
     return TextStampStyle(
         stamp_text=text,
-        text_box_style=TextBoxStyle(font=font, font_size=size, leading=size + 1),
+        text_box_style=TextBoxStyle(font=font, font_size=size, leading=size + 1, **box_style),
         border_width=border,
         background=background,
         background_layout=image_layout,

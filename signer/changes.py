@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from .report import Change
@@ -21,20 +22,35 @@ __all__ = ["ALLOWED_CHANGES", "changes_after"]
 ALLOWED_CHANGES = ("signature", "timestamp", "dss", "form_filling")
 
 
-def _pages(root: Any, limit: int = 5000) -> list[Any]:
-    out: list[Any] = []
+#: The most nodes a page tree or field tree walk here visits (a hostile file never
+#: reaches this far: signer.guard refuses loops and huge trees before verification).
+WALK_LIMIT = 5000
 
-    def walk(node: Any, depth: int) -> None:
-        if depth > 64 or len(out) >= limit:
-            return
-        node = node.get_object()
+
+def _ref_key(ref: Any) -> Any:
+    return (ref.idnum, ref.generation) if hasattr(ref, "idnum") else None
+
+
+def _pages(root: Any, limit: int = WALK_LIMIT) -> list[Any]:
+    """The page leaves, each node visited once (a loop is cut), at most ``limit`` nodes."""
+    out: list[Any] = []
+    seen: set[Any] = set()
+    stack: list[tuple[Any, int]] = [(root.raw_get("/Pages"), 0)]
+    visited = 0
+    while stack and visited < limit:
+        ref, depth = stack.pop()
+        key = _ref_key(ref)
+        if depth > 64 or (key is not None and key in seen):
+            continue
+        if key is not None:
+            seen.add(key)
+        visited += 1
+        node = ref.get_object()
         if node.get("/Type") == "/Pages" or "/Kids" in node:
-            for kid in node.get("/Kids", []):
-                walk(kid, depth + 1)
+            kids = list(islice(node.get("/Kids", []), WALK_LIMIT))
+            stack.extend((kid, depth + 1) for kid in reversed(kids))
         else:
             out.append(node)
-
-    walk(root["/Pages"], 0)
     return out
 
 
@@ -46,8 +62,8 @@ def _stream_digest(obj: Any) -> str:
         if item is None:
             continue
         item = item.get_object()
-        try:
-            h.update(item.data)
+        try:  # the encoded bytes: a change shows as well, and nothing is inflated here
+            h.update(item.encoded_data)
         except Exception:  # noqa: BLE001 - not a stream: use its text
             h.update(repr(item).encode())
     return h.hexdigest()
@@ -72,14 +88,18 @@ def _annot_key(ref: Any) -> str:
 def _fields(root: Any) -> dict[str, tuple[str, str, str]]:
     """Fully qualified name → (type, value, annotation key) of every form field."""
     out: dict[str, tuple[str, str, str]] = {}
+    seen: set[Any] = set()
 
     def walk(ref: Any, prefix: str, depth: int) -> None:
-        if depth > 32 or len(out) > 5000:
+        key = _ref_key(ref)
+        if depth > 32 or len(seen) > WALK_LIMIT or (key is not None and key in seen):
             return
+        if key is not None:
+            seen.add(key)
         node = ref.get_object()
         name = str(node.get("/T", ""))
         full = f"{prefix}.{name}" if prefix and name else (name or prefix)
-        kids = node.get("/Kids", [])
+        kids = list(islice(node.get("/Kids", []), WALK_LIMIT))
         if kids and any("/T" in k.get_object() for k in kids):
             for kid in kids:
                 walk(kid, full, depth + 1)
@@ -91,7 +111,7 @@ def _fields(root: Any) -> dict[str, tuple[str, str, str]]:
         out[full] = (ftype, value_text, _annot_key(ref))
 
     try:
-        for ref in root["/AcroForm"]["/Fields"]:
+        for ref in islice(root["/AcroForm"]["/Fields"], WALK_LIMIT):
             walk(ref, "", 0)
     except Exception:  # noqa: BLE001 - no form
         pass
@@ -135,7 +155,7 @@ def _snapshot(reader: Any, revision: int) -> _Snapshot:
     annots: list[dict[str, str]] = []
     for page in pages:
         found: dict[str, str] = {}
-        for ref in page.get("/Annots", []) or []:
+        for ref in islice(page.get("/Annots", []) or [], WALK_LIMIT):
             try:
                 found[_annot_key(ref)] = str(ref.get_object().get("/Subtype", "?"))
             except Exception:  # noqa: BLE001

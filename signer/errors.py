@@ -186,3 +186,42 @@ class MarkNotCovered(SignerError):
             f"không che được {where_vi}: {why_vi} — xóa dấu trong tệp gốc rồi tải lên lại",
             f"cannot cover {where_en}: {why_en} — remove it from the source file and upload "
             "again")
+class DraftRefused(SignerError):
+    """A draft (or an attachment) that must not be signed, with the reason."""
+
+    category = Category.BAD_INPUT
+
+
+class PdfHostile(DraftRefused):
+    """A PDF whose structure or content Kyso refuses to process or sign.
+
+    ``code`` is the reason class: ``loop`` (a tree or /Parent chain that loops),
+    ``depth`` (nesting), ``objects`` (too many objects or tree nodes), ``pages``,
+    ``size``, ``bomb`` (decompressed size), ``image`` (declared image size),
+    ``filter`` (a stream filter that cannot be decoded within bounds), ``active``
+    (content outside the allow-list of an official document).
+    """
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, code: str, vi: str, en: str) -> None:
+        self.code = code
+        super().__init__(vi, en)
+
+
+class PdfTooCostly(PdfHostile):
+    """Processing the PDF went over the time or memory granted to it (``code`` ``time``,
+    ``memory``, or ``crash`` when the process working on it died)."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, code: str, limit: str) -> None:
+        what_vi = {"time": f"quá thời gian cho phép ({limit})",
+                   "memory": f"quá bộ nhớ cho phép ({limit})"}.get(
+                       code, "làm tiến trình xử lý bị dừng")
+        what_en = {"time": f"took longer than allowed ({limit})",
+                   "memory": f"needed more memory than allowed ({limit})"}.get(
+                       code, "made the process working on it die")
+        super().__init__(code, f"xử lý tệp PDF {what_vi} — tệp bị từ chối",
+                         f"processing the PDF {what_en} — the file is refused")
+        self.limit = limit

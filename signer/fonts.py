@@ -43,3 +43,24 @@ def serif_fonts() -> tuple[str, str]:
         if Path(regular).is_file() and Path(bold).is_file():
             return regular, bold
     raise FontMissing()
+
+
+#: Liberation Serif (metric-compatible with Times New Roman, the drafts' font) by the
+#: standard Times name a text field's /DA gives, Noto Serif when it is missing.
+BODY_FONTS: dict[str, tuple[str, ...]] = {
+    style: tuple(f"{folder}/{family}-{suffix}.ttf" for folder, family in (
+        ("/usr/share/fonts/truetype/liberation2", "LiberationSerif"),
+        ("/usr/share/fonts/truetype/liberation", "LiberationSerif"),
+        ("/usr/share/fonts/truetype/noto", "NotoSerif"),
+        ("/usr/share/fonts/noto", "NotoSerif")))
+    for style, suffix in (("Times-Roman", "Regular"), ("Times-Italic", "Italic"),
+                          ("Times-Bold", "Bold"))
+}
+
+
+def body_font(style: str = "Times-Roman") -> str:
+    """The installed TrueType font for the Times ``style`` (unknown styles: roman)."""
+    for path in BODY_FONTS.get(style, BODY_FONTS["Times-Roman"]):
+        if Path(path).is_file():
+            return path
+    raise FontMissing()

@@ -52,6 +52,7 @@ from .errors import (
 )
 from .sign import (
     SigningOptions,
+    contents_size,
     open_for_signing,
     pdf_signer_for,
     signing_errors,
@@ -221,8 +222,9 @@ async def async_prepare_digest(
     pdf_signer = pdf_signer_for(options, external, moment, field_name)
     out = io.BytesIO()
     with signing_errors(options.tsa_url):
+        reserved = options.bytes_reserved or await contents_size(external, pdf_signer, moment)
         prepared, tbs, _ = await pdf_signer.async_digest_doc_for_signing(
-            writer, bytes_reserved=options.bytes_reserved, output=out)
+            writer, bytes_reserved=reserved, output=out)
         if tbs.post_sign_instructions is not None:  # only with DSS/LTA, never set here
             raise SigningFailed("cần bước sau khi ký (DSS/LTA) / post-signing steps "
                                 "(DSS/LTA) are not supported in hash-only signing")

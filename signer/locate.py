@@ -262,11 +262,13 @@ def _leaf_chars(item: LTItem) -> Iterator[LTChar]:
     """Every glyph of a page, also those inside form XObjects (LTFigure)."""
     from pdfminer.layout import LTChar, LTContainer
 
-    if isinstance(item, LTChar):
-        yield item
-    elif isinstance(item, LTContainer):
-        for child in item:
-            yield from _leaf_chars(child)
+    stack = [item]
+    while stack:  # no recursion: figures may nest as deep as the file makes them
+        current = stack.pop()
+        if isinstance(current, LTChar):
+            yield current
+        elif isinstance(current, LTContainer):
+            stack.extend(reversed(list(current)))
 
 
 def _glyphs(chars: Iterable[LTChar], origin: tuple[float, float]) -> list[_Glyph]:
@@ -336,8 +338,9 @@ class _Page:
             yield from row
 
 
-def _read_pages(pdf: bytes) -> list[_Page]:
-    """Parse the PDF with pdfminer (no layout analysis: we group glyphs ourselves)."""
+def _read_pages(pdf: bytes, max_pages: int) -> list[_Page]:
+    """Parse the PDF with pdfminer (no layout analysis: we group glyphs ourselves); at
+    most ``max_pages`` pages (pdfminer walks the page tree with a visited set)."""
     from pdfminer.converter import PDFPageAggregator
     from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
@@ -357,6 +360,8 @@ def _read_pages(pdf: bytes) -> list[_Page]:
         interpreter = PDFPageInterpreter(resources, device)
         pages = []
         for index, page in enumerate(PDFPage.create_pages(document)):
+            if index >= max_pages:
+                raise PdfUnreadable(f"hơn {max_pages} trang / more than {max_pages} pages")
             x0, y0, x1, y1 = page.mediabox
             # Keep user space: pdfminer would turn /Rotate pages into display space.
             page.rotate = 0
@@ -642,7 +647,7 @@ def _signatures(pages: Sequence[_Page]) -> list[SignatureBlock]:
 # --------------------------------------------------------------------------- public
 
 
-def locate(pdf: bytes) -> DraftLayout:
+def locate(pdf: bytes, *, max_pages: int = 1000) -> DraftLayout:
     """Find the header's number line and date line and the signature block of a draft.
 
     The number line is the first ``Số:`` line in reading order (the main header comes
@@ -650,7 +655,7 @@ def locate(pdf: bytes) -> DraftLayout:
     signature is reported only when the draft has exactly one block.
     Raises `PdfUnreadable` / `PdfEncrypted` for PDFs that cannot be read.
     """
-    pages = _read_pages(pdf)
+    pages = _read_pages(pdf, max_pages)
     number = next((n for page in pages for n in _number_candidates(page)), None)
     dates = [d for page in pages for d in _date_candidates(page)]
     blocks = _signatures(pages)

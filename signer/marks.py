@@ -182,6 +182,20 @@ def _text_marks(text: PageText) -> list[DraftMark]:
     return found
 
 
+#: Markup annotations a draft mark may be drawn as (a stamp named Draft, a watermark, a
+#: note saying "DỰ THẢO"): inert, refused or taken off the page by ``prepare``.
+MARK_ANNOTATIONS = frozenset({"/Stamp", "/Watermark", "/FreeText", "/Text"})
+
+
+def is_mark_annotation(annot: Any) -> bool:
+    """Whether the annotation dictionary ``annot`` says the document is a draft (a
+    ``/Draft`` stamp, or "DỰ THẢO" in its text)."""
+    if str(annot.get("/Subtype", "")) in ("/Widget", "/Link"):
+        return False
+    return str(annot.get("/Name", "")) == "/Draft" \
+        or _MARK in _compact(str(annot.get("/Contents", "")))
+
+
 def _annotation_marks(pdf: bytes) -> list[DraftMark]:
     import pikepdf
 
@@ -189,12 +203,9 @@ def _annotation_marks(pdf: bytes) -> list[DraftMark]:
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         for index, page in enumerate(doc.pages):
             for at, annot in enumerate(page.obj.get("/Annots", [])):
-                subtype = str(annot.get("/Subtype", ""))
-                if subtype in ("/Widget", "/Link"):
-                    continue
                 name = str(annot.get("/Name", ""))
                 contents = str(annot.get("/Contents", ""))
-                if name == "/Draft" or _MARK in _compact(contents):
+                if is_mark_annotation(annot):
                     label = contents.strip()[:60] or name.lstrip("/")
                     found.append(DraftMark(index, "annotation", label, annotation=at))
     return found

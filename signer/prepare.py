@@ -27,19 +27,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from certs import Category
-
 from .errors import (
     CannotErase,
     DraftMarked,
     MarkNotCovered,
-    PdfEncrypted,
-    PdfUnreadable,
-    SignerError,
+    PdfHostile,
     YearNotCovered,
 )
-from .locate import Box, DraftLayout, require_signature_block
-from .marks import DraftMark, find_draft_marks, remove_mark_annotations
+from .errors import DraftRefused as DraftRefused  # re-exported: callers import it from here
+from .guard import PdfLimits, check_structure, containers, fields, open_pdf
+from .locate import Box, DraftLayout, locate, require_signature_block
+from .marks import (
+    MARK_ANNOTATIONS,
+    DraftMark,
+    find_draft_marks,
+    is_mark_annotation,
+    remove_mark_annotations,
+)
+from .pdfinput import UPLOADED
 from .qr import add_qr
 from .sign import APPROVAL_FIELD, DA_FONT_KEYS
 from .textlayer import Glyph, PageText, erase_glyphs, read_text
@@ -63,12 +68,6 @@ SEAL_PT = 36 / 25.4 * 72
 SEAL_TEXT_PT = 16
 #: Width / height of the handwritten-signature image (50 × 20 mm by default).
 SIGNATURE_ASPECT = 2.5
-
-
-class DraftRefused(SignerError):
-    """A draft that must not be signed, with the reason."""
-
-    category = Category.BAD_INPUT
 
 
 @dataclass(frozen=True)
@@ -111,36 +110,36 @@ class FieldPlan:
         return [(name, place) for name, place in pairs if place is not None]
 
 
-@dataclass(frozen=True)
-class DraftLimits:
-    max_bytes: int = 50 * 1024 * 1024
-    max_pages: int = 300
+#: The limits of a draft (the same bounds as every PDF; drafts get ``max_pages``).
+DraftLimits = PdfLimits
+DRAFT_LIMITS = PdfLimits()
 
-
-_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/Rendition", "/SubmitForm"}
+#: Annotation subtypes an official document may carry (links, form fields and their pop-ups).
+ANNOTATIONS = frozenset({"/Link", "/Widget", "/Popup"})
+#: Names of /Names trees allowed in the catalog (named destinations, appearance streams).
+ROOT_NAMES = frozenset({"/Dests", "/AP"})
+#: Schemes a /URI action of a link may open.
+URI_SCHEMES = ("http://", "https://", "mailto:")
+#: Every action type of PDF 2.0 (a dictionary with /S among these is an action).
+ACTION_TYPES = frozenset({
+    "/GoTo", "/GoToR", "/GoToE", "/GoToDp", "/Launch", "/Thread", "/URI", "/Sound",
+    "/Movie", "/Hide", "/Named", "/SubmitForm", "/ResetForm", "/ImportData", "/JavaScript",
+    "/SetOCGState", "/Rendition", "/Trans", "/GoTo3DView", "/RichMediaExecute"})
+#: Dictionary types and keys that carry files, scripts or media, refused wherever found.
+_FORBIDDEN_TYPES = {"/EmbeddedFile": "tệp nhúng / embedded file",
+                    "/RichMediaContent": "RichMedia", "/3DView": "3D", "/Rendition": "Rendition",
+                    "/MediaClip": "media", "/Sound": "Sound", "/Movie": "Movie"}
+_FORBIDDEN_KEYS = {"/JS": "JavaScript", "/AA": "hành động bổ sung / additional actions (/AA)",
+                   "/EF": "tệp nhúng / embedded file (/EF)",
+                   "/AF": "tệp đính kèm / associated files (/AF)",
+                   "/EmbeddedFiles": "tệp nhúng / embedded files",
+                   "/XFA": "biểu mẫu XFA / XFA form",
+                   "/RichMediaContent": "RichMedia", "/3DD": "3D", "/Movie": "Movie",
+                   "/Sound": "Sound"}
 
 
 def _refuse(vi: str, en: str) -> DraftRefused:
     return DraftRefused(vi, en)
-
-
-def _open(pdf: bytes, limits: DraftLimits) -> Any:
-    import pikepdf
-
-    if len(pdf) > limits.max_bytes:
-        raise _refuse(f"tệp lớn hơn giới hạn {limits.max_bytes // (1024 * 1024)} MB",
-                      f"the file is larger than {limits.max_bytes // (1024 * 1024)} MB")
-    if not pdf.lstrip()[:5].startswith(b"%PDF-"):
-        raise PdfUnreadable("không phải tệp PDF / not a PDF file")
-    try:
-        doc = pikepdf.open(io.BytesIO(pdf))
-    except pikepdf.PasswordError as exc:
-        raise PdfEncrypted() from exc
-    except pikepdf.PdfError as exc:
-        raise PdfUnreadable(str(exc).splitlines()[0][:120]) from exc
-    if doc.is_encrypted:
-        raise PdfEncrypted()
-    return doc
 
 
 def plan_fields(layout: DraftLayout, *, signature_aspect: float = SIGNATURE_ASPECT,
@@ -196,70 +195,151 @@ def check_date_covered(layout: DraftLayout, plan: FieldPlan) -> None:
 
 
 
-def _active_content(doc: Any) -> str | None:
-    """The first JavaScript, launch or similar action found anywhere in the file.
+def _active(what: str | tuple[str, str], where_vi: str, where_en: str) -> PdfHostile:
+    vi_what, _, en_what = what.partition(" / ") if isinstance(what, str) else (
+        what[0], "", what[1])
+    return PdfHostile("active",
+                      f"tệp chứa nội dung tự chạy hoặc không được phép trong văn bản chính thức: "
+                      f"{vi_what} ({where_vi}) — không được ký",
+                      f"the file contains active content not allowed in an official "
+                      f"document: {en_what or vi_what} ({where_en}) — refused")
 
-    Every indirect object is visited, and within it every direct dictionary or
-    array (an /OpenAction or /AA is often written inline).
-    """
+
+def _place(holder: Any, annot_pages: dict[tuple[int, int], int]) -> tuple[str, str]:
+    objgen = getattr(holder, "objgen", (0, 0))
+    page = annot_pages.get(objgen)
+    if page is not None:
+        return f"trang {page + 1}, đối tượng {objgen[0]}", f"page {page + 1}, object {objgen[0]}"
+    if objgen == (0, 0):
+        return "danh mục tài liệu", "document catalog"
+    return f"đối tượng {objgen[0]}", f"object {objgen[0]}"
+
+
+def _is_destination(value: Any) -> bool:
     import pikepdf
 
-    if "/Names" in doc.Root and "/JavaScript" in doc.Root.Names:
-        return "/JavaScript"
-    pending: list[Any] = [doc.Root, doc.trailer, *doc.objects]
-    while pending:
-        obj = pending.pop()
-        if isinstance(obj, pikepdf.Dictionary):
-            if "/JS" in obj:
-                return "/JavaScript"
-            action = obj.get("/S")
-            if action is not None and str(action) in _ACTIVE_ACTIONS:
-                return str(action)
-            children = obj.values()
-        elif isinstance(obj, pikepdf.Array):
-            children = list(obj)
-        else:
+    return isinstance(value, pikepdf.Array | pikepdf.Name | pikepdf.String)
+
+
+def _check_action(action: Any, *, in_link: bool) -> tuple[str, str] | None:
+    """What is wrong with an action (None: allowed). Allowed: GoTo to a destination in
+    this file; URI with http/https/mailto, only as a link's action; no chained /Next."""
+    import pikepdf
+
+    if _is_destination(action):
+        return None
+    if not isinstance(action, pikepdf.Dictionary):
+        return "hành động không hợp lệ", "an invalid action"
+    kind = str(action.get("/S", ""))
+    if "/Next" in action:
+        return f"chuỗi hành động ({kind} /Next)", f"chained actions ({kind} /Next)"
+    if kind == "/GoTo" and _is_destination(action.get("/D")):
+        return None
+    if kind == "/URI" and in_link:
+        uri = action.get("/URI")
+        target = bytes(uri).decode("latin-1").strip().lower() if isinstance(
+            uri, pikepdf.String) else ""
+        if target.startswith(URI_SCHEMES):
+            return None
+        return f"liên kết tới {target[:60]!r}", f"a link to {target[:60]!r}"
+    return f"hành động {kind or '?'}", f"the action {kind or '?'}"
+
+
+def _mark(annot: Any) -> bool:
+    """A "DỰ THẢO" stamp or note (:func:`signer.marks.is_mark_annotation`): not active
+    content but a draft mark, which preparing refuses by name or takes off the page
+    (``cover_draft_mark``) — it never reaches a signature. Its actions are still checked."""
+    return str(annot.get("/Subtype", "")) in MARK_ANNOTATIONS and is_mark_annotation(annot)
+
+
+def _active_content(doc: Any, limits: PdfLimits, draft_marks: bool = False) -> None:
+    """Refuse anything outside the allow-list of an official document (see the module
+    constants): the first offence, with what it is and where (page, object). With
+    ``draft_marks``, "DỰ THẢO" stamps and notes (:func:`_mark`) are allowed."""
+    import pikepdf
+
+    def allowed(annot: Any) -> bool:
+        return annot.get("/Subtype") in ANNOTATIONS or (draft_marks and _mark(annot))
+
+    root = doc.Root
+    annot_pages: dict[tuple[int, int], int] = {}
+    for index, page in enumerate(doc.pages):
+        annots = page.obj.get("/Annots")
+        if isinstance(annots, pikepdf.Array):
+            for annot in annots:
+                if isinstance(annot, pikepdf.Dictionary):
+                    annot_pages.setdefault(annot.objgen, index)
+                    if not allowed(annot):
+                        raise _active(f"chú thích / annotation {annot.get('/Subtype')}",
+                                      *_place(annot, annot_pages))
+    if "/OpenAction" in root:
+        problem = _check_action(root.OpenAction, in_link=False)
+        if problem is not None:
+            raise _active((f"{problem[0]} khi mở tệp", f"{problem[1]} when the file opens"),
+                          "/OpenAction", "/OpenAction")
+    names = root.get("/Names")
+    if isinstance(names, pikepdf.Dictionary):
+        for key in list(names.keys()):
+            if key not in ROOT_NAMES:
+                raise _active(f"cây tên / name tree {key}", "/Names", "/Names")
+    for key in ("/Collection", "/Threads"):
+        if key in root:
+            raise _active(f"danh mục / catalog {key}", key, key)
+    form = root.get("/AcroForm")
+    if isinstance(form, pikepdf.Dictionary) and "/XFA" in form:
+        raise _active("biểu mẫu XFA / XFA form", "/AcroForm", "/AcroForm")
+    for holder, item in containers(doc, limits):
+        if not isinstance(item, pikepdf.Dictionary):
             continue
-        pending.extend(c for c in children
-                       if isinstance(c, pikepdf.Dictionary | pikepdf.Array) and not c.is_indirect)
-    return None
+        for key, what in _FORBIDDEN_KEYS.items():
+            if key in item:
+                raise _active(what, *_place(holder, annot_pages))
+        kind = str(item.get("/Type", ""))
+        if kind in _FORBIDDEN_TYPES:
+            raise _active(_FORBIDDEN_TYPES[kind], *_place(holder, annot_pages))
+        subtype = str(item.get("/Subtype", ""))
+        if kind == "/Annot" and not allowed(item):
+            raise _active(f"chú thích / annotation {subtype}", *_place(holder, annot_pages))
+        if subtype == "/PS" or kind == "/Filespec" and "/EF" in item:
+            raise _active(f"nội dung / content {subtype or kind}", *_place(holder, annot_pages))
+        if "/A" in item:
+            problem = _check_action(item.A, in_link=subtype == "/Link")
+            if problem is not None:
+                raise _active(problem, *_place(holder, annot_pages))
+        action = str(item.get("/S", ""))
+        if action in ACTION_TYPES or kind == "/Action":
+            problem = _check_action(item, in_link=True)
+            if problem is not None:
+                raise _active(problem, *_place(holder, annot_pages))
 
 
-def _signature_fields(doc: Any) -> list[tuple[str, bool]]:
-    """(name, signed) for every signature field."""
-    out: list[tuple[str, bool]] = []
-    try:
-        fields = doc.Root.AcroForm.Fields
-    except AttributeError:
-        return out
-    stack = list(fields)
-    while stack:
-        field = stack.pop()
-        stack.extend(field.get("/Kids", []))
-        if field.get("/FT") == "/Sig":
-            out.append((str(field.get("/T", "")), "/V" in field))
-    return out
+def _signature_fields(doc: Any, limits: PdfLimits = DRAFT_LIMITS) -> list[tuple[str, bool]]:
+    """(name, signed) for every signature field (the field tree walked once, bounded)."""
+    return [(str(field.get("/T", "")), "/V" in field) for field in fields(doc, limits)
+            if field.get("/FT") == "/Sig"]
 
 
-def check_draft(pdf: bytes, limits: DraftLimits = DraftLimits(),
-                allow_signatures: bool = False) -> None:
-    """Refuse a draft that cannot or must not be signed, saying why."""
-    with _open(pdf, limits) as doc:
-        _check_open(doc, limits, allow_signatures)
+def check_draft(pdf: bytes, limits: PdfLimits = DRAFT_LIMITS,
+                allow_signatures: bool = False, draft_marks: bool = False, *,
+                source: str = UPLOADED) -> None:
+    """Refuse a draft that cannot or must not be signed, saying why: unreadable,
+    encrypted, hostile structure (:mod:`signer.guard`), active content outside the
+    allow-list, already signed (``source``: how the errors name the file).
+
+    ``draft_marks``: the file is a draft that will be prepared, so a "DỰ THẢO" stamp or
+    note annotation is left to preparation (refused by name, or taken off the page on
+    request); elsewhere (an attachment) it is refused as any other annotation."""
+    with open_pdf(pdf, limits, source=source) as doc:
+        _check_open(doc, limits, allow_signatures, draft_marks)
 
 
-def _check_open(doc: Any, limits: DraftLimits, allow_signatures: bool) -> None:
-    pages = len(doc.pages)
+def _check_open(doc: Any, limits: DraftLimits, allow_signatures: bool,
+                draft_marks: bool = False) -> None:
+    pages = check_structure(doc, limits)
     if pages == 0:
         raise _refuse("tệp PDF không có trang nào", "the PDF has no page")
-    if pages > limits.max_pages:
-        raise _refuse(f"tệp có {pages} trang, quá giới hạn {limits.max_pages} trang",
-                      f"the file has {pages} pages, more than the limit of {limits.max_pages}")
-    active = _active_content(doc)
-    if active is not None:
-        raise _refuse(f"tệp chứa mã/lệnh tự chạy ({active}) — không được ký",
-                      f"the file contains active content ({active}) — refused")
-    if not allow_signatures and any(signed for _, signed in _signature_fields(doc)):
+    _active_content(doc, limits, draft_marks)
+    if not allow_signatures and any(signed for _, signed in _signature_fields(doc, limits)):
         raise _refuse("tệp đã có chữ ký số — dự thảo phải chưa được ký",
                       "the file is already signed — a draft must be unsigned")
 
@@ -306,7 +386,7 @@ def _on_first_page(plan: FieldPlan, pages: int) -> dict[str, Rect]:
             if _index(place, pages) == 0}
 
 
-def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits(), *,
+def prepare_draft(pdf: bytes, plan: FieldPlan, limits: PdfLimits = DRAFT_LIMITS, *,
                   qr_text: str | None = None, cover_draft_mark: bool = False) -> bytes:
     """Check ``pdf`` and return it with every field of ``plan`` added (a rewrite: no
     signature exists yet).
@@ -320,51 +400,59 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: DraftLimits = DraftLimits
     caption "Kiểm tra văn bản: <link>" in page 1's bottom-left margin
     (:mod:`signer.qr`), as page content — it must be there before the first signature.
     """
+    with open_pdf(pdf, limits, inherit=True) as doc:
+        _check_open(doc, limits, allow_signatures=False, draft_marks=True)
+        return _add_fields(doc, pdf, plan, limits, qr_text, cover_draft_mark)[0]
+
+
+def _add_fields(doc: Any, pdf: bytes, plan: FieldPlan, limits: PdfLimits,
+                qr_text: str | None, cover_draft_mark: bool = False,
+                ) -> tuple[bytes, list[DraftMark]]:
+    """Add the fields to the open ``doc`` (read from ``pdf``); the prepared file and the
+    draft marks it covered (refused unless ``cover_draft_mark``)."""
     import pikepdf
 
-    with _open(pdf, limits) as doc:
-        _check_open(doc, limits, allow_signatures=False)
-        existing = {name for name, _ in _signature_fields(doc)}
-        if {PERSON_FIELD, ORGANISATION_FIELD} & existing:
-            raise _refuse("dự thảo đã được chuẩn bị rồi", "the draft is already prepared")
-        texts = read_text(pdf)  # every page, once: marks anywhere, ink under the fields
-        marks = find_draft_marks(pdf, texts)
-        if marks and not cover_draft_mark:
-            raise DraftMarked.of(marks)
-        remove_mark_annotations(doc, marks)
-        if "/AcroForm" not in doc.Root:
-            doc.Root.AcroForm = doc.make_indirect(pikepdf.Dictionary(Fields=pikepdf.Array()))
-        form = doc.Root.AcroForm
-        if "/Fields" not in form:
-            form.Fields = pikepdf.Array()
-        form.NeedAppearances = False
-        form.DR = pikepdf.Dictionary(Font=pikepdf.Dictionary(**{
-            key: doc.make_indirect(pikepdf.Dictionary(
-                Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                BaseFont=pikepdf.Name("/" + name), Encoding=pikepdf.Name.WinAnsiEncoding))
-            for name, key in DA_FONT_KEYS.items()}))
-        form.DA = pikepdf.String("/TiRo 13 Tf 0 g")
+    existing = {name for name, _ in _signature_fields(doc, limits)}
+    if {PERSON_FIELD, ORGANISATION_FIELD} & existing:
+        raise _refuse("dự thảo đã được chuẩn bị rồi", "the draft is already prepared")
+    texts = read_text(pdf)  # every page, once: marks anywhere, ink under the fields
+    marks = find_draft_marks(pdf, texts)
+    if marks and not cover_draft_mark:
+        raise DraftMarked.of(marks)
+    remove_mark_annotations(doc, marks)
+    if "/AcroForm" not in doc.Root:
+        doc.Root.AcroForm = doc.make_indirect(pikepdf.Dictionary(Fields=pikepdf.Array()))
+    form = doc.Root.AcroForm
+    if "/Fields" not in form:
+        form.Fields = pikepdf.Array()
+    form.NeedAppearances = False
+    form.DR = pikepdf.Dictionary(Font=pikepdf.Dictionary(**{
+        key: doc.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+            BaseFont=pikepdf.Name("/" + name), Encoding=pikepdf.Name.WinAnsiEncoding))
+        for name, key in DA_FONT_KEYS.items()}))
+    form.DA = pikepdf.String("/TiRo 13 Tf 0 g")
 
-        _add_widget(doc, plan.person, FT=pikepdf.Name.Sig, T=pikepdf.String(PERSON_FIELD))
-        _add_widget(doc, plan.organisation, FT=pikepdf.Name.Sig,
-                    T=pikepdf.String(ORGANISATION_FIELD),
-                    Lock=_lock(doc, "/Include", CLERK_FIELDS))
-        for name, place in plan.text_fields():
-            font = DA_FONT_KEYS.get(place.font, "TiRo")
-            # white-backed: the filled value hides whatever still shows under it
-            _add_widget(doc, place, FT=pikepdf.Name.Tx, T=pikepdf.String(name),
-                        DA=pikepdf.String(f"/{font} {place.size:g} Tf 0 g"),
-                        MK=pikepdf.Dictionary(BG=pikepdf.Array([1])))
-        covered = _take_out(doc, texts, plan, marks)
-        pages = len(doc.pages)
-        if qr_text is not None:
-            add_qr(doc, qr_text, avoid=_on_first_page(plan, len(doc.pages)))
-        out = io.BytesIO()
-        doc.save(out)
+    _add_widget(doc, plan.person, FT=pikepdf.Name.Sig, T=pikepdf.String(PERSON_FIELD))
+    _add_widget(doc, plan.organisation, FT=pikepdf.Name.Sig,
+                T=pikepdf.String(ORGANISATION_FIELD),
+                Lock=_lock(doc, "/Include", CLERK_FIELDS))
+    for name, place in plan.text_fields():
+        font = DA_FONT_KEYS.get(place.font, "TiRo")
+        # white-backed: the filled value hides whatever still shows under it
+        _add_widget(doc, place, FT=pikepdf.Name.Tx, T=pikepdf.String(name),
+                    DA=pikepdf.String(f"/{font} {place.size:g} Tf 0 g"),
+                    MK=pikepdf.Dictionary(BG=pikepdf.Array([1])))
+    covered = _take_out(doc, texts, plan, marks)
+    pages = len(doc.pages)
+    if qr_text is not None:
+        add_qr(doc, qr_text, avoid=_on_first_page(plan, pages))
+    out = io.BytesIO()
+    doc.save(out)
     prepared = out.getvalue()
     if covered or marks:
         _check_covered(prepared, plan, pages, marks)
-    return prepared
+    return prepared, marks
 
 
 def _under(place: Place, glyphs: Iterable[Glyph]) -> list[Glyph]:
@@ -447,3 +535,37 @@ def clerk_fields(pdf: bytes) -> dict[str, str | None]:
             value = field.get("/V")
             found[name] = str(value) if value is not None else None
     return found
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What preparing a draft found and made: its layout, the field plan, the new PDF,
+    and the draft marks taken off its pages (:meth:`signer.marks.DraftMark.describe`,
+    for the audit trail; empty unless ``cover_draft_mark``)."""
+
+    layout: DraftLayout
+    plan: FieldPlan
+    pdf: bytes
+    covered: tuple[dict[str, Any], ...] = ()
+
+
+def prepare_pdf(pdf: bytes, qr_text: str | None = None,
+                overrides: dict[str, Any] | None = None,
+                cover_draft_mark: bool = False,
+                limits: PdfLimits = DRAFT_LIMITS) -> Prepared:
+    """The whole preparation of a draft as one pure function (what a child process runs,
+    :mod:`signer.isolate`): check, locate, plan (``overrides`` replaces planned places by
+    hand, keys of :class:`FieldPlan`), refuse a printed year no field covers
+    (:func:`check_date_covered`), add the fields and the QR code. A draft still marked
+    "DỰ THẢO" is refused unless ``cover_draft_mark`` (see :func:`prepare_draft`)."""
+    from dataclasses import replace
+
+    with open_pdf(pdf, limits, inherit=True) as doc:
+        _check_open(doc, limits, allow_signatures=False, draft_marks=True)
+        layout = locate(pdf, max_pages=limits.max_pages)
+        plan = plan_fields(layout)
+        if overrides:
+            plan = replace(plan, **overrides)
+        check_date_covered(layout, plan)
+        prepared, marks = _add_fields(doc, pdf, plan, limits, qr_text, cover_draft_mark)
+        return Prepared(layout, plan, prepared, tuple(m.describe() for m in marks))

@@ -9,12 +9,11 @@ organisation signature), SignAppendix (an attachment in its own file) and SignCo
 from __future__ import annotations
 
 import enum
-import io
 from typing import Any
 
-from .appearance import TIME, Appearance
+from .appearance import TIME, Appearance, text_width
 from .ltv import PadesLevel
-from .pdfinput import open_reader
+from .pdfinput import open_pikepdf, open_reader
 from .prepare import (
     DAY_FIELD,
     MONTH_FIELD,
@@ -23,7 +22,7 @@ from .prepare import (
     PERSON_FIELD,
     YEAR_FIELD,
 )
-from .sign import FieldFill, SigningOptions
+from .sign import DocumentInfo, FieldFill, SigningOptions
 
 APPENDIX_FIELD = "KySo_PhuLuc"
 COPY_FIELD = "KySo_BanSao"
@@ -31,8 +30,11 @@ COPY_FIELD = "KySo_BanSao"
 #: above the header), this far from the top and right edges, in points.
 CORNER_TOP = 3
 CORNER_RIGHT = 28
-CORNER_WIDTH = 190
-CORNER_LINE = 12  # 10 pt type
+CORNER_WIDTH = 190  # at least; wider when a line needs it
+CORNER_SIZE = 10  # Appendix I: Times New Roman (its metric twin, embedded), 10 pt
+CORNER_LINE = 12  # a 10 pt line with its leading
+#: What the signing time looks like once written (for the corner's width).
+TIME_SAMPLE = "2025-12-31T23:59:59+07:00"
 
 
 class CopyKind(enum.Enum):
@@ -56,28 +58,38 @@ def approval(image: bytes, *, tsa_url: str | None = None,
 
 def issuance(seal: bytes, body: str, number: str | None, day: str | None, month: str | None,
              year: str | None = None, *, tsa_url: str | None = None,
-             validation_context: Any = None,
-             level: PadesLevel = PadesLevel.B_T) -> SigningOptions:
+             validation_context: Any = None, level: PadesLevel = PadesLevel.B_T,
+             seal_caption: bool = False, info: DocumentInfo | None = None) -> SigningOptions:
     """SignIssued: number and date (day, month, year) written, then the organisation
     signature with its seal. ``level`` B-LT/B-LTA makes the issued file carry its own
-    long-term validation data."""
-    fills = tuple(FieldFill(name, text) for name, text in
-                  ((NUMBER_FIELD, number), (DAY_FIELD, day), (MONTH_FIELD, month),
-                   (YEAR_FIELD, year)) if text)
-    return SigningOptions(field_name=ORGANISATION_FIELD, appearance=Appearance.seal(seal, body),
+    long-term validation data.
+
+    The number is set flush right in its blank, against the "/" of the symbol
+    ("Số: 01/QĐ-UBND"); day, month and year centred in theirs. ``seal_caption`` prints
+    the body's name and the signing time under the seal (off: Appendix I shows the seal
+    alone). ``info`` (number and symbol, subject, body) becomes the file's /Info and XMP
+    metadata, written in the same revision as the signature."""
+    fills = tuple(FieldFill(name, text, align=align) for name, text, align in
+                  ((NUMBER_FIELD, number, "right"), (DAY_FIELD, day, "centre"),
+                   (MONTH_FIELD, month, "centre"), (YEAR_FIELD, year, "centre")) if text)
+    return SigningOptions(field_name=ORGANISATION_FIELD,
+                          appearance=Appearance.seal(seal, body, caption=seal_caption),
                           fills=fills, tsa_url=tsa_url, validation_context=validation_context,
-                          level=level)
+                          level=level, info=info)
 
 
-def _top_right(pdf: bytes, lines: int) -> tuple[int, int, int, int]:
-    import pikepdf
+def _top_right(pdf: bytes, lines: tuple[str, ...]) -> tuple[int, int, int, int]:
+    """The corner box: wide enough for the longest line at 10 pt (never shrunk)."""
+    import math
 
     open_reader(pdf)  # refuses unreadable and encrypted files with the usual errors
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
+    with open_pikepdf(pdf) as doc:
         x1, y1 = float(doc.pages[0].mediabox[2]), float(doc.pages[0].mediabox[3])
     top = round(y1 - CORNER_TOP)
     right = round(x1 - CORNER_RIGHT)
-    return right - CORNER_WIDTH, top - lines * CORNER_LINE - 4, right, top
+    width = max(CORNER_WIDTH, *(math.ceil(text_width(line.replace(TIME, TIME_SAMPLE),
+                                                     CORNER_SIZE)) + 2 for line in lines))
+    return right - width, top - len(lines) * CORNER_LINE - 4, right, top
 
 
 def appendix(pdf: bytes, main_number: str, *, tsa_url: str | None = None,
@@ -88,7 +100,7 @@ def appendix(pdf: bytes, main_number: str, *, tsa_url: str | None = None,
     lines = (main_number, TIME)
     return SigningOptions(
         field_name=APPENDIX_FIELD, tsa_url=tsa_url, validation_context=validation_context,
-        level=level, appearance=Appearance.corner(lines, box=_top_right(pdf, len(lines)), page=0))
+        level=level, appearance=Appearance.corner(lines, box=_top_right(pdf, lines), page=0))
 
 
 def copy(pdf: bytes, kind: CopyKind, body: str, copy_number: str, *,
@@ -99,4 +111,4 @@ def copy(pdf: bytes, kind: CopyKind, body: str, copy_number: str, *,
     lines = (kind.value, body, f"Số: {copy_number}", TIME)
     return SigningOptions(
         field_name=COPY_FIELD, tsa_url=tsa_url, validation_context=validation_context,
-        level=level, appearance=Appearance.corner(lines, box=_top_right(pdf, len(lines)), page=0))
+        level=level, appearance=Appearance.corner(lines, box=_top_right(pdf, lines), page=0))

@@ -188,7 +188,7 @@ def qr_links(pdf: bytes) -> list[str]:
     from pdfminer.high_level import extract_text
 
     try:
-        text = extract_text(io.BytesIO(pdf), page_numbers=[0])
+        text = extract_text(io.BytesIO(pdf), page_numbers=[0], maxpages=1)
     except Exception:  # an unreadable file names no link; the verifier says why it is bad
         return []
     return _CAPTION_RE.findall(unicodedata.normalize("NFC", text))

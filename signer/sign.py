@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import io
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -38,9 +39,14 @@ from .ltv import (
 from .pdfinput import open_writer
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-#: Room kept for the CMS blob, in hex digits (8 KiB of CMS): with it pyHanko needs
-#: no trial signature to size the space.
+#: Room kept for the CMS blob when a caller fixes it, in hex digits (8 KiB of CMS).
+#: By default the room is measured for each signature (:func:`contents_size`).
 BYTES_RESERVED = 16384
+#: Bytes of CMS reserved beyond what was measured: a TSA's tokens differ by a few
+#: bytes from one request to the next (serial number, time), DER ECDSA values by one.
+RESERVE_MARGIN = 512
+#: The unsigned-attribute wrapping round a signature timestamp token, at most.
+TIMESTAMP_ATTRIBUTE = 64
 APPROVAL_FIELD = "KySo_PheDuyet"
 
 
@@ -53,13 +59,27 @@ def vietnam_time(moment: dt.datetime | None = None) -> dt.datetime:
 @dataclass(frozen=True)
 class FieldFill:
     """Text written into an existing, empty text field in the same revision as the
-    signature (the clerk's number and date). Digits and ASCII: a standard Times font.
-    Without ``font``/``size`` the field's own default appearance (/DA) says which."""
+    signature (the clerk's number and date), in an embedded TrueType font metric-
+    compatible with the draft's Times New Roman (:func:`signer.fonts.body_font`).
+    Without ``font``/``size`` the field's own default appearance (/DA) says which style
+    (``Times-Roman``, ``Times-Italic``, ``Times-Bold``) and size. ``align``: ``centre``,
+    ``left`` or ``right`` (the number sits flush against the "/" of its symbol)."""
 
     field: str
     text: str
     font: str | None = None
     size: float | None = None
+    align: str = "centre"
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """The issued document's metadata (/Info and XMP): ``title`` its number and symbol,
+    ``subject`` its summary (trích yếu), ``author`` the issuing body."""
+
+    title: str
+    subject: str = ""
+    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,9 +100,11 @@ class SigningOptions:
     reason: str | None = None
     location: str | None = None
     md_algorithm: str = "sha256"
-    bytes_reserved: int = BYTES_RESERVED
+    #: hex digits for /Contents; None: measured for this signer, chain and level
+    bytes_reserved: int | None = None
     fills: tuple[FieldFill, ...] = ()
     level: PadesLevel = PadesLevel.B_T
+    info: DocumentInfo | None = None
 
 
 def _subject(cert: Any) -> str:
@@ -166,6 +188,7 @@ def _background(annot: Any) -> tuple[float, ...]:
 
 
 _FILL_OPERATOR = {1: "g", 3: "rg", 4: "k"}
+_ALIGN = {"left": "ALIGN_MIN", "centre": "ALIGN_MID", "right": "ALIGN_MAX"}
 
 
 def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
@@ -173,7 +196,6 @@ def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
     baseline of the printed line; a white-backed field (/MK /BG, set by ``prepare``)
     paints its background under the text, over what the draft printed there."""
     from pyhanko.pdf_utils import generic, layout
-    from pyhanko.pdf_utils.font.basic import SimpleFontEngineFactory
     from pyhanko.pdf_utils.form_tools import (
         TextFieldContent,
         annot_width_height,
@@ -182,6 +204,9 @@ def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
     )
     from pyhanko.pdf_utils.misc import FormFillingError
     from pyhanko.pdf_utils.text import TextBoxStyle
+
+    from .appearance import font_factory
+    from .fonts import body_font
 
     class Backed(TextFieldContent):
         """The text over a band of the widget's background colour."""
@@ -193,19 +218,24 @@ def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
 
     for fill in fills:
         font, size = _field_font(writer, fill)
+        if fill.align not in _ALIGN:
+            raise SigningFailed(f"căn lề '{fill.align}' không có / no alignment '{fill.align}'")
         # the field spans the printed line from descender to ascender: lift the text
         # box so the digits stand on the same baseline as the words around them
         on_baseline = layout.SimpleBoxLayoutRule(
-            x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MIN,
+            x_align=getattr(layout.AxisAlignment, _ALIGN[fill.align]),
+            y_align=layout.AxisAlignment.ALIGN_MIN,
             margins=layout.Margins(bottom=round(size * 0.3)),
             inner_content_scaling=layout.InnerScaling.NO_SCALING)
-        style = TextBoxStyle(font=SimpleFontEngineFactory(font, 0.5),
+        style = TextBoxStyle(font=font_factory(body_font(font), round(size)),
                              font_size=round(size), box_layout_rule=on_baseline)
         try:
             field_ref = find_existing_empty_field(writer, fill.field, "/Tx")
             field: Any = field_ref.get_object()
             annot = get_single_field_annot(field)
             width, height = annot_width_height(annot)
+            x1, _, x2, _ = (float(v) for v in annot["/Rect"])
+            band_width = abs(x2 - x1)  # the real width: the box is unscaled below
             background = _background(annot)
             operator = _FILL_OPERATOR.get(len(background))
             # the band from below the baseline to above the digits, inside the field
@@ -213,7 +243,7 @@ def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
                              box=layout.BoxConstraints(width=width, height=height))
             if operator:
                 content.band = (f"q {' '.join(f'{v:g}' for v in background)} {operator} "
-                                f"0 {size * 0.1:.2f} {width:.2f} {size * 1.05:.2f} re f Q\n"
+                                f"0 {size * 0.1:.2f} {band_width:.2f} {size * 1.05:.2f} re f Q\n"
                                 ).encode()
             content.apply_appearance(annot)
             writer.update_container(annot)
@@ -225,6 +255,53 @@ def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
         except FormFillingError as exc:
             raise SigningFailed(f"không điền được trường '{fill.field}' / cannot fill field "
                                 f"'{fill.field}' ({exc})") from exc
+        _unscaled(writer, get_single_field_annot(field))
+
+
+def _unscaled(writer: Any, widget: Any) -> None:
+    """pyHanko gives a filled field's appearance a box of whole points, which viewers
+    stretch onto the field's real rectangle (13 pt digits came out 13.7 pt tall): give
+    the box the rectangle's own size, so the text prints at its size."""
+    from pyhanko.pdf_utils import generic as pdf_generic
+
+    generic: Any = pdf_generic
+    x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+    appearance = widget["/AP"]["/N"].get_object()
+    appearance["/BBox"] = generic.ArrayObject(
+        [generic.FloatObject(0), generic.FloatObject(0), generic.FloatObject(abs(x2 - x1)),
+         generic.FloatObject(abs(y2 - y1))])
+    writer.update_container(appearance)
+
+
+def write_info(writer: Any, info: DocumentInfo) -> None:
+    """Set /Title, /Subject, /Author and the XMP metadata (dc:title, dc:description,
+    dc:creator) in the revision ``writer`` is making: the signature about to be made
+    covers them, and pyHanko's validator accepts the change for earlier signatures."""
+    from pyhanko.pdf_utils import generic as pdf_generic
+    from pyhanko.pdf_utils.metadata import xmp_xml
+
+    generic: Any = pdf_generic
+
+    values = {"/Title": info.title, "/Subject": info.subject, "/Author": info.author}
+    meta = writer.document_meta
+    meta.title, meta.subject, meta.author = info.title, info.subject or None, \
+        info.author or None
+    # pyHanko only rewrites the /Info entries that exist when it writes XMP: set them all
+    ref = writer.trailer.raw_get("/Info") if "/Info" in writer.trailer else None
+    if isinstance(ref, generic.IndirectObject):
+        entries = ref.get_object()
+    else:
+        entries = generic.DictionaryObject()
+        ref = writer.set_info(entries)
+    for key, value in values.items():
+        if value:
+            entries[generic.pdf_name(key)] = generic.TextStringObject(
+                unicodedata.normalize("NFC", value))
+    writer.mark_update(ref)
+    if "/Metadata" not in writer.root:  # pyHanko writes XMP only where some exists
+        stream = xmp_xml.MetadataStream.from_xmp(xmp_xml.update_xmp_with_meta(meta))
+        writer.root["/Metadata"] = writer.add_object(stream)
+        writer.update_root()
 
 
 def free_field_name(writer: Any, wanted: str) -> str:
@@ -276,6 +353,50 @@ def pdf_signer_for(options: SigningOptions, signer: Any, signing_time: dt.dateti
                               stamp_style=stamp, new_field_spec=field_spec)
 
 
+#: Size of a TSA's timestamp token per (URL, digest), measured once per process.
+_TOKEN_SIZES: dict[tuple[str, str], int] = {}
+
+
+def _signature_size(cert: Any) -> int:
+    """The most bytes a signature value of ``cert``'s key takes (DER for ECDSA)."""
+    key = cert.public_key
+    bits = int(key.bit_size)
+    if key.algorithm == "ec":
+        return 2 * ((bits + 7) // 8) + 9
+    return (bits + 7) // 8
+
+
+async def contents_size(signer: Any, pdf_signer: Any, signing_time: dt.datetime) -> int:
+    """The hex digits to reserve for the CMS ``signer`` will make through ``pdf_signer``.
+
+    A dry run builds the CMS as it will be (signed attributes, the signer's
+    certificate and the CA chain it carries) without using the key (a PKCS#11 token
+    is not touched); the signature value is counted at its largest for the key; the
+    TSA's token (B-T and up: B-LT/B-LTA keep their validation data in the DSS, not the
+    CMS) is measured once per TSA and process. Plus :data:`RESERVE_MARGIN`. pyHanko
+    refuses a CMS larger than its room (nothing is written), never truncates it."""
+    import hashlib
+
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    md = pdf_signer.signature_meta.md_algorithm or "sha256"
+    attrs = PdfCMSSignedAttributes(
+        signing_time=signing_time,
+        cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec)
+    dry = await signer.async_sign(hashlib.new(md).digest(), md, use_pades=True, dry_run=True,
+                                  signed_attr_settings=attrs)
+    value = len(dry["content"]["signer_infos"][0]["signature"].native)
+    # a dry run's value is a placeholder (512 bytes for any RSA key on PKCS#11)
+    size = len(dry.dump()) - value + _signature_size(signer.signing_cert)
+    timestamper = pdf_signer.default_timestamper
+    if timestamper is not None:
+        key = (str(getattr(timestamper, "url", id(timestamper))), md)
+        if key not in _TOKEN_SIZES:
+            _TOKEN_SIZES[key] = len((await timestamper.async_dummy_response(md)).dump())
+        size += _TOKEN_SIZES[key] + TIMESTAMP_ATTRIBUTE
+    return 2 * (size + RESERVE_MARGIN)
+
+
 async def open_for_signing(pdf: bytes, cert: Any, options: SigningOptions,
                            moment: dt.datetime) -> tuple[Any, str, tuple[Any, ...]]:
     """Everything before the signature itself, shared by :func:`async_sign_pdf` and
@@ -287,6 +408,8 @@ async def open_for_signing(pdf: bytes, cert: Any, options: SigningOptions,
         raise SigningFailed("thiếu chứng thư của người ký / signer certificate missing")
     chain = await check_signer_certificate(cert, options.validation_context, moment)
     _fill_fields(writer, options.fills)
+    if options.info is not None:
+        write_info(writer, options.info)
     return writer, free_field_name(writer, options.field_name), chain
 
 
@@ -328,8 +451,8 @@ async def async_sign_pdf(
     pdf_signer = pdf_signer_for(options, signer, moment, field_name)
     out = io.BytesIO()
     with signing_errors(options.tsa_url):
-        await pdf_signer.async_sign_pdf(writer, output=out,
-                                        bytes_reserved=options.bytes_reserved)
+        reserved = options.bytes_reserved or await contents_size(signer, pdf_signer, moment)
+        await pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=reserved)
     check_level(out.getvalue(), effective_level(options.level, options.tsa_url))
     return out.getvalue()
 

@@ -25,19 +25,24 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from certs.trust import TrustStore
-from certs.validation import Revocation, revocation_evidence
+from certs.validation import Revocation, revocation_evidence, validation_context
 
 from .byterange import PdfTruncated, byte_range_problem, file_facts, salvage
 from .changes import changes_after
 from .cms_facts import attr, has_signed_attrs, human, name_part, pades_level, weak_algorithms
-from .errors import PdfUnreadable
+from .errors import PdfHostile, PdfUnreadable, SignerError
+from .guard import PdfLimits, inspect_pdf
 from .pdfinput import open_reader
 from .report import Reason, Report, SignatureReport, Verdict
 from .timed_validation import expired_at, issuer_key, trust_problem, validate_in_time
 from .verdict import ALLOWED_LEVELS, change_reasons, judge
 from .verdict import reason as _r
 
-__all__ = ["ContextFactory", "PdfTruncated", "async_verify_pdf", "verify_pdf"]
+__all__ = ["VERIFY_LIMITS", "ContextFactory", "PdfTruncated", "async_verify_pdf",
+           "TrustEntries", "hostile_report", "trust_entries", "verify_file", "verify_pdf"]
+
+#: The bounds of a file sent for verification (signed documents may be long).
+VERIFY_LIMITS = PdfLimits(max_bytes=100 * 1024 * 1024, max_pages=5000)
 
 #: Makes a fresh pyHanko ValidationContext for each signature.
 ContextFactory = Callable[[], Any]
@@ -273,13 +278,33 @@ def _verify_reader(data: bytes, reader: Any, context_factory: ContextFactory, na
                      revisions=facts.revisions, trailing_bytes=len(facts.trailing))
 
 
+def hostile_report(data: bytes, name: str, error: PdfHostile) -> Report:
+    """The report of a file refused before verification (its structure is hostile, or its
+    check went over the time or memory allowed): invalid, with reason ``refused_<code>``."""
+    return Report.of(name, hashlib.sha256(data).hexdigest(), [], problems=[_r(
+        f"refused_{error.code}", f"tệp bị từ chối, không kiểm tra chữ ký: {error.vi}",
+        f"the file is refused, its signatures are not checked: {error.en}")])
+
+
 def verify_pdf(data: bytes, context_factory: ContextFactory, name: str = "",
-               store: TrustStore | None = None) -> Report:
+               store: TrustStore | None = None, *, limits: PdfLimits = VERIFY_LIMITS,
+               checked: bool = False) -> Report:
     """Check every signature of ``data``; ``context_factory`` gives the trust to use.
 
     ``store``, when given, tells where each trust anchor came from (demo or real).
+    The file's structure is first checked within ``limits`` (:mod:`signer.guard`: loops,
+    nesting, decompression bombs); a hostile file gets :func:`hostile_report` without
+    being read further. ``checked``: the caller has already done that check (in a child
+    process with memory and time limits, :mod:`signer.isolate`).
     Raises only ``PdfUnreadable`` / ``PdfEncrypted`` for a file that is no usable PDF.
     """
+    if not checked:
+        try:
+            inspect_pdf(data, limits)
+        except PdfHostile as error:
+            return hostile_report(data, name, error)
+        except SignerError:
+            pass  # not readable by pikepdf: the reader below says what it can
     try:
         reader = open_reader(data)
     except PdfUnreadable as error:
@@ -297,7 +322,57 @@ def verify_pdf(data: bytes, context_factory: ContextFactory, name: str = "",
     return _verify_reader(data, reader, context_factory, name, store, [])
 
 
+#: A trust store as plain values, (DER, origin, source) per certificate: what crosses a
+#: process boundary (unpickled asn1crypto objects lack their class set-up in a fresh
+#: process).
+TrustEntries = list[tuple[bytes, str, str]]
+
+
+def trust_entries(store: TrustStore) -> TrustEntries:
+    return [(e.cert.dump(), e.origin.value, e.source) for e in store]
+
+
+def verify_file(data: bytes, trusted: TrustEntries, name: str = "",
+                limits: PdfLimits = VERIFY_LIMITS) -> Report:
+    """:func:`verify_pdf` against the trust store ``trusted`` (fetching OCSP/CRL online),
+    as one function of plain arguments: what the isolation child runs for an uploaded
+    file (:mod:`signer.isolate`, task ``verify``). The report holds plain Python values
+    only (pyHanko's string subclasses become ``str``), so it crosses back."""
+    from asn1crypto import x509
+
+    from certs.trust import Origin
+
+    store = TrustStore()
+    for der, origin, source in trusted:
+        store.add(x509.Certificate.load(der), Origin(origin), source)
+    report = verify_pdf(data, lambda: validation_context(store), name, store, limits=limits)
+    _plain(report)
+    return report
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every ``str`` subclass replaced by ``str`` (dataclasses in place)."""
+    import dataclasses
+    import enum
+
+    if isinstance(value, enum.Enum):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            object.__setattr__(value, item.name, _plain(getattr(value, item.name)))
+    return value
+
+
 async def async_verify_pdf(data: bytes, context_factory: ContextFactory, name: str = "",
-                           store: TrustStore | None = None) -> Report:
+                           store: TrustStore | None = None, *, checked: bool = False) -> Report:
     """:func:`verify_pdf` from inside an event loop (the validator blocks it otherwise)."""
-    return await asyncio.to_thread(verify_pdf, data, context_factory, name, store)
+    return await asyncio.to_thread(lambda: verify_pdf(data, context_factory, name, store,
+                                                      checked=checked))

@@ -185,27 +185,79 @@ def test_no_password_is_stored_anywhere(db: Database) -> None:
                                for v in row)
 
 
-def test_five_failures_for_a_user_name_throttle_it(db: Database) -> None:
+def test_five_failures_from_one_address_slow_that_name_there_more_each_time(
+        db: Database) -> None:
     with db.Session() as session:
         user = new_user(session)
         session.commit()
-        # from five different addresses: the user name alone is counted
         for minute in range(5):
-            fail(session, "VanThu", client=f"10.0.1.{minute}", at=NOW + timedelta(minutes=minute))
-        later = NOW + timedelta(minutes=6)
+            fail(session, "VanThu", at=NOW + timedelta(minutes=minute))
+        last = NOW + timedelta(minutes=4)
         with pytest.raises(LoginThrottled) as err:
-            login(session, "vanthu", client="10.9.9.9", at=later)  # the right password too
-        # the oldest of the five leaves the 15-minute window at NOW + 15 min
-        assert err.value.retry_after_seconds == 9 * 60
-        assert "540 giây" in err.value.vi and "540 seconds" in err.value.en
+            login(session, "vanthu", at=last + timedelta(seconds=5))  # the right password too
+        assert err.value.retry_after_seconds == 10  # 15 s after the fifth failure
+        assert "10 giây" in err.value.vi and "10 seconds" in err.value.en
         assert_bilingual(err.value)
         # a throttled attempt is not recorded and checks no password
         assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 5
-        # another user name is not affected
+        # another user name from the same address is not affected
         new_user(session, "kiemtra")
-        assert login(session, "kiemtra", client="10.9.9.9", at=later).username == "kiemtra"
-        # once the oldest failure is out of the window, four remain: one more try is allowed
-        assert login(session, "vanthu", at=NOW + timedelta(minutes=15)) is user
+        assert login(session, "kiemtra", at=last + timedelta(seconds=5)).username == "kiemtra"
+        # after the delay one more try; each further failure doubles the wait
+        fail(session, "vanthu", at=last + timedelta(seconds=15))
+        with pytest.raises(LoginThrottled) as err:
+            login(session, "vanthu", at=last + timedelta(seconds=16))
+        assert err.value.retry_after_seconds == 29
+        fail(session, "vanthu", at=last + timedelta(seconds=45))
+        with pytest.raises(LoginThrottled) as err:
+            login(session, "vanthu", at=last + timedelta(seconds=46))
+        assert err.value.retry_after_seconds == 59
+        assert login(session, "vanthu", at=last + timedelta(seconds=105)) is user
+
+
+def test_the_delay_doubles_and_never_exceeds_the_window(db: Database) -> None:
+    with db.Session() as session:
+        new_user(session)
+        session.commit()
+        at, waits = NOW, []
+        for _ in range(30):  # a guesser trying again as soon as allowed
+            try:
+                fail(session, "vanthu", client="198.51.100.7", at=at)
+            except LoginThrottled as err:
+                waits.append(err.retry_after_seconds)
+                at += timedelta(seconds=err.retry_after_seconds)
+        assert waits[:6] == [15, 30, 60, 120, 240, 480]
+        assert max(waits) <= 15 * 60  # then failures leave the window: about 8 tries an hour
+        assert len(waits) >= 12
+
+
+def test_the_owner_logs_in_from_their_address_while_somebody_elsewhere_guesses(
+        db: Database) -> None:
+    with db.Session() as session:
+        user = new_user(session)
+        session.commit()
+        login(session, "vanthu", client="10.0.0.1", at=NOW - timedelta(days=3))
+        session.commit()
+        # one guesser, then a guesser spread over many addresses
+        for second in range(5):
+            fail(session, "vanthu", client="198.51.100.7", at=NOW + timedelta(seconds=second))
+        with pytest.raises(LoginThrottled):
+            login(session, "vanthu", "đoán tiếp", client="198.51.100.7",
+                  at=NOW + timedelta(seconds=6))
+        for i in range(5):
+            fail(session, "vanthu", client=f"203.0.113.{i}", at=NOW + timedelta(seconds=10 + i))
+        with pytest.raises(LoginThrottled):  # ten from unfamiliar addresses: all slowed
+            login(session, "vanthu", "đoán tiếp", client="203.0.113.99",
+                  at=NOW + timedelta(seconds=16))
+        # the owner, right password, from the address they logged in from before: in
+        assert login(session, "vanthu", client="10.0.0.1", at=NOW + timedelta(seconds=16)) is user
+        # from a new address the owner waits like anybody, and is never locked out
+        with pytest.raises(LoginThrottled) as err:
+            login(session, "vanthu", client="192.0.2.50", at=NOW + timedelta(seconds=17))
+        wait = err.value.retry_after_seconds
+        assert 0 < wait <= 15
+        assert login(session, "vanthu", client="192.0.2.50",
+                     at=NOW + timedelta(seconds=17 + wait)) is user
 
 
 def test_a_successful_login_clears_the_user_names_failures(db: Database) -> None:
@@ -219,36 +271,37 @@ def test_a_successful_login_clears_the_user_names_failures(db: Database) -> None
         for minute in range(5, 9):
             fail(session, "vanthu", at=NOW + timedelta(minutes=minute))
         # eight failures in the window, but only four since the last success
-        login(session, "vanthu", at=NOW + timedelta(minutes=9))
+        login(session, "vanthu", at=NOW + timedelta(minutes=8, seconds=1))
 
 
-def test_twenty_failures_from_an_address_throttle_it(db: Database) -> None:
+def test_twenty_failures_from_an_address_slow_it(db: Database) -> None:
     with db.Session() as session:
         new_user(session)
         session.commit()
         for i in range(20):  # twenty different (unknown) names from one address
             fail(session, f"doan{i:02d}", client="203.0.113.5", at=NOW + timedelta(seconds=i))
         with pytest.raises(LoginThrottled) as err:
-            login(session, "vanthu", client="203.0.113.5", at=NOW + timedelta(minutes=1))
-        assert err.value.retry_after_seconds == 14 * 60
+            login(session, "vanthu", client="203.0.113.5", at=NOW + timedelta(seconds=20))
+        assert err.value.retry_after_seconds == 14
         # the same account from another address is fine
         assert login(session, "vanthu", client="203.0.113.6",
-                     at=NOW + timedelta(minutes=1)).username == "vanthu"
+                     at=NOW + timedelta(seconds=20)).username == "vanthu"
 
 
 def test_the_limits_and_the_window_are_arguments(db: Database) -> None:
     with db.Session() as session:
         new_user(session)
         session.commit()
-        limits: dict[str, Any] = {"max_per_username": 2, "window": timedelta(minutes=1)}
+        limits: dict[str, Any] = {"free_per_account_client": 2, "window": timedelta(minutes=1),
+                                  "base_delay": timedelta(seconds=40)}
         for second in (0, 10):
             with pytest.raises(LoginFailed):
                 login(session, "vanthu", "sai mật khẩu rồi", at=NOW + timedelta(seconds=second),
                       **limits)
         with pytest.raises(LoginThrottled) as err:
             login(session, "vanthu", at=NOW + timedelta(seconds=20), **limits)
-        assert err.value.retry_after_seconds == 40
-        login(session, "vanthu", at=NOW + timedelta(seconds=61), **limits)
+        assert err.value.retry_after_seconds == 30
+        login(session, "vanthu", at=NOW + timedelta(seconds=50), **limits)
 
 
 def test_throttling_counts_failures_committed_by_other_sessions(db: Database) -> None:
@@ -260,7 +313,7 @@ def test_throttling_counts_failures_committed_by_other_sessions(db: Database) ->
         with db.Session() as session:
             fail(session, "vanthu", at=NOW + timedelta(minutes=minute))
     with db.Session() as session, pytest.raises(LoginThrottled):
-        login(session, "vanthu", at=NOW + timedelta(minutes=5))
+        login(session, "vanthu", at=NOW + timedelta(minutes=4, seconds=1))
 
 
 def test_old_login_attempts_can_be_forgotten(db: Database) -> None:

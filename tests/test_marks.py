@@ -36,9 +36,9 @@ from documents import (
     new_draft,
     prepare,
 )
-from signer import DraftMarked, MarkNotCovered, find_draft_marks, locate
+from signer import DraftMarked, MarkNotCovered, PdfHostile, find_draft_marks, locate
 from signer.fonts import serif_fonts
-from signer.prepare import plan_fields, prepare_draft
+from signer.prepare import check_draft, plan_fields, prepare_draft
 
 from .conftest import TESTS_DATA
 from .test_issuance import db, details, person, signing, store  # noqa: F401  (fixtures)
@@ -192,6 +192,35 @@ def test_a_draft_stamp_annotation_refuses_the_draft() -> None:
     covered = _prepare(out.getvalue(), cover=True)
     with pikepdf.open(io.BytesIO(covered)) as doc:
         assert all(a.Subtype == "/Widget" for a in doc.pages[0].Annots)
+
+
+def _with_stamp(**extra: Any) -> bytes:
+    with pikepdf.open(QD) as doc:
+        stamp = doc.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Stamp, Name=pikepdf.Name.Draft,
+            Rect=pikepdf.Array([400, 780, 560, 820]), **extra))
+        doc.pages[0].obj.Annots = pikepdf.Array([stamp])
+        out = io.BytesIO()
+        doc.save(out)
+    return out.getvalue()
+
+
+def test_a_draft_stamp_is_left_to_preparation_but_refused_elsewhere() -> None:
+    """The upload check of a draft lets a "Draft" stamp through (preparation names it or
+    takes it off); the same check for another file (an attachment) refuses it as any
+    annotation outside the allow-list; a stamp carrying an action is refused always."""
+    pdf = _with_stamp()
+    check_draft(pdf, draft_marks=True)
+    with pytest.raises(PdfHostile) as err:
+        check_draft(pdf)
+    assert err.value.code == "active" and "/Stamp" in err.value.en
+    scripted = _with_stamp(A=pikepdf.Dictionary(S=pikepdf.Name.JavaScript,
+                                                JS=pikepdf.String("app.alert(1)")))
+    with pytest.raises(PdfHostile) as err:
+        check_draft(scripted, draft_marks=True)
+    assert err.value.code == "active"
+    with pytest.raises(PdfHostile):
+        _prepare(scripted, cover=True)
 
 
 def test_a_body_that_speaks_of_a_draft_is_not_refused() -> None:

@@ -265,7 +265,7 @@ def test_pages_refuse_what_a_role_may_not_do(service: Service, chromium: Any) ->
     cookie = {c["name"]: c["value"] for c in page.context.cookies()}
     forged = httpx.post(f"{service.url}/chuyen-vien/x/thu-hoi", cookies=cookie,
                         headers={"HX-Request": "true"})
-    assert forged.status_code == 400 and "tải lại trang" in forged.text
+    assert forged.status_code == 403 and "tải lại trang" in forged.text
 
 
 @pytest.mark.slow

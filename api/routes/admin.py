@@ -8,7 +8,7 @@ import hashlib
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, UploadFile
+from fastapi import APIRouter, Form, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -25,6 +25,7 @@ from documents import (
     Scope,
     SigningAuthority,
     TrustAnchor,
+    UnknownDocumentType,
     add_anchor,
     anchors_visible_to,
     register_certificate,
@@ -32,7 +33,6 @@ from documents import (
     scope_of,
 )
 from documents.accounts import (
-    ApiToken,
     Forbidden,
     Membership,
     Role,
@@ -43,9 +43,10 @@ from documents.accounts import (
     is_province_admin,
     require_role,
     revoke,
-    revoke_token,
+    revoke_tokens_of,
     roles_of,
     set_password,
+    token_for,
 )
 from documents.audit import AuditAction, record
 from documents.custody import (
@@ -58,16 +59,14 @@ from documents.custody import (
 from documents.models import OrganisationKey
 from tokens import Health, token_from_settings
 
-from ..deps import CurrentUser, ServicesDep, SessionDep
-from ..errors import NotFound
+from ..deps import CurrentUser, ServicesDep, SessionDep, member_body, presented_secret
+from ..errors import NotFound, enum_member
 
 router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
 
 
 def _administered(db: SessionDep, user: CurrentUser, body_id: int) -> Organisation:
-    body = db.get(Organisation, body_id)
-    if body is None or body.id not in {b.id for b in bodies_of(db, user)}:
-        raise NotFound(f"cơ quan {body_id} / body {body_id}")
+    body = member_body(db, user, body_id)
     require_role(db, user, body, Role.ADMIN)
     return body
 
@@ -105,6 +104,21 @@ def _own(row: Any, body: Organisation, what: str, row_id: int) -> Any:
     if row is None or row.body_id != body.id:
         raise NotFound(f"{what} {row_id}")
     return row
+
+
+def _doc_types(db: SessionDep, codes: list[str]) -> set[DocumentType]:
+    """The document types of ``codes`` (an unknown code: 422, not a server error)."""
+    found = set()
+    for code in codes:
+        doc_type = db.get(DocumentType, code)
+        if doc_type is None:
+            raise UnknownDocumentType(code)
+        found.add(doc_type)
+    return found
+
+
+def _roles(names: list[str]) -> set[Role]:
+    return {enum_member(Role, name, "vai trò", "role") for name in names}
 
 
 def _unit(body: Organisation, abbreviation: str | None) -> Any:
@@ -191,10 +205,11 @@ def add_authority(body_id: int, form: NewAuthority, user: CurrentUser,
         raise NotFound("chứng thư số / certificate")
     check_person_binding(db, person, fingerprint, form.token_name)
     authority = SigningAuthority(
-        person=person, body=body, designation=Designation[form.designation],
+        person=person, body=body,
+        designation=enum_member(Designation, form.designation, "hình thức ký", "designation"),
         on_behalf_of=form.on_behalf_of, all_types=not form.doc_types,
         certificate_sha256=fingerprint, token_name=form.token_name)
-    authority.doc_types = {db.get_one(DocumentType, code) for code in form.doc_types}
+    authority.doc_types = _doc_types(db, form.doc_types)
     db.add(authority)
     db.flush()
     if form.certificate_pem:  # kept, so documents can be prepared for a key held elsewhere
@@ -349,9 +364,11 @@ class UserChange(BaseModel):
 
 @router.patch("/bodies/{body_id}/users/{user_id}")
 def change_user(body_id: int, user_id: int, form: UserChange, user: CurrentUser,
-                db: SessionDep) -> dict[str, Any]:
+                db: SessionDep, request: Request) -> dict[str, Any]:
     """Edit an account of this body: its roles here, its person, a new password, or
-    ``active: false`` — which also revokes every API token and session it holds."""
+    ``active: false``. A new password or ``active: false`` revokes every API token and
+    session the account holds (a new password keeps only the administrator's own
+    session, when they reset their own account)."""
     body = _administered(db, user, body_id)
     account = db.get(User, user_id)
     if account is None or not db.scalar(select(Membership.id).where(
@@ -364,17 +381,17 @@ def change_user(body_id: int, user_id: int, form: UserChange, user: CurrentUser,
             _own(person, body, "người / person", form.person_id)
         changes["person"] = person
     if form.roles is not None:
-        wanted = {Role[r] for r in form.roles}
+        wanted = _roles(form.roles)
         for role in roles_of(db, account, body) - wanted:
             revoke(db, account, body, role)
         for role in wanted:
             grant(db, account, body, role)
     if form.password:
-        set_password(db, account, form.password)
+        secret = presented_secret(request) if account.id == user.id else None
+        set_password(db, account, form.password,
+                     keep=token_for(db, secret) if secret else None)
     if form.active is False:
-        for token in db.scalars(select(ApiToken).where(ApiToken.user_id == account.id,
-                                                       ApiToken.revoked_at.is_(None))):
-            revoke_token(db, token)
+        revoke_tokens_of(db, account)
     done = _changed(db, user, body, account, "user", changes)
     if form.roles is not None:
         done["roles"] = sorted(form.roles)
@@ -398,10 +415,11 @@ def add_user(body_id: int, form: NewUser, user: CurrentUser, db: SessionDep) -> 
     person = db.get(Person, form.person_id) if form.person_id else None
     if form.person_id and (person is None or person.body_id != body.id):
         raise NotFound(f"người {form.person_id} / person {form.person_id}")
+    roles = _roles(form.roles)
     account = create_user(db, form.username, form.password, form.display_name, person=person,
                           email=form.email)
-    for role in form.roles:
-        grant(db, account, body, Role[role])
+    for role in sorted(roles, key=lambda r: r.name):
+        grant(db, account, body, role)
     _audit(db, user, body, "user", str(account.id),
            {"username": account.username, "roles": form.roles, "person_id": form.person_id})
     db.commit()
@@ -420,10 +438,10 @@ class NewBook(BaseModel):
 @router.post("/bodies/{body_id}/number-books", status_code=201)
 def add_book(body_id: int, form: NewBook, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
     body = _administered(db, user, body_id)
-    unit = next((u for u in body.units if u.abbreviation == form.unit), None)
-    book = NumberBook(body=body, code=form.code, name=form.name, scope=BookScope[form.scope],
-                      unit=unit, symbol_with_unit=form.symbol_with_unit)
-    book.doc_types = {db.get_one(DocumentType, code) for code in form.doc_types}
+    book = NumberBook(body=body, code=form.code, name=form.name,
+                      scope=enum_member(BookScope, form.scope, "phạm vi sổ", "book scope"),
+                      unit=_unit(body, form.unit), symbol_with_unit=form.symbol_with_unit)
+    book.doc_types = _doc_types(db, form.doc_types)
     db.add(book)
     db.flush()
     _audit(db, user, body, "number_book", str(book.id), form.model_dump())

@@ -10,13 +10,27 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from documents import SigningAuthority
-from documents.accounts import authenticate, bodies_of, issue_token, revoke_token, roles_of
+from documents.accounts import (
+    authenticate,
+    bodies_of,
+    issue_token,
+    revoke_token,
+    roles_of,
+    set_password,
+    token_for,
+)
 from documents.audit import AuditAction, record
 
-from ..deps import COOKIE, CurrentUser, SessionDep
+from ..deps import COOKIE, CurrentUser, SessionDep, cookie_secure, presented_secret
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 SESSION_HOURS = 12
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as this process sees it: the peer, or the address a trusted
+    proxy forwarded (``KYSO_TRUSTED_PROXIES``, see ``api/proxies.py``)."""
+    return request.client.host if request.client else "?"
 
 
 class Login(BaseModel):
@@ -52,7 +66,7 @@ def describe(db: SessionDep, user: CurrentUser) -> dict[str, Any]:
 
 @router.post("/login")
 def login(form: Login, request: Request, response: Response, db: SessionDep) -> dict[str, Any]:
-    client = request.client.host if request.client else "?"
+    client = client_address(request)
     try:
         user = authenticate(db, form.username, form.password, client)
     finally:
@@ -62,23 +76,47 @@ def login(form: Login, request: Request, response: Response, db: SessionDep) -> 
            details={"client": client})
     db.commit()
     response.set_cookie(COOKIE, secret, httponly=True, samesite="strict",
-                        max_age=SESSION_HOURS * 3600)
+                        secure=cookie_secure(request), max_age=SESSION_HOURS * 3600)
     return {"token": secret, **describe(db, user)}
 
 
 @router.post("/logout")
 def logout(request: Request, response: Response, user: CurrentUser,
            db: SessionDep) -> dict[str, str]:
-    header = request.headers.get("authorization", "")
-    secret = header[7:].strip() if header.lower().startswith("bearer ") else None
-    secret = secret or request.cookies.get(COOKIE)
+    secret = presented_secret(request)
     if secret:
         revoke_token(db, secret)
     db.commit()
-    response.delete_cookie(COOKIE)
+    response.delete_cookie(COOKIE, httponly=True, samesite="strict",
+                           secure=cookie_secure(request))
     return {"status": "ok"}
 
 
 @router.get("/me")
 def me(user: CurrentUser, db: SessionDep) -> dict[str, Any]:
     return describe(db, user)
+
+
+class PasswordChange(BaseModel):
+    current_password: str
+    new_password: str
+
+
+@router.post("/password")
+def change_password(form: PasswordChange, request: Request, user: CurrentUser,
+                    db: SessionDep) -> dict[str, Any]:
+    """Change one's own password: the current one is checked as at login (throttled,
+    recorded), then every other session and API token of the account is revoked; the
+    session (or token) making the change stays."""
+    client = client_address(request)
+    try:
+        authenticate(db, user.username, form.current_password, client)
+    finally:
+        db.commit()  # a wrong current password counts as a failed login
+    secret = presented_secret(request)
+    revoked = set_password(db, user, form.new_password,
+                           keep=token_for(db, secret) if secret else None)
+    record(db, AuditAction.ADMIN_CHANGE, actor=user.username, object_type="user",
+           object_id=str(user.id), details={"password": "changed", "revoked_tokens": revoked})
+    db.commit()
+    return {"status": "ok", "revoked_tokens": revoked}

@@ -7,20 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from documents import Organisation, Person, SigningAuthority
+from documents import Person, SigningAuthority
 from documents.accounts import bodies_of
 from documents.authority import in_force
 
-from ..deps import CurrentUser, SessionDep
-from ..errors import NotFound
+from ..deps import CurrentUser, SessionDep, member_body
 
 router = APIRouter(prefix="/api/v1/bodies", tags=["administration"])
-
-
-def _member_body(db: SessionDep, user: CurrentUser, body_id: int) -> Organisation:
-    if body_id not in {b.id for b in bodies_of(db, user)}:
-        raise NotFound(f"cơ quan {body_id} / body {body_id}")
-    return db.get_one(Organisation, body_id)
 
 
 @router.get("")
@@ -33,7 +26,7 @@ def my_bodies(user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
 @router.get("/{body_id}/signers")
 def signers(body_id: int, user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
     """People holding signing authority in the body: whom a draft can be routed to."""
-    body = _member_body(db, user, body_id)
+    body = member_body(db, user, body_id)
     rows = db.execute(select(Person, SigningAuthority).join(
         SigningAuthority, SigningAuthority.person_id == Person.id).where(
         SigningAuthority.body_id == body.id, Person.active.is_(True), in_force())).all()

@@ -16,7 +16,6 @@ from certs import Category, KysoError
 from documents import (
     Document,
     DocumentVersion,
-    Organisation,
     Person,
     Priority,
     VersionKind,
@@ -32,11 +31,12 @@ from documents.custody import Act, issuing_custody
 from documents.queue import recall, route
 from documents.tasks import ISSUE, MAKE_COPY, PREPARE, SIGN_ATTACHMENT
 from signer import locate
-from signer.prepare import check_draft
+from signer.profiles import CopyKind
 from signer.sign import VIETNAM
 
-from ..deps import CurrentUser, ServicesDep, SessionDep
-from ..errors import NotFound, UnknownFields
+from ..deps import CurrentUser, ServicesDep, SessionDep, member_body
+from ..errors import NotFound, UnknownFields, UnknownValue, enum_member
+from ..limits import read_upload
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -56,6 +56,15 @@ def document_json(db: SessionDep, document: Document) -> dict[str, Any]:
     }
 
 
+def person_of(db: SessionDep, body_id: int, person_id: int) -> Person:
+    """The person ``person_id`` of the body ``body_id``; one of another body is as unknown
+    as one that does not exist (422, naming nobody)."""
+    person = db.get(Person, person_id)
+    if person is None or person.body_id != body_id:
+        raise UnknownValue("người", "person", person_id)
+    return person
+
+
 def visible_document(db: SessionDep, user: CurrentUser, document_id: str) -> Document:
     """The document, if the caller is a member of its body (else: not found, not forbidden,
     so one commune cannot even learn another's document ids)."""
@@ -66,13 +75,15 @@ def visible_document(db: SessionDep, user: CurrentUser, document_id: str) -> Doc
 
 
 class DraftNotPrepared(KysoError):
-    """The draft was stored but cannot be prepared; the reason is the prepare task's."""
+    """The draft was stored but cannot be prepared; the reason is the prepare task's
+    (``code``: the reason class of a refused PDF, when it is one)."""
 
     category = Category.BAD_INPUT
 
-    def __init__(self, document_id: str, vi: str, en: str) -> None:
+    def __init__(self, document_id: str, vi: str, en: str, code: str | None = None) -> None:
         super().__init__(f"dự thảo {document_id} chưa chuẩn bị được: {vi}",
                          f"draft {document_id} could not be prepared: {en}")
+        self.code = code
 
 
 def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
@@ -90,7 +101,7 @@ def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,
     with contextlib.suppress(CeleryTimeout):
         outcome = result.get(timeout=svc.settings.prepare_wait, propagate=False, interval=0.05)
     if isinstance(outcome, dict) and "vi" in outcome:
-        raise DraftNotPrepared(document_id, outcome["vi"], outcome["en"])
+        raise DraftNotPrepared(document_id, outcome["vi"], outcome["en"], outcome.get("code"))
     return {**document_json(db, db.get_one(Document, document_id)), "task_id": result.id}
 
 
@@ -109,14 +120,14 @@ def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep
     ``qr=false``: no verification QR code on page 1 even when the service prints them.
     ``cover_draft_mark=true``: take "DỰ THẢO" lines and watermarks off the pages (audited);
     without it a draft carrying one is refused, the reason naming the mark and where."""
-    body = db.get(Organisation, body_id)
-    if body is None:
-        raise NotFound(f"cơ quan {body_id} / body {body_id}")
+    body = member_body(db, user, body_id)
     require_role(db, user, body, Role.DRAFTER, Role.CLERK)
-    data = file.file.read()
+    data = read_upload(file, svc.settings.max_upload_mb)
+    db.commit()  # no transaction (no SQLite write lock) while the file is checked
+    svc.check_draft(data, draft_marks=True)
     chosen = next((u for u in body.units if u.abbreviation == unit), None)
     document = new_draft(db, svc.store, body, doc_type, subject, data, unit=chosen,
-                         actor=user.username, file_name=file.filename or "")
+                         actor=user.username, file_name=file.filename or "", checked=True)
     document_id, username = document.id, user.username
     db.commit()
     return _prepare(db, svc, document_id, username, qr, cover_draft_mark)
@@ -130,8 +141,11 @@ def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
     preparation was refused; it is prepared again (``cover_draft_mark`` as on upload)."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
-    replace_draft(db, svc.store, document, file.file.read(), actor=user.username,
-                  file_name=file.filename or "")
+    data = read_upload(file, svc.settings.max_upload_mb)
+    db.commit()  # no transaction (no SQLite write lock) while the file is checked
+    svc.check_draft(data, draft_marks=True)
+    replace_draft(db, svc.store, document, data, actor=user.username,
+                  file_name=file.filename or "", checked=True)
     username = user.username
     db.commit()
     return _prepare(db, svc, document_id, username, cover_draft_mark=cover_draft_mark)
@@ -185,11 +199,13 @@ def route_document(document_id: str, form: RouteForm, user: CurrentUser,
     signature block, which must print them (else 422, unless ``block_override``)."""
     document = visible_document(db, user, document_id)
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
-    signers = [db.get_one(Person, pid) for pid in form.signer_person_ids]
+    signers = [person_of(db, document.body_id, pid) for pid in form.signer_person_ids]
     due_at = form.due_at
     if due_at is not None and due_at.tzinfo is None:
         due_at = due_at.replace(tzinfo=VIETNAM)  # a time without offset is Vietnam time
     drafter = db.get(Person, user.person_id) if user.person_id else None
+    if form.priority not in {int(p) for p in Priority}:
+        raise UnknownValue("độ khẩn", "priority", form.priority, [str(int(p)) for p in Priority])
     prepared = latest_version(db, document, VersionKind.PREPARED)
     block = locate(svc.store.get(prepared.sha256)).signature if prepared else None
     route(db, document, signers, due_at=due_at, priority=Priority(form.priority),
@@ -201,7 +217,7 @@ def route_document(document_id: str, form: RouteForm, user: CurrentUser,
                                    document.unit)
         assert authority is not None  # route() checked it
         details.update(block_override=form.block_override, block_differences=[
-            en for _, en in block_differences(block, signers[-1], authority)])
+            d.en for d in block_differences(block, signers[-1], authority)])
     record(db, AuditAction.ROUTE, actor=user.username, body_id=document.body_id,
            object_type="document", object_id=document.id, details=details)
     db.commit()
@@ -257,7 +273,8 @@ def attach(document_id: str, file: UploadFile, user: CurrentUser, db: SessionDep
     document = visible_document(db, user, document_id)
     custody = issuing_custody(db, user, document.body, Act.ATTACHMENT)
     data = file.file.read()
-    check_draft(data)  # refuse a broken, encrypted or active file now, not in the worker
+    db.commit()  # no transaction (no SQLite write lock) while the file is checked
+    svc.check_draft(data)  # refuse a broken, encrypted or active file now, not in the worker
     sha256 = svc.store.put(data)
     name = f"{sha256[:12]}-{file.filename or 'phu-luc.pdf'}"
     result = svc.celery.send_task(SIGN_ATTACHMENT, args=[document.id, user.id, sha256, name],
@@ -281,6 +298,7 @@ def copy(document_id: str, form: CopyForm, user: CurrentUser, db: SessionDep,
     the day of its organisation signature."""
     document = visible_document(db, user, document_id)
     custody = issuing_custody(db, user, document.body, Act.COPY)
+    enum_member(CopyKind, form.kind, "loại bản sao", "copy kind")  # else the worker fails
     key = uuid.uuid4().hex
     result = svc.celery.send_task(MAKE_COPY, args=[document.id, user.id, form.kind, key],
                                   queue=custody.queue)

@@ -9,8 +9,8 @@ versions (:func:`documents.check_against`). Nothing uploaded is stored; each
 verification is a ``VERIFY`` audit event by the actor "công khai" (public).
 
 Abuse limits: a file larger than ``KYSO_MAX_UPLOAD_MB`` is refused before it is read
-(413), and each client (its address; behind the reverse proxy, uvicorn takes it from
-``X-Forwarded-For`` sent by the proxy on 127.0.0.1) may check
+(413), and each client (its address; behind the reverse proxy, the one the proxy forwards
+in ``X-Forwarded-For`` when it is one of ``KYSO_TRUSTED_PROXIES``) may check
 ``KYSO_PUBLIC_VERIFY_LIMIT`` files per ``KYSO_PUBLIC_VERIFY_WINDOW`` seconds (429 with
 ``Retry-After``). The counter is in memory, per API process: simple, no database write
 on a refused request, forgotten on restart; with N API processes a client gets up to
@@ -42,7 +42,7 @@ from documents import (
     document_for_code,
 )
 from documents.audit import AuditAction, record
-from signer import Report, async_verify_pdf
+from signer import Report
 from signer.report_render import render_html
 
 from ..deps import Services, ServicesDep, SessionDep
@@ -279,7 +279,7 @@ async def check(code: str, request: Request, db: SessionDep,
                         back=f"/v/{code}")
     name = _file_name(upload)
     try:
-        report: Report = await async_verify_pdf(data, svc.contexts(trust), name, trust)
+        report: Report = await asyncio.to_thread(svc.verify_report, data, name, trust)
     except KysoError as exc:
         return _problem(422, f"Không kiểm tra được tệp: {exc.vi}",
                         f"The file could not be checked: {exc.en}", back=f"/v/{code}")

@@ -34,6 +34,7 @@ from documents.tasks import PREPARE_JOB, SIGN_APPROVAL
 
 from ..deps import CurrentUser, ServicesDep, SessionDep, signer_of
 from ..errors import NotFound
+from .documents import person_of
 
 router = APIRouter(prefix="/api/v1", tags=["signing queue"])
 
@@ -149,7 +150,8 @@ class Reassign(BaseModel):
 def hand_over(request_id: int, form: Reassign, user: CurrentUser,
               db: SessionDep) -> dict[str, Any]:
     request = _own_request(db, user, request_id)
-    reassign(db, request, db.get_one(Person, form.person_id), actor=user.username)
+    reassign(db, request, person_of(db, request.document.body_id, form.person_id),
+             actor=user.username)
     record(db, AuditAction.ROUTE, actor=user.username, body_id=request.document.body_id,
            object_type="document", object_id=request.document_id,
            details={"request": request.id, "reassigned_to": form.person_id})

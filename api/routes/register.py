@@ -23,8 +23,8 @@ from documents.accounts import Role, require_role
 from documents.audit import AuditAction, record
 from documents.tasks import EXPORT_REGISTER
 
-from ..deps import CurrentUser, ServicesDep, SessionDep
-from ..errors import NotFound
+from ..deps import CurrentUser, ServicesDep, SessionDep, member_body
+from ..errors import NotFound, UnknownValue
 
 MEDIA = {"pdf": "application/pdf",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -33,9 +33,7 @@ router = APIRouter(prefix="/api/v1/register", tags=["register"])
 
 
 def _body(db: SessionDep, user: CurrentUser, body_id: int) -> Organisation:
-    body = db.get(Organisation, body_id)
-    if body is None:
-        raise NotFound(f"cơ quan {body_id} / body {body_id}")
+    body = member_body(db, user, body_id)
     require_role(db, user, body, Role.CLERK, Role.AUDITOR, Role.ADMIN)
     return body
 
@@ -121,7 +119,7 @@ def start_export(body_id: int, year: int, form: ExportRequest, user: CurrentUser
     """Export the register in a worker; fetch it from ``/exports/{task_id}`` when ready."""
     body = _body(db, user, body_id)
     if form.format not in MEDIA:
-        raise NotFound(f"định dạng {form.format} / format {form.format}")
+        raise UnknownValue("định dạng", "format", form.format, MEDIA)
     _filters(db, body, form.unit, form.book)
     record(db, AuditAction.EXPORT, actor=user.username, body_id=body.id, object_type="register",
            object_id=f"{body.id}/{year}", details=form.model_dump(mode="json"))

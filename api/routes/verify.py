@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from certs import Category, KysoError, TrustStore
 from documents import bodies_of, match_claimed, match_file, public_relation
 from documents.audit import AuditAction, record
-from signer import Report, verify_pdf
+from signer import Report
 from signer.qr import qr_links
 from signer.report_render import render_html, render_pdf
 
@@ -67,11 +67,13 @@ def verify_upload(upload: UploadFile, user: Any, svc: Any, db: Session,
     """Verify one uploaded file and record the VERIFY audit event (the caller commits).
 
     ``trust`` (default :func:`trust_of` the caller's bodies) is what the file is checked
-    against."""
+    against. What the session did so far is committed first: no transaction (on SQLite,
+    no write lock) is open while the file is verified in its child process."""
     upload.file.seek(0)
+    data = upload.file.read()
     store = trust if trust is not None else trust_of(db, user, svc)
-    report = verify_pdf(upload.file.read(), svc.contexts(store), upload.filename or "",
-                        store)
+    db.commit()
+    report: Report = svc.verify_report(data, upload.filename or "", store)
     record(db, AuditAction.VERIFY, actor=user.username, object_type="file",
            object_id=report.sha256, details={"verdict": str(report.verdict),
                                              "file": upload.filename or ""})
@@ -84,13 +86,19 @@ def _register(db: Session, user: Any, upload: UploadFile, report: Report,
     Drafts and approvals only of the caller's bodies (of ``body_id`` alone, when the
     verification is for one body)."""
     found = match_file(db, report.sha256)
-    if found is None:
+    if found is None and not refused(report):
+        db.commit()  # no transaction open while pdfminer reads the file
         upload.file.seek(0)
         found = match_claimed(db, qr_links(upload.file.read()))
     own = {b.id for b in bodies_of(db, user)} if body_id is None else {body_id}
     if found is None or not (public_relation(found) or found.body_id in own):
         return None
     return found.to_dict()
+
+
+def refused(report: Report) -> bool:
+    """Whether the file was refused before verification (hostile structure, limits)."""
+    return any(r.code.startswith("refused_") for r in report.reasons)
 
 
 def _report_name(report: Report, suffix: str) -> str:

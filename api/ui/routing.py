@@ -21,23 +21,12 @@ from fastapi.routing import APIRoute
 
 from certs import Category, KysoError
 
-from ..errors import status_for
+from ..errors import MissingInput, status_for
 from .rendering import is_htmx, render
 
 LOGIN_PATH = "/dang-nhap"
 _SAFE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,80}$")
 log = logging.getLogger(__name__)
-
-#: Vietnamese names of form fields, for validation messages.
-FIELD_NAMES = {
-    "file": "tệp", "files": "tệp", "doc_type": "loại văn bản", "subject": "trích yếu",
-    "signers": "người ký", "reason": "lý do", "username": "tên đăng nhập",
-    "password": "mật khẩu", "full_name": "họ và tên", "position": "chức vụ",
-    "token_name": "thiết bị ký", "person_id": "người", "code": "mã sổ", "name": "tên",
-    "request_ids": "văn bản", "display_name": "tên hiển thị", "roles": "vai trò",
-    "year": "năm", "kind": "loại bản sao",
-}
-
 
 class Unexpected(KysoError):
     category = Category.INTERNAL
@@ -47,15 +36,6 @@ class Unexpected(KysoError):
                          "(chi tiết đã ghi vào nhật ký máy chủ)",
                          "unexpected server error — retry; if it persists, tell the "
                          "administrator (details are in the server log)")
-
-
-class MissingInput(KysoError):
-    category = Category.BAD_REQUEST
-
-    def __init__(self, fields: list[str]) -> None:
-        names = ", ".join(dict.fromkeys(FIELD_NAMES.get(f, f) for f in fields))
-        super().__init__(f"thiếu hoặc sai thông tin: {names}",
-                         f"missing or invalid input: {', '.join(fields)}")
 
 
 def error_target(request: Request) -> str:

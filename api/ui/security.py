@@ -8,37 +8,22 @@ random ``SameSite=strict`` cookie is echoed by the form (double submit).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
 from fastapi import Request
 
-from certs import Category, KysoError
-
+from ..csrf import HEADER, CsrfRefused, session_token, token_matches
 from ..deps import COOKIE
+
+__all__ = ["FIELD", "HEADER", "LOGIN_COOKIE", "CsrfRefused", "check_login_token",
+           "check_session_post", "check_session_token", "new_login_token", "sent_token",
+           "session_token"]
 
 #: The pre-login cookie of the login form.
 LOGIN_COOKIE = "kyso_login_csrf"
-#: The header htmx sends on every request (set on <body hx-headers>).
-HEADER = "x-csrf-token"
 #: The hidden field of plain (non-htmx) forms.
 FIELD = "csrf"
-
-
-class CsrfRefused(KysoError):
-    category = Category.BAD_REQUEST
-
-    def __init__(self) -> None:
-        super().__init__("phiên làm việc đã thay đổi hoặc biểu mẫu đã cũ — hãy tải lại trang "
-                         "rồi thử lại",
-                         "the session changed or the form is stale — reload the page and retry")
-
-
-def session_token(secret_key: str, session_secret: str) -> str:
-    """The CSRF token of one session (derived, never stored)."""
-    return hmac.new(secret_key.encode(), b"kyso-csrf:" + session_secret.encode(),
-                    hashlib.sha256).hexdigest()
 
 
 def new_login_token() -> str:
@@ -63,9 +48,7 @@ async def check_session_post(request: Request, secret_key: str) -> None:
 
 
 def check_session_token(request: Request, secret_key: str, sent: str) -> None:
-    session_secret = request.cookies.get(COOKIE, "")
-    if not session_secret or not sent or not hmac.compare_digest(
-            sent, session_token(secret_key, session_secret)):
+    if not token_matches(secret_key, request.cookies.get(COOKIE, ""), sent):
         raise CsrfRefused()
 
 

@@ -16,10 +16,11 @@ from documents import BookScope, Designation, SignerCertificate
 from documents.accounts import Role
 from documents.sqltypes import utc_now
 
+from ...errors import MissingInput
 from ...routes import admin as admin_routes
 from ..context import Ctx, PageCtx, PostCtx
 from ..rendering import render
-from ..routing import MissingInput, UiRoute
+from ..routing import UiRoute
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/quan-tri"
@@ -154,14 +155,14 @@ def change_roles(request: Request, user_id: int, ctx: PostCtx,
                  roles: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006
     chosen = [r for r in roles if r in ROLE_NAMES]
     admin_routes.change_user(_body_id(ctx), user_id, admin_routes.UserChange(roles=chosen),
-                             ctx.user, ctx.db)
+                             ctx.user, ctx.db, request)
     return _done(request, "Đã cập nhật vai trò.")
 
 
 @router.post(PATH + "/tai-khoan/{user_id}/ngung")
 def deactivate_user(request: Request, user_id: int, ctx: PostCtx) -> Response:
     admin_routes.change_user(_body_id(ctx), user_id, admin_routes.UserChange(active=False),
-                             ctx.user, ctx.db)
+                             ctx.user, ctx.db, request)
     return _done(request, "Đã khóa tài khoản và thu hồi mọi phiên đăng nhập của nó.")
 
 

@@ -13,10 +13,11 @@ from documents.accounts import Role
 from documents.audit import AuditAction, list_events
 from signer.report_render import render_html, verdict_words
 
+from ...errors import MissingInput
 from ...routes import verify as verify_routes
 from ..context import Ctx, PageCtx, PostCtx
 from ..rendering import render
-from ..routing import MissingInput, UiRoute
+from ..routing import UiRoute
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/kiem-tra"

@@ -155,7 +155,7 @@ def attachment(request: Request, document_id: str, ctx: PostCtx,
 def copy(request: Request, document_id: str, ctx: PostCtx,
          kind: str = Form("SAO_Y")) -> Response:
     if kind not in CopyKind.__members__:
-        from ..routing import MissingInput
+        from ...errors import MissingInput
 
         raise MissingInput(["kind"])
     form = document_routes.CopyForm.model_validate({"kind": kind})

@@ -107,7 +107,7 @@ def upload_draft(request: Request, ctx: PostCtx, file: UploadFile,
     the chosen signers in order — the JSON routes' own functions, one after the other."""
     body = ctx.require(Role.DRAFTER, Role.CLERK)
     if not subject.strip():
-        from ..routing import MissingInput
+        from ...errors import MissingInput
 
         raise MissingInput(["subject"])
     data, name = _as_pdf(file)

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from certs import KysoError
 
-from ...deps import COOKIE, ServicesDep, SessionDep, current_user
+from ...deps import COOKIE, ServicesDep, SessionDep, cookie_secure, current_user
 from ...routes import auth as auth_routes
 from ..context import PageCtx
 from ..rendering import render
@@ -23,7 +23,8 @@ def _login_page(request: Request, svc: ServicesDep, message: str | None = None,
     response = render(request, "login.html", {
         "csrf": token, "message": message, "username": username,
         "demo": svc.settings.data.demo_pki() is not None}, status_code=status_code)
-    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict",
+                        secure=cookie_secure(request), max_age=3600)
     return response
 
 

@@ -27,12 +27,13 @@ from documents.jobs import OPEN
 from documents.queue import my_queue
 
 from ...deps import signer_of
+from ...errors import MissingInput
 from ...routes import agent as agent_routes
 from ...routes import queue as queue_routes
 from ...routes.documents import visible_document
 from ..context import Ctx, PageCtx, PostCtx
 from ..rendering import render
-from ..routing import MissingInput, UiRoute
+from ..routing import UiRoute
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/lanh-dao"

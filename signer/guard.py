@@ -1,0 +1,562 @@
+"""Bounded inspection of an untrusted PDF: loops, nesting, object counts and decompression bombs.
+
+Every PDF Kyso receives comes from outside (a drafter's upload, a file sent for
+verification), so nothing in it may make a walk endless or a decoding unbounded. This
+module looks at the whole object graph once, with pikepdf, before any other code does:
+
+- **trees** (page tree, AcroForm fields, outlines, name and number trees, the structure
+  tree): walked with a visited set; a node met twice (a loop, or a node shared by two
+  parents) is refused, and so is a tree with more nodes than ``max_objects``;
+- **/Parent chains**: followed with a visited set, at most ``max_depth`` steps;
+- **nesting**: arrays and dictionaries nested deeper than ``max_depth``;
+- **objects**: more than ``max_objects`` indirect objects;
+- **streams**: every stream's filters decoded step by step with an output cap (Flate
+  through ``zlib.decompressobj(max_length)``, chained filters fed chunk by chunk), at most
+  ``max_stream_mb`` per stream and ``max_decoded_mb`` for the whole document; image
+  codecs (DCT, JPX, JBIG2, CCITT) are not decoded, their declared size is checked
+  (``max_image_pixels``); LZW and RunLength, whose expansion cannot be streamed here, are
+  decoded only below ``max_raw_other`` raw bytes.
+
+Refusals are :class:`PdfHostile` with a ``code`` (the reason class) and where it was
+found. What this module cannot bound itself (qpdf's own parsing, pyHanko's validator) is
+bounded by running it in a child process with memory and time limits
+(:mod:`signer.isolate`).
+"""
+
+from __future__ import annotations
+
+import binascii
+import io
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import PdfEncrypted, PdfHostile, PdfUnreadable
+from .pdfinput import UPLOADED, pdf_error_detail
+
+MB = 1024 * 1024
+
+#: Image codecs: their stream is never decoded here, only its declared size checked.
+IMAGE_CODECS = {"/DCTDecode", "/DCT", "/JPXDecode", "/JBIG2Decode", "/CCITTFaxDecode", "/CCF"}
+_FLATE = {"/FlateDecode", "/Fl"}
+_SMALL_ONLY = {"/LZWDecode", "/LZW", "/RunLengthDecode", "/RL"}
+_HEX = {"/ASCIIHexDecode", "/AHx"}
+_A85 = {"/ASCII85Decode", "/A85"}
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class PdfLimits:
+    """How much of a PDF Kyso is willing to look at (each bound has a test in
+    tests/test_hostile.py)."""
+
+    max_bytes: int = 50 * MB
+    max_pages: int = 300
+    #: indirect objects in the file; also the most nodes one tree may have
+    max_objects: int = 200_000
+    #: arrays/dictionaries nested in one another; also the longest /Parent chain
+    max_depth: int = 100
+    #: decoded bytes of one stream
+    max_stream_mb: int = 128
+    #: decoded bytes of all streams together
+    max_decoded_mb: int = 512
+    #: width × height of one image
+    max_image_pixels: int = 200_000_000
+    #: raw bytes of a stream whose filter cannot be decoded in bounded steps (LZW, RunLength)
+    max_raw_other: int = 256 * 1024
+
+
+def _where(obj: Any) -> str:
+    objgen = getattr(obj, "objgen", (0, 0))
+    return f"đối tượng {objgen[0]} {objgen[1]}" if objgen != (0, 0) else "trong tệp"
+
+
+def _where_en(obj: Any) -> str:
+    objgen = getattr(obj, "objgen", (0, 0))
+    return f"object {objgen[0]} {objgen[1]}" if objgen != (0, 0) else "in the file"
+
+
+def refuse(code: str, vi: str, en: str, obj: Any = None) -> PdfHostile:
+    """A :class:`PdfHostile` naming ``obj`` (its object number) when given."""
+    if obj is not None:
+        vi, en = f"{vi} ({_where(obj)})", f"{en} ({_where_en(obj)})"
+    return PdfHostile(code, vi, en)
+
+
+def open_pdf(pdf: bytes, limits: PdfLimits, *, inherit: bool = False,
+             source: str = UPLOADED) -> Any:
+    """A pikepdf document over ``pdf``, refusing what is too large, not a PDF or encrypted.
+
+    ``inherit``: push inherited page attributes down to every page as qpdf opens the file
+    (what editing needs). Off for checking: qpdf would walk the whole page tree first
+    (8 s for 100,000 pages) before the bounded walk could refuse it."""
+    import pikepdf
+
+    if len(pdf) > limits.max_bytes:
+        raise refuse("size", f"tệp lớn hơn giới hạn {limits.max_bytes // MB} MB",
+                     f"the file is larger than {limits.max_bytes // MB} MB")
+    if not pdf.lstrip()[:5].startswith(b"%PDF-"):
+        raise PdfUnreadable("không phải tệp PDF / not a PDF file")
+    try:
+        doc = pikepdf.open(io.BytesIO(pdf), inherit_page_attributes=inherit)
+    except pikepdf.PasswordError as exc:
+        raise PdfEncrypted() from exc
+    except (pikepdf.PdfError, RecursionError, ValueError) as exc:
+        if "loop detected" in str(exc).lower():
+            raise refuse("loop", "cây trang có vòng lặp", "the page tree has a loop") from exc
+        raise PdfUnreadable(pdf_error_detail(exc, source)) from exc
+    if doc.is_encrypted:
+        doc.close()
+        raise PdfEncrypted()
+    return doc
+
+
+def _qpdf_warnings(doc: Any) -> None:
+    """Refuse what qpdf itself had to cut while parsing (it drops structures nested more
+    than 500 deep, and loops it meets): the file says something else to other readers."""
+    for warning in doc.get_warnings():
+        text = str(warning).lower()
+        if "deeply nested" in text:
+            raise refuse("depth", "cấu trúc lồng nhau quá sâu (bộ đọc PDF đã phải cắt bỏ)",
+                         "structures nested too deeply (the PDF reader had to drop them)")
+        if "loop detected" in text:
+            raise refuse("loop", "cấu trúc có vòng lặp (bộ đọc PDF đã phải cắt bỏ)",
+                         "a structure loops (the PDF reader had to cut it)")
+
+
+# ------------------------------------------------------------------------------ trees
+
+def _key(obj: Any) -> Any:
+    """Identity of an indirect node (its object number); None for a direct one, which
+    cannot be part of a loop (direct objects form a tree)."""
+    objgen = obj.objgen
+    return objgen if objgen != (0, 0) else None
+
+
+def _loop(name_vi: str, name_en: str, node: Any) -> PdfHostile:
+    return refuse("loop", f"{name_vi} có vòng lặp hoặc nút dùng chung",
+                  f"the {name_en} has a loop or a shared node", node)
+
+
+def _too_big(name_vi: str, name_en: str, limit: int) -> PdfHostile:
+    return refuse("objects", f"{name_vi} có hơn {limit} nút",
+                  f"the {name_en} has more than {limit} nodes")
+
+
+def _walk_kids(roots: list[Any], limits: PdfLimits, name_vi: str, name_en: str,
+               key: str = "/Kids") -> Iterator[Any]:
+    """Every node of a /Kids tree (page tree, fields, name and number trees), once."""
+    import pikepdf
+
+    seen: set[Any] = set()
+    count = 0
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary):
+            continue
+        ident = _key(node)
+        if ident is not None:
+            if ident in seen:
+                raise _loop(name_vi, name_en, node)
+            seen.add(ident)
+        count += 1
+        if count > limits.max_objects:
+            raise _too_big(name_vi, name_en, limits.max_objects)
+        yield node
+        kids = node.get(key)
+        if isinstance(kids, pikepdf.Array):
+            stack.extend(reversed(list(kids)))
+        elif isinstance(kids, pikepdf.Dictionary):
+            stack.append(kids)
+
+
+def page_count(doc: Any, limits: PdfLimits) -> int:
+    """The number of page leaves in the page tree, walked with a visited set; refused above
+    ``max_pages``."""
+    count = 0
+    for node in _walk_kids([doc.Root.get("/Pages")], limits, "cây trang", "page tree"):
+        if "/Kids" not in node:
+            count += 1
+            if count > limits.max_pages:
+                raise refuse("pages", f"tệp có hơn {limits.max_pages} trang, quá giới hạn",
+                             f"the file has more than {limits.max_pages} pages, over the "
+                             "limit")
+    return count
+
+
+def fields(doc: Any, limits: PdfLimits) -> Iterator[Any]:
+    """Every AcroForm field and widget, each once (a field listed as its own kid is refused)."""
+    import pikepdf
+
+    form = doc.Root.get("/AcroForm")
+    if not isinstance(form, pikepdf.Dictionary):
+        return
+    top = form.get("/Fields")
+    if not isinstance(top, pikepdf.Array):
+        return
+    yield from _walk_kids(list(top), limits, "cây trường biểu mẫu", "form field tree")
+
+
+def _walk_outlines(doc: Any, limits: PdfLimits) -> None:
+    import pikepdf
+
+    outlines = doc.Root.get("/Outlines")
+    if not isinstance(outlines, pikepdf.Dictionary):
+        return
+    seen: set[Any] = {_key(outlines)}
+    count = 0
+    heads = [outlines.get("/First")]
+    while heads:
+        item = heads.pop()
+        while isinstance(item, pikepdf.Dictionary):
+            ident = _key(item)
+            if ident is not None:
+                if ident in seen:
+                    raise _loop("mục lục (outline)", "outline", item)
+                seen.add(ident)
+            count += 1
+            if count > limits.max_objects:
+                raise _too_big("mục lục", "outline", limits.max_objects)
+            heads.append(item.get("/First"))
+            item = item.get("/Next")
+
+
+def _walk_struct(doc: Any, limits: PdfLimits) -> None:
+    """The structure tree (/StructTreeRoot /K …) and its /ParentTree number tree."""
+    import pikepdf
+
+    root = doc.Root.get("/StructTreeRoot")
+    if not isinstance(root, pikepdf.Dictionary):
+        return
+    for _ in _walk_kids([root], limits, "cây cấu trúc", "structure tree", key="/K"):
+        pass
+    parent_tree = root.get("/ParentTree")
+    if isinstance(parent_tree, pikepdf.Dictionary):
+        for _ in _walk_kids([parent_tree], limits, "cây số (ParentTree)", "number tree"):
+            pass
+
+
+def _walk_name_trees(doc: Any, limits: PdfLimits) -> None:
+    import pikepdf
+
+    names = doc.Root.get("/Names")
+    if isinstance(names, pikepdf.Dictionary):
+        for key in list(names.keys()):
+            for _ in _walk_kids([names[key]], limits, f"cây tên {key}", f"name tree {key}"):
+                pass
+    labels = doc.Root.get("/PageLabels")
+    if isinstance(labels, pikepdf.Dictionary):
+        for _ in _walk_kids([labels], limits, "cây nhãn trang", "page label tree"):
+            pass
+    dests = doc.Root.get("/Dests")
+    if isinstance(dests, pikepdf.Dictionary) and "/Kids" in dests:
+        for _ in _walk_kids([dests], limits, "cây đích", "destination tree"):
+            pass
+
+
+def _parent_chain(node: Any, limits: PdfLimits, good: set[Any]) -> None:
+    """Follow /Parent upwards: at most ``max_depth`` steps, never the same node twice."""
+    import pikepdf
+
+    chain: list[Any] = []
+    seen: set[Any] = set()
+    current = node
+    steps = 0
+    while isinstance(current, pikepdf.Dictionary):
+        ident = _key(current)
+        steps += 1
+        if ident is not None and ident in good:
+            break
+        if ident is not None and ident in seen:
+            raise refuse("loop", "chuỗi /Parent có vòng lặp",
+                         "a /Parent chain loops", node)
+        if ident is not None:
+            seen.add(ident)
+            chain.append(ident)
+        if steps > limits.max_depth:
+            raise refuse("depth", f"chuỗi /Parent dài hơn {limits.max_depth} bậc",
+                         f"a /Parent chain is longer than {limits.max_depth}", node)
+        current = current.get("/Parent")
+    good.update(chain)
+
+
+# ------------------------------------------------------------------------------ streams
+
+class _Budget:
+    def __init__(self, limits: PdfLimits) -> None:
+        self.limits = limits
+        self.total = 0
+
+    def add(self, count: int, stream: Any) -> None:
+        self.total += count
+        if self.total > self.limits.max_decoded_mb * MB:
+            raise refuse("bomb", f"nội dung giải nén của tệp vượt quá "
+                                 f"{self.limits.max_decoded_mb} MB (bom giải nén)",
+                         f"the file's decompressed content exceeds "
+                         f"{self.limits.max_decoded_mb} MB (decompression bomb)", stream)
+
+
+def _filters(stream: Any) -> list[str]:
+    import pikepdf
+
+    value = stream.get("/Filter")
+    if value is None:
+        return []
+    if isinstance(value, pikepdf.Name):
+        return [str(value)]
+    if isinstance(value, pikepdf.Array):
+        return [str(v) for v in value]
+    raise refuse("filter", "bộ lọc luồng không hợp lệ", "an invalid stream filter", stream)
+
+
+def _flate(chunks: Iterator[bytes], cap: int, stream: Any) -> Iterator[bytes]:
+    """Inflate ``chunks`` lazily, never producing more than ``cap`` + one chunk."""
+    inflater = zlib.decompressobj()
+    produced = 0
+    try:
+        for chunk in chunks:
+            data = chunk
+            while data:
+                out = inflater.decompress(data, _CHUNK)
+                data = inflater.unconsumed_tail
+                produced += len(out)
+                if produced > cap:
+                    raise _bomb(cap, stream)
+                if out:
+                    yield out
+                if inflater.eof:
+                    return
+        tail = inflater.flush(_CHUNK)
+        produced += len(tail)
+        if produced > cap:
+            raise _bomb(cap, stream)
+        if tail:
+            yield tail
+    except zlib.error:
+        return  # damaged data: readers stop there too; nothing more is produced
+
+
+def _bomb(cap: int, stream: Any) -> PdfHostile:
+    return refuse("bomb", f"một luồng giải nén ra hơn {cap // MB} MB (bom giải nén)",
+                  f"a stream decompresses to more than {cap // MB} MB (decompression bomb)",
+                  stream)
+
+
+def _whole(chunks: Iterator[bytes], cap: int, stream: Any) -> bytes:
+    out = bytearray()
+    for chunk in chunks:
+        out += chunk
+        if len(out) > cap:
+            raise _bomb(cap, stream)
+    return bytes(out)
+
+
+def _decoded_size(stream: Any, limits: PdfLimits, budget: _Budget) -> None:
+    """Decode ``stream``'s filters in bounded steps, counting what comes out."""
+    import pikepdf
+
+    filters = _filters(stream)
+    cap = limits.max_stream_mb * MB
+    raw = stream.read_raw_bytes()
+    chunks: Iterator[bytes] = iter([raw[i:i + _CHUNK] for i in range(0, len(raw), _CHUNK)])
+    for position, name in enumerate(filters):
+        if name in IMAGE_CODECS:
+            if position != len(filters) - 1:
+                raise refuse("filter", f"bộ lọc ảnh {name} không đứng cuối chuỗi",
+                             f"the image filter {name} is not the last one", stream)
+            _whole(chunks, cap, stream)  # what the codec reads, bounded
+            return
+        if name in _FLATE:
+            chunks = _flate(chunks, cap, stream)
+        elif name in _HEX:
+            data = _whole(chunks, cap, stream)
+            text = bytes(c for c in data.split(b">")[0] if chr(c) in "0123456789abcdefABCDEF")
+            chunks = iter([binascii.unhexlify(text + b"0" * (len(text) % 2))])
+        elif name in _A85:
+            import base64
+
+            data = _whole(chunks, cap, stream).strip()
+            try:
+                body = data[2:] if data.startswith(b"<~") else data
+                chunks = iter([base64.a85decode(body.split(b"~>")[0], adobe=False,
+                                                ignorechars=b" \t\n\r\x0b\x0c")])
+            except ValueError:
+                chunks = iter([])
+        elif name in _SMALL_ONLY:
+            data = _whole(chunks, cap, stream)
+            if len(data) > limits.max_raw_other:
+                raise refuse("filter", f"luồng {name} lớn hơn {limits.max_raw_other // 1024} KB",
+                             f"a {name} stream is larger than {limits.max_raw_other // 1024} KB",
+                             stream)
+            if position != len(filters) - 1 or position != 0:
+                raise refuse("filter", f"bộ lọc {name} trong một chuỗi bộ lọc",
+                             f"the filter {name} inside a chain of filters", stream)
+            try:
+                chunks = iter([stream.read_bytes(pikepdf.StreamDecodeLevel.specialized)])
+            except pikepdf.PdfError:
+                chunks = iter([])
+        else:
+            raise refuse("filter", f"bộ lọc luồng không được hỗ trợ ({name})",
+                         f"an unsupported stream filter ({name})", stream)
+    for chunk in chunks:
+        budget.add(len(chunk), stream)
+
+
+def _check_image(stream: Any, limits: PdfLimits) -> None:
+    try:
+        width, height = int(stream.get("/Width", 0)), int(stream.get("/Height", 0))
+    except (TypeError, ValueError) as exc:
+        raise refuse("image", "kích thước ảnh không hợp lệ", "an invalid image size",
+                     stream) from exc
+    if width < 0 or height < 0 or width * height > limits.max_image_pixels:
+        raise refuse("image", f"ảnh {width}×{height} điểm ảnh, quá giới hạn "
+                              f"{limits.max_image_pixels // 1_000_000} triệu điểm",
+                     f"an image of {width}×{height} pixels, over the limit of "
+                     f"{limits.max_image_pixels // 1_000_000} million", stream)
+
+
+# ------------------------------------------------------------------------------ forms
+
+#: Form XObjects drawn inside one another: at most this deep.
+MAX_FORM_NESTING = 32
+#: Form XObjects a page may draw, counted through every nesting (one form used by
+#: two forms counts twice): a "billion laughs" of forms is refused.
+MAX_FORM_USES = 20_000
+
+
+def _walk_forms(doc: Any, limits: PdfLimits) -> None:
+    """Refuse form XObjects that draw themselves (a cycle), nest deeper than
+    :data:`MAX_FORM_NESTING` or would be drawn more than :data:`MAX_FORM_USES` times on a
+    page. Works on /Resources, an upper bound of what the content streams can draw."""
+    import pikepdf
+
+    uses: dict[Any, int] = {}
+
+    def children(holder: Any) -> list[Any]:
+        resources = holder.get("/Resources")
+        if not isinstance(resources, pikepdf.Dictionary):
+            return []
+        xobjects = resources.get("/XObject")
+        if not isinstance(xobjects, pikepdf.Dictionary):
+            return []
+        return [x for x in xobjects.values()
+                if isinstance(x, pikepdf.Stream) and x.stream_dict.get("/Subtype") == "/Form"]
+
+    def count(form: Any) -> int:
+        # iterative depth-first post-order: (form, depth, children pending?)
+        stack: list[tuple[Any, int, bool]] = [(form, 1, False)]
+        on_path: set[Any] = set()
+        while stack:
+            node, depth, expanded = stack.pop()
+            key = node.objgen
+            if expanded:
+                on_path.discard(key)
+                total = 1 + sum(uses[c.objgen] for c in children(node))
+                uses[key] = min(total, MAX_FORM_USES + 1)
+                continue
+            if key in uses:
+                continue
+            if key in on_path:
+                raise refuse("loop", "một hình mẫu (form XObject) tự vẽ lại chính nó",
+                             "a form XObject draws itself", node)
+            if depth > MAX_FORM_NESTING:
+                raise refuse("depth", f"hình mẫu lồng nhau sâu hơn {MAX_FORM_NESTING} bậc",
+                             f"form XObjects nested deeper than {MAX_FORM_NESTING}", node)
+            on_path.add(key)
+            stack.append((node, depth, True))
+            stack.extend((c, depth + 1, False) for c in children(node) if c.objgen not in uses)
+        return uses[form.objgen]
+
+    for page in _walk_kids([doc.Root.get("/Pages")], limits, "cây trang", "page tree"):
+        if "/Kids" in page:
+            continue
+        total = sum(count(form) for form in children(page))
+        if total > MAX_FORM_USES:
+            raise refuse("objects", f"một trang vẽ hơn {MAX_FORM_USES} hình mẫu lồng nhau",
+                         f"a page draws more than {MAX_FORM_USES} nested form XObjects", page)
+
+
+# ------------------------------------------------------------------------------ the walk
+
+def _nesting(obj: Any, limits: PdfLimits) -> Iterator[Any]:
+    """Every direct dictionary/array inside the indirect object ``obj`` (and ``obj``),
+    refusing nesting deeper than ``max_depth``."""
+    import pikepdf
+
+    stack: list[tuple[Any, int]] = [(obj, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limits.max_depth:
+            raise refuse("depth", f"cấu trúc lồng nhau sâu hơn {limits.max_depth} bậc",
+                         f"structures nested deeper than {limits.max_depth} levels", obj)
+        yield item
+        children = item.values() if isinstance(item, pikepdf.Dictionary) else item
+        for child in children:
+            if isinstance(child, pikepdf.Dictionary | pikepdf.Array) and not child.is_indirect:
+                stack.append((child, depth + 1))
+
+
+def containers(doc: Any, limits: PdfLimits) -> Iterator[tuple[Any, Any]]:
+    """(indirect object, dictionary or array in it) for everything in the file, each
+    indirect object once, nesting bounded. The trailer comes first."""
+    import pikepdf
+
+    for item in _nesting(doc.trailer, limits):
+        yield doc.trailer, item
+    for obj in doc.objects:
+        if isinstance(obj, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
+            top = obj.stream_dict if isinstance(obj, pikepdf.Stream) else obj
+            for item in _nesting(top, limits):
+                yield obj, item
+
+
+def check_structure(doc: Any, limits: PdfLimits) -> int:
+    """Refuse a PDF whose structure is hostile (see the module doc); the page count."""
+    import pikepdf
+
+    try:
+        return _check_structure(doc, limits)
+    except pikepdf.PdfError as exc:  # qpdf could not read an object on the way
+        raise PdfUnreadable(pdf_error_detail(exc)) from exc
+
+
+def _check_structure(doc: Any, limits: PdfLimits) -> int:
+    import pikepdf
+
+    _qpdf_warnings(doc)
+    if not isinstance(doc.Root.get("/Pages"), pikepdf.Dictionary):
+        raise PdfUnreadable("không có cây trang / no page tree")
+    pages = page_count(doc, limits)
+    _qpdf_warnings(doc)
+    if len(doc.objects) > limits.max_objects:
+        raise refuse("objects", f"tệp có hơn {limits.max_objects} đối tượng",
+                     f"the file has more than {limits.max_objects} objects")
+    for _ in fields(doc, limits):
+        pass
+    _walk_outlines(doc, limits)
+    _walk_struct(doc, limits)
+    _walk_name_trees(doc, limits)
+    _walk_forms(doc, limits)
+    budget = _Budget(limits)
+    good: set[Any] = set()
+    for _, item in containers(doc, limits):
+        if isinstance(item, pikepdf.Dictionary) and "/Parent" in item:
+            _parent_chain(item, limits, good)
+    for obj in doc.objects:
+        if isinstance(obj, pikepdf.Stream):
+            if obj.stream_dict.get("/Subtype") == "/Image":
+                _check_image(obj, limits)
+            _decoded_size(obj, limits, budget)
+    _qpdf_warnings(doc)  # objects are parsed lazily: what qpdf cut on the way
+    return pages
+
+
+def inspect_pdf(pdf: bytes, limits: PdfLimits = PdfLimits()) -> int:
+    """Open ``pdf`` and refuse it if its structure is hostile; the page count.
+
+    Refusals: :class:`PdfHostile` (with ``code``), ``PdfUnreadable``, ``PdfEncrypted``.
+    """
+    with open_pdf(pdf, limits) as doc:
+        return check_structure(doc, limits)
