@@ -13,6 +13,7 @@ from certs import SharedFetchers, TrustStore, validation_context
 from documents import FileStore, Organisation, Person, trust_for
 from documents.accounts import Forbidden, Role, User, bodies_of, user_for_token
 from signer import VERIFY_LIMITS, PdfHostile, Report, hostile_report, run_isolated
+from signer.pdfinput import UPLOADED
 from signer.prepare import DRAFT_LIMITS
 from signer.verify import trust_entries
 
@@ -47,13 +48,14 @@ class Services:
         return lambda: validation_context(store, shared=self.fetchers)
 
     def check_draft(self, pdf: bytes, *, allow_signatures: bool = False,
-                    draft_marks: bool = False) -> None:
+                    draft_marks: bool = False, source: str = UPLOADED) -> None:
         """``signer.prepare.check_draft`` in a child process within the settings' memory and
         time limits (a hostile upload can neither hang nor exhaust this process). Call it
         with no database transaction open. ``draft_marks``: a draft that will be prepared
-        (its "DỰ THẢO" stamps are left to preparation)."""
+        (its "DỰ THẢO" stamps are left to preparation); ``source``: how errors name the
+        file (its name, else "uploaded file")."""
         run_isolated("check_draft", pdf, DRAFT_LIMITS, allow_signatures, draft_marks,
-                     limits=self.settings.check_limits)
+                     source or UPLOADED, limits=self.settings.check_limits)
 
     def verify_report(self, pdf: bytes, name: str, store: TrustStore) -> Report:
         """Verify an uploaded file in a child process within the settings' memory and time

@@ -320,7 +320,7 @@ def _signature_fields(doc: Any, limits: PdfLimits = DRAFT_LIMITS) -> list[tuple[
 
 
 def check_draft(pdf: bytes, limits: PdfLimits = DRAFT_LIMITS,
-                allow_signatures: bool = False, draft_marks: bool = False, *,
+                allow_signatures: bool = False, draft_marks: bool = False,
                 source: str = UPLOADED) -> None:
     """Refuse a draft that cannot or must not be signed, saying why: unreadable,
     encrypted, hostile structure (:mod:`signer.guard`), active content outside the

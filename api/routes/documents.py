@@ -31,6 +31,7 @@ from documents.custody import Act, issuing_custody
 from documents.queue import recall, route
 from documents.tasks import ISSUE, MAKE_COPY, PREPARE, SIGN_ATTACHMENT
 from signer import locate
+from signer.pdfinput import UPLOADED
 from signer.profiles import CopyKind
 from signer.sign import VIETNAM
 
@@ -124,7 +125,7 @@ def upload(file: UploadFile, user: CurrentUser, db: SessionDep, svc: ServicesDep
     require_role(db, user, body, Role.DRAFTER, Role.CLERK)
     data = read_upload(file, svc.settings.max_upload_mb)
     db.commit()  # no transaction (no SQLite write lock) while the file is checked
-    svc.check_draft(data, draft_marks=True)
+    svc.check_draft(data, draft_marks=True, source=file.filename or UPLOADED)
     chosen = next((u for u in body.units if u.abbreviation == unit), None)
     document = new_draft(db, svc.store, body, doc_type, subject, data, unit=chosen,
                          actor=user.username, file_name=file.filename or "", checked=True)
@@ -143,7 +144,7 @@ def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
     require_role(db, user, document.body, Role.DRAFTER, Role.CLERK)
     data = read_upload(file, svc.settings.max_upload_mb)
     db.commit()  # no transaction (no SQLite write lock) while the file is checked
-    svc.check_draft(data, draft_marks=True)
+    svc.check_draft(data, draft_marks=True, source=file.filename or UPLOADED)
     replace_draft(db, svc.store, document, data, actor=user.username,
                   file_name=file.filename or "", checked=True)
     username = user.username
