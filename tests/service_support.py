@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from api.datadir import DataDir
+from certs import free_port
 
 from .helpers import KYSO
 
@@ -69,6 +70,27 @@ def start_service(data: DataDir, port: int, env: dict[str, str], log_path: Path,
         time.sleep(0.5)
     process.terminate()
     pytest.fail("kyso serve did not come up: " + log_path.read_text())
+
+
+#: Variables of the caller's environment that would point `kyso serve` elsewhere.
+FOREIGN_ENV = ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL", "KYSO_RESULT_BACKEND")
+
+
+def embedded_env(**settings: str) -> dict[str, str]:
+    """This process's environment for an embedded-profile `kyso serve`, plus ``settings``."""
+    return {**{k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}, **settings}
+
+
+@contextlib.contextmanager
+def embedded_service(root: Path, data: DataDir | None = None,
+                     **settings: str) -> Iterator[Service]:
+    """`kyso serve` on the embedded profile (``data``, else ``root/data``), stopped after."""
+    running = start_service(data or DataDir(root / "data").create(), free_port(),
+                            embedded_env(**settings), root / "serve.log")
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def wait_for(client: httpx.Client, document_id: str, status: str,
@@ -126,7 +148,6 @@ def keys_elsewhere(root: Path, moved: tuple[str, ...] = ("pho-chu-tich-duc",)
     """Provision the demo commune in ``root``, move the ``moved`` tokens to PCs of their
     own, start the CSC test server and `kyso serve`, and switch the two authorities."""
     from api.demo import provision, token_settings
-    from certs import free_port
 
     from .csc_fixtures import running_csc_server
 
@@ -139,11 +160,7 @@ def keys_elsewhere(root: Path, moved: tuple[str, ...] = ("pho-chu-tich-duc",)
         tokens["csc-tinh"] = {"backend": "csc", "url": csc.base_url, "credential_id": "chu-tich",
                               "access_token": csc.static_token}
         data.save_token_settings(tokens)
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
-                            "KYSO_RESULT_BACKEND")}
-        service = start_service(data, free_port(), env, root / "serve.log")
-        try:
+        with embedded_service(root, data) as service:
             admin = service.login("quantri")
             body_id = admin.get("/api/v1/bodies").json()[0]["id"]
             authorities = {a["person"]: a for a in
@@ -153,5 +170,3 @@ def keys_elsewhere(root: Path, moved: tuple[str, ...] = ("pho-chu-tich-duc",)
                                       f"{authorities[name]['id']}", json={"token_name": token})
                 assert changed.status_code == 200, changed.text
             yield KeysElsewhere(service, body_id, root, commune, csc)
-        finally:
-            service.stop()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,27 +20,16 @@ from typing import Any
 import httpx
 import pytest
 
-from api.datadir import DataDir
-from certs import free_port
-
 from .conftest import TESTS_DATA
-from .service_support import Service, start_service, upload, wait_for
+from .service_support import Service, embedded_service, upload, wait_for
 
 DRAFT = TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf"
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    root = tmp_path_factory.mktemp("custody-service")
-    data = DataDir(root / "data").create()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
-                        "KYSO_RESULT_BACKEND")}
-    service = start_service(data, free_port(), env, root / "serve.log")
-    try:
+    with embedded_service(tmp_path_factory.mktemp("custody-service")) as service:
         yield service
-    finally:
-        service.stop()
 
 
 def signatures(pdf: bytes) -> list[tuple[str, str]]:

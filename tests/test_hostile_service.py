@@ -20,11 +20,8 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from api.datadir import DataDir
-from certs import free_port
-
 from .conftest import TESTS_DATA
-from .service_support import Service, start_service
+from .service_support import Service, embedded_service
 from .support import hostile
 from .support.hostile import HostileCase
 
@@ -39,20 +36,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    import os
-
-    root = tmp_path_factory.mktemp("hostile")
-    data = DataDir(root / "data").create()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
-                        "KYSO_RESULT_BACKEND")}
     # a preparation that takes more than 5 s is refused (the slow-content case)
-    env.update(KYSO_PDF_PREPARE_SECONDS="5", KYSO_PREPARE_WAIT="40")
-    running = start_service(data, free_port(), env, root / "serve.log")
-    try:
+    with embedded_service(tmp_path_factory.mktemp("hostile"), KYSO_PDF_PREPARE_SECONDS="5",
+                          KYSO_PREPARE_WAIT="40") as running:
         yield running
-    finally:
-        running.stop()
 
 
 @dataclass

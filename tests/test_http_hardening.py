@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import select as io_select
 import shutil
 import socket
@@ -29,12 +28,11 @@ from api.commune import demo_people, open_database, seed
 from api.datadir import DataDir
 from api.demo import DemoCommune
 from api.settings import Settings
-from certs import free_port
 from documents import Document, Organisation, OrganisationKind, Person
 from documents.accounts import Role, create_user, demo_password, grant, seed_demo_accounts
 
 from .conftest import TESTS_DATA
-from .service_support import Service, start_service, upload, wait_for
+from .service_support import Service, embedded_service, upload, wait_for
 
 MAX_MB = 1
 NEIGHBOUR = "canbo-hungdao"
@@ -541,15 +539,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """``kyso serve`` (API, worker, demo) on a data directory it makes itself."""
     root = tmp_path_factory.mktemp("served")
     data = DataDir(root / "data")  # not created here: the service makes it
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
-                        "KYSO_RESULT_BACKEND")}
-    env["KYSO_MAX_UPLOAD_MB"] = str(MAX_MB)
-    running = start_service(data, free_port(), env, root / "serve.log")
-    try:
+    with embedded_service(root, data, KYSO_MAX_UPLOAD_MB=str(MAX_MB)) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.mark.slow

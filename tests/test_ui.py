@@ -5,7 +5,6 @@ the demo commune, bad uploads, refusals, a batch. Screenshots for docs/user-guid
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -16,13 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from api.datadir import DataDir
-from certs import free_port
 from signer import vietnam_time
 
 from .conftest import TESTS_DATA
 from .helpers import verify
-from .service_support import Service, start_service, wait_for
+from .service_support import Service, embedded_service, wait_for
 from .ui_support import browser, login, new_page, require_browser, screenshot
 
 DRAFT = TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf"
@@ -33,16 +30,8 @@ SLOW = 120_000  # ms: a worker signs with a timestamp on a 2-core machine
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     require_browser()
-    root = tmp_path_factory.mktemp("ui")
-    data = DataDir(root / "data").create()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SOFTHSM2_CONF", "KYSO_DATABASE_URL", "KYSO_BROKER_URL",
-                        "KYSO_RESULT_BACKEND")}
-    running = start_service(data, free_port(), env, root / "serve.log")
-    try:
+    with embedded_service(tmp_path_factory.mktemp("ui")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
