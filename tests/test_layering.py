@@ -1,4 +1,4 @@
-"""The dependency direction certs ← tokens ← signer ← documents ← api, checked on the source."""
+"""The dependency direction common ← certs ← tokens ← signer ← documents ← api, checked on the source."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["certs", "tokens", "signer", "documents", "api"]
+LAYERS = ["common", "certs", "tokens", "signer", "documents", "api"]
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -38,7 +38,7 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     assert imported_packages(module) == {"api", "signer"}
 
 
-@pytest.mark.parametrize("layer", ["certs", "tokens", "signer", "documents"])
+@pytest.mark.parametrize("layer", ["common", "certs", "tokens", "signer", "documents"])
 def test_only_api_reads_the_environment(layer: str) -> None:
     readers = [
         str(path.relative_to(ROOT)) for path in (ROOT / layer).rglob("*.py")

@@ -1,0 +1,9 @@
+"""What every layer shares and no layer owns: the error root and Vietnam's clock.
+
+The lowest package: it imports nothing of Kyso's, and every other package may import it
+(``common`` ← ``certs`` ← ``tokens`` ← ``signer`` ← ``documents`` ← ``api``).
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []
