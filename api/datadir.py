@@ -11,6 +11,8 @@ directory, so that several instances never collide::
     out/            signed files the demo writes
     kyso.db         the SQLite database (unless KYSO_DATABASE_URL names another)
     files/          every PDF version, by SHA-256, never overwritten
+    images/         seals (seals/<body id>.png) and handwritten signatures
+                    (signatures/<person id>.png) the signatures show: api/images.py
 
 Everything in it is for the service's account alone: the directory and its folders are
 0700, its files 0600 (the service processes run with umask 077, :func:`private_files`,
@@ -34,7 +36,7 @@ ENV_DATA_DIR = "KYSO_DATA_DIR"
 #: The umask of Kyso's processes: nothing they write is readable by other accounts.
 PRIVATE_UMASK = 0o077
 #: What :meth:`DataDir.create` makes private if an older Kyso left it readable.
-_KNOWN_DIRS = ("softhsm", "pki", "pkcs12", "trust", "out", "files")
+_KNOWN_DIRS = ("softhsm", "pki", "pkcs12", "trust", "out", "files", "images")
 _KNOWN_FILES = ("tokens.json", "kyso.db", "kyso.db-wal", "kyso.db-shm", "celery-broker.db",
                 "celery-results.db", *(f"celery-beat-schedule{suffix}"
                                        for suffix in ("", ".dat", ".bak", ".dir", ".db")))

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from api.cli.audit import audit_app
+from api.database import open_database
 from api.datadir import ENV_DATABASE_URL, DataDir
 from api.demo.art import appendix_pdf, seal
-from api.demo.commune import open_database
 from api.demo.demo import DEMO_PIN
 from documents import (
     SYSTEM_ACTOR,

@@ -18,8 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.database import open_database
 from api.datadir import DataDir
-from api.demo.commune import demo_people, open_database, seed
+from api.demo.commune import demo_people, seed
 from api.demo.demo import DemoCommune
 from api.http.routes.public import PUBLIC_ACTOR, UploadLimiter
 from api.settings import Settings

@@ -157,7 +157,8 @@ def auditor(data: DataDir, commune: DemoCommune,
     signed in as the demo auditor; and a session factory to read the audit trail."""
     from fastapi.testclient import TestClient
 
-    from api.demo.commune import demo_people, open_database, seed
+    from api.database import open_database
+    from api.demo.commune import demo_people, seed
     from api.http.app import create_app
     from api.settings import Settings
     from documents.accounts import seed_demo_accounts

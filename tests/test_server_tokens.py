@@ -136,7 +136,8 @@ def admin_client(data: DataDir, commune: DemoCommune, csc_service: CscService,
     server-side tokens, as an administrator."""
     from fastapi.testclient import TestClient
 
-    from api.demo.commune import demo_people, open_database, seed
+    from api.database import open_database
+    from api.demo.commune import demo_people, seed
     from api.http.app import create_app
     from documents.accounts import seed_demo_accounts
 

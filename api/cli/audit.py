@@ -21,8 +21,8 @@ from certs import KysoError
 from documents import AuditAction, list_events, verify_chain
 from signer import vietnam_time
 
+from ..database import open_database
 from ..datadir import DataDir, resolve
-from ..demo.commune import open_database
 
 audit_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="Nhật ký kiểm tra (ai làm gì, khi nào) / audit trail.")

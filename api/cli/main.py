@@ -23,7 +23,6 @@ from tokens import list_slots
 
 from ..agent.main import agent as agent_command
 from ..datadir import DataDir, private_files, resolve
-from ..demo import demo as demo_commune
 from .accounts import accounts_app
 from .audit import audit_app
 from .doctor import doctor as doctor_command
@@ -83,6 +82,7 @@ def demo(
     """
     from importlib.resources import files
 
+    from ..demo import demo as demo_commune
     from ..demo.commune import run_flow
 
     data = _data(data_dir)
@@ -253,7 +253,7 @@ def register(
     )
     from signer import vietnam_time
 
-    from ..demo.commune import open_database
+    from ..database import open_database
 
     data = _data(data_dir)
     Session = open_database(data)

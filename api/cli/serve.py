@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..datadir import DataDir
+from ..images import Images
 from ..settings import Settings
 from ..worker.runtime import pin_env
 
@@ -52,8 +53,9 @@ def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
     """Provision the demo commune (tokens, PKI, database rows, accounts); the logins."""
     from documents.accounts import seed_demo_accounts, seed_demo_province_admin
 
+    from ..database import open_database
     from ..demo import demo as demo_commune
-    from ..demo.commune import demo_people, open_database, seed
+    from ..demo.commune import demo_people, install_art, seed
 
     data.activate_softhsm()
     commune = demo_commune.provision(data.softhsm, data.pki)
@@ -63,6 +65,7 @@ def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
     sessions = open_database(data)
     with sessions() as session, session.begin():
         body = seed(session, commune.pki)
+        install_art(Images.of(data), session, body)
         logins = seed_demo_accounts(session, body, demo_people(session, body))
         logins.append(seed_demo_province_admin(session))
     return logins
@@ -72,7 +75,6 @@ def run_embedded(settings: Settings, *, with_demo: bool, console: Any) -> None:
     """The service on ``settings.host``:``settings.port`` with one worker beside it."""
     import uvicorn
 
-    from ..demo.demo import DEMO_PIN
     from ..http.app import create_app
     from .operations import pki_services
 
@@ -80,7 +82,11 @@ def run_embedded(settings: Settings, *, with_demo: bool, console: Any) -> None:
     os.environ["KYSO_DATA_DIR"] = str(data.root)
     logins = load_demo(data, console) if with_demo else []
     tokens = list(data.token_settings())
-    pins = {name: DEMO_PIN for name in tokens} if with_demo else {}
+    pins: dict[str, str] = {}
+    if with_demo:  # the demo's tokens have the demo's PIN; real ones are never known
+        from ..demo.demo import DEMO_PIN
+
+        pins = {name: DEMO_PIN for name in tokens}
     with pki_services(data):
         # the worker makes verification links (QR codes): it must know this address
         worker = start_worker(data, tokens, pins,

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from certs import COMMUNE, Category, DemoPki, KysoError, official, validation_context
 from documents import (
@@ -38,13 +38,10 @@ from documents import (
     approval_key,
     check_person_binding,
     check_seal_binding,
-    create_engine_for,
     issuing_custody,
     person_custody,
     register_entries,
     register_row,
-    session_factory,
-    upgrade_database,
 )
 from documents.issuance import (
     Signing,
@@ -61,7 +58,9 @@ from signer import PadesLevel, Report, locate
 from signer.profiles import CopyKind
 
 from ..cli.operations import verify_document, write_new_file
+from ..database import open_database
 from ..datadir import DataDir
+from ..images import Images
 from .art import appendix_pdf, handwritten_signature, seal
 from .demo import DEMO_PIN
 
@@ -88,12 +87,6 @@ class DraftNotUnderstood(KysoError):
     def __init__(self, what: str) -> None:
         super().__init__(f"không xác định được {what} của dự thảo — hãy chỉ rõ bằng --type",
                          f"cannot tell the {what} of the draft — give it with --type")
-
-
-def open_database(data: DataDir) -> sessionmaker[Session]:
-    """Migrate the data directory's database to the newest schema and open it."""
-    upgrade_database(data.database_url)
-    return session_factory(create_engine_for(data.database_url))
 
 
 def seed(session: Session, pki: DemoPki) -> Organisation:
@@ -158,6 +151,17 @@ def demo_people(session: Session, body: Organisation) -> dict[str, Person]:
     return {label: session.scalars(select(Person).where(
         Person.full_name == official(label).full_name, Person.body_id == body.id)).one()
         for label in [*PEOPLE, *STAFF]}
+
+
+def install_art(images: Images, session: Session, body: Organisation) -> None:
+    """The demo's seal for ``body`` and a handwritten signature for each of its people,
+    where the data directory has none yet (what is there, e.g. uploaded, stays)."""
+    session.flush()
+    if not images.seal_path(body.id).exists():
+        images.save_seal(body.id, seal())
+    for person in session.scalars(select(Person).where(Person.body_id == body.id)):
+        if not images.signature_path(person.id).exists():
+            images.save_signature(person.id, handwritten_signature(seed=person.id))
 
 
 def type_from_symbol(symbol: str | None) -> tuple[str, str | None]:
@@ -228,6 +232,7 @@ def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None 
 
     with Session() as session, session.begin():
         body = seed(session, pki)
+        install_art(Images.of(data), session, body)
         unit = next((u for u in body.units if u.abbreviation == unit_abbr), None)
         document = new_draft(session, store, body, doc_type,
                              subject or guess_subject(draft, f"Văn bản số hóa {draft_name}"),

@@ -12,10 +12,11 @@ from certs import KysoError
 from documents import FileStore
 
 from .. import web
+from ..database import open_database_url
 from ..datadir import private_files
 from ..settings import Settings
 from ..trust import base_trust
-from ..worker.runtime import make_celery, open_database_url
+from ..worker.runtime import make_celery
 from .csrf import api_csrf
 from .deps import Services
 from .errors import kyso_error_handler, validation_error_handler

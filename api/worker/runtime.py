@@ -19,15 +19,14 @@ from celery import Celery
 
 from certs import validation_context
 from documents import FileStore, Signing
-from documents.models import Document, Person
 from documents.queue import SmtpMailer
 from documents.tasks import Runtime
 from signer import PadesLevel
 from tokens import TokenError, TokenRemoved
 from tokens.pkcs11 import token_error_in
 
-from ..demo.art import handwritten_signature, seal
-from ..demo.commune import open_database
+from ..database import open_database_url
+from ..images import Images
 from ..settings import Settings
 from ..trust import base_trust
 
@@ -115,6 +114,7 @@ def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
     tokens = TokenSessions(settings)
     pki = data.demo_pki()
     tsa = settings.tsa_url or (pki.tsa_url if pki else None)
+    images = Images.of(data)
     sessions = open_database_url(settings)
     store = base_trust(data, sessions)  # + province and the document's body, per act
     runtime = Runtime(
@@ -124,8 +124,8 @@ def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
         signing=Signing(tsa_url=tsa, contexts=lambda: validation_context(store),
                         level=PadesLevel(settings.pades_level), trust=store,
                         seal_caption=settings.seal_caption),
-        seal_for=_demo_seal,
-        signature_image_for=_demo_signature,
+        seal_for=images.seal_for,
+        signature_image_for=images.signature_for,
         mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender,
                           username=settings.smtp_username, password=settings.smtp_password,
                           starttls=settings.smtp_starttls) if settings.smtp_host else None,
@@ -133,20 +133,3 @@ def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
         prepare_limits=settings.prepare_limits,
     )
     return runtime, tokens
-
-
-def open_database_url(settings: Settings) -> Any:
-    from documents import create_engine_for, session_factory, upgrade_database
-
-    if settings.database_url is None:
-        return open_database(settings.data)
-    upgrade_database(settings.database_url)
-    return session_factory(create_engine_for(settings.database_url))
-
-
-def _demo_seal(document: Document) -> bytes:
-    return seal()
-
-
-def _demo_signature(person: Person) -> bytes:
-    return handwritten_signature(seed=person.id)
