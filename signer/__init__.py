@@ -9,6 +9,7 @@ from .errors import (
     DraftHasNoSignatureBlock,
     DraftMarked,
     DraftRefused,
+    ImageRefused,
     MarkNotCovered,
     PdfEncrypted,
     PdfHostile,
@@ -23,6 +24,7 @@ from .errors import (
     YearNotCovered,
 )
 from .guard import PdfLimits, inspect_pdf
+from .images import CheckedImage, ImageKind, check_seal, check_signature
 from .hashonly import (
     PendingSignature,
     RawSignature,
@@ -93,6 +95,11 @@ __all__ = [
     "PdfTooCostly",
     "PdfLimits",
     "PdfHostile",
+    "ImageRefused",
+    "CheckedImage",
+    "ImageKind",
+    "check_seal",
+    "check_signature",
     "DraftRefused",
     "ChildLimits",
     "VERIFY_LIMITS",

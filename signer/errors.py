@@ -225,3 +225,9 @@ class PdfTooCostly(PdfHostile):
         super().__init__(code, f"xử lý tệp PDF {what_vi} — tệp bị từ chối",
                          f"processing the PDF {what_en} — the file is refused")
         self.limit = limit
+
+
+class ImageRefused(SignerError):
+    """An uploaded seal or signature picture cannot be used (signer/images.py says why)."""
+
+    category = Category.BAD_INPUT
