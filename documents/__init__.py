@@ -128,6 +128,7 @@ from .errors import (
     ProvinceAdminOnly,
     QueueError,
     SealChannelRefused,
+    SealPictureMissing,
     SignerNotInBlock,
     SqliteNotSerialised,
     UnknownDocumentType,
@@ -211,6 +212,7 @@ from .models import (
     VersionKind,
 )
 from .numbering import allocate, book_for, cancel_number, counter_value
+from .pictures import Picture, PictureKind, add_picture, pictures_of, seal_of, signature_of
 from .queue import (
     MAIL_FOOTER,
     PRIORITY_NAMES,
@@ -343,6 +345,13 @@ __all__ = [
     "StoredFileCorrupted",
     "StoredFileMissing",
     "TrustAnchor",
+    "Picture",
+    "PictureKind",
+    "SealPictureMissing",
+    "add_picture",
+    "pictures_of",
+    "seal_of",
+    "signature_of",
     "Unit",
     "UnknownDocumentType",
     "UnsupportedDatabase",

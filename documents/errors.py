@@ -542,3 +542,15 @@ class AuditHeadMissing(DocumentsError):
             "không ghi thêm được; hãy chạy “kyso audit verify” và báo quản trị",
             "the audit trail has events but its head row (audit_head) is gone — "
             "nothing more can be recorded; run “kyso audit verify” and tell the administrator")
+
+
+class SealPictureMissing(DocumentsError):
+    """A body has no seal picture yet: it cannot issue until its administrator uploads one."""
+
+    category = Category.CONFLICT
+
+    def __init__(self, body: str) -> None:
+        super().__init__(f"{body} chưa có ảnh con dấu nên chưa ban hành được: quản trị viên hãy "
+                         "tải lên ảnh con dấu (PNG nền trong suốt, màu đỏ) ở trang Quản trị",
+                         f"{body} has no seal picture yet, so it cannot issue: an administrator "
+                         "must upload the seal (a transparent red PNG) on the admin page")
