@@ -24,7 +24,6 @@ from .errors import (
     YearNotCovered,
 )
 from .guard import PdfLimits, inspect_pdf
-from .images import CheckedImage, ImageKind, check_seal, check_signature
 from .hashonly import (
     PendingSignature,
     RawSignature,
@@ -35,6 +34,7 @@ from .hashonly import (
     finish,
     prepare_digest,
 )
+from .images import CheckedImage, ImageKind, check_seal, check_signature
 from .isolate import ChildLimits, run_isolated
 from .locate import (
     Box,
