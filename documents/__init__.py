@@ -140,6 +140,13 @@ from .errors import (
     WrongStep,
 )
 from .export import export_register_pdf, export_register_xlsx
+from .inventory import (
+    CertificateInUse,
+    ExpiryWarning,
+    KeyRole,
+    certificates_in_use,
+    expiry_warning,
+)
 from .issuance import (
     Signing,
     approve,
@@ -346,6 +353,11 @@ __all__ = [
     "StoredFileMissing",
     "TrustAnchor",
     "Picture",
+    "CertificateInUse",
+    "ExpiryWarning",
+    "KeyRole",
+    "certificates_in_use",
+    "expiry_warning",
     "PictureKind",
     "SealPictureMissing",
     "add_picture",
