@@ -56,6 +56,7 @@ from .audit import (
     verify_chain,
 )
 from .authority import find_authority
+from .backup import BackupSummary, RestoreReport, backup, restore
 from .block import block_differences
 from .custody import (
     Act,
@@ -95,6 +96,7 @@ from .errors import (
     AlreadyCancelled,
     AnchorNotFound,
     AuditHeadMissing,
+    BackupRefused,
     BlockMismatch,
     BookClosed,
     BookMismatch,
@@ -353,6 +355,11 @@ __all__ = [
     "StoredFileMissing",
     "TrustAnchor",
     "Picture",
+    "BackupRefused",
+    "BackupSummary",
+    "RestoreReport",
+    "backup",
+    "restore",
     "CertificateInUse",
     "ExpiryWarning",
     "KeyRole",

@@ -554,3 +554,9 @@ class SealPictureMissing(DocumentsError):
                          "tải lên ảnh con dấu (PNG nền trong suốt, màu đỏ) ở trang Quản trị",
                          f"{body} has no seal picture yet, so it cannot issue: an administrator "
                          "must upload the seal (a transparent red PNG) on the admin page")
+
+
+class BackupRefused(DocumentsError):
+    """A backup cannot be written there, or a backup file cannot be restored."""
+
+    category = Category.BAD_INPUT
