@@ -82,7 +82,7 @@ def operator_trust(data: DataDir, body: str | None = None) -> TrustStore:
 
     from documents import Organisation, trust_for
 
-    from .commune import open_database
+    from .demo.commune import open_database
 
     url = make_url(data.database_url)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():

@@ -6,7 +6,7 @@ Starts `kyso serve` (embedded profile) on a fresh data directory, moves the Phó
 token ("pho-chu-tich-duc") to a SoftHSM directory of its own — "his PC", which the service
 cannot reach — and switches his signing authority to the agent. Staff upload and route N
 drafts to him; he approves them as one batch; once the service has prepared every digest,
-the agent runs in this process (``api.agent.Agent``) on the slow-token wrapper
+the agent runs in this process (``api.agent.main.Agent``) on the slow-token wrapper
 (tests/support/slowtoken.c: every signature sleeps ``--delay-ms``, as a real USB token
 takes 100-700 ms) in front of SoftHSM. Measured from the PIN entry: the wall time until
 the service accepted the last signature (against N × delay: the target is within 10%),
@@ -96,9 +96,9 @@ def run(count: int, delay_ms: int) -> dict[str, float]:
     root = Path(tempfile.mkdtemp(prefix="kyso-bench-batch-"))
     pc = prepare_pc(root)
 
-    from api.agent import Agent, ServiceClient
+    from api.agent.main import Agent, ServiceClient
     from api.datadir import DataDir
-    from api.demo import DEMO_PIN, provision, token_settings
+    from api.demo.demo import DEMO_PIN, provision, token_settings
     from certs import free_port
     from tests.service_support import move_token, start_service
     from tests.support.native import ENV_SLOW_MODULE, ENV_SLOW_SIGN_MS, build_slow_token

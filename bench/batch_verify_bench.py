@@ -5,7 +5,7 @@
 
 Builds a throwaway demo commune, signs ``--distinct`` documents (PAdES B-T, demo TSA,
 two signers, the drafts under tests/data), copies them under different names up to
-``--files``, then runs :func:`api.batch_verify.run_batch` as ``kyso verify DIR --out``
+``--files``, then runs :func:`api.cli.batch_verify.run_batch` as ``kyso verify DIR --out``
 does (per-file JSON + HTML reports, summary CSV/XLSX) once per worker count. Each run
 has its own output folder; the wall time includes starting the worker processes.
 The demo TSA/OCSP/CRL are served by this (driver) process, as ``kyso verify`` does;
@@ -44,17 +44,17 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="kyso-batch-bench-"))
     os.environ["SOFTHSM2_CONF"] = str(root / "data" / "softhsm" / "softhsm2.conf")
 
-    from api.batch_verify import collect, run_batch, write_summary
+    from api.cli.batch_verify import collect, run_batch, write_summary
+    from api.cli.operations import DEMO_BOX, sign_document
     from api.datadir import DataDir
-    from api.demo import DEMO_PIN, provision, token_settings
-    from api.operations import DEMO_BOX, sign_document
+    from api.demo.demo import DEMO_PIN, provision, token_settings
     from certs import serving
 
     try:
         data = DataDir(root / "data").create()
         commune = provision(data.softhsm, data.pki)
         data.save_token_settings(token_settings(commune))
-        drafts = [(files("api") / "assets" / "sample-quyet-dinh.pdf").read_bytes()]
+        drafts = [(files("api") / "demo" / "assets" / "sample-quyet-dinh.pdf").read_bytes()]
         drafts += [p.read_bytes() for p in sorted((DRAFTS / "drafts").glob("*.pdf"))]
         folder = root / "in"
         folder.mkdir()

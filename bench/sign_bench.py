@@ -33,9 +33,9 @@ def main() -> None:
 
     from pyhanko.sign import signers
 
+    from api.cli.operations import DEMO_BOX, appearance_for
     from api.datadir import DataDir
-    from api.demo import DEMO_PIN, provision, token_settings
-    from api.operations import DEMO_BOX, appearance_for
+    from api.demo.demo import DEMO_PIN, provision, token_settings
     from certs import serving
     from signer import SigningOptions, sign_pdf
     from signer.pdfinput import open_writer
@@ -43,7 +43,7 @@ def main() -> None:
     data = DataDir(root).create()
     commune = provision(data.softhsm, data.pki)
     data.save_token_settings(token_settings(commune))
-    pdf = (files("api") / "assets" / "sample-quyet-dinh.pdf").read_bytes()
+    pdf = (files("api") / "demo" / "assets" / "sample-quyet-dinh.pdf").read_bytes()
 
     with serving(commune.pki), data.token("chu-tich").signer(DEMO_PIN) as p11:
         appearance = appearance_for(p11.signing_cert, DEMO_BOX, 0)

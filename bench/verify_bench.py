@@ -47,9 +47,9 @@ def main() -> None:
 
     from pyhanko.sign.validation import validate_pdf_signature
 
+    from api.cli.operations import sign_document
     from api.datadir import DataDir
-    from api.demo import DEMO_PIN, provision, token_settings
-    from api.operations import sign_document
+    from api.demo.demo import DEMO_PIN, provision, token_settings
     from certs import SharedFetchers, serving, validation_context
     from signer import SigningOptions, locate, open_reader, sign_pdf, verify_pdf
     from signer.prepare import (
@@ -64,7 +64,7 @@ def main() -> None:
     data = DataDir(root).create()
     commune = provision(data.softhsm, data.pki)
     data.save_token_settings(token_settings(commune))
-    pdf = (files("api") / "assets" / "sample-quyet-dinh.pdf").read_bytes()
+    pdf = (files("api") / "demo" / "assets" / "sample-quyet-dinh.pdf").read_bytes()
     store = data.trust_store()
 
     with serving(commune.pki):

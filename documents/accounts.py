@@ -595,7 +595,7 @@ def tokens_of(session: Session, user: User) -> list[ApiToken]:
 
 # --- the demo commune --------------------------------------------------------------------
 
-#: People labels (as in ``certs.OFFICIALS`` and ``api.commune.PEOPLE``) of the demo signers.
+#: People labels (as in ``certs.OFFICIALS`` and ``api.demo.commune.PEOPLE``) of the demo signers.
 DEMO_SIGNERS = ("pho-chu-tich", "pho-chu-tich-duc", "chu-tich")
 #: The demo drafter's label in ``people_by_label`` (optional: without it the drafter
 #: account has no person and returned documents notify nobody by name).

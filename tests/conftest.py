@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune, provision, token_settings
+from api.demo.demo import DEMO_PIN, DemoCommune, provision, token_settings
 from certs import serving
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="kyso-test-"))
@@ -50,7 +50,7 @@ def commune(data: DataDir) -> Iterator[DemoCommune]:
 
 @pytest.fixture(scope="session")
 def sample_pdf() -> bytes:
-    return (files("api") / "assets" / "sample-quyet-dinh.pdf").read_bytes()
+    return (files("api") / "demo" / "assets" / "sample-quyet-dinh.pdf").read_bytes()
 
 
 @pytest.fixture

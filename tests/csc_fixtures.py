@@ -26,7 +26,7 @@ import pytest
 import requests
 
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune
+from api.demo.demo import DEMO_PIN, DemoCommune
 from certs import free_port
 from tokens import CscAuth, CscProvider
 

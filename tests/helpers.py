@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from api.cli.operations import DEMO_BOX, sign_document, verify_document
 from api.datadir import DataDir
-from api.demo import DEMO_PIN
-from api.operations import DEMO_BOX, sign_document, verify_document
+from api.demo.demo import DEMO_PIN
 from certs import DemoPki
 from signer import Report
 

@@ -134,7 +134,7 @@ class KeysElsewhere:
     service: Service
     body_id: int
     root: Path
-    commune: Any  # api.demo.DemoCommune
+    commune: Any  # api.demo.demo.DemoCommune
     csc: Any  # tests.csc_fixtures.CscService
 
     def pc(self, label: str) -> Path:
@@ -147,7 +147,7 @@ def keys_elsewhere(root: Path, moved: tuple[str, ...] = ("pho-chu-tich-duc",)
                    ) -> Iterator[KeysElsewhere]:
     """Provision the demo commune in ``root``, move the ``moved`` tokens to PCs of their
     own, start the CSC test server and `kyso serve`, and switch the two authorities."""
-    from api.demo import provision, token_settings
+    from api.demo.demo import provision, token_settings
 
     from .csc_fixtures import running_csc_server
 

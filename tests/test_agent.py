@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from api.demo import DEMO_PIN
+from api.demo.demo import DEMO_PIN
 
 from .conftest import TESTS_DATA
 from .csc_fixtures import CscService
@@ -185,7 +185,7 @@ def test_the_agent_refuses_an_expired_certificate_before_asking_the_pin(
         setting: Setting) -> None:
     import hashlib
 
-    from api.demo import provision as _provision
+    from api.demo.demo import provision as _provision
 
     admin = setting.service.login("quantri")
     base = f"/api/v1/admin/bodies/{setting.body_id}"

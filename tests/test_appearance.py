@@ -25,8 +25,8 @@ from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune
-from api.demo_art import appendix_pdf, seal
+from api.demo.art import appendix_pdf, seal
+from api.demo.demo import DEMO_PIN, DemoCommune
 from certs import validation_context
 from documents import Document, FileStore, Signing, VersionKind, issue, latest_version
 from signer import PadesLevel, SigningFailed, locate, open_reader, sign_pdf
@@ -293,7 +293,7 @@ def test_a_room_too_small_for_the_cms_fails_and_writes_nothing(
 @pytest.mark.slow
 def test_a_draft_with_its_own_xmp_gets_it_rewritten_and_the_approval_stays_valid(
         data: DataDir, commune: DemoCommune, tmp_path: Path) -> None:
-    from api.demo_art import handwritten_signature
+    from api.demo.art import handwritten_signature
     from signer import DocumentInfo
     from signer.profiles import approval
 

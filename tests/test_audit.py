@@ -27,11 +27,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from api.audit_cli import audit_app
-from api.commune import open_database
+from api.cli.audit import audit_app
 from api.datadir import ENV_DATABASE_URL, DataDir
-from api.demo import DEMO_PIN
-from api.demo_art import appendix_pdf, seal
+from api.demo.art import appendix_pdf, seal
+from api.demo.commune import open_database
+from api.demo.demo import DEMO_PIN
 from documents import (
     SYSTEM_ACTOR,
     AuditAction,
@@ -432,7 +432,7 @@ def test_cli_verify_exit_codes(data_dir: Path) -> None:
     assert len(broken.output.strip().splitlines()) == 1
     # and as a process of its own
     process = subprocess.run(
-        [sys.executable, "-c", "from api.audit_cli import audit_app; audit_app()",
+        [sys.executable, "-c", "from api.cli.audit import audit_app; audit_app()",
          "verify", "--data-dir", str(data_dir)],
         capture_output=True, text=True, timeout=120,
         env={k: v for k, v in os.environ.items() if k != ENV_DATABASE_URL})

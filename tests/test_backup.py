@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, func, make_url, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from api.demo_art import seal
+from api.demo.art import seal
 from documents import (
     AuditAction,
     AuditEvent,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from api.batch_verify import (
+from api.cli.batch_verify import (
     MAX_RATIO,
     BatchItem,
     BatchUsageError,
@@ -23,7 +23,7 @@ from api.batch_verify import (
     safe_stem,
 )
 from api.datadir import DataDir
-from api.demo import DemoCommune
+from api.demo.demo import DemoCommune
 from signer.report import Verdict
 
 from .conftest import TESTS_DATA

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.datadir import DataDir
-from api.demo import DemoCommune
+from api.demo.demo import DemoCommune
 
 from .conftest import TESTS_DATA
 from .helpers import KYSO, run_kyso, sign_as

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from api.demo import DEMO_PIN, DemoCommune
+from api.demo.demo import DEMO_PIN, DemoCommune
 from certs import Origin, TrustStore, free_port, validation_context
 from signer import SigningOptions, sign_pdf, verify_pdf
 from tokens import (

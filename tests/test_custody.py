@@ -34,11 +34,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.commune import demo_people, seed
+from api.cli.operations import verify_document
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune
-from api.demo_art import appendix_pdf, handwritten_signature, seal
-from api.operations import verify_document
+from api.demo.art import appendix_pdf, handwritten_signature, seal
+from api.demo.commune import demo_people, seed
+from api.demo.demo import DEMO_PIN, DemoCommune
 from certs import KysoError
 from documents import (
     Designation,

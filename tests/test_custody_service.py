@@ -102,7 +102,7 @@ def test_a_clerk_cannot_name_a_key_or_a_date_and_the_seal_is_the_bodys(
     assert row["date"] == today.isoformat()  # the day of the organisation signature
 
     # the attachment and the copy: a token named in the form or the body is refused
-    from api.demo_art import appendix_pdf
+    from api.demo.art import appendix_pdf
 
     appendix = appendix_pdf(f"Phụ lục của Quyết định số {issued['number']}")
     refused = clerk.post(f"{base}/attachments", data={"token": "chu-tich"},

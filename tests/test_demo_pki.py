@@ -9,7 +9,7 @@ import pkcs11
 from pkcs11 import Attribute, ObjectClass
 
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune, provision
+from api.demo.demo import DEMO_PIN, DemoCommune, provision
 from certs import DEMO_MARKER, OFFICIALS, DemoPki, free_port
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.doctor import certificate_fingerprints
+from api.cli.main import app
 from api.datadir import DataDir
-from api.demo import DemoCommune
-from api.doctor import certificate_fingerprints
+from api.demo.demo import DemoCommune
 from certs import free_port
 from tokens import Pkcs11Config, Pkcs11Token, TokenLocked, WrongPin
 from tokens.diagnose import (

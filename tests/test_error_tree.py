@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
-from api.errors import STATUS, kyso_error_handler, status_for
+from api.http.errors import STATUS, kyso_error_handler, status_for
 from certs import Category, KysoError
 from signer import TimestampUnavailable
 from tokens import TokenRemoved, WrongPin

@@ -9,7 +9,7 @@ import pikepdf
 import pytest
 
 from api.datadir import DataDir
-from api.demo import DemoCommune
+from api.demo.demo import DemoCommune
 from certs import KysoError
 from signer import (
     CertificateExpired,

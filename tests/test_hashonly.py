@@ -18,8 +18,8 @@ import pikepdf
 import pytest
 
 from api.datadir import DataDir
-from api.demo import DemoCommune
-from api.demo_art import seal
+from api.demo.art import seal
+from api.demo.demo import DemoCommune
 from certs import validation_context
 from signer import (
     Appearance,
@@ -102,7 +102,7 @@ def ec(data: DataDir, commune: DemoCommune, pin_value: str) -> Iterator[DigestSi
 
 @pytest.fixture(scope="module")
 def pin_value() -> str:
-    from api.demo import DEMO_PIN
+    from api.demo.demo import DEMO_PIN
 
     return DEMO_PIN
 

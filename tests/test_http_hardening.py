@@ -24,9 +24,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.commune import demo_people, open_database, seed
 from api.datadir import DataDir
-from api.demo import DemoCommune
+from api.demo.commune import demo_people, open_database, seed
+from api.demo.demo import DemoCommune
 from api.settings import Settings
 from documents import Document, Organisation, OrganisationKind, Person
 from documents.accounts import Role, create_user, demo_password, grant, seed_demo_accounts
@@ -78,7 +78,7 @@ class Site:
 
 
 def make_app(root: DataDir, **settings: Any) -> FastAPI:
-    from api.app import create_app
+    from api.http.app import create_app
 
     return create_app(Settings(data_dir=root.root, database_url=root.database_url,
                                max_upload_mb=MAX_MB, prepare_wait=0.2, **settings))
@@ -148,7 +148,7 @@ def test_a_cookie_call_from_another_site_is_refused_without_the_csrf_token(site:
 
 
 def test_the_session_token_or_this_sites_origin_lets_a_cookie_call_through(site: Site) -> None:
-    from api.csrf import session_token
+    from api.http.csrf import session_token
 
     clerk = site.login("vanthu")
     token = session_token(site.app.state.services.settings.secret_key,
@@ -367,7 +367,7 @@ def test_an_administrators_password_reset_ends_every_session_of_the_account(site
 
 
 def test_changing_ones_own_password_ends_the_other_sessions_only(site: Site) -> None:
-    from api.csrf import session_token
+    from api.http.csrf import session_token
 
     _new_member(site, "vanthu-ba", "mat-khau-cu-2025")
     here = site.login("vanthu-ba", "mat-khau-cu-2025")

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image, ImageDraw
 
-from api.demo_art import handwritten_signature, seal
+from api.demo.art import handwritten_signature, seal
 from signer import ImageKind, ImageRefused, check_seal, check_signature
 
 RED = (215, 25, 32, 255)

@@ -17,11 +17,11 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.commune import run_flow, seed
+from api.cli.operations import verify_document
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune
-from api.demo_art import appendix_pdf, handwritten_signature, seal
-from api.operations import verify_document
+from api.demo.art import appendix_pdf, handwritten_signature, seal
+from api.demo.commune import run_flow, seed
+from api.demo.demo import DEMO_PIN, DemoCommune
 from documents import (
     CertificateMismatch,
     Document,

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune
-from api.demo_art import handwritten_signature
+from api.demo.art import handwritten_signature
+from api.demo.demo import DEMO_PIN, DemoCommune
 from documents import (
     Document,
     DocumentStatus,

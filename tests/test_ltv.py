@@ -17,9 +17,9 @@ from asn1crypto import ocsp
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.cli.operations import DEMO_BOX, appearance_for
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune
-from api.operations import DEMO_BOX, appearance_for
+from api.demo.demo import DEMO_PIN, DemoCommune
 from certs import validation_context
 from documents import AuditEvent, Document, DocumentVersion, FileStore, VersionKind
 from documents import renew_archive_timestamps as renew
@@ -339,7 +339,7 @@ def test_issuing_at_b_lta_and_the_daily_renewal_task(
         store: FileStore, signing: Any) -> None:  # noqa: F811
     """With KYSO_PADES_LEVEL=B-LTA the issued file proves itself offline at once; the
     Celery beat task renews what is due (here: a B-T file issued earlier)."""
-    from api.demo_art import handwritten_signature, seal
+    from api.demo.art import handwritten_signature, seal
     from documents import Signing
     from documents.tasks import Runtime, configure, renew_archives
 

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.cli.operations import verify_document
 from api.datadir import DataDir
-from api.demo import DEMO_PIN
-from api.demo_art import handwritten_signature, seal
-from api.operations import verify_document
+from api.demo.art import handwritten_signature, seal
+from api.demo.demo import DEMO_PIN
 from documents import (
     AuditAction,
     AuditEvent,

@@ -19,11 +19,11 @@ from PIL import Image
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.commune import seed
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune
-from api.demo_art import appendix_pdf, handwritten_signature
-from api.demo_art import seal as seal_image
+from api.demo.art import appendix_pdf, handwritten_signature
+from api.demo.art import seal as seal_image
+from api.demo.commune import seed
+from api.demo.demo import DEMO_PIN, DemoCommune
 from certs import validation_context
 from documents import (
     Document,

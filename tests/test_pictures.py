@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.demo_art import handwritten_signature, seal
+from api.demo.art import handwritten_signature, seal
 from documents import (
     AuditEvent,
     Organisation,

@@ -9,8 +9,8 @@ import pikepdf
 import pytest
 
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune
-from api.demo_art import handwritten_signature, seal
+from api.demo.art import handwritten_signature, seal
+from api.demo.demo import DEMO_PIN, DemoCommune
 from certs import validation_context
 from signer import Appearance, PdfEncrypted, SigningOptions, sign_pdf, verify_pdf
 from signer.prepare import (

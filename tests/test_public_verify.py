@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.commune import demo_people, open_database, seed
 from api.datadir import DataDir
-from api.demo import DemoCommune
-from api.routes.public import PUBLIC_ACTOR, UploadLimiter
+from api.demo.commune import demo_people, open_database, seed
+from api.demo.demo import DemoCommune
+from api.http.routes.public import PUBLIC_ACTOR, UploadLimiter
 from api.settings import Settings
 from documents import (
     Document,
@@ -59,7 +59,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(data: DataDir, commune: DemoCommune,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from api.app import create_app
+    from api.http.app import create_app
 
     service = DataDir(tmp_path_factory.mktemp("public") / "data").create()
     shutil.copytree(data.pki, service.pki)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from api.commune import FlowResult, run_flow
 from api.datadir import DataDir
-from api.demo import DemoCommune
+from api.demo.commune import FlowResult, run_flow
+from api.demo.demo import DemoCommune
 
 from .conftest import TESTS_DATA
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from api.cli.operations import verify_document
 from api.datadir import DataDir
-from api.demo import DemoCommune
-from api.operations import verify_document
+from api.demo.demo import DemoCommune
 from signer.report import Report, SignatureReport, Verdict
 from signer.report_render import (
     ARTICLE_6_FIELDS,
@@ -157,8 +157,8 @@ def auditor(data: DataDir, commune: DemoCommune,
     signed in as the demo auditor; and a session factory to read the audit trail."""
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
-    from api.commune import demo_people, open_database, seed
+    from api.demo.commune import demo_people, open_database, seed
+    from api.http.app import create_app
     from api.settings import Settings
     from documents.accounts import seed_demo_accounts
 

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune
+from api.demo.demo import DEMO_PIN, DemoCommune
 from api.settings import Settings
-from api.worker import TokenSessions
+from api.worker.runtime import TokenSessions
 from certs import free_port, validation_context
 from signer import SigningOptions, sign_pdf
 from tokens import Pkcs11Config, Pkcs11Token, TokenNotFound, TokenRemoved, find_softhsm_module
@@ -136,8 +136,8 @@ def admin_client(data: DataDir, commune: DemoCommune, csc_service: CscService,
     server-side tokens, as an administrator."""
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
-    from api.commune import demo_people, open_database, seed
+    from api.demo.commune import demo_people, open_database, seed
+    from api.http.app import create_app
     from documents.accounts import seed_demo_accounts
 
     service = DataDir(tmp_path / "service").create()

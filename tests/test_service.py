@@ -168,7 +168,7 @@ def test_whole_flow_over_http(service: Service) -> None:
     assert issued["number"] in [row["number"] for row in register.json()]
 
     # the clerk signs an attachment and makes a SAO Y copy, both on the organisation token
-    from api.demo_art import appendix_pdf
+    from api.demo.art import appendix_pdf
 
     appendix = appendix_pdf(f"Quyết định số {issued['number']}")
     queued = clerk.post(f"/api/v1/documents/{document['id']}/attachments",
@@ -359,8 +359,8 @@ class HeldTsa:
 @pytest.mark.parametrize("profile", ["postgres-rabbitmq", "postgres-redis"])
 def test_a_worker_killed_mid_signature_leaves_nothing_and_the_redelivered_task_signs_once(
         tmp_path: Path, profile: str) -> None:
-    from api.demo import DEMO_PIN
-    from api.service import start_worker
+    from api.cli.serve import start_worker
+    from api.demo.demo import DEMO_PIN
     from certs import DemoPki
 
     data = DataDir(tmp_path / "data").create()

@@ -13,9 +13,9 @@ from pyhanko_certvalidator.authority import AuthorityWithCert
 from pyhanko_certvalidator.errors import OCSPFetchError
 
 import signer.timed_validation as timed
-from api.batch_verify import collect, run_batch
+from api.cli.batch_verify import collect, run_batch
 from api.datadir import DataDir
-from api.demo import DemoCommune
+from api.demo.demo import DemoCommune
 from certs import (
     OFFICIALS,
     DemoPki,

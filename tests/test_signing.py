@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from api.datadir import DataDir
-from api.demo import DemoCommune
+from api.demo.demo import DemoCommune
 from signer import APPROVAL_FIELD, SigningOptions, open_reader, sign_pdf, verify_pdf
 from tokens import Pkcs11Config, Pkcs11Token
 

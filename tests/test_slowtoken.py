@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import load_der_x509_certificate
 
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune
+from api.demo.demo import DEMO_PIN, DemoCommune
 from certs import validation_context
 from signer import SigningOptions, sign_pdf
 from tokens import Pkcs11Config, Pkcs11Token

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from api.datadir import DataDir
-from api.demo import DEMO_PIN, DemoCommune
+from api.demo.demo import DEMO_PIN, DemoCommune
 from signer import PdfTruncated, PdfUnreadable, Report, SigningOptions, locate, sign_pdf
 from signer.prepare import (
     NUMBER_FIELD,

@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from api.accounts_cli import OPERATOR
+from api.cli.accounts import OPERATOR
 from api.datadir import DataDir
 from api.settings import Settings
 from api.trust import IMPORT_ACTOR, import_trust_folder, operator_trust
@@ -183,7 +183,7 @@ class Site:
     def auditor_page(self, who: str, pdf: bytes) -> str:
         """The web auditor page's verification (``/kiem-tra/xac-minh``), as the browser
         posts it (session cookie + CSRF header), its text."""
-        from api.ui.security import session_token
+        from api.web.security import session_token
 
         secret = self.client.app.state.services.settings.secret_key  # type: ignore[attr-defined]
         token = self.tokens[who]
@@ -242,7 +242,7 @@ def _account(session: Session, username: str, body: Organisation | None,
 
 @pytest.fixture(scope="module")
 def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from api.app import create_app
+    from api.http.app import create_app
 
     data = DataDir(tmp_path_factory.mktemp("trust-scope") / "data").create()
     upgrade_database(database_url)
@@ -499,7 +499,7 @@ def test_the_old_global_trust_folder_becomes_province_wide_once(site: Site) -> N
 def test_the_operator_makes_a_province_administrator(site: Site) -> None:
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
 
     with site.sessions() as session:
         url = session.get_bind().engine.url.render_as_string(hide_password=False)

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.demo import DEMO_PIN
+from api.demo.demo import DEMO_PIN
 from certs import DemoPki
 
 from .conftest import TESTS_DATA

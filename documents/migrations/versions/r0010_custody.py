@@ -16,7 +16,7 @@ triggers again.
 Existing rows are not checked (a database where the attack already happened keeps its
 rows; the administrator ends the wrong authority); bodies get their organisation key
 from the administrator (``POST /api/v1/admin/bodies/{id}/organisation-keys``), the demo
-commune from its seeding (api/commune.py).
+commune from its seeding (api/demo/commune.py).
 
 Revision ID: 0010
 Revises: 0009

@@ -1,0 +1,58 @@
+"""`kyso accounts`: what only the instance's operator does to accounts.
+
+``kyso accounts province-admin NAME [--off]`` makes an account a province administrator
+(it may add and remove the province-wide trust anchors, trusted for every body) or
+takes that away. Not offered over HTTP: whoever runs the instance decides who speaks
+for the province. Each change is an ``ADMIN_CHANGE`` audit event.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from certs import KysoError
+from documents import AuditAction, User, normalise_username, record
+
+from .audit import DataDirOption, _sessions
+
+accounts_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                           help="Tài khoản (việc của người vận hành) / accounts (operator).")
+out = Console(highlight=False)
+
+#: Who the audit trail says made the change.
+OPERATOR = "người vận hành (dòng lệnh)"
+
+
+@accounts_app.command("province-admin")
+def province_admin(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Tên đăng nhập / user name")],
+    off: Annotated[bool, typer.Option(
+        "--off", help="Bỏ quyền quản trị cấp tỉnh / take the role away")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Quản trị cấp tỉnh: thêm/gỡ CA tin cậy toàn tỉnh / province administrator: adds and
+    removes the province-wide trusted CAs."""
+    sessions = _sessions(ctx, data_dir)
+    name = normalise_username(username)
+    with sessions() as session, session.begin():
+        user = session.scalar(select(User).where(User.username == name))
+        if user is None:
+            raise KysoError(f"không có tài khoản {name}", f"no account {name}")
+        before = user.province_admin
+        user.province_admin = not off
+        session.flush()
+        if before != user.province_admin:
+            record(session, AuditAction.ADMIN_CHANGE, actor=OPERATOR, object_type="user",
+                   object_id=str(user.id), details={"username": user.username,
+                                                   "before": {"province_admin": before},
+                                                   "after": {"province_admin": not off}})
+    state = "không còn là" if off else "là"
+    out.print(f"{name} {state} quản trị cấp tỉnh / {name} is {'no longer ' if off else ''}"
+              "a province administrator")
+
+

@@ -1,0 +1,89 @@
+"""What the command line (and later the HTTP API) does, wired from a data directory."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from certs import Category, DemoPki, KysoError, TrustStore, serving, validation_context
+from documents.storage import write_new
+from signer import Appearance, Report, SigningOptions, sign_pdf, verify_pdf
+
+from ..datadir import DataDir
+
+ENV_TSA_URL = "KYSO_TSA_URL"
+#: Where the demo's approval signature sits on the sample Quyết định: between
+#: "CHỦ TỊCH" and the name (found by hand here; detection comes with issuance).
+DEMO_BOX = (325, 163, 525, 225)
+
+
+class OutputExists(KysoError):
+    category = Category.CONFLICT
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"tệp {path} đã tồn tại — Kyso không ghi đè, hãy chọn tên khác",
+                         f"{path} already exists — Kyso never overwrites, choose another name")
+
+
+@contextlib.contextmanager
+def pki_services(data: DataDir) -> Iterator[DemoPki | None]:
+    """Serve the demo PKI's TSA/OCSP/CRL for the block, when this data dir has one."""
+    pki = data.demo_pki()
+    if pki is None:
+        yield None
+        return
+    with serving(pki):
+        yield pki
+
+
+def _name_field(cert: Any, key: str) -> str:
+    value = cert.subject.native.get(key, "")
+    return str(value[0] if isinstance(value, list) else value)
+
+
+def appearance_for(cert: Any, box: tuple[int, int, int, int] | None = None,
+                   page: int = -1, image: bytes | None = None) -> Appearance:
+    """The visible stamp for a signer certificate: name, title and body from its subject."""
+    return Appearance.stamp(
+        _name_field(cert, "common_name"),
+        _name_field(cert, "title"),
+        _name_field(cert, "organization_name"),
+        box=box or Appearance.box,
+        page=page,
+        image=image,
+    )
+
+
+def sign_document(
+    data: DataDir, pdf: bytes, token_name: str, pin: str | None, *,
+    pki: DemoPki | None, box: tuple[int, int, int, int] | None = None, page: int = -1,
+    image: bytes | None = None,
+) -> bytes:
+    """Sign ``pdf`` with a configured token; ``pki`` services must be running if given."""
+    data.activate_softhsm()
+    token = data.token(token_name)
+    tsa_url = os.environ.get(ENV_TSA_URL) or (pki.tsa_url if pki else None)
+    store = data.trust_store()
+    with token.signer(pin) as signer:
+        options = SigningOptions(
+            appearance=appearance_for(signer.signing_cert, box, page, image),
+            tsa_url=tsa_url,
+            validation_context=validation_context(store, online=True),
+        )
+        return sign_pdf(pdf, signer, options)
+
+
+def verify_document(data: DataDir, pdf: bytes, name: str = "",
+                    store: TrustStore | None = None) -> Report:
+    """Verify ``pdf`` against ``store`` (default: the data directory's bundled + demo)."""
+    store = store if store is not None else data.trust_store()
+    return verify_pdf(pdf, lambda: validation_context(store, online=True), name, store)
+
+
+def write_new_file(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` whole or not at all, never replacing an existing file."""
+    if path.exists() or not write_new(path, content):
+        raise OutputExists(path)

@@ -1,1 +1,0 @@
-"""HTTP routes, one router per resource, assembled in :mod:`api.app`."""

@@ -1,1 +1,0 @@
-"""One module per role's pages, each an APIRouter of :class:`api.ui.routing.UiRoute`."""

@@ -1,0 +1,1 @@
+"""One module per role's pages, each an APIRouter of :class:`api.web.routing.UiRoute`."""

@@ -1,0 +1,80 @@
+"""How the web pages answer errors: every Kyso error becomes a Vietnamese message.
+
+An htmx request gets the message as a fragment swapped into the alert region
+(``role="alert"``) next to what caused it — the region ``#<id of the form>-error``,
+named by htmx's ``HX-Trigger`` header — or the page's own alert region; a plain
+request gets a whole page (a refusal is the "không có quyền" page). A missing or
+expired session sends the browser to the login page.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+
+from certs import Category, KysoError
+
+from ..http.errors import MissingInput, status_for
+from .rendering import is_htmx, render
+
+LOGIN_PATH = "/dang-nhap"
+_SAFE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,80}$")
+log = logging.getLogger(__name__)
+
+class Unexpected(KysoError):
+    category = Category.INTERNAL
+
+    def __init__(self) -> None:
+        super().__init__("máy chủ gặp lỗi không mong muốn — hãy thử lại; nếu vẫn lỗi, báo quản trị "
+                         "(chi tiết đã ghi vào nhật ký máy chủ)",
+                         "unexpected server error — retry; if it persists, tell the "
+                         "administrator (details are in the server log)")
+
+
+def error_target(request: Request) -> str:
+    """The CSS selector of the alert region for an htmx request's error."""
+    trigger = request.headers.get("hx-trigger", "")
+    return f"#{trigger}-error" if _SAFE_ID.match(trigger) else "#alerts"
+
+
+def error_response(request: Request, exc: KysoError) -> Response:
+    status = status_for(exc)
+    if status == 401:
+        if is_htmx(request):
+            return Response(status_code=200, headers={"HX-Redirect": LOGIN_PATH})
+        return RedirectResponse(LOGIN_PATH, status_code=303)
+    if is_htmx(request):
+        return render(request, "_alert.html", {"message": exc.vi, "kind": "error"},
+                      status_code=status,
+                      headers={"HX-Retarget": error_target(request), "HX-Reswap": "innerHTML"})
+    return render(request, "error.html", {"message": exc.vi, "status": status,
+                                          "ctx": getattr(request.state, "ui_ctx", None)},
+                  status_code=status)
+
+
+class UiRoute(APIRoute):
+    """An APIRoute whose Kyso errors (and malformed forms) are answered in Vietnamese HTML."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except KysoError as exc:
+                return error_response(request, exc)
+            except RequestValidationError as exc:
+                fields = [str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()]
+                return error_response(request, MissingInput(fields))
+            except Exception:
+                log.exception("web page %s %s failed", request.method, request.url.path)
+                return error_response(request, Unexpected())
+
+        return handler
