@@ -74,9 +74,12 @@ from .custody import (
     seal_key,
 )
 from .db import (
+    SchemaState,
     alembic_config,
     create_engine_for,
     is_serialised,
+    require_current_schema,
+    schema_state,
     session_factory,
     upgrade_database,
 )
@@ -129,6 +132,7 @@ from .errors import (
     PrintedDateMismatch,
     ProvinceAdminOnly,
     QueueError,
+    SchemaOutdated,
     SealChannelRefused,
     SealPictureMissing,
     SignerNotInBlock,
@@ -355,6 +359,10 @@ __all__ = [
     "StoredFileMissing",
     "TrustAnchor",
     "Picture",
+    "SchemaOutdated",
+    "SchemaState",
+    "require_current_schema",
+    "schema_state",
     "BackupRefused",
     "BackupSummary",
     "RestoreReport",

@@ -1,6 +1,7 @@
 """Backup and restore of one instance: the database, every stored version, the audit trail.
 
-A backup is one tar file, written while the service runs::
+A backup is one tar file, written while the service runs (also before an upgrade: it
+holds the tables and columns of the schema the database is at)::
 
     manifest.json             format, schema revision, time, rows per table, SHA-256 of
                               every member
@@ -38,7 +39,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import Enum as SqlEnum
 
 from .audit import AuditEvent, AuditHead, verify_chain
@@ -164,9 +175,15 @@ def backup(engine: Engine, store: FileStore, target: Path) -> BackupSummary:
     try:
         with _snapshot(engine) as conn, tarfile.open(partial, "w") as tar:
             revision = _revision(conn)
+            schema = inspect(conn)
+            present = set(schema.get_table_names())
             for table in _tables():
+                if table.name not in present:  # an older schema than this release's
+                    continue
+                names = {c["name"] for c in schema.get_columns(table.name)}
+                columns = [c for c in table.columns if c.name in names]
                 lines = [json.dumps({k: _encode(v) for k, v in row.items()}, ensure_ascii=False)
-                         for row in conn.execute(select(table).order_by(
+                         for row in conn.execute(select(*columns).order_by(
                              *table.primary_key.columns)).mappings()]
                 rows[table.name] = len(lines)
                 _member(tar, f"tables/{table.name}.jsonl",
@@ -263,10 +280,12 @@ def restore(source: Path, url: str, engine: Engine, store: FileStore) -> Restore
                                     "dữ liệu trống", "the target database holds data: restore "
                                     "only into an empty one")
             for table in reversed(_tables()):
-                if table.name not in _REPLAYED:
+                if table.name not in _REPLAYED and table.name in manifest["rows"]:
                     conn.execute(table.delete())  # rows the migrations seeded
             restored: dict[str, int] = {}
             for table in _tables():
+                if table.name not in manifest["rows"]:  # not in the backup's schema
+                    continue
                 raw = _read(tar, f"tables/{table.name}.jsonl", digests).decode("utf-8")
                 lines = [json.loads(line) for line in raw.splitlines() if line]
                 restored[table.name] = len(lines)

@@ -560,3 +560,17 @@ class BackupRefused(DocumentsError):
     """A backup cannot be written there, or a backup file cannot be restored."""
 
     category = Category.BAD_INPUT
+
+
+class SchemaOutdated(DocumentsError):
+    """The database's schema is not this release's: ``kyso db upgrade`` first."""
+
+    category = Category.UNAVAILABLE
+
+    def __init__(self, current: str | None, head: str) -> None:
+        found = current or "trống / empty"
+        super().__init__(
+            f"cơ sở dữ liệu đang ở lược đồ {found}, phiên bản này cần {head}: hãy chạy "
+            "`kyso db upgrade` (sau khi sao lưu bằng `kyso backup`) rồi khởi động lại",
+            f"the database schema is {found}, this release needs {head}: run "
+            "`kyso db upgrade` (after a `kyso backup`) and start again")

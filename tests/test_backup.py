@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import tarfile
 import threading
 import uuid
@@ -32,6 +34,8 @@ from documents import (
     create_engine_for,
     record,
     restore,
+    schema_state,
+    upgrade_database,
     verify_chain,
 )
 from signer import check_seal
@@ -42,10 +46,13 @@ from .documents_fixtures import (  # noqa: F401
     Database,
     commune_fixture,
     db_fixture,
+    make_commune,
     new_document,
     postgres_url_fixture,
     sqlite_template_fixture,
 )
+
+KYSO = str(Path(sys.executable).with_name("kyso"))
 
 
 @pytest.fixture
@@ -225,3 +232,51 @@ def test_a_backup_from_an_unknown_schema_is_refused(
             restore(newer, target_url, engine, FileStore(tmp_path / "r"))
     finally:
         engine.dispose()
+
+
+def test_a_backup_before_an_upgrade_restores_and_upgrades(tmp_path: Path) -> None:
+    """The operator's order: back up the old release's database, upgrade, and if need be
+    restore the backup under the new release (it migrates it on to the head)."""
+    old_url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade_database(old_url, "0011")
+    engine = create_engine_for(old_url)
+    store = FileStore(tmp_path / "files")
+    with Session(engine) as session:
+        commune = make_commune(session)
+        new_document(session, commune)
+        record(session, AuditAction.UPLOAD, actor="chuyenvien", object_type="document",
+               object_id="x")
+        session.commit()
+    summary = backup(engine, store, tmp_path / "old.tar")
+    engine.dispose()
+    assert summary.revision == "0011" and "picture" not in summary.rows
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    target = create_engine_for(url)
+    try:
+        report = restore(summary.path, url, target, FileStore(tmp_path / "r"))
+        assert report.ok, report.problems
+        assert schema_state(url).up_to_date
+        assert counts(url)["document"] == 1 and counts(url)["picture"] == 0
+    finally:
+        target.dispose()
+
+
+def test_the_operator_commands(tmp_path: Path) -> None:
+    """As the operator runs them: the real ``kyso`` program, its messages and exit codes."""
+    def kyso(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KYSO_")}
+        return subprocess.run([KYSO, *args], capture_output=True, text=True, env=env,
+                              timeout=120)
+
+    fresh = str(tmp_path / "fresh")
+    status = kyso("--data-dir", fresh, "db", "status")
+    assert status.returncode == 1 and "kyso db upgrade" in status.stdout
+    assert kyso("--data-dir", fresh, "db", "upgrade").returncode == 0
+    assert kyso("--data-dir", fresh, "db", "status").returncode == 0
+    made = kyso("--data-dir", fresh, "backup", str(tmp_path / "b.tar"))
+    assert made.returncode == 0, made.stdout + made.stderr
+    again = kyso("--data-dir", fresh, "backup", str(tmp_path / "b.tar"))
+    assert again.returncode == 2 and "ghi đè" in again.stdout + again.stderr
+    back = kyso("--data-dir", str(tmp_path / "other"), "restore", str(tmp_path / "b.tar"))
+    assert back.returncode == 0 and "nguyên vẹn" in back.stdout, back.stdout + back.stderr
