@@ -137,6 +137,7 @@ from .errors import (
     SealPictureMissing,
     SignerNotInBlock,
     SqliteNotSerialised,
+    StaffListUnreadable,
     UnknownDocumentType,
     UnsupportedDatabase,
     UsernameTaken,
@@ -262,6 +263,7 @@ from .register import (
     register_issue,
     register_row,
 )
+from .staff import StaffList, StaffRow, read_staff_list
 from .storage import FileStore, StoredFileCorrupted, StoredFileMissing
 
 __all__ = [
@@ -359,6 +361,10 @@ __all__ = [
     "StoredFileMissing",
     "TrustAnchor",
     "Picture",
+    "StaffList",
+    "StaffListUnreadable",
+    "StaffRow",
+    "read_staff_list",
     "SchemaOutdated",
     "SchemaState",
     "require_current_schema",

@@ -574,3 +574,9 @@ class SchemaOutdated(DocumentsError):
             "`kyso db upgrade` (sau khi sao lưu bằng `kyso backup`) rồi khởi động lại",
             f"the database schema is {found}, this release needs {head}: run "
             "`kyso db upgrade` (after a `kyso backup`) and start again")
+
+
+class StaffListUnreadable(DocumentsError):
+    """A staff list file (XLSX/CSV) cannot be read as a whole (documents/staff.py)."""
+
+    category = Category.BAD_INPUT
