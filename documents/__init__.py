@@ -256,6 +256,7 @@ from .queue import (
     unread,
     waiting_for,
 )
+from .readiness import Check, body_readiness
 from .register import (
     REGISTER_COLUMNS,
     IssueDetails,
@@ -361,6 +362,8 @@ __all__ = [
     "StoredFileMissing",
     "TrustAnchor",
     "Picture",
+    "Check",
+    "body_readiness",
     "StaffList",
     "StaffListUnreadable",
     "StaffRow",
