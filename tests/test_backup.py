@@ -92,6 +92,18 @@ def populate(db: Database, commune: Commune, store: FileStore, documents: int = 
     return shas
 
 
+def rewritten(source: Path, target: Path, member: str, old: bytes, new: bytes) -> Path:
+    """A copy of the backup ``source`` with ``old`` replaced by ``new`` in one member."""
+    with tarfile.open(source) as original, tarfile.open(target, "w") as out:
+        for info in original.getmembers():
+            data = original.extractfile(info).read()  # type: ignore[union-attr]
+            if info.name == member:
+                data = data.replace(old, new)
+            info.size = len(data)
+            out.addfile(info, io.BytesIO(data))
+    return target
+
+
 def counts(engine_url: str) -> dict[str, int]:
     engine = create_engine_for(engine_url)
     try:
@@ -185,14 +197,8 @@ def test_a_changed_backup_is_refused_and_nothing_is_restored(
     store = FileStore(tmp_path / "files")
     populate(db, commune, store)
     summary = backup(db.engine, store, tmp_path / "kyso.tar")
-    tampered = tmp_path / "tampered.tar"
-    with tarfile.open(summary.path) as source, tarfile.open(tampered, "w") as out:
-        for member in source.getmembers():
-            data = source.extractfile(member).read()  # type: ignore[union-attr]
-            if member.name == "tables/document.jsonl":
-                data = data.replace("thử số 1".encode(), "thử số 9".encode())
-            member.size = len(data)
-            out.addfile(member, io.BytesIO(data))
+    tampered = rewritten(summary.path, tmp_path / "tampered.tar", "tables/document.jsonl",
+                         "thử số 1".encode(), "thử số 9".encode())
     engine = create_engine_for(target_url)
     try:
         with pytest.raises(BackupRefused, match="đã bị thay đổi"):
@@ -218,14 +224,8 @@ def test_a_backup_from_an_unknown_schema_is_refused(
         db: Database, commune: Commune, tmp_path: Path, target_url: str) -> None:
     store = FileStore(tmp_path / "files")
     summary = backup(db.engine, store, tmp_path / "kyso.tar")
-    newer = tmp_path / "newer.tar"
-    with tarfile.open(summary.path) as source, tarfile.open(newer, "w") as out:
-        for member in source.getmembers():
-            data = source.extractfile(member).read()  # type: ignore[union-attr]
-            if member.name == "manifest.json":
-                data = data.replace(f'"{summary.revision}"'.encode(), b'"9999"')
-            member.size = len(data)
-            out.addfile(member, io.BytesIO(data))
+    newer = rewritten(summary.path, tmp_path / "newer.tar", "manifest.json",
+                      f'"{summary.revision}"'.encode(), b'"9999"')
     engine = create_engine_for(target_url)
     try:
         with pytest.raises(BackupRefused, match="9999"):
