@@ -58,7 +58,7 @@ class FreshPki:
 
     @property
     def root_pem(self) -> bytes:
-        return pem.armor("CERTIFICATE", self.root.dump())
+        return bytes(pem.armor("CERTIFICATE", self.root.dump()))
 
     @property
     def base_url(self) -> str:
