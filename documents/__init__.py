@@ -146,6 +146,7 @@ from .errors import (
     WrongRequestStatus,
     WrongStep,
 )
+from .expiry import CertificateNotice, notify_expiring
 from .export import export_register_pdf, export_register_xlsx
 from .inventory import (
     CertificateInUse,
@@ -362,6 +363,8 @@ __all__ = [
     "StoredFileMissing",
     "TrustAnchor",
     "Picture",
+    "CertificateNotice",
+    "notify_expiring",
     "Check",
     "body_readiness",
     "StaffList",
