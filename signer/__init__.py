@@ -17,6 +17,7 @@ from .errors import (
     PdfUnreadable,
     PendingSignatureExpired,
     PendingSignatureUnreadable,
+    ReturnedRefused,
     SignatureMismatch,
     SignerError,
     SigningFailed,
@@ -71,6 +72,7 @@ from .offline import (
 from .pdfinput import UPLOADED, open_pikepdf, open_reader, pdf_error_detail
 from .report import SCHEMA, Change, Reason, Report, SignatureReport, Verdict
 from .report_render import ARTICLE_6_FIELDS, Article6Item, render_html, render_pdf
+from .returned import ReturnedSignature, async_check_returned, check_returned
 from .sign import (
     APPROVAL_FIELD,
     DocumentInfo,
@@ -96,6 +98,10 @@ __all__ = [
     "PdfLimits",
     "PdfHostile",
     "ImageRefused",
+    "ReturnedRefused",
+    "ReturnedSignature",
+    "async_check_returned",
+    "check_returned",
     "CheckedImage",
     "ImageKind",
     "check_seal",

@@ -231,3 +231,10 @@ class ImageRefused(SignerError):
     """An uploaded seal or signature picture cannot be used (signer/images.py says why)."""
 
     category = Category.BAD_INPUT
+
+
+class ReturnedRefused(SignerError):
+    """A document signed outside Kyso is not exactly the prepared one plus one approval
+    signature (signer/returned.py says what differs)."""
+
+    category = Category.BAD_INPUT
