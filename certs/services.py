@@ -17,8 +17,16 @@ from .demo_pki import DemoPki
 from .errors import CertsError
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on now."""
+def free_port(preferred: int | None = None) -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on now: ``preferred`` when it is free."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if preferred is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", preferred))
+                return preferred
+            except OSError:
+                pass
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -56,6 +56,7 @@ from .audit import (
     verify_chain,
 )
 from .authority import find_authority
+from .backup import BackupSummary, RestoreReport, backup, restore
 from .block import block_differences
 from .custody import (
     Act,
@@ -73,9 +74,12 @@ from .custody import (
     seal_key,
 )
 from .db import (
+    SchemaState,
     alembic_config,
     create_engine_for,
     is_serialised,
+    require_current_schema,
+    schema_state,
     session_factory,
     upgrade_database,
 )
@@ -95,6 +99,7 @@ from .errors import (
     AlreadyCancelled,
     AnchorNotFound,
     AuditHeadMissing,
+    BackupRefused,
     BlockMismatch,
     BookClosed,
     BookMismatch,
@@ -127,9 +132,12 @@ from .errors import (
     PrintedDateMismatch,
     ProvinceAdminOnly,
     QueueError,
+    SchemaOutdated,
     SealChannelRefused,
+    SealPictureMissing,
     SignerNotInBlock,
     SqliteNotSerialised,
+    StaffListUnreadable,
     UnknownDocumentType,
     UnsupportedDatabase,
     UsernameTaken,
@@ -138,7 +146,15 @@ from .errors import (
     WrongRequestStatus,
     WrongStep,
 )
+from .expiry import CertificateNotice, notify_expiring
 from .export import export_register_pdf, export_register_xlsx
+from .inventory import (
+    CertificateInUse,
+    ExpiryWarning,
+    KeyRole,
+    certificates_in_use,
+    expiry_warning,
+)
 from .issuance import (
     Signing,
     approve,
@@ -211,6 +227,7 @@ from .models import (
     VersionKind,
 )
 from .numbering import allocate, book_for, cancel_number, counter_value
+from .pictures import Picture, PictureKind, add_picture, pictures_of, seal_of, signature_of
 from .queue import (
     MAIL_FOOTER,
     PRIORITY_NAMES,
@@ -240,6 +257,7 @@ from .queue import (
     unread,
     waiting_for,
 )
+from .readiness import Check, body_readiness
 from .register import (
     REGISTER_COLUMNS,
     IssueDetails,
@@ -247,6 +265,7 @@ from .register import (
     register_issue,
     register_row,
 )
+from .staff import StaffList, StaffRow, read_staff_list
 from .storage import FileStore, StoredFileCorrupted, StoredFileMissing
 
 __all__ = [
@@ -343,6 +362,35 @@ __all__ = [
     "StoredFileCorrupted",
     "StoredFileMissing",
     "TrustAnchor",
+    "Picture",
+    "CertificateNotice",
+    "notify_expiring",
+    "Check",
+    "body_readiness",
+    "StaffList",
+    "StaffListUnreadable",
+    "StaffRow",
+    "read_staff_list",
+    "SchemaOutdated",
+    "SchemaState",
+    "require_current_schema",
+    "schema_state",
+    "BackupRefused",
+    "BackupSummary",
+    "RestoreReport",
+    "backup",
+    "restore",
+    "CertificateInUse",
+    "ExpiryWarning",
+    "KeyRole",
+    "certificates_in_use",
+    "expiry_warning",
+    "PictureKind",
+    "SealPictureMissing",
+    "add_picture",
+    "pictures_of",
+    "seal_of",
+    "signature_of",
     "Unit",
     "UnknownDocumentType",
     "UnsupportedDatabase",

@@ -16,11 +16,14 @@ one writer works.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import SchemaOutdated
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -110,3 +113,39 @@ def upgrade_database(url: str | URL, revision: str = "head") -> None:
             command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands against this release's migrations."""
+
+    #: the revision the database is at (None: never migrated, an empty database)
+    current: str | None
+    head: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def schema_state(url: str | URL) -> SchemaState:
+    """The database's schema revision and this release's newest one (reads only)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    engine = create_engine(make_url(url))
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    return SchemaState(current=current, head=str(head))
+
+
+def require_current_schema(url: str | URL) -> None:
+    """Refuse to go on with a database whose schema is not this release's: processes
+    start only after ``kyso db upgrade`` (they never migrate on their own)."""
+    state = schema_state(url)
+    if not state.up_to_date:
+        raise SchemaOutdated(state.current, state.head)

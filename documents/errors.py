@@ -542,3 +542,41 @@ class AuditHeadMissing(DocumentsError):
             "không ghi thêm được; hãy chạy “kyso audit verify” và báo quản trị",
             "the audit trail has events but its head row (audit_head) is gone — "
             "nothing more can be recorded; run “kyso audit verify” and tell the administrator")
+
+
+class SealPictureMissing(DocumentsError):
+    """A body has no seal picture yet: it cannot issue until its administrator uploads one."""
+
+    category = Category.CONFLICT
+
+    def __init__(self, body: str) -> None:
+        super().__init__(f"{body} chưa có ảnh con dấu nên chưa ban hành được: quản trị viên hãy "
+                         "tải lên ảnh con dấu (PNG nền trong suốt, màu đỏ) ở trang Quản trị",
+                         f"{body} has no seal picture yet, so it cannot issue: an administrator "
+                         "must upload the seal (a transparent red PNG) on the admin page")
+
+
+class BackupRefused(DocumentsError):
+    """A backup cannot be written there, or a backup file cannot be restored."""
+
+    category = Category.BAD_INPUT
+
+
+class SchemaOutdated(DocumentsError):
+    """The database's schema is not this release's: ``kyso db upgrade`` first."""
+
+    category = Category.UNAVAILABLE
+
+    def __init__(self, current: str | None, head: str) -> None:
+        found = current or "trống / empty"
+        super().__init__(
+            f"cơ sở dữ liệu đang ở lược đồ {found}, phiên bản này cần {head}: hãy chạy "
+            "`kyso db upgrade` (sau khi sao lưu bằng `kyso backup`) rồi khởi động lại",
+            f"the database schema is {found}, this release needs {head}: run "
+            "`kyso db upgrade` (after a `kyso backup`) and start again")
+
+
+class StaffListUnreadable(DocumentsError):
+    """A staff list file (XLSX/CSV) cannot be read as a whole (documents/staff.py)."""
+
+    category = Category.BAD_INPUT

@@ -130,6 +130,8 @@ class NotificationKind(enum.Enum):
     OVERDUE = "Văn bản quá hạn ký"
     #: Recalled by the drafter or reassigned: it no longer waits for this person.
     WITHDRAWN = "Văn bản không còn chờ ký"
+    #: a certificate in use reaches 60, 30 or 7 days before its end, or its end
+    CERT_EXPIRING = "Chứng thư số sắp hết hạn"
 
 
 class PriorityType(TypeDecorator[Priority]):

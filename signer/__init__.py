@@ -9,6 +9,7 @@ from .errors import (
     DraftHasNoSignatureBlock,
     DraftMarked,
     DraftRefused,
+    ImageRefused,
     MarkNotCovered,
     PdfEncrypted,
     PdfHostile,
@@ -16,6 +17,7 @@ from .errors import (
     PdfUnreadable,
     PendingSignatureExpired,
     PendingSignatureUnreadable,
+    ReturnedRefused,
     SignatureMismatch,
     SignerError,
     SigningFailed,
@@ -33,6 +35,7 @@ from .hashonly import (
     finish,
     prepare_digest,
 )
+from .images import CheckedImage, ImageKind, check_seal, check_signature
 from .isolate import ChildLimits, run_isolated
 from .locate import (
     Box,
@@ -69,6 +72,7 @@ from .offline import (
 from .pdfinput import UPLOADED, open_pikepdf, open_reader, pdf_error_detail
 from .report import SCHEMA, Change, Reason, Report, SignatureReport, Verdict
 from .report_render import ARTICLE_6_FIELDS, Article6Item, render_html, render_pdf
+from .returned import ReturnedSignature, async_check_returned, check_returned
 from .sign import (
     APPROVAL_FIELD,
     DocumentInfo,
@@ -93,6 +97,15 @@ __all__ = [
     "PdfTooCostly",
     "PdfLimits",
     "PdfHostile",
+    "ImageRefused",
+    "ReturnedRefused",
+    "ReturnedSignature",
+    "async_check_returned",
+    "check_returned",
+    "CheckedImage",
+    "ImageKind",
+    "check_seal",
+    "check_signature",
     "DraftRefused",
     "ChildLimits",
     "VERIFY_LIMITS",

@@ -225,3 +225,16 @@ class PdfTooCostly(PdfHostile):
         super().__init__(code, f"xử lý tệp PDF {what_vi} — tệp bị từ chối",
                          f"processing the PDF {what_en} — the file is refused")
         self.limit = limit
+
+
+class ImageRefused(SignerError):
+    """An uploaded seal or signature picture cannot be used (signer/images.py says why)."""
+
+    category = Category.BAD_INPUT
+
+
+class ReturnedRefused(SignerError):
+    """A document signed outside Kyso is not exactly the prepared one plus one approval
+    signature (signer/returned.py says what differs)."""
+
+    category = Category.BAD_INPUT

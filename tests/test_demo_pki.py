@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import unicodedata
 
 import pkcs11
@@ -9,7 +10,7 @@ from pkcs11 import Attribute, ObjectClass
 
 from api.datadir import DataDir
 from api.demo.demo import DEMO_PIN, DemoCommune, provision
-from certs import DEMO_MARKER, OFFICIALS
+from certs import DEMO_MARKER, OFFICIALS, DemoPki, free_port
 
 
 def test_cas_are_labelled_demo_not_a_real_ca(commune: DemoCommune) -> None:
@@ -44,3 +45,20 @@ def test_provisioning_twice_reuses_what_exists(data: DataDir, commune: DemoCommu
     again = provision(data.softhsm, data.pki)
     assert again.pki.cert("chu-tich").dump() == before
     assert again.pki.info == commune.pki.info
+
+
+def test_a_new_demo_pki_takes_the_documented_port_when_it_is_free() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        taken = holder.getsockname()[1]
+        holder.listen()
+        assert free_port(preferred=taken) != taken
+    assert free_port(preferred=taken) == taken
+
+
+def test_the_pki_keeps_its_address_for_its_whole_life(data: DataDir, commune: DemoCommune) -> None:
+    reopened = DemoPki(commune.pki.directory)
+    assert reopened.base_url == commune.pki.base_url
+    leaf = reopened.cert("chu-tich")
+    urls = [d["distribution_point"].native[0] for d in leaf.crl_distribution_points]
+    assert urls and all(u.startswith(f"http://127.0.0.1:{reopened.info.port}/") for u in urls)

@@ -1,64 +1,122 @@
-"""The seal and signature images the worker stamps: files of the data directory, written by
-the demo's seeding from its art, never the demo's art read by production."""
+"""Seal and signature pictures: what an administrator's upload must be to be stamped."""
 
 from __future__ import annotations
 
-import pickle
-from pathlib import Path
+import io
 
 import pytest
+from PIL import Image, ImageDraw
 
-from api.database import open_database
-from api.datadir import DataDir
 from api.demo.art import handwritten_signature, seal
-from api.demo.commune import demo_people, install_art, seed
-from api.images import ImageMissing, Images
-from certs import DemoPki
-from documents import Document, Organisation, Person
+from signer import ImageKind, ImageRefused, check_seal, check_signature
+
+RED = (215, 25, 32, 255)
+BLUE = (0, 51, 160, 255)
 
 
-def test_a_missing_image_is_refused_with_where_to_put_it(tmp_path: Path) -> None:
-    images = Images.of(DataDir(tmp_path))
-    with pytest.raises(ImageMissing) as missing:
-        images.seal_for(Document(body_id=7))
-    assert missing.value.path == str(tmp_path / "images" / "seals" / "7.png")
-    assert "con dấu" in missing.value.vi and "seal image for body 7" in missing.value.en
-    with pytest.raises(ImageMissing, match="Nguyễn Văn A"):
-        images.signature_for(Person(id=3, body_id=7, full_name="Nguyễn Văn A", position="x"))
-    again = pickle.loads(pickle.dumps(missing.value))
-    assert (again.vi, again.en, again.path) == (missing.value.vi, missing.value.en,
-                                               missing.value.path)
+def png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
-def test_what_is_saved_is_what_the_signatures_show(tmp_path: Path) -> None:
-    images = Images.of(DataDir(tmp_path))
-    images.save_seal(7, b"seal-7")
-    images.save_signature(3, b"signature-3")
-    images.save_signature(3, b"signature-3-again")
-    assert images.seal_for(Document(body_id=7)) == b"seal-7"
-    person = Person(id=3, body_id=7, full_name="Nguyễn Văn A", position="x")
-    assert images.signature_for(person) == b"signature-3-again"
-    assert sorted(p.name for p in (tmp_path / "images").rglob("*")) == [
-        "3.png", "7.png", "seals", "signatures"]
+def ring(side: int, colour: tuple[int, int, int, int], margin: int = 0,
+         mode: str = "RGBA", background: tuple[int, ...] = (0, 0, 0, 0)) -> bytes:
+    image = Image.new(mode, (side + 2 * margin, side + 2 * margin), background)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((margin, margin, margin + side - 1, margin + side - 1), outline=colour,
+                 width=max(4, side // 25))
+    draw.ellipse((margin + side // 3, margin + side // 3, margin + 2 * side // 3,
+                  margin + 2 * side // 3), fill=colour)
+    return png(image)
 
 
-def test_the_demo_seeding_writes_its_art_once(tmp_path: Path, data: DataDir) -> None:
-    root = DataDir(tmp_path / "data").create()
-    images = Images.of(root)
-    sessions = open_database(root)
-    with sessions() as session, session.begin():
-        body = seed(session, DemoPki(data.pki))
-        install_art(images, session, body)
-        people = [p.id for p in demo_people(session, body).values()]
-        body_id = body.id
-    assert images.seal_path(body_id).read_bytes() == seal()
-    for person_id in people:
-        assert images.signature_path(person_id).read_bytes() == \
-            handwritten_signature(seed=person_id)
-    # what is there stays (an uploaded image, later): the art is written where none is
-    images.save_seal(body_id, b"uploaded seal")
-    images.save_signature(people[0], b"uploaded signature")
-    with sessions() as session, session.begin():
-        install_art(images, session, session.get_one(Organisation, body_id))
-    assert images.seal_path(body_id).read_bytes() == b"uploaded seal"
-    assert images.signature_path(people[0]).read_bytes() == b"uploaded signature"
+def scribble(width: int, colour: tuple[int, int, int, int]) -> bytes:
+    image = Image.new("RGBA", (width, width // 3), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    points = [(x, int(width / 6 + (width / 8) * ((x // 20) % 2 * 2 - 1))) for x in
+              range(5, width - 5, 20)]
+    draw.line(points, fill=colour, width=max(3, width // 120))
+    return png(image)
+
+
+def refusal(check: object, data: bytes) -> ImageRefused:
+    with pytest.raises(ImageRefused) as caught:
+        check(data)  # type: ignore[operator]
+    return caught.value
+
+
+def test_the_demo_seal_is_accepted_trimmed_compact_and_at_its_real_size() -> None:
+    checked = check_seal(seal(), diameter_mm=36)
+    assert checked.kind is ImageKind.SEAL
+    assert checked.width_px >= 36 / 25.4 * 200
+    reopened = Image.open(io.BytesIO(checked.png))
+    assert reopened.mode == "P" and "transparency" in reopened.info
+    assert reopened.info["dpi"][0] == pytest.approx(checked.dpi, rel=0.01)
+    assert len(checked.png) < 40_000
+
+
+def test_the_demo_signature_is_accepted() -> None:
+    checked = check_signature(handwritten_signature())
+    assert checked.kind is ImageKind.SIGNATURE and checked.width_px >= 276
+
+
+def test_empty_margins_are_trimmed() -> None:
+    checked = check_seal(ring(400, RED, margin=150))
+    assert (checked.width_px, checked.height_px) == (400, 400)
+
+
+def test_only_png_is_decoded() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (500, 500), (255, 0, 0)).save(out, format="JPEG")
+    assert "PNG" in refusal(check_seal, out.getvalue()).vi
+
+
+def test_a_white_background_is_refused() -> None:
+    error = refusal(check_seal, ring(400, RED, mode="RGB", background=(255, 255, 255)))
+    assert "trong suốt" in error.vi and "transparent" in error.en
+
+
+def test_a_painted_background_with_an_alpha_channel_is_refused() -> None:
+    error = refusal(check_seal, ring(400, RED, background=(255, 255, 255, 255)))
+    assert "trong suốt" in error.vi
+
+
+def test_a_blue_seal_and_a_red_signature_are_refused_by_hue() -> None:
+    assert "màu đỏ" in refusal(check_seal, ring(400, BLUE)).vi
+    assert "màu xanh lam" in refusal(check_signature, scribble(600, RED)).vi
+
+
+def test_a_grey_scan_has_no_coloured_strokes() -> None:
+    assert "không có nét" in refusal(check_signature, scribble(600, (60, 60, 60, 255))).vi
+
+
+def test_a_small_seal_names_the_resolution_needed() -> None:
+    error = refusal(check_seal, ring(150, RED))
+    assert "150 điểm ảnh" in error.vi and "283" in error.vi and "200 dpi" in error.en
+
+
+def test_a_seal_must_be_round() -> None:
+    image = Image.new("RGBA", (1000, 500), (0, 0, 0, 0))
+    ImageDraw.Draw(image).rectangle((50, 50, 949, 449), outline=RED, width=20)
+    assert "không tròn" in refusal(check_seal, png(image)).vi
+
+
+def test_an_implausible_diameter_is_refused() -> None:
+    with pytest.raises(ImageRefused, match="mm"):
+        check_seal(seal(), diameter_mm=90)
+
+
+def test_a_picture_with_too_many_pixels_is_refused_before_decoding() -> None:
+    bomb = png(Image.new("1", (6000, 6000)))  # 36 megapixels in a few kilobytes
+    assert len(bomb) < 100_000
+    assert "quá nhiều điểm ảnh" in refusal(check_seal, bomb).vi
+
+
+def test_a_damaged_png_is_refused_cleanly() -> None:
+    data = ring(400, RED)
+    assert "hỏng" in refusal(check_seal, data[: len(data) // 2]).vi
+
+
+def test_a_fully_transparent_picture_is_empty() -> None:
+    assert "trống" in refusal(check_signature, png(Image.new("RGBA", (600, 200)))).vi

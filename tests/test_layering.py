@@ -1,4 +1,4 @@
-"""The dependency direction common ← certs ← tokens ← signer ← documents ← api (on the source)."""
+"""The dependency direction common ← certs ← tokens ← signer ← documents ← api, on the source."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ demo PKI service out of reach (each check runs in a process without a network)."
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -108,12 +109,42 @@ def test_pyhanko_cli_offline_from_the_root_alone(flow: FlowResult, root: Path) -
         assert lines and all(line.endswith(":VALID") for line in lines), lines
 
 
-def test_pdfsig_offline_from_the_root_alone(flow: FlowResult, nss_with_root_only: str) -> None:
-    issued = flow.files["issued"]
-    result = subprocess.run([*OFFLINE, "pdfsig", "-no-ocsp", "-nssdir", nss_with_root_only,
-                             str(issued)], capture_output=True, text=True, timeout=120)
-    assert result.stdout.count("Signature Validation: Signature is Valid.") == 2, result.stdout
-    assert "Lê Minh Đức" in result.stdout and "UBND xã Tiên Lữ" in result.stdout
+@pytest.fixture(scope="module")
+def pdfsig_status_fix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment that makes poppler 22.x's pdfsig report NSS's real verdict
+    (tests/support/pkix_status_fix.c says why)."""
+    if shutil.which("gcc") is None:
+        pytest.fail("gcc is missing: it builds tests/support/pkix_status_fix.c for pdfsig")
+    library = tmp_path_factory.mktemp("pdfsig") / "pkix_status_fix.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(library),
+                    str(Path(__file__).parent / "support" / "pkix_status_fix.c"),
+                    "-ldl", "-lnspr4"], check=True)
+    return {**os.environ, "LD_PRELOAD": str(library)}
+
+
+def pdfsig(issued: Path, nss_db: str, env: dict[str, str]) -> str:
+    result = subprocess.run([*OFFLINE, "pdfsig", "-no-ocsp", "-nssdir", nss_db, str(issued)],
+                            capture_output=True, text=True, timeout=120, env=env)
+    return result.stdout
+
+
+def test_pdfsig_offline_from_the_root_alone(flow: FlowResult, nss_with_root_only: str,
+                                           pdfsig_status_fix: dict[str, str]) -> None:
+    report = pdfsig(flow.files["issued"], nss_with_root_only, pdfsig_status_fix)
+    assert report.count("Signature Validation: Signature is Valid.") == 2, report
+    assert report.count("Certificate Validation: Certificate is Trusted.") == 2, report
+    assert "Lê Minh Đức" in report and "UBND xã Tiên Lữ" in report
+
+
+def test_pdfsig_without_the_root_trusts_nothing(
+        flow: FlowResult, tmp_path: Path, pdfsig_status_fix: dict[str, str]) -> None:
+    """The control: the same check with an empty NSS database finds no trusted issuer, so
+    the trust above comes from the root alone (the chain's CA is in the file itself)."""
+    db = f"sql:{tmp_path}"
+    subprocess.run(["certutil", "-N", "-d", db, "--empty-password"], check=True)
+    report = pdfsig(flow.files["issued"], db, pdfsig_status_fix)
+    assert report.count("Signature Validation: Signature is Valid.") == 2, report
+    assert report.count("Certificate Validation: Certificate issuer isn't Trusted.") == 2, report
 
 
 def test_demo_outputs_validate(flow: FlowResult) -> None:

@@ -17,6 +17,8 @@ from .errors import (
     KeyFileError,
     KeyNotFound,
     ModuleMissing,
+    PhoneConfirmationRefused,
+    PhoneConfirmationTimedOut,
     RemoteAuthRefused,
     RemoteServerError,
     RemoteSigningError,
@@ -41,6 +43,7 @@ from .pkcs11 import (
 )
 from .pkcs12 import Pkcs12Config, Pkcs12Token
 from .remote import Authorization, Grant, RemoteCredential, RemoteSigningProvider
+from .smartca import SmartCaProvider
 from .softhsm import SoftHsm, find_softhsm_module
 
 __all__ = [
@@ -67,7 +70,10 @@ __all__ = [
     "Pkcs11Token",
     "Pkcs12Config",
     "Pkcs12Token",
+    "PhoneConfirmationRefused",
+    "PhoneConfirmationTimedOut",
     "RemoteAuthRefused",
+    "SmartCaProvider",
     "RemoteCredential",
     "RemoteServerError",
     "RemoteSigningError",

@@ -179,3 +179,28 @@ class RemoteServerError(RemoteSigningError):
         self.status = status
         self.error = error
         self.description = description
+
+
+class PhoneConfirmationRefused(RemoteSigningError):
+    """The official refused (or cancelled) the signing transaction on their phone."""
+
+    category = Category.CONFLICT
+
+    def __init__(self, detail: str = "") -> None:
+        suffix = f" ({detail})" if detail else ""
+        super().__init__("người ký đã từ chối hoặc hủy giao dịch ký trên điện thoại — văn bản "
+                         "vẫn chờ ký" + suffix,
+                         "the signer refused or cancelled the signing on their phone — the "
+                         "documents still wait for the signature" + suffix)
+
+
+class PhoneConfirmationTimedOut(RemoteSigningError):
+    """Nobody confirmed the signing transaction on the phone in time."""
+
+    category = Category.UNAVAILABLE
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"quá {seconds} giây mà chưa xác nhận trên điện thoại — văn bản vẫn chờ "
+                         "ký, hãy ký lại rồi xác nhận trong ứng dụng",
+                         f"not confirmed on the phone within {seconds} s — the documents still "
+                         "wait; sign again and confirm in the app")

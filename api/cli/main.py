@@ -25,6 +25,7 @@ from ..agent.main import agent as agent_command
 from ..datadir import DataDir, private_files, resolve
 from .accounts import accounts_app
 from .audit import audit_app
+from .db import backup_command, db_app, restore_command
 from .doctor import doctor as doctor_command
 from .operations import pki_services, sign_document, verify_document, write_new_file
 
@@ -36,6 +37,9 @@ tokens_app = typer.Typer(no_args_is_help=True, help="Thiết bị ký số / tok
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(db_app, name="db")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 app.command("doctor")(doctor_command)
 app.command("agent")(agent_command)
 out = Console(highlight=False)
