@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from signer import vietnam_time
+
 from .accounts import Membership, Role, User
 from .inventory import CertificateInUse, ExpiryWarning, KeyRole, certificates_in_use
 from .models import Base, Organisation, Person, SigningAuthority
@@ -40,7 +42,7 @@ class CertificateNotice(Base):
 
 def _text(certificate: CertificateInUse, now: datetime) -> str:
     assert certificate.not_after is not None and certificate.warning is not None
-    end = certificate.not_after.astimezone(UTC).strftime("%d/%m/%Y")
+    end = vietnam_time(certificate.not_after).strftime("%d/%m/%Y")
     whose = (f"Chứng thư số của {certificate.holder} ({certificate.capacity}, {certificate.body})"
              if certificate.role is KeyRole.PERSON
              else f"Chứng thư số của cơ quan {certificate.body}")

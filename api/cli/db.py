@@ -25,14 +25,11 @@ from documents import (
 )
 
 from ..datadir import DataDir, resolve
+from .audit import DataDirOption
 
 db_app = typer.Typer(add_completion=False, no_args_is_help=True,
                      help="Cơ sở dữ liệu: nâng cấp lược đồ / database schema.")
 out = Console(highlight=False)
-
-DataDirOption = Annotated[Path | None, typer.Option(
-    "--data-dir", envvar="KYSO_DATA_DIR",
-    help="Thư mục dữ liệu / data directory (mặc định: của lệnh kyso / default: kyso's).")]
 
 
 def _data(ctx: typer.Context, data_dir: Path | None) -> DataDir:
