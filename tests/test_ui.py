@@ -20,10 +20,11 @@ from signer import vietnam_time
 from .conftest import TESTS_DATA
 from .helpers import verify
 from .service_support import Service, embedded_service, wait_for
-from .ui_support import browser, login, new_page, require_browser, screenshot
+from .ui_support import browser, login, new_page, require_browser, screenshot, upload_and_route
 
 DRAFT = TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf"
 SUBJECT = "Về việc phê duyệt danh sách hộ gia đình được hỗ trợ"
+DUC = "Phó Chủ tịch Lê Minh Đức"
 SLOW = 120_000  # ms: a worker signs with a timestamp on a 2-core machine
 
 
@@ -46,25 +47,6 @@ def _page(chromium: Any, service: Service, username: str) -> Any:
     return page
 
 
-def _upload_and_route(page: Any, draft: Path, subject: str,
-                      signer: str = "Phó Chủ tịch Lê Minh Đức") -> str:
-    """On the drafter's page: upload ``draft`` routed to ``signer``; the new document's id."""
-    page.goto("/chuyen-vien")
-    before = set(page.locator("#documents article").evaluate_all(
-        "items => items.map(i => i.id)"))
-    page.set_input_files("#upload-file", str(draft))
-    page.fill("#upload-subject", subject)
-    page.select_option("#upload-signer-1", label=signer)
-    page.get_by_role("button", name="Tải lên và trình ký").click()
-    page.locator("#upload-result .alert-ok").wait_for(timeout=SLOW)
-    assert "Đã trình ký" in page.inner_text("#upload-result")
-    page.locator("#documents article").first.wait_for()
-    after = set(page.locator("#documents article").evaluate_all(
-        "items => items.map(i => i.id)"))
-    (new,) = after - before
-    return str(new).removeprefix("doc-")
-
-
 @pytest.mark.slow
 def test_each_role_main_path_in_the_browser(service: Service, chromium: Any,
                                             tmp_path: Path) -> None:
@@ -82,7 +64,7 @@ def test_each_role_main_path_in_the_browser(service: Service, chromium: Any,
 
     drafter = _page(chromium, service, "chuyenvien")
     assert drafter.url.endswith("/chuyen-vien")  # the home page sends a drafter to their page
-    document_id = _upload_and_route(drafter, DRAFT, SUBJECT)
+    document_id = upload_and_route(drafter, DRAFT, SUBJECT, DUC, SLOW)
     item = drafter.locator(f"#doc-{document_id}")
     assert "Chờ ký" in item.inner_text() and "Lê Minh Đức" in item.inner_text()
     screenshot(drafter, "chuyen-vien")
@@ -261,7 +243,7 @@ def test_pages_refuse_what_a_role_may_not_do(service: Service, chromium: Any) ->
 def test_a_signer_approves_a_batch_and_follows_its_progress(service: Service,
                                                             chromium: Any) -> None:
     drafter = _page(chromium, service, "chuyenvien")
-    ids = [_upload_and_route(drafter, DRAFT, f"{SUBJECT} (đợt {n})") for n in (1, 2)]
+    ids = [upload_and_route(drafter, DRAFT, f"{SUBJECT} (đợt {n})", DUC, SLOW) for n in (1, 2)]
     signer = _page(chromium, service, "phochutichduc")
     for document_id in ids:
         signer.locator(f"article[data-document='{document_id}'] input[type=checkbox]").check()

@@ -25,7 +25,15 @@ from certs import DemoPki
 from .conftest import TESTS_DATA
 from .helpers import KYSO, verify
 from .service_support import Service, keys_elsewhere, upload, wait_for
-from .ui_support import PHONE, browser, login, new_page, require_browser, screenshot
+from .ui_support import (
+    PHONE,
+    browser,
+    login,
+    new_page,
+    require_browser,
+    screenshot,
+    upload_and_route,
+)
 
 DRAFT_DUC = TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf"  # signed by Lê Minh Đức
 DRAFT_HUNG = TESTS_DATA / "drafts" / "a_quyet_dinh_1trang.pdf"  # by Nguyễn Văn Hùng
@@ -65,22 +73,6 @@ def _page(chromium: Any, setting: Setting, username: str, **options: Any) -> Any
     page = new_page(chromium, setting.service.url, **options)
     login(page, username)
     return page
-
-
-def _upload(page: Any, draft: Path, subject: str, signer: str) -> str:
-    """On the drafter's page: upload ``draft`` routed to ``signer``; the new document's id."""
-    page.goto("/chuyen-vien")
-    before = set(page.locator("#documents article").evaluate_all("a => a.map(i => i.id)"))
-    page.set_input_files("#upload-file", str(draft))
-    page.fill("#upload-subject", subject)
-    page.select_option("#upload-signer-1", label=signer)
-    page.get_by_role("button", name="Tải lên và trình ký").click()
-    page.locator("#upload-result .alert-ok").wait_for(timeout=SLOW)
-    assert "Đã trình ký" in page.inner_text("#upload-result")
-    page.locator("#documents article").first.wait_for()
-    after = set(page.locator("#documents article").evaluate_all("a => a.map(i => i.id)"))
-    (new,) = after - before
-    return str(new).removeprefix("doc-")
 
 
 def _signed(setting: Setting) -> str:
@@ -144,7 +136,7 @@ def _pick_and_approve(page: Any, document_ids: list[str]) -> None:
 def test_a_batch_approved_in_the_browser_is_signed_by_the_agent_on_his_pc(
         setting: Setting, chromium: Any) -> None:
     drafter = _page(chromium, setting, "chuyenvien")
-    ids = [_upload(drafter, DRAFT_DUC, f"{SUBJECT} (đợt {n})", DUC) for n in (1, 2, 3)]
+    ids = [upload_and_route(drafter, DRAFT_DUC, f"{SUBJECT} (đợt {n})", DUC) for n in (1, 2, 3)]
 
     signer = _page(chromium, setting, "phochutichduc")
     assert signer.locator("#channel").get_attribute("data-channel") == "AGENT"
@@ -181,7 +173,7 @@ def test_a_batch_approved_in_the_browser_is_signed_by_the_agent_on_his_pc(
 @pytest.mark.slow
 def test_a_remote_signer_types_the_pin_in_the_page(setting: Setting, chromium: Any) -> None:
     drafter = _page(chromium, setting, "chuyenvien")
-    ids = [_upload(drafter, DRAFT_HUNG, f"{SUBJECT} (ký từ xa {n})", HUNG) for n in (1, 2)]
+    ids = [upload_and_route(drafter, DRAFT_HUNG, f"{SUBJECT} (ký từ xa {n})", HUNG) for n in (1, 2)]
 
     chair = _page(chromium, setting, "chutich")
     assert chair.locator("#channel").get_attribute("data-channel") == "REMOTE"
@@ -230,7 +222,7 @@ def test_a_returned_draft_is_corrected_and_routed_again(setting: Setting, chromi
     sample = tmp_path / "du-thao-mau.pdf"
     download.value.save_as(str(sample))
     assert sample.read_bytes().startswith(b"%PDF")
-    document_id = _upload(drafter, sample, f"{SUBJECT} (cần sửa)", DUC)
+    document_id = upload_and_route(drafter, sample, f"{SUBJECT} (cần sửa)", DUC)
 
     signer = _page(chromium, setting, "phochutichduc")
     item = signer.locator(f"article[data-document='{document_id}']")

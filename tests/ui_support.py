@@ -74,6 +74,26 @@ def login(page: Any, username: str, password: str | None = None) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def upload_and_route(page: Any, draft: Path, subject: str, signer: str,
+                     timeout: float = 120_000) -> str:
+    """On the drafter's page: upload ``draft`` routed to ``signer``, then wait until the
+    new document is listed (the list is refreshed after the upload's answer); its id."""
+    page.goto("/chuyen-vien")
+    before = page.locator("#documents article").evaluate_all("a => a.map(i => i.id)")
+    page.set_input_files("#upload-file", str(draft))
+    page.fill("#upload-subject", subject)
+    page.select_option("#upload-signer-1", label=signer)
+    page.get_by_role("button", name="Tải lên và trình ký").click()
+    page.locator("#upload-result .alert-ok").wait_for(timeout=timeout)
+    assert "Đã trình ký" in page.inner_text("#upload-result")
+    page.wait_for_function(
+        "before => [...document.querySelectorAll('#documents article')]"
+        ".some(a => !before.includes(a.id))", arg=before, timeout=timeout)
+    after = set(page.locator("#documents article").evaluate_all("a => a.map(i => i.id)"))
+    (new,) = after - set(before)
+    return str(new).removeprefix("doc-")
+
+
 def screenshot(page: Any, name: str, at: str | None = None) -> Path:
     """Save the page as docs/user-guide/img/<name>.png (its viewport, 1366×768 unless
     the page was made otherwise) for the guides: from the top, or from the element the
