@@ -17,21 +17,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from certs import Category, KysoError
+from api.errors import ImageMissing
 from documents import Document, Person
 
 from .datadir import DataDir
-
-
-class ImageMissing(KysoError):
-    """No seal image for the document's body, or no signature image for the person."""
-
-    category = Category.CONFLICT
-
-    def __init__(self, what_vi: str, what_en: str, path: str) -> None:
-        super().__init__(f"chưa có {what_vi}: đặt tệp PNG tại {path}",
-                         f"no {what_en}: put a PNG file at {path}")
-        self.path = path
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from certs import KysoError, Origin, TrustStore, load_certificates
+from certs import Origin, TrustStore, load_certificates
+from common import KysoError
 from documents import PROVINCE, import_legacy_anchors
 
 from .datadir import DataDir

@@ -1,7 +1,7 @@
 """Certificates and trust: the trust store, validation contexts and the DEMO PKI."""
 
 from .demo_pki import ARCH, COMMUNE, OFFICIALS, DemoPki, Official, official
-from .errors import Category, CertificateRefused, CertsError, KysoError
+from .errors import CertificateRefused, CertsError
 from .fetching import SHARED_FETCH_TTL, SharedFetchers
 from .services import free_port, serving
 from .trust import DEMO_MARKER, Origin, TrustedCert, TrustStore, bundled_store, load_certificates
@@ -13,11 +13,9 @@ __all__ = [
     "DEMO_MARKER",
     "OFFICIALS",
     "SHARED_FETCH_TTL",
-    "Category",
     "CertificateRefused",
     "CertsError",
     "DemoPki",
-    "KysoError",
     "Official",
     "Origin",
     "Revocation",

@@ -6,4 +6,6 @@ The lowest package: it imports nothing of Kyso's, and every other package may im
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .errors import Category, KysoError
+
+__all__ = ["Category", "KysoError"]

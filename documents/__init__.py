@@ -138,6 +138,8 @@ from .errors import (
     SignerNotInBlock,
     SqliteNotSerialised,
     StaffListUnreadable,
+    StoredFileCorrupted,
+    StoredFileMissing,
     UnknownDocumentType,
     UnsupportedDatabase,
     UsernameTaken,
@@ -171,8 +173,8 @@ from .issuance import (
     replace_draft,
     sign_attachment,
 )
+from .job_status import JobStatus
 from .jobs import (
-    JobStatus,
     SignerCertificate,
     SigningJob,
     accept_signature,
@@ -266,7 +268,7 @@ from .register import (
     register_row,
 )
 from .staff import StaffList, StaffRow, read_staff_list
-from .storage import FileStore, StoredFileCorrupted, StoredFileMissing
+from .storage import FileStore
 
 __all__ = [
     "Act", "Custody", "approval_custody", "approval_key", "bind_seal", "check_person_binding",

@@ -54,9 +54,9 @@ from sqlalchemy import Enum as SqlEnum
 
 from .audit import AuditEvent, AuditHead, verify_chain
 from .db import session_factory, upgrade_database
-from .errors import BackupRefused
+from .errors import BackupRefused, StoredFileCorrupted, StoredFileMissing
 from .models import Base, DocumentVersion
-from .storage import FileStore, StoredFileCorrupted, StoredFileMissing
+from .storage import FileStore
 
 __all__ = ["BACKUP_FORMAT", "BackupSummary", "RestoreReport", "backup", "restore"]
 

@@ -52,7 +52,9 @@ records clerk (văn thư) reads it, not a developer::
 
 from __future__ import annotations
 
-from certs.errors import Category, KysoError
+from common import Category, KysoError
+
+from .job_status import JobStatus
 
 
 class DocumentsError(KysoError):
@@ -580,3 +582,38 @@ class StaffListUnreadable(DocumentsError):
     """A staff list file (XLSX/CSV) cannot be read as a whole (documents/staff.py)."""
 
     category = Category.BAD_INPUT
+
+
+class StoredFileCorrupted(KysoError):
+    category = Category.INTERNAL
+
+    def __init__(self, sha256: str) -> None:
+        super().__init__(f"tệp lưu trữ {sha256[:12]}… đã bị thay đổi hoặc hỏng",
+                         f"stored file {sha256[:12]}… was altered or is damaged")
+
+
+class StoredFileMissing(KysoError):
+    category = Category.NOT_FOUND
+
+    def __init__(self, sha256: str) -> None:
+        super().__init__(f"không tìm thấy tệp lưu trữ {sha256[:12]}…",
+                         f"stored file {sha256[:12]}… is missing")
+
+
+class CertificateNotRegistered(KysoError):
+    category = Category.CONFLICT
+
+    def __init__(self, person: str) -> None:
+        super().__init__(
+            f"dịch vụ chưa có chứng thư số của {person} — hãy chạy kyso agent một lần "
+            "với USB token đã cắm, hoặc nhờ quản trị tải chứng thư lên",
+            f"the service does not have {person}'s certificate yet — run kyso agent once "
+            "with the USB token plugged in, or ask the administrator to upload it")
+
+
+class JobNotReady(KysoError):
+    category = Category.CONFLICT
+
+    def __init__(self, job_id: str, status: JobStatus) -> None:
+        super().__init__(f"việc ký {job_id} đang ở trạng thái '{status.value}'",
+                         f"signing job {job_id} is {status.name}")

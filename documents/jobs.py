@@ -24,7 +24,6 @@ ends, then they are dropped (:func:`expire_jobs` cleans up the abandoned ones).
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -34,7 +33,8 @@ from asn1crypto import pem, x509
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from certs import Category, KysoError
+from common import KysoError
+from documents.errors import CertificateNotRegistered, JobNotReady
 from signer import PendingSignature, RawSignature
 
 from .accounts import User
@@ -42,6 +42,7 @@ from .audit import AuditAction, record
 from .custody import Channel, channel_of_token, person_custody
 from .errors import CertificateMismatch, WrongStep
 from .issuance import Signing, begin_approval, finish_approval
+from .job_status import JobStatus
 from .models import AGENT_CHANNEL, Base, Document, Person, SigningAuthority, _enum
 from .sqltypes import Nfc, UtcDateTime, utc_now
 from .storage import FileStore
@@ -51,18 +52,6 @@ AGENT = AGENT_CHANNEL
 
 def channel_of(authority: SigningAuthority) -> Channel:
     return channel_of_token(authority.token_name)
-
-
-class JobStatus(enum.Enum):
-    """Where a hash-only job is; the value is the Vietnamese label."""
-
-    PREPARING = "Đang chuẩn bị"
-    READY = "Chờ ký trên thiết bị"
-    SIGNED = "Đã ký, đang hoàn tất"
-    DONE = "Hoàn tất"
-    FAILED = "Lỗi"
-    EXPIRED = "Hết hạn"
-    CANCELLED = "Đã hủy"
 
 
 OPEN = (JobStatus.PREPARING, JobStatus.READY, JobStatus.SIGNED)
@@ -126,25 +115,6 @@ class SigningJob(Base):
     document: Mapped[Document] = relationship()
     person: Mapped[Person] = relationship()
     authority: Mapped[SigningAuthority] = relationship()
-
-
-class CertificateNotRegistered(KysoError):
-    category = Category.CONFLICT
-
-    def __init__(self, person: str) -> None:
-        super().__init__(
-            f"dịch vụ chưa có chứng thư số của {person} — hãy chạy kyso agent một lần "
-            "với USB token đã cắm, hoặc nhờ quản trị tải chứng thư lên",
-            f"the service does not have {person}'s certificate yet — run kyso agent once "
-            "with the USB token plugged in, or ask the administrator to upload it")
-
-
-class JobNotReady(KysoError):
-    category = Category.CONFLICT
-
-    def __init__(self, job_id: str, status: JobStatus) -> None:
-        super().__init__(f"việc ký {job_id} đang ở trạng thái '{status.value}'",
-                         f"signing job {job_id} is {status.name}")
 
 
 def register_certificate(session: Session, person: Person, certificate: x509.Certificate,

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import extract, select
 from sqlalchemy.orm import Session
 
-from certs import KysoError
+from common import KysoError
 
 from .accounts import Membership, Role
 from .authority import find_authority

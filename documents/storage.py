@@ -8,23 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from certs.errors import Category, KysoError
-
-
-class StoredFileCorrupted(KysoError):
-    category = Category.INTERNAL
-
-    def __init__(self, sha256: str) -> None:
-        super().__init__(f"tệp lưu trữ {sha256[:12]}… đã bị thay đổi hoặc hỏng",
-                         f"stored file {sha256[:12]}… was altered or is damaged")
-
-
-class StoredFileMissing(KysoError):
-    category = Category.NOT_FOUND
-
-    def __init__(self, sha256: str) -> None:
-        super().__init__(f"không tìm thấy tệp lưu trữ {sha256[:12]}…",
-                         f"stored file {sha256[:12]}… is missing")
+from documents.errors import StoredFileCorrupted, StoredFileMissing
 
 
 def write_new(path: Path, data: bytes) -> bool:

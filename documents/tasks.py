@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from certs import KysoError
+from common import KysoError
 from signer import TimestampUnavailable
 from signer.isolate import ChildLimits, run_isolated
 from signer.profiles import CopyKind
@@ -53,7 +53,8 @@ from .issuance import (
     sign_attachment,
     store_prepared,
 )
-from .jobs import JobStatus, SigningJob, expire_jobs, finish_job, prepare_job
+from .job_status import JobStatus
+from .jobs import SigningJob, expire_jobs, finish_job, prepare_job
 from .models import (
     Document,
     DocumentStatus,

@@ -10,7 +10,10 @@ from .errors import (
     DraftMarked,
     DraftRefused,
     ImageRefused,
+    LevelNeedsTsa,
+    LevelNeedsValidationContext,
     MarkNotCovered,
+    NotSigned,
     PdfEncrypted,
     PdfHostile,
     PdfTooCostly,
@@ -18,6 +21,7 @@ from .errors import (
     PendingSignatureExpired,
     PendingSignatureUnreadable,
     ReturnedRefused,
+    RevocationInfoMissing,
     SignatureMismatch,
     SignerError,
     SigningFailed,
@@ -37,6 +41,7 @@ from .hashonly import (
 )
 from .images import CheckedImage, ImageKind, check_seal, check_signature
 from .isolate import ChildLimits, run_isolated
+from .levels import PadesLevel
 from .locate import (
     Box,
     DateLine,
@@ -50,12 +55,7 @@ from .ltv import (
     ARCHIVE_MARGIN,
     DocumentTimestamp,
     DueReason,
-    LevelNeedsTsa,
-    LevelNeedsValidationContext,
     LtvContents,
-    NotSigned,
-    PadesLevel,
-    RevocationInfoMissing,
     add_archive_timestamp,
     archive_timestamp_due,
     async_add_archive_timestamp,

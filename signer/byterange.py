@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from certs import Category
+from common import Category
 
 from .errors import PdfUnreadable, SignerError
 from .report import Reason

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from certs.errors import Category, KysoError
+from common import Category, KysoError
+
+from .levels import PadesLevel
 
 
 class SignerError(KysoError):
@@ -238,3 +240,70 @@ class ReturnedRefused(SignerError):
     signature (signer/returned.py says what differs)."""
 
     category = Category.BAD_INPUT
+
+
+class QrTooLong(SignerError):
+    category = Category.BAD_INPUT
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"đường dẫn kiểm tra quá dài cho mã QR ({length} ký tự)",
+                         f"the verification link is too long for the QR code ({length} "
+                         "characters)")
+
+
+class QrOverlapsField(SignerError):
+    category = Category.BAD_INPUT
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"mã QR ở lề dưới bên trái trang 1 trùng chỗ với ô {field}; "
+                         "hãy tắt mã QR hoặc đặt lại vị trí ô",
+                         f"the QR code in page 1's bottom-left margin overlaps field "
+                         f"{field}; turn the QR code off or move the field")
+
+
+class FontMissing(SignerError):
+    category = Category.UNAVAILABLE
+
+    def __init__(self) -> None:
+        super().__init__("không tìm thấy phông chữ Noto Serif hoặc Liberation Serif "
+                         "(gói fonts-noto-core / fonts-liberation2)",
+                         "neither Noto Serif nor Liberation Serif is installed "
+                         "(packages fonts-noto-core / fonts-liberation2)")
+
+
+class LevelNeedsTsa(SignerError):
+    category = Category.UNAVAILABLE
+
+    def __init__(self, level: PadesLevel) -> None:
+        super().__init__(f"mức {level.value} cần máy chủ cấp dấu thời gian (TSA)",
+                         f"level {level.value} needs a time-stamping authority (TSA)")
+
+
+class LevelNeedsValidationContext(SignerError):
+    category = Category.INTERNAL
+
+    def __init__(self, level: PadesLevel) -> None:
+        super().__init__(
+            f"mức {level.value} cần ngữ cảnh kiểm tra chứng thư để lấy thông tin thu hồi",
+            f"level {level.value} needs a validation context to gather revocation info")
+
+
+class RevocationInfoMissing(SignerError):
+    """B-LT/B-LTA was asked but no OCSP response or CRL could be embedded."""
+
+    category = Category.UNAVAILABLE
+
+    def __init__(self, level: PadesLevel) -> None:
+        super().__init__(
+            f"không lấy được thông tin thu hồi (OCSP/CRL) để nhúng vào tệp — "
+            f"chữ ký không đạt mức {level.value}",
+            f"no revocation info (OCSP/CRL) could be embedded — the signature would not "
+            f"reach {level.value}")
+
+
+class NotSigned(SignerError):
+    category = Category.BAD_INPUT
+
+    def __init__(self) -> None:
+        super().__init__("tệp PDF chưa có chữ ký số nào để gia hạn dấu thời gian lưu trữ",
+                         "the PDF has no signature whose archive timestamp could be renewed")

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from certs import Category
-
-from .errors import SignerError
+from signer.errors import FontMissing
 
 #: (regular, bold) pairs tried in order.
 SERIF_PAIRS: tuple[tuple[str, str], ...] = (
@@ -25,16 +23,6 @@ SERIF_PAIRS: tuple[tuple[str, str], ...] = (
     ("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
      "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf"),
 )
-
-
-class FontMissing(SignerError):
-    category = Category.UNAVAILABLE
-
-    def __init__(self) -> None:
-        super().__init__("không tìm thấy phông chữ Noto Serif hoặc Liberation Serif "
-                         "(gói fonts-noto-core / fonts-liberation2)",
-                         "neither Noto Serif nor Liberation Serif is installed "
-                         "(packages fonts-noto-core / fonts-liberation2)")
 
 
 def serif_fonts() -> tuple[str, str]:

@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from certs.errors import Category, KysoError
+from common import Category, KysoError
 
 from .errors import PdfHostile, PdfTooCostly
 

@@ -28,9 +28,15 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from certs import Category
+from signer.errors import (
+    LevelNeedsTsa,
+    LevelNeedsValidationContext,
+    NotSigned,
+    RevocationInfoMissing,
+)
 
-from .errors import SignerError, SigningFailed, TimestampUnavailable
+from .errors import SigningFailed, TimestampUnavailable
+from .levels import PadesLevel
 from .pdfinput import open_reader
 
 #: Name (and prefix, ``_2``, ``_3`` …) of the document timestamp fields Kyso adds.
@@ -39,57 +45,6 @@ ARCHIVE_FIELD = "KySo_LuuTru"
 ARCHIVE_MARGIN = dt.timedelta(days=180)
 #: Digest algorithms that no longer protect an archive timestamp.
 WEAK_DIGESTS = frozenset({"md2", "md5", "sha1"})
-
-
-class PadesLevel(enum.Enum):
-    """The PAdES baseline level a signature is made at."""
-
-    B_B = "B-B"
-    B_T = "B-T"
-    B_LT = "B-LT"
-    B_LTA = "B-LTA"
-
-    @property
-    def embeds_validation_info(self) -> bool:
-        return self in (PadesLevel.B_LT, PadesLevel.B_LTA)
-
-
-class LevelNeedsTsa(SignerError):
-    category = Category.UNAVAILABLE
-
-    def __init__(self, level: PadesLevel) -> None:
-        super().__init__(f"mức {level.value} cần máy chủ cấp dấu thời gian (TSA)",
-                         f"level {level.value} needs a time-stamping authority (TSA)")
-
-
-class LevelNeedsValidationContext(SignerError):
-    category = Category.INTERNAL
-
-    def __init__(self, level: PadesLevel) -> None:
-        super().__init__(
-            f"mức {level.value} cần ngữ cảnh kiểm tra chứng thư để lấy thông tin thu hồi",
-            f"level {level.value} needs a validation context to gather revocation info")
-
-
-class RevocationInfoMissing(SignerError):
-    """B-LT/B-LTA was asked but no OCSP response or CRL could be embedded."""
-
-    category = Category.UNAVAILABLE
-
-    def __init__(self, level: PadesLevel) -> None:
-        super().__init__(
-            f"không lấy được thông tin thu hồi (OCSP/CRL) để nhúng vào tệp — "
-            f"chữ ký không đạt mức {level.value}",
-            f"no revocation info (OCSP/CRL) could be embedded — the signature would not "
-            f"reach {level.value}")
-
-
-class NotSigned(SignerError):
-    category = Category.BAD_INPUT
-
-    def __init__(self) -> None:
-        super().__init__("tệp PDF chưa có chữ ký số nào để gia hạn dấu thời gian lưu trữ",
-                         "the PDF has no signature whose archive timestamp could be renewed")
 
 
 def effective_level(level: PadesLevel, tsa_url: str | None) -> PadesLevel:

@@ -12,7 +12,7 @@ import enum
 from typing import Any
 
 from .appearance import TIME, Appearance, text_width
-from .ltv import PadesLevel
+from .levels import PadesLevel
 from .pdfinput import open_pikepdf, open_reader
 from .prepare import (
     DAY_FIELD,

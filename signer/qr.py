@@ -25,9 +25,8 @@ import threading
 import unicodedata
 from typing import Any
 
-from certs import Category
+from signer.errors import QrOverlapsField, QrTooLong
 
-from .errors import SignerError
 from .fonts import serif_fonts
 
 MM = 72 / 25.4
@@ -48,25 +47,6 @@ Rect = tuple[float, float, float, float]
 
 _CAPTION_RE = re.compile(re.escape(CAPTION) + r"\s*(\S+)")
 _font_lock = threading.Lock()
-
-
-class QrTooLong(SignerError):
-    category = Category.BAD_INPUT
-
-    def __init__(self, length: int) -> None:
-        super().__init__(f"đường dẫn kiểm tra quá dài cho mã QR ({length} ký tự)",
-                         f"the verification link is too long for the QR code ({length} "
-                         "characters)")
-
-
-class QrOverlapsField(SignerError):
-    category = Category.BAD_INPUT
-
-    def __init__(self, field: str) -> None:
-        super().__init__(f"mã QR ở lề dưới bên trái trang 1 trùng chỗ với ô {field}; "
-                         "hãy tắt mã QR hoặc đặt lại vị trí ô",
-                         f"the QR code in page 1's bottom-left margin overlaps field "
-                         f"{field}; turn the QR code off or move the field")
 
 
 def _symbol(text: str) -> Any:

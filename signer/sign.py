@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from certs.errors import KysoError
+from common import KysoError
 
 from .appearance import Appearance, stamp_style
 from .errors import (
@@ -29,13 +29,8 @@ from .errors import (
     SigningFailed,
     TimestampUnavailable,
 )
-from .ltv import (
-    PadesLevel,
-    check_level,
-    effective_level,
-    embed_signatures_validation_info,
-    signature_metadata,
-)
+from .levels import PadesLevel
+from .ltv import check_level, effective_level, embed_signatures_validation_info, signature_metadata
 from .pdfinput import open_writer
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")

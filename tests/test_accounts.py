@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from certs import KysoError
+from common import KysoError
 from documents import (
     DEFAULT_HASHER,
     ApiToken,

@@ -13,17 +13,10 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from api.cli.batch_verify import (
-    MAX_RATIO,
-    BatchItem,
-    BatchUsageError,
-    collect,
-    read_item,
-    run_batch,
-    safe_stem,
-)
+from api.cli.batch_verify import MAX_RATIO, BatchItem, collect, read_item, run_batch, safe_stem
 from api.datadir import DataDir
 from api.demo.demo import DemoCommune
+from api.errors import BatchUsageError
 from signer.report import Verdict
 
 from .conftest import TESTS_DATA

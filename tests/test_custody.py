@@ -39,7 +39,7 @@ from api.datadir import DataDir
 from api.demo.art import appendix_pdf, handwritten_signature, seal
 from api.demo.commune import demo_people, seed
 from api.demo.demo import DEMO_PIN, DemoCommune
-from certs import KysoError
+from common import KysoError
 from documents import (
     Designation,
     Document,

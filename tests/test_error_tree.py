@@ -16,7 +16,7 @@ import pytest
 from celery import Celery
 
 from api.http.errors import STATUS, kyso_error_handler, status_for
-from certs import Category, KysoError
+from common import Category, KysoError
 from signer import TimestampUnavailable
 from tokens import TokenRemoved, WrongPin
 

@@ -10,7 +10,7 @@ import pytest
 
 from api.datadir import DataDir
 from api.demo.demo import DemoCommune
-from certs import KysoError
+from common import KysoError
 from signer import (
     CertificateExpired,
     CertificateRevoked,

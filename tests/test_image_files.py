@@ -12,7 +12,8 @@ from api.database import open_database
 from api.datadir import DataDir
 from api.demo.art import handwritten_signature, seal
 from api.demo.commune import demo_people, install_art, seed
-from api.images import ImageMissing, Images
+from api.errors import ImageMissing
+from api.images import Images
 from certs import DemoPki
 from documents import Document, Organisation, Person
 

@@ -40,8 +40,7 @@ from documents import (
     register_certificate,
 )
 from documents.audit import AuditEvent
-from documents.errors import CertificateMismatch
-from documents.jobs import JobNotReady
+from documents.errors import CertificateMismatch, JobNotReady
 from signer import RawSignature, SignatureMismatch
 from tokens import TokenRemoved
 

@@ -58,9 +58,10 @@ from documents import (
     verify_url,
 )
 from signer import locate, vietnam_time
+from signer.errors import QrOverlapsField
 from signer.prepare import PERSON_FIELD, Place, plan_fields, prepare_draft
 from signer.profiles import CopyKind
-from signer.qr import QR_SIZE_PT, QrOverlapsField, qr_links, qr_matrix, qr_rect
+from signer.qr import QR_SIZE_PT, qr_links, qr_matrix, qr_rect
 
 from .conftest import TESTS_DATA
 from .helpers import verify

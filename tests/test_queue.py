@@ -28,7 +28,7 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certs import KysoError
+from common import KysoError
 from documents import (
     Designation,
     Document,

@@ -4,15 +4,11 @@ remote signing services (CSC API v2)."""
 from .base import CertInfo, Health, Token
 from .csc import CscAuth, CscProvider, CscToken, csc_signer
 from .diagnose import Check, DoctorConfig, ModuleCandidate, run_checks
-from .digest import (
-    DigestRefused,
-    DigestSigner,
-    DigestSigningUnsupported,
-    RawSignature,
-    SoftwareDigestSigner,
-)
+from .digest import DigestSigner, RawSignature, SoftwareDigestSigner
 from .errors import (
     CredentialUnavailable,
+    DigestRefused,
+    DigestSigningUnsupported,
     HashCountMismatch,
     KeyFileError,
     KeyNotFound,
@@ -20,6 +16,7 @@ from .errors import (
     PhoneConfirmationRefused,
     PhoneConfirmationTimedOut,
     RemoteAuthRefused,
+    RemoteNotConfigured,
     RemoteServerError,
     RemoteSigningError,
     RemoteUnreachable,
@@ -31,7 +28,7 @@ from .errors import (
     WrongOtp,
     WrongPin,
 )
-from .factory import RemoteNotConfigured, provider_from_settings, token_from_settings
+from .factory import provider_from_settings, token_from_settings
 from .pkcs11 import (
     Pkcs11Config,
     Pkcs11DigestSigner,

@@ -15,7 +15,8 @@ from typing import Any
 
 from asn1crypto import x509
 
-from .digest import DigestSigner, DigestSigningUnsupported
+from .digest import DigestSigner
+from .errors import DigestSigningUnsupported
 
 
 @dataclass(frozen=True)

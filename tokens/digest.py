@@ -23,9 +23,7 @@ from typing import Any
 
 from asn1crypto import algos, x509
 
-from certs import Category
-
-from .errors import TokenError
+from tokens.errors import DigestRefused
 
 RSA_PKCS1V15 = "rsassa_pkcs1v15"
 RSA_PSS = "rsassa_pss"
@@ -33,25 +31,6 @@ ECDSA = "ecdsa"
 ALGORITHMS = (RSA_PKCS1V15, RSA_PSS, ECDSA)
 #: Digest lengths of the hash algorithms a digest may come from.
 DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}
-
-
-class DigestSigningUnsupported(TokenError):
-    category = Category.UNAVAILABLE
-
-    def __init__(self, what: str) -> None:
-        super().__init__(
-            f"thiết bị ký '{what}' không hỗ trợ ký giá trị băm (ký rời)",
-            f"token '{what}' cannot sign digests (hash-only signing)")
-
-
-class DigestRefused(TokenError):
-    """A digest or algorithm the key cannot sign (programming or configuration error)."""
-
-    category = Category.BAD_INPUT
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(f"không ký được giá trị băm: {detail}",
-                         f"cannot sign the digest: {detail}")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from certs.errors import Category, KysoError
+from common import Category, KysoError
 
 
 class TokenError(KysoError):
@@ -204,3 +204,30 @@ class PhoneConfirmationTimedOut(RemoteSigningError):
                          "ký, hãy ký lại rồi xác nhận trong ứng dụng",
                          f"not confirmed on the phone within {seconds} s — the documents still "
                          "wait; sign again and confirm in the app")
+
+
+class RemoteNotConfigured(TokenError):
+    category = Category.UNAVAILABLE
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"chưa cấu hình dịch vụ ký số từ xa '{name}' (tokens.json)",
+                         f"remote-signing service '{name}' is not configured (tokens.json)")
+
+
+class DigestSigningUnsupported(TokenError):
+    category = Category.UNAVAILABLE
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"thiết bị ký '{what}' không hỗ trợ ký giá trị băm (ký rời)",
+            f"token '{what}' cannot sign digests (hash-only signing)")
+
+
+class DigestRefused(TokenError):
+    """A digest or algorithm the key cannot sign (programming or configuration error)."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"không ký được giá trị băm: {detail}",
+                         f"cannot sign the digest: {detail}")

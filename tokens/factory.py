@@ -5,21 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from certs import Category
+from tokens.errors import RemoteNotConfigured
 
 from .base import Token
 from .csc import CscAuth, CscProvider, CscToken
 from .errors import TokenError
 from .pkcs11 import Pkcs11Config, Pkcs11Token
 from .pkcs12 import Pkcs12Config, Pkcs12Token
-
-
-class RemoteNotConfigured(TokenError):
-    category = Category.UNAVAILABLE
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"chưa cấu hình dịch vụ ký số từ xa '{name}' (tokens.json)",
-                         f"remote-signing service '{name}' is not configured (tokens.json)")
 
 
 def provider_from_settings(name: str, settings: Mapping[str, Any]) -> tuple[CscProvider, str]:

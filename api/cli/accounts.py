@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import select
 
-from certs import KysoError
+from common import KysoError
 from documents import AuditAction, User, normalise_username, record
 
 from .audit import DataDirOption, _sessions

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session, sessionmaker
 
-from certs import KysoError
+from common import KysoError
 from documents import AuditAction, list_events, verify_chain
 from signer import vietnam_time
 

@@ -36,7 +36,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from certs import Category, KysoError, SharedFetchers, TrustStore, validation_context
+from api.errors import BatchUsageError, TooLarge
+from certs import SharedFetchers, TrustStore, validation_context
+from common import KysoError
 from documents.storage import write_new
 from signer import Reason, Report, Verdict, verify_pdf
 from signer.report_render import render_html, render_pdf, verdict_words
@@ -60,12 +62,6 @@ ERROR = "error"
 
 _VIETNAM = dt.timezone(dt.timedelta(hours=7))
 _UNSAFE = re.compile(r"[^\w.-]+", re.UNICODE)
-
-
-class BatchUsageError(KysoError):
-    """The command line named nothing usable (exit code 2)."""
-
-    category = Category.BAD_REQUEST
 
 
 @dataclass(frozen=True)
@@ -178,12 +174,6 @@ def collect(paths: Sequence[Path]) -> list[BatchItem]:
         taken.add(stem.casefold())
         items.append(BatchItem(name, source, inner, stem))
     return items
-
-
-class TooLarge(KysoError):
-    """A file or an archive member beyond the size limits."""
-
-    category = Category.TOO_LARGE
 
 
 def _read_limited(stream: Any, limit: int, member: bool) -> bytes:

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from certs import KysoError
+from common import KysoError
 from signer import Report, Verdict
 from tokens import list_slots
 
@@ -143,7 +143,7 @@ def sign(
     """Ký số một tệp PDF / sign a PDF. PIN: nhập khi được hỏi, hoặc biến môi trường KYSO_PIN."""
     data = _data(data_dir)
     if target.exists():
-        from .operations import OutputExists
+        from ..errors import OutputExists
 
         raise OutputExists(target)
     pdf = _read_file(source)

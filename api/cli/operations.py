@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from certs import Category, DemoPki, KysoError, TrustStore, serving, validation_context
+from api.errors import OutputExists
+from certs import DemoPki, TrustStore, serving, validation_context
 from documents.storage import write_new
 from signer import Appearance, Report, SigningOptions, sign_pdf, verify_pdf
 
@@ -18,14 +19,6 @@ ENV_TSA_URL = "KYSO_TSA_URL"
 #: Where the demo's approval signature sits on the sample Quyết định: between
 #: "CHỦ TỊCH" and the name (found by hand here; detection comes with issuance).
 DEMO_BOX = (325, 163, 525, 225)
-
-
-class OutputExists(KysoError):
-    category = Category.CONFLICT
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"tệp {path} đã tồn tại — Kyso không ghi đè, hãy chọn tên khác",
-                         f"{path} already exists — Kyso never overwrites, choose another name")
 
 
 @contextlib.contextmanager

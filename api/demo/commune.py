@@ -20,7 +20,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certs import COMMUNE, Category, DemoPki, KysoError, official, validation_context
+from api.errors import DraftNotUnderstood
+from certs import COMMUNE, DemoPki, official, validation_context
 from documents import (
     DOC_TYPES,
     Act,
@@ -79,14 +80,6 @@ STAFF = {"chuyen-vien-vp": ("Chuyên viên Văn phòng", None)}
 CLERK = "Bùi Thị Lan (văn thư)"
 #: The demo body's organisation certificate and the token holding its key.
 SEAL = "ubnd"
-
-
-class DraftNotUnderstood(KysoError):
-    category = Category.BAD_INPUT
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"không xác định được {what} của dự thảo — hãy chỉ rõ bằng --type",
-                         f"cannot tell the {what} of the draft — give it with --type")
 
 
 def seed(session: Session, pki: DemoPki) -> Organisation:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from certs import KysoError
+from common import KysoError
 from documents import FileStore
 
 from .. import web

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
-from certs import Category, KysoError
+from api.errors import CsrfRefused
 
 from .deps import COOKIE, bearer_secret, services
 
@@ -28,15 +28,6 @@ HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 #: Calls authenticated by what they carry (a password), not by the cookie.
 NOT_BY_COOKIE = frozenset({"/api/v1/auth/login"})
-
-
-class CsrfRefused(KysoError):
-    category = Category.FORBIDDEN
-
-    def __init__(self) -> None:
-        super().__init__("phiên làm việc đã thay đổi hoặc biểu mẫu đã cũ — hãy tải lại trang "
-                         "rồi thử lại",
-                         "the session changed or the form is stale — reload the page and retry")
 
 
 def session_token(secret_key: str, session_secret: str) -> str:

@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from certs import Category, KysoError
+from common import Category, KysoError
 
 
 class NotAuthenticated(KysoError):

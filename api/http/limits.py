@@ -14,21 +14,13 @@ import html
 import json
 from typing import Any
 
-from certs import Category, KysoError
+from api.errors import UploadTooLarge
 
 #: Room above the file limit for multipart boundaries, headers and small form fields.
 ENVELOPE = 64 * 1024
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
-
-
-class UploadTooLarge(KysoError):
-    category = Category.TOO_LARGE
-
-    def __init__(self, limit_mb: int) -> None:
-        super().__init__(f"tệp tải lên lớn hơn giới hạn {limit_mb} MB",
-                         f"the upload is larger than the {limit_mb} MB limit")
 
 
 def read_upload(file: Any, limit_mb: int) -> bytes:

@@ -13,31 +13,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from certs import Category, KysoError
+from api.errors import ConversionFailed, ConverterMissing
 
 OFFICE_SUFFIXES = (".docx", ".odt", ".doc", ".rtf")
 TIMEOUT_SECONDS = 120
-
-
-class ConverterMissing(KysoError):
-    category = Category.UNAVAILABLE
-
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"máy chủ chưa cài LibreOffice nên không chuyển được “{name}” sang PDF — hãy mở "
-            "văn bản trong Word/LibreOffice, chọn Tệp → Xuất ra PDF rồi tải tệp PDF lên",
-            f"LibreOffice is not installed on the server, so “{name}” cannot be converted "
-            "to PDF — export it to PDF yourself and upload the PDF")
-
-
-class ConversionFailed(KysoError):
-    category = Category.BAD_INPUT
-
-    def __init__(self, name: str, why: str) -> None:
-        super().__init__(f"không chuyển được “{name}” sang PDF ({why}) — hãy tự xuất ra PDF "
-                         "rồi tải lên",
-                         f"could not convert “{name}” to PDF ({why}) — export it to PDF "
-                         "yourself and upload the PDF")
 
 
 def is_office_file(name: str) -> bool:

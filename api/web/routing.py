@@ -19,7 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from certs import Category, KysoError
+from api.errors import Unexpected
+from common import KysoError
 
 from ..http.errors import MissingInput, status_for
 from .rendering import is_htmx, render
@@ -27,16 +28,6 @@ from .rendering import is_htmx, render
 LOGIN_PATH = "/dang-nhap"
 _SAFE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,80}$")
 log = logging.getLogger(__name__)
-
-class Unexpected(KysoError):
-    category = Category.INTERNAL
-
-    def __init__(self) -> None:
-        super().__init__("máy chủ gặp lỗi không mong muốn — hãy thử lại; nếu vẫn lỗi, báo quản trị "
-                         "(chi tiết đã ghi vào nhật ký máy chủ)",
-                         "unexpected server error — retry; if it persists, tell the "
-                         "administrator (details are in the server log)")
-
 
 def error_target(request: Request) -> str:
     """The CSS selector of the alert region for an htmx request's error."""

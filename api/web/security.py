@@ -13,7 +13,9 @@ import secrets
 
 from fastapi import Request
 
-from ..http.csrf import HEADER, CsrfRefused, session_token, token_matches
+from api.errors import CsrfRefused
+
+from ..http.csrf import HEADER, session_token, token_matches
 from ..http.deps import COOKIE
 
 __all__ = ["FIELD", "HEADER", "LOGIN_COOKIE", "CsrfRefused", "check_login_token",

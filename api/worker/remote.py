@@ -17,7 +17,7 @@ import time
 
 from sqlalchemy import select
 
-from certs import Category, KysoError
+from api.errors import NothingToSign
 from documents import JobStatus, Person, SigningJob, accept_signature, register_certificate
 from documents.jobs import waiting_for_certificate
 from documents.models import REMOTE_PREFIX
@@ -29,14 +29,6 @@ from ..http.deps import Services
 
 #: How long a batch may still be in preparation when the official authorises it.
 PREPARE_TIMEOUT = 120.0
-
-
-class NothingToSign(KysoError):
-    category = Category.CONFLICT
-
-    def __init__(self, batch: str) -> None:
-        super().__init__(f"lô {batch} không còn văn bản nào chờ ký",
-                         f"batch {batch} has nothing left to sign")
 
 
 def _channel(svc: Services, person_id: int, batch: str) -> str:

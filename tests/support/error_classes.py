@@ -11,9 +11,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from certs import KysoError
+from common import KysoError
 
-PACKAGES = ("certs", "tokens", "signer", "documents", "api")
+PACKAGES = ("common", "certs", "tokens", "signer", "documents", "api")
 
 
 def import_all() -> None:

@@ -12,7 +12,9 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from certs import Category, KysoError, Origin, TrustStore, load_certificates
+from api.errors import NoBodyChosen
+from certs import Origin, TrustStore, load_certificates
+from common import KysoError
 from documents import (
     PROVINCE,
     BookScope,
@@ -519,14 +521,6 @@ def list_trust_anchors(user: CurrentUser, db: SessionDep,
                "scope_vi": SCOPE_NAMES.get(e.origin.value, e.origin.value),
                "source": e.source} for e in svc.trust]
     return shared + [anchor_json(a) for a in anchors_visible_to(db, seen)]
-
-
-class NoBodyChosen(KysoError):
-    category = Category.BAD_REQUEST
-
-    def __init__(self) -> None:
-        super().__init__("hãy chọn cơ quan (body_id) sẽ tin cậy CA này, hoặc phạm vi toàn tỉnh",
-                         "choose the body (body_id) that trusts this CA, or the province scope")
 
 
 def _anchor_scope(db: SessionDep, user: CurrentUser, scope: str,

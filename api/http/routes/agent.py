@@ -19,7 +19,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from certs import Category, KysoError, load_certificates
+from api.errors import BadSignatureEncoding
+from certs import load_certificates
 from documents import (
     JobStatus,
     Person,
@@ -128,14 +129,6 @@ class SignatureUpload(BaseModel):
     #: base64 of the raw signature value (RSA, or ECDSA as r||s or DER)
     signature: str
     algorithm: str
-
-
-class BadSignatureEncoding(KysoError):
-    category = Category.BAD_INPUT
-
-    def __init__(self) -> None:
-        super().__init__("chữ ký gửi lên không đúng định dạng base64",
-                         "the signature sent is not valid base64")
 
 
 @router.post("/agent/jobs/{job_id}/signature", status_code=202)

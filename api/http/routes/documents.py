@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from certs import Category, KysoError
+from api.errors import DraftNotPrepared
 from documents import (
     Document,
     DocumentVersion,
@@ -73,18 +73,6 @@ def visible_document(db: SessionDep, user: CurrentUser, document_id: str) -> Doc
     if document is None or document.body_id not in {b.id for b in bodies_of(db, user)}:
         raise NotFound(f"văn bản {document_id} / document {document_id}")
     return document
-
-
-class DraftNotPrepared(KysoError):
-    """The draft was stored but cannot be prepared; the reason is the prepare task's
-    (``code``: the reason class of a refused PDF, when it is one)."""
-
-    category = Category.BAD_INPUT
-
-    def __init__(self, document_id: str, vi: str, en: str, code: str | None = None) -> None:
-        super().__init__(f"dự thảo {document_id} chưa chuẩn bị được: {vi}",
-                         f"draft {document_id} could not be prepared: {en}")
-        self.code = code
 
 
 def _prepare(db: SessionDep, svc: ServicesDep, document_id: str,

@@ -33,7 +33,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from certs import KysoError, TrustStore
+from certs import TrustStore
+from common import KysoError
 from documents import (
     Document,
     DocumentStatus,

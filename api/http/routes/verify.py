@@ -22,7 +22,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from certs import Category, KysoError, TrustStore
+from api.errors import OneFileOnly
+from certs import TrustStore
 from documents import bodies_of, match_claimed, match_file, public_relation
 from documents.audit import AuditAction, record
 from signer import Report
@@ -36,14 +37,6 @@ router = APIRouter(prefix="/api/v1", tags=["verification"])
 
 Format = Literal["json", "html"]
 Lang = Literal["vi", "en"]
-
-
-class OneFileOnly(KysoError):
-    category = Category.BAD_REQUEST
-
-    def __init__(self, count: int) -> None:
-        super().__init__(f"báo cáo HTML/PDF dành cho đúng một tệp (đã gửi {count})",
-                         f"an HTML/PDF report is for exactly one file ({count} sent)")
 
 
 # Plain functions (run in the thread pool, where pyHanko's blocking API may run): the

@@ -11,7 +11,7 @@ from asn1crypto import pem
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from certs import Category, KysoError
+from api.errors import CertificateUnreadable
 from documents import BookScope, Designation, SignerCertificate
 from documents.accounts import Role
 from documents.sqltypes import utc_now
@@ -27,14 +27,6 @@ PATH = "/quan-tri"
 #: A certificate ending within this many days is flagged.
 EXPIRY_WARNING = timedelta(days=30)
 ROLE_NAMES = {r.name: r.value for r in Role}
-
-
-class CertificateUnreadable(KysoError):
-    category = Category.BAD_INPUT
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"tệp “{name}” không phải chứng thư số PEM/DER đọc được",
-                         f"“{name}” is not a readable PEM/DER certificate")
 
 
 def _expiry(not_after: datetime | None, now: datetime) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from certs import KysoError
+from common import KysoError
 from documents import (
     Document,
     DocumentStatus,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from certs import KysoError
+from common import KysoError
 
 from ...http.deps import COOKIE, ServicesDep, SessionDep, cookie_secure, current_user
 from ...http.routes import auth as auth_routes

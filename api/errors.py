@@ -1,0 +1,151 @@
+"""The errors of Kyso's programs (the HTTP service, the web UI, the CLI, the worker wiring
+and the demo); the agent keeps its own in ``api/agent/errors.py``, since it imports
+nothing server-side. Each says in Vietnamese and English what went wrong::
+
+TREE
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from common.errors import Category, KysoError
+
+
+class Unexpected(KysoError):
+    category = Category.INTERNAL
+
+    def __init__(self) -> None:
+        super().__init__("máy chủ gặp lỗi không mong muốn — hãy thử lại; nếu vẫn lỗi, báo quản trị "
+                         "(chi tiết đã ghi vào nhật ký máy chủ)",
+                         "unexpected server error — retry; if it persists, tell the "
+                         "administrator (details are in the server log)")
+
+
+class ConverterMissing(KysoError):
+    category = Category.UNAVAILABLE
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"máy chủ chưa cài LibreOffice nên không chuyển được “{name}” sang PDF — hãy mở "
+            "văn bản trong Word/LibreOffice, chọn Tệp → Xuất ra PDF rồi tải tệp PDF lên",
+            f"LibreOffice is not installed on the server, so “{name}” cannot be converted "
+            "to PDF — export it to PDF yourself and upload the PDF")
+
+
+class ConversionFailed(KysoError):
+    category = Category.BAD_INPUT
+
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"không chuyển được “{name}” sang PDF ({why}) — hãy tự xuất ra PDF "
+                         "rồi tải lên",
+                         f"could not convert “{name}” to PDF ({why}) — export it to PDF "
+                         "yourself and upload the PDF")
+
+
+class CertificateUnreadable(KysoError):
+    category = Category.BAD_INPUT
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"tệp “{name}” không phải chứng thư số PEM/DER đọc được",
+                         f"“{name}” is not a readable PEM/DER certificate")
+
+
+class UploadTooLarge(KysoError):
+    category = Category.TOO_LARGE
+
+    def __init__(self, limit_mb: int) -> None:
+        super().__init__(f"tệp tải lên lớn hơn giới hạn {limit_mb} MB",
+                         f"the upload is larger than the {limit_mb} MB limit")
+
+
+class CsrfRefused(KysoError):
+    category = Category.FORBIDDEN
+
+    def __init__(self) -> None:
+        super().__init__("phiên làm việc đã thay đổi hoặc biểu mẫu đã cũ — hãy tải lại trang "
+                         "rồi thử lại",
+                         "the session changed or the form is stale — reload the page and retry")
+
+
+class OneFileOnly(KysoError):
+    category = Category.BAD_REQUEST
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"báo cáo HTML/PDF dành cho đúng một tệp (đã gửi {count})",
+                         f"an HTML/PDF report is for exactly one file ({count} sent)")
+
+
+class DraftNotPrepared(KysoError):
+    """The draft was stored but cannot be prepared; the reason is the prepare task's
+    (``code``: the reason class of a refused PDF, when it is one)."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, document_id: str, vi: str, en: str, code: str | None = None) -> None:
+        super().__init__(f"dự thảo {document_id} chưa chuẩn bị được: {vi}",
+                         f"draft {document_id} could not be prepared: {en}")
+        self.code = code
+
+
+class NoBodyChosen(KysoError):
+    category = Category.BAD_REQUEST
+
+    def __init__(self) -> None:
+        super().__init__("hãy chọn cơ quan (body_id) sẽ tin cậy CA này, hoặc phạm vi toàn tỉnh",
+                         "choose the body (body_id) that trusts this CA, or the province scope")
+
+
+class BadSignatureEncoding(KysoError):
+    category = Category.BAD_INPUT
+
+    def __init__(self) -> None:
+        super().__init__("chữ ký gửi lên không đúng định dạng base64",
+                         "the signature sent is not valid base64")
+
+
+class NothingToSign(KysoError):
+    category = Category.CONFLICT
+
+    def __init__(self, batch: str) -> None:
+        super().__init__(f"lô {batch} không còn văn bản nào chờ ký",
+                         f"batch {batch} has nothing left to sign")
+
+
+class ImageMissing(KysoError):
+    """No seal image for the document's body, or no signature image for the person."""
+
+    category = Category.CONFLICT
+
+    def __init__(self, what_vi: str, what_en: str, path: str) -> None:
+        super().__init__(f"chưa có {what_vi}: đặt tệp PNG tại {path}",
+                         f"no {what_en}: put a PNG file at {path}")
+        self.path = path
+
+
+class OutputExists(KysoError):
+    category = Category.CONFLICT
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"tệp {path} đã tồn tại — Kyso không ghi đè, hãy chọn tên khác",
+                         f"{path} already exists — Kyso never overwrites, choose another name")
+
+
+class BatchUsageError(KysoError):
+    """The command line named nothing usable (exit code 2)."""
+
+    category = Category.BAD_REQUEST
+
+
+class TooLarge(KysoError):
+    """A file or an archive member beyond the size limits."""
+
+    category = Category.TOO_LARGE
+
+
+class DraftNotUnderstood(KysoError):
+    category = Category.BAD_INPUT
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"không xác định được {what} của dự thảo — hãy chỉ rõ bằng --type",
+                         f"cannot tell the {what} of the draft — give it with --type")

@@ -1,0 +1,113 @@
+"""The root of Kyso's one exception tree, which belongs to no layer.
+
+Every package raises a subclass of :class:`KysoError`; the boundary (`api/`)
+turns it into one line in Vietnamese and English and an exit code or an HTTP
+status. Lower packages define their own subclasses next to the code that
+raises them::
+
+    KysoError
+    ├── CertsError              certs/: trust store, demo PKI, PKI services
+    ├── TokenError              tokens/: wrong PIN, locked token, missing module/key …
+    └── SignerError             signer/: unreadable PDF, signing refused …
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+
+class Category(enum.Enum):
+    """What kind of failure an error is; the boundary maps it once (HTTP status, …).
+
+    Every error class declares its own (tests/test_errors.py checks it)."""
+
+    #: the request itself is malformed (a missing field, two files where one is asked)
+    BAD_REQUEST = "bad_request"
+    #: what was sent cannot be used (an unreadable PDF, a wrong PIN, a weak password)
+    BAD_INPUT = "bad_input"
+    NOT_AUTHENTICATED = "not_authenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    #: the act does not fit the current state (already issued, number taken …)
+    CONFLICT = "conflict"
+    TOO_LARGE = "too_large"
+    THROTTLED = "throttled"
+    #: something Kyso depends on is away (TSA, token, remote signing, mail): try later
+    UNAVAILABLE = "unavailable"
+    #: a fault of Kyso itself
+    INTERNAL = "internal"
+
+
+#: First item of a Kyso error's ``args``: Celery's JSON results rebuild an exception as
+#: ``cls(*args)``, and this marker lets every subclass be rebuilt so, whatever its own
+#: constructor takes (see :func:`_restorable`).
+_RESTORE = "\x1ekyso-error"
+
+
+def _restorable(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a constructor so that ``cls(_RESTORE, vi, en)`` rebuilds the error."""
+
+    @functools.wraps(init)
+    def __init__(self: KysoError, *args: Any, **kwargs: Any) -> None:
+        if len(args) == 3 and args[0] == _RESTORE and not kwargs:
+            _set_message(self, args[1], args[2])
+            return
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+def _set_message(error: KysoError, vi: str, en: str) -> None:
+    error.vi = unicodedata.normalize("NFC", vi)
+    error.en = en
+    Exception.__init__(error, _RESTORE, error.vi, error.en)
+
+
+def _restore(cls: type[KysoError], vi: str, en: str, state: dict[str, Any]) -> KysoError:
+    error = cls.__new__(cls)
+    _set_message(error, vi, en)
+    error.__dict__.update(state)
+    return error
+
+
+class KysoError(Exception):
+    """An error with a message for people, in Vietnamese and in English.
+
+    It crosses process boundaries whole: pickled (class, message and attributes) and
+    through Celery's JSON results (class and message), whatever the subclass's
+    constructor takes."""
+
+    #: Exit code the command line uses for this error (2 = unusable input).
+    exit_code: int = 2
+    category: Category = Category.BAD_INPUT
+    #: Seconds to suggest before retrying an UNAVAILABLE or THROTTLED act.
+    retry_after: int | None = None
+
+    vi: str
+    en: str
+
+    def __init__(self, vi: str, en: str) -> None:
+        _set_message(self, vi, en)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            setattr(cls, "__init__", _restorable(cls.__dict__["__init__"]))  # noqa: B010
+
+    def __str__(self) -> str:
+        return f"{self.vi} / {self.en}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("vi", "en")}
+        return (_restore, (type(self), self.vi, self.en, state))
+
+    def one_line(self) -> str:
+        """The message as one line, Vietnamese first."""
+        return f"Lỗi: {self.vi} — Error: {self.en}".replace("\n", " ")
+
+
+setattr(KysoError, "__init__", _restorable(KysoError.__dict__["__init__"]))  # noqa: B010
