@@ -2,7 +2,23 @@
 and the demo); the agent keeps its own in ``api/agent/errors.py``, since it imports
 nothing server-side. Each says in Vietnamese and English what went wrong::
 
-TREE
+    KysoError
+    ├── BadSignatureEncoding
+    ├── BatchUsageError     The command line named nothing usable (exit code 2)
+    ├── CertificateUnreadable
+    ├── ConversionFailed
+    ├── ConverterMissing
+    ├── CsrfRefused
+    ├── DraftNotPrepared
+    ├── DraftNotUnderstood
+    ├── ImageMissing
+    ├── NoBodyChosen
+    ├── NothingToSign
+    ├── OneFileOnly
+    ├── OutputExists
+    ├── TooLarge            A file or an archive member beyond the size limits
+    ├── Unexpected
+    └── UploadTooLarge
 """
 
 from __future__ import annotations

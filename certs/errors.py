@@ -1,4 +1,11 @@
-"""Errors of the trust store, the demo PKI and the PKI services."""
+"""Errors of the trust store, the demo PKI and the PKI services.
+
+Its tree (drawn by tests/support/error_classes.draw_tree)::
+
+    KysoError
+    └── CertsError          Trust store, demo PKI or PKI services failed
+        └── CertificateRefused
+"""
 
 from __future__ import annotations
 

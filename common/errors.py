@@ -1,14 +1,17 @@
 """The root of Kyso's one exception tree, which belongs to no layer.
 
-Every package raises a subclass of :class:`KysoError`; the boundary (`api/`)
-turns it into one line in Vietnamese and English and an exit code or an HTTP
-status. Lower packages define their own subclasses next to the code that
-raises them::
+Every package raises a subclass of :class:`KysoError`; the boundary (`api/`) turns it
+into one line in Vietnamese and English and an exit code or an HTTP status. Each package
+keeps its own subclasses in its ``errors.py``, whose docstring draws that part of the
+tree (``tests/support/error_classes.draw_tree``; ``tests/test_error_tree.py`` checks it)::
 
     KysoError
-    ├── CertsError              certs/: trust store, demo PKI, PKI services
-    ├── TokenError              tokens/: wrong PIN, locked token, missing module/key …
-    └── SignerError             signer/: unreadable PDF, signing refused …
+    ├── CertsError              certs/errors.py: trust store, demo PKI, PKI services
+    ├── TokenError              tokens/errors.py: wrong PIN, locked token, missing module …
+    ├── SignerError             signer/errors.py: unreadable PDF, signing refused …
+    ├── DocumentsError, …       documents/errors.py: numbering, register, queue, accounts
+    ├── AgentError              api/agent/errors.py: the signer agent on the official's PC
+    └── …                       api/errors.py: the HTTP service, web UI, CLI, worker, demo
 """
 
 from __future__ import annotations

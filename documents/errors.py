@@ -4,50 +4,60 @@ Each says in Vietnamese and English what went wrong and what to do, because the
 records clerk (văn thư) reads it, not a developer::
 
     KysoError
-    └── DocumentsError
-        ├── DuplicateNumber        (number, symbol, body, year) already in the register
-        ├── DuplicateDocument      the document already has a register entry
-        ├── NumberAlreadyBound     allocate() asked for a second number in another book/year
-        ├── DocumentCancelled      the document's number was cancelled; it cannot be issued
-        ├── AlreadyCancelled       cancel_number() on a cancelled entry
-        ├── BookMismatch           the number book belongs to another issuing body
-        ├── BookClosed             the number book is no longer in use
-        ├── NoNumberBook           no (or more than one) number book fits a document
-        ├── FieldTooLong           an Appendix VI limit (CodeNumber 11, CodeNotation 30 …)
-        ├── MissingReason          a cancellation without a reason
-        ├── UnknownDocumentType    a type code not in the table
-        ├── InvalidAbbreviation    an abbreviation with spaces or empty
-        ├── UnsupportedDatabase    a database other than SQLite or PostgreSQL
-        ├── SqliteNotSerialised    a SQLite engine not made by create_engine_for()
-        ├── ExportFailed           the register could not be printed (font missing …)
-        ├── NoSigningAuthority     the person may not sign this type of document here
-        ├── CertificateMismatch    the token's certificate is not the one registered
-        ├── SignerNotInBlock       the signature block names somebody else
-        ├── BlockMismatch          (QueueError) routed to someone the block does not print
-        ├── WrongStep              the document is not at the step the act needs
-        ├── PrintedDateMismatch    the date the issued page would print is not the register's
-        ├── CustodyError           which key may make which signature (documents/custody.py)
-        │   ├── KeyHeldElsewhere   a certificate or token already bound to another holder
-        │   ├── SealChannelRefused an organisation key on the agent or a remote channel
-        │   ├── NoOrganisationKey  the body has no organisation certificate in force
-        │   ├── KeyNotOnServer     the person's key is on their PC or a remote service
-        │   ├── NotTheApprover     the account is not the person whose signature is next
-        │   └── WrongKeyOnToken    the open token holds another certificate than the bound one
-        ├── AuditHeadMissing       the audit trail has events but lost its head row
-        ├── QueueError             the signing queue and its notices (documents/queue.py)
-        │   ├── NoSigners          a routing without any signer
-        │   ├── DuplicateSigner    the same person twice among a document's signers
-        │   ├── WrongRequestStatus a request not in the state the act needs (approve twice …)
-        │   ├── MissingReturnReason  a return without a reason
-        │   └── MailFailed         an e-mail could not be sent (the notice stays pending)
-        └── AccountError           accounts, roles and logins (documents/accounts.py)
-            ├── InvalidUsername    a user name with spaces, symbols or of the wrong length
-            ├── UsernameTaken      another account already has that user name
-            ├── WeakPassword       a password the policy refuses (too short, = user name …)
-            ├── LoginFailed        wrong user name or password (one message for both)
-            ├── LoginThrottled     too many failed logins lately; retry after some seconds
-            ├── InvalidToken       an API token unknown, expired, revoked or of a closed account
-            └── Forbidden          the account lacks the role the act needs in that body
+    ├── CertificateNotRegistered
+    ├── DocumentsError          A document could not be numbered, registered or exported
+    │   ├── AccountError        accounts, roles and logins (documents/accounts.py)
+    │   │   ├── Forbidden       the account lacks the role the act needs in that body
+    │   │   │   └── ProvinceAdminOnly
+    │   │   ├── InvalidToken    an API token unknown, expired, revoked or of a closed account
+    │   │   ├── InvalidUsername a user name with spaces, symbols or of the wrong length
+    │   │   ├── LoginFailed     wrong user name or password (one message for both)
+    │   │   ├── LoginThrottled  too many failed logins lately; retry after some seconds
+    │   │   ├── UsernameTaken   another account already has that user name
+    │   │   └── WeakPassword    a password the policy refuses (too short, = user name …)
+    │   ├── AlreadyCancelled    cancel_number() on a cancelled entry
+    │   ├── AnchorNotFound
+    │   ├── AuditHeadMissing    the audit trail has events but lost its head row
+    │   ├── BackupRefused
+    │   ├── BookClosed          the number book is no longer in use
+    │   ├── BookMismatch        the number book belongs to another issuing body
+    │   ├── CertificateMismatch the token's certificate is not the one registered
+    │   ├── CustodyError        which key may make which signature (documents/custody.py)
+    │   │   ├── KeyHeldElsewhere a certificate or token already bound to another holder
+    │   │   ├── KeyNotOnServer  the person's key is on their PC or a remote service
+    │   │   ├── NoOrganisationKey the body has no organisation certificate in force
+    │   │   ├── NotTheApprover  the account is not the person whose signature is next
+    │   │   ├── SealChannelRefused an organisation key on the agent or a remote channel
+    │   │   └── WrongKeyOnToken the open token holds another certificate than the bound one
+    │   ├── DocumentCancelled   the document's number was cancelled; it cannot be issued
+    │   ├── DuplicateDocument   the document already has a register entry
+    │   ├── DuplicateNumber     (number, symbol, body, year) already in the register
+    │   ├── ExportFailed        the register could not be printed (font missing …)
+    │   ├── FieldTooLong        an Appendix VI limit (CodeNumber 11, CodeNotation 30 …)
+    │   ├── InvalidAbbreviation an abbreviation with spaces or empty
+    │   ├── MissingReason       a cancellation without a reason
+    │   ├── NoNumberBook        no (or more than one) number book fits a document
+    │   ├── NoSigningAuthority  the person may not sign this type of document here
+    │   ├── NumberAlreadyBound  allocate() asked for a second number in another book/year
+    │   ├── PrintedDateMismatch the date the issued page would print is not the register's
+    │   ├── QueueError          the signing queue and its notices (documents/queue.py)
+    │   │   ├── BlockMismatch   (QueueError) routed to someone the block does not print
+    │   │   ├── DuplicateSigner the same person twice among a document's signers
+    │   │   ├── MailFailed      an e-mail could not be sent (the notice stays pending)
+    │   │   ├── MissingReturnReason a return without a reason
+    │   │   ├── NoSigners       a routing without any signer
+    │   │   └── WrongRequestStatus a request not in the state the act needs (approve twice …)
+    │   ├── SchemaOutdated
+    │   ├── SealPictureMissing
+    │   ├── SignerNotInBlock    the signature block names somebody else
+    │   ├── SqliteNotSerialised a SQLite engine not made by create_engine_for()
+    │   ├── StaffListUnreadable
+    │   ├── UnknownDocumentType a type code not in the table
+    │   ├── UnsupportedDatabase a database other than SQLite or PostgreSQL
+    │   └── WrongStep           the document is not at the step the act needs
+    ├── JobNotReady
+    ├── StoredFileCorrupted
+    └── StoredFileMissing
 """
 
 from __future__ import annotations

@@ -15,27 +15,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from common import Category
+from signer.errors import PdfTruncated
 
-from .errors import PdfUnreadable, SignerError
+from .errors import PdfUnreadable
 from .report import Reason
 from .verdict import reason as _r
 
-__all__ = ["FileFacts", "PdfTruncated", "byte_range_problem", "file_facts", "salvage"]
+__all__ = ["FileFacts", "byte_range_problem", "file_facts", "salvage"]
 
 _PDF_WHITESPACE = b"\x00\t\n\x0c\r "
 _BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
-
-
-class PdfTruncated(PdfUnreadable):
-    """An unreadable PDF that does not end with %%EOF: most likely cut short."""
-
-    category = Category.BAD_INPUT
-
-    def __init__(self) -> None:
-        SignerError.__init__(
-            self, "tệp PDF không đọc được và không kết thúc bằng %%EOF: tệp đã bị cắt cụt",
-            "the PDF is unreadable and does not end with %%EOF: the file was truncated")
 
 
 @dataclass

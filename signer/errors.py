@@ -1,4 +1,39 @@
-"""Signing and verification errors."""
+"""Signing and verification errors.
+
+Its tree (drawn by tests/support/error_classes.draw_tree)::
+
+    KysoError
+    └── SignerError         A PDF could not be signed or verified
+        ├── CannotErase
+        ├── CertificateExpired
+        ├── CertificateRevoked
+        ├── CertificateUntrusted
+        ├── DraftHasNoSignatureBlock
+        ├── DraftMarked
+        ├── DraftRefused
+        │   └── PdfHostile
+        │       ├── ChildFailed
+        │       └── PdfTooCostly
+        ├── FontMissing
+        ├── ImageRefused
+        ├── LevelNeedsTsa
+        ├── LevelNeedsValidationContext
+        ├── MarkNotCovered
+        ├── NotSigned
+        ├── PdfEncrypted
+        ├── PdfUnreadable
+        │   └── PdfTruncated
+        ├── PendingSignatureExpired
+        ├── PendingSignatureUnreadable
+        ├── QrOverlapsField
+        ├── QrTooLong
+        ├── ReturnedRefused
+        ├── RevocationInfoMissing
+        ├── SignatureMismatch
+        ├── SigningFailed
+        ├── TimestampUnavailable
+        └── YearNotCovered
+"""
 
 from __future__ import annotations
 
@@ -307,3 +342,25 @@ class NotSigned(SignerError):
     def __init__(self) -> None:
         super().__init__("tệp PDF chưa có chữ ký số nào để gia hạn dấu thời gian lưu trữ",
                          "the PDF has no signature whose archive timestamp could be renewed")
+
+
+class PdfTruncated(PdfUnreadable):
+    """An unreadable PDF that does not end with %%EOF: most likely cut short."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self) -> None:
+        SignerError.__init__(
+            self, "tệp PDF không đọc được và không kết thúc bằng %%EOF: tệp đã bị cắt cụt",
+            "the PDF is unreadable and does not end with %%EOF: the file was truncated")
+
+
+class ChildFailed(PdfHostile):
+    """The work failed in an unexpected way (code ``crash``): the file is refused all the
+    same, with what went wrong."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("crash", f"không xử lý được tệp PDF ({detail})",
+                         f"the PDF could not be processed ({detail})")

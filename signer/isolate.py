@@ -36,7 +36,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from common import Category, KysoError
+from common import KysoError
+from signer.errors import ChildFailed
 
 from .errors import PdfHostile, PdfTooCostly
 
@@ -68,22 +69,11 @@ class _Answer(pickle.Unpickler):
             return super().find_class(module, name)
         if module == "copyreg" and name in {"_reconstructor", "__newobj__"}:
             return super().find_class(module, name)
-        if module.split(".")[0] in {"signer", "certs"}:
+        if module.split(".")[0] in {"common", "certs", "signer"}:
             found = super().find_class(module, name)
             if isinstance(found, type):
                 return found
         raise pickle.UnpicklingError(f"refused class {module}.{name}")
-
-
-class ChildFailed(PdfHostile):
-    """The work failed in an unexpected way (code ``crash``): the file is refused all the
-    same, with what went wrong."""
-
-    category = Category.BAD_INPUT
-
-    def __init__(self, detail: str) -> None:
-        super().__init__("crash", f"không xử lý được tệp PDF ({detail})",
-                         f"the PDF could not be processed ({detail})")
 
 
 _SERVE = "from signer.isolate import _serve; _serve()"

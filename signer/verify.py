@@ -27,10 +27,10 @@ from typing import Any
 from certs.trust import TrustStore
 from certs.validation import Revocation, revocation_evidence, validation_context
 
-from .byterange import PdfTruncated, byte_range_problem, file_facts, salvage
+from .byterange import byte_range_problem, file_facts, salvage
 from .changes import changes_after
 from .cms_facts import attr, has_signed_attrs, human, name_part, pades_level, weak_algorithms
-from .errors import PdfHostile, PdfUnreadable, SignerError
+from .errors import PdfHostile, PdfTruncated, PdfUnreadable, SignerError
 from .guard import PdfLimits, inspect_pdf
 from .pdfinput import open_reader
 from .report import Reason, Report, SignatureReport, Verdict

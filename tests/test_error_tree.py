@@ -4,6 +4,7 @@ status follows from that alone, and every error crosses a Celery worker intact."
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import pickle
@@ -20,7 +21,7 @@ from common import Category, KysoError
 from signer import TimestampUnavailable
 from tokens import TokenRemoved, WrongPin
 
-from .support.error_classes import error_classes, example
+from .support.error_classes import draw_tree, error_classes, example, tree_names
 
 CLASSES = error_classes()
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,3 +109,19 @@ def test_every_error_crosses_a_real_worker_with_its_class_and_message(worker: Ce
         if not (type(arrived) is cls and (arrived.vi, arrived.en) == (expected.vi, expected.en)):
             wrong.append(f"{cls.__qualname__}: {arrived!r}")
     assert not wrong, wrong
+
+
+ERRORS_MODULES = ["certs.errors", "tokens.errors", "signer.errors", "documents.errors",
+                  "api.errors", "api.agent.errors"]
+
+
+@pytest.mark.parametrize("module", ERRORS_MODULES)
+def test_each_errors_module_draws_its_current_tree(module: str) -> None:
+    docstring = importlib.import_module(module).__doc__ or ""
+    drawn = "\n".join(line for line in docstring.splitlines() if line.startswith("    "))
+    assert tree_names(drawn) == tree_names(draw_tree(KysoError, module))
+
+
+def test_error_classes_live_in_errors_modules() -> None:
+    assert [f"{c.__module__}.{c.__qualname__}" for c in CLASSES
+            if c.__module__.rpartition(".")[2] != "errors"] == []

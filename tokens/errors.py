@@ -1,4 +1,30 @@
-"""Token errors: each says, in Vietnamese and English, what the signer should do."""
+"""Token errors: each says, in Vietnamese and English, what the signer should do.
+
+Its tree (drawn by tests/support/error_classes.draw_tree)::
+
+    KysoError
+    └── TokenError          A token could not be used
+        ├── DigestRefused
+        ├── DigestSigningUnsupported
+        ├── KeyFileError
+        ├── KeyNotFound
+        ├── ModuleMissing
+        ├── RemoteNotConfigured
+        ├── RemoteSigningError A remote signing service could not be used
+        │   ├── CredentialUnavailable
+        │   ├── HashCountMismatch
+        │   ├── PhoneConfirmationRefused
+        │   ├── PhoneConfirmationTimedOut
+        │   ├── RemoteAuthRefused
+        │   ├── RemoteServerError
+        │   ├── RemoteUnreachable
+        │   ├── SadExpired
+        │   └── WrongOtp
+        ├── TokenLocked
+        ├── TokenNotFound
+        ├── TokenRemoved
+        └── WrongPin
+"""
 
 from __future__ import annotations
 

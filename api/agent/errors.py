@@ -1,6 +1,12 @@
 """Errors of the signer agent (the program on the official's PC)::
 
-TREE
+    KysoError
+    └── AgentError          The agent cannot go on; the message says why and what to do
+        ├── BatchInterrupted
+        ├── CertificateNotOnToken
+        ├── NotASigner
+        ├── ServiceRefused
+        └── ServiceUnavailable
 """
 
 from __future__ import annotations

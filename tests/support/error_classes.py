@@ -76,3 +76,46 @@ def example(cls: type[KysoError]) -> KysoError:
     args = [_value(hints.get(p.name)) for p in required if p.kind is not p.KEYWORD_ONLY]
     kwargs = {p.name: _value(hints.get(p.name)) for p in required if p.kind is p.KEYWORD_ONLY}
     return cls(*args, **kwargs)
+
+
+def _note(cls: type[KysoError], notes: dict[str, str]) -> str:
+    if cls.__name__ in notes:
+        return notes[cls.__name__]
+    first = (vars(cls).get("__doc__") or "").strip().split("\n")[0]
+    return first[:-1] if first.endswith(".") and len(first) <= 60 else ""
+
+
+def draw_tree(root: type[KysoError] = KysoError, module: str | None = None,
+              notes: dict[str, str] | None = None, column: int = 27) -> str:
+    """The subclasses of ``root`` as an indented tree (as in the package docstrings),
+    limited to the classes defined in ``module`` when given, each with a note (``notes``
+    by class name, else the first line of the class's own docstring)."""
+    import_all()
+    notes = notes or {}
+
+    def inside(cls: type[KysoError]) -> bool:
+        return module is None or cls.__module__ == module
+
+    def shown(cls: type[KysoError]) -> bool:
+        return inside(cls) or any(shown(s) for s in cls.__subclasses__())
+
+    lines = [f"    {root.__name__}"]
+
+    def walk(cls: type[KysoError], prefix: str) -> None:
+        children = sorted((s for s in cls.__subclasses__() if shown(s)),
+                          key=lambda s: s.__name__)
+        for i, child in enumerate(children):
+            last = i == len(children) - 1
+            head = f"    {prefix}{'└── ' if last else '├── '}{child.__name__}"
+            note = _note(child, notes)
+            lines.append(f"{head:<{column}} {note}".rstrip() if note else head)
+            walk(child, prefix + ("    " if last else "│   "))
+
+    walk(root, "")
+    return "\n".join(lines)
+
+
+def tree_names(text: str) -> list[str]:
+    """The class names of a drawn tree, in order (its notes left out)."""
+    return [line.strip(" │├└─").split()[0] for line in text.splitlines()
+            if line.strip(" │├└─") and line.startswith("    ")]
