@@ -31,10 +31,12 @@ import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
+from pyhanko.sign.signers import Signer
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+
+from signer import signer_certificate
 
 from .accounts import Role, User, require_role
 from .audit import AuditAction, record
@@ -117,7 +119,7 @@ class Custody:
     def queue(self) -> str:
         return queue_for(self.token_name)
 
-    def audit(self) -> dict[str, Any]:
+    def audit(self) -> dict[str, object]:
         """Who caused the signature, for its audit event."""
         return {"act": self.act.name, "account": self.account, "account_id": self.account_id,
                 "person_id": self.person_id, "body_id": self.body_id,
@@ -200,9 +202,9 @@ def issuing_custody(session: Session, account: User | None, body: Organisation, 
                    None, organisation_key_id=key.id)
 
 
-def check_token(custody: Custody, signer: Any) -> None:
+def check_token(custody: Custody, signer: Signer) -> None:
     """Refuse an open token whose certificate is not the bound one (pyHanko ``Signer``)."""
-    found = hashlib.sha256(signer.signing_cert.dump()).hexdigest()
+    found = hashlib.sha256(signer_certificate(signer).dump()).hexdigest()
     if found != custody.certificate_sha256:
         raise WrongKeyOnToken(custody.token_name, custody.certificate_sha256, found)
 

@@ -22,9 +22,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from asn1crypto import x509
+from pyhanko.sign.signers import Signer
+from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,7 @@ from signer import (
     locate,
     prepare_digest,
     sign_pdf,
+    signer_certificate,
     vietnam_time,
 )
 from signer.pdfinput import UPLOADED
@@ -109,7 +111,7 @@ class Signing:
     """
 
     tsa_url: str | None = None
-    contexts: Callable[[], Any] | None = None
+    contexts: Callable[[], ValidationContext] | None = None
     level: PadesLevel = PadesLevel.B_T
     trust: TrustStore | None = None
     #: shared OCSP/CRL fetches for the scoped contexts (None: each context fetches)
@@ -118,7 +120,7 @@ class Signing:
     seal_caption: bool = False
 
     @property
-    def validation_context(self) -> Any:
+    def validation_context(self) -> ValidationContext | None:
         """A new validation context (None without ``contexts``: no pre-signing check)."""
         return self.contexts() if self.contexts is not None else None
 
@@ -163,13 +165,13 @@ def _require(document: Document, *statuses: DocumentStatus) -> None:
         raise WrongStep(document.status.value, " / ".join(s.value for s in statuses))
 
 
-def _cert_sha256(signer: Any) -> str:
-    return hashlib.sha256(signer.signing_cert.dump()).hexdigest()
+def _cert_sha256(signer: Signer) -> str:
+    return hashlib.sha256(signer_certificate(signer).dump()).hexdigest()
 
 
 def _caused_by(custody: Custody | None, act: Act, document: Document, actor: str | None,
                certificate_sha256: str, token_name: str | None = None,
-               person_id: int | None = None) -> dict[str, Any]:
+               person_id: int | None = None) -> dict[str, object]:
     """Who caused a signature, for its audit event: the act's :class:`Custody` when the
     caller resolved one (the service, ``kyso demo``), else what the act itself knows."""
     if custody is not None:
@@ -184,7 +186,7 @@ def _caused_by(custody: Custody | None, act: Act, document: Document, actor: str
             "token": token_name}
 
 
-def _body_signature(custody: Custody | None, body_signer: Any,
+def _body_signature(custody: Custody | None, body_signer: Signer,
                     signing_time: datetime | None) -> datetime:
     """The moment of an organisation signature (Vietnam time, to the second), after
     checking that the open token holds the body's bound certificate."""
@@ -194,7 +196,7 @@ def _body_signature(custody: Custody | None, body_signer: Any,
 
 
 def _audit(session: Session, action: AuditAction, document: Document, actor: str | None,
-           **details: Any) -> None:
+           **details: object) -> None:
     record(session, action, actor=actor, body_id=document.body_id, object_type="document",
            object_id=document.id, details=details)
 
@@ -266,7 +268,7 @@ def prepare_input(session: Session, store: FileStore, document: Document, *,
 
 def store_prepared(session: Session, store: FileStore, document: Document,
                    given: PrepareInput, prepared: Prepared, *,
-                   overrides: dict[str, Any] | None = None,
+                   overrides: dict[str, object] | None = None,
                    actor: str | None = None) -> DocumentVersion | None:
     """Keep the prepared PDF made from ``given`` (outside any transaction): a new version,
     the document PREPARED, the PREPARE audit event (with the draft marks covered when the
@@ -287,7 +289,7 @@ def store_prepared(session: Session, store: FileStore, document: Document,
 
 
 def prepare(session: Session, store: FileStore, document: Document, *,
-            overrides: dict[str, Any] | None = None,
+            overrides: dict[str, object] | None = None,
             actor: str | None = None, qr_url: str | None = None,
             cover_draft_mark: bool = False) -> tuple[DraftLayout, FieldPlan]:
     """Locate the draft's number, date and signature block and add every field, in this
@@ -333,7 +335,7 @@ def _check_block(pdf: bytes, person: Person) -> None:
 
 def _approved(session: Session, store: FileStore, document: Document, person: Person,
               authority: SigningAuthority, prepared: DocumentVersion, signed: bytes,
-              actor: str | None, custody: Custody | None = None, **how: Any) -> None:
+              actor: str | None, custody: Custody | None = None, **how: object) -> None:
     version = _store(session, store, document, VersionKind.APPROVED, signed, person.full_name,
                      signer=person)
     document.status = DocumentStatus.SIGNED
@@ -349,7 +351,7 @@ def _approved(session: Session, store: FileStore, document: Document, person: Pe
 
 
 def approve(session: Session, store: FileStore, document: Document, person: Person,
-            signer: Any, signature_image: bytes, signing: Signing = Signing(), *,
+            signer: Signer, signature_image: bytes, signing: Signing = Signing(), *,
             actor: str | None = None, custody: Custody | None = None) -> bytes:
     """The competent person's approval signature (Appendix I: blue image, centred).
 
@@ -472,7 +474,7 @@ def _check_printed(issued_pdf: bytes, entry: RegisterEntry, printed: str | None)
                 f"field {name} holds “{values[name]}”, not “{text}”")
 
 
-def issue(session: Session, store: FileStore, document: Document, body_signer: Any,
+def issue(session: Session, store: FileStore, document: Document, body_signer: Signer,
           seal_image: bytes, details: IssueDetails, signing: Signing = Signing(), *,
           book: NumberBook | None = None, actor: str | None = None,
           custody: Custody | None = None, signing_time: datetime | None = None
@@ -541,7 +543,7 @@ def _issued(session: Session, store: FileStore, document: Document) -> tuple[Doc
     return version, document.register_entry
 
 
-def sign_attachment(session: Session, store: FileStore, document: Document, body_signer: Any,
+def sign_attachment(session: Session, store: FileStore, document: Document, body_signer: Signer,
                     pdf: bytes, signing: Signing = Signing(), *, file_name: str = "",
                     actor: str | None = None, custody: Custody | None = None) -> bytes:
     """An attachment in its own file: organisation signature, top right, the main
@@ -562,7 +564,7 @@ def sign_attachment(session: Session, store: FileStore, document: Document, body
     return signed
 
 
-def make_copy(session: Session, store: FileStore, document: Document, body_signer: Any,
+def make_copy(session: Session, store: FileStore, document: Document, body_signer: Signer,
               kind: CopyKind, details: IssueDetails, signing: Signing = Signing(), *,
               book: NumberBook | None = None, actor: str | None = None,
               file_name: str = "", custody: Custody | None = None,

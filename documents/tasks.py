@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from celery import Task, shared_task
+from pyhanko.sign.signers import Signer
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -162,7 +163,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     store: FileStore
     #: token name → an open pyHanko signer for as long as the block runs
-    signer_for: Callable[[str], contextlib.AbstractContextManager[Any]]
+    signer_for: Callable[[str], contextlib.AbstractContextManager[Signer]]
     signing: Signing
     seal_for: Callable[[Document], bytes]
     signature_image_for: Callable[[Person], bytes]

@@ -79,6 +79,7 @@ from .sign import (
     SigningOptions,
     async_sign_pdf,
     sign_pdf,
+    signer_certificate,
     vietnam_time,
 )
 from .verify import (
@@ -182,6 +183,7 @@ __all__ = [
     "render_pdf",
     "require_signature_block",
     "sign_pdf",
+    "signer_certificate",
     "validate_offline",
     "verify_file",
     "verify_pdf",

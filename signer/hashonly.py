@@ -30,9 +30,9 @@ import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from asn1crypto import algos, cms, x509
+from pyhanko.sign.signers import Signer
 
 from tokens.digest import (
     ALGORITHMS,
@@ -181,7 +181,7 @@ def _mechanism(algorithm: str, md_algorithm: str) -> algos.SignedDigestAlgorithm
 
 
 def _external_signer(cert: x509.Certificate, chain: Iterable[x509.Certificate],
-                     algorithm: str, md_algorithm: str, value: bytes | None = None) -> Any:
+                     algorithm: str, md_algorithm: str, value: bytes | None = None) -> Signer:
     from pyhanko.sign.signers.pdf_cms import ExternalSigner
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 

@@ -16,7 +16,7 @@ import io
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from common import KysoError
@@ -32,6 +32,15 @@ from .errors import (
 from .levels import PadesLevel
 from .ltv import check_level, effective_level, embed_signatures_validation_info, signature_metadata
 from .pdfinput import open_writer
+
+if TYPE_CHECKING:
+    from asn1crypto import x509
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.writer import BasePdfFileWriter
+    from pyhanko.sign.signers import PdfSigner, Signer
+    from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+    from pyhanko_certvalidator import ValidationContext
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 #: Room kept for the CMS blob when a caller fixes it, in hex digits (8 KiB of CMS).
@@ -91,7 +100,7 @@ class SigningOptions:
     field_name: str = APPROVAL_FIELD
     appearance: Appearance | None = None
     tsa_url: str | None = None
-    validation_context: Any = None
+    validation_context: ValidationContext | None = None
     reason: str | None = None
     location: str | None = None
     md_algorithm: str = "sha256"
@@ -102,15 +111,15 @@ class SigningOptions:
     info: DocumentInfo | None = None
 
 
-def _subject(cert: Any) -> str:
+def _subject(cert: x509.Certificate) -> str:
     try:
         return str(cert.subject.native.get("common_name") or cert.subject.human_friendly)
     except (AttributeError, ValueError):
         return "?"
 
 
-async def check_signer_certificate(cert: Any, context: Any,
-                                   moment: dt.datetime) -> tuple[Any, ...]:
+async def check_signer_certificate(cert: x509.Certificate, context: ValidationContext | None,
+                                   moment: dt.datetime) -> tuple[x509.Certificate, ...]:
     """Refuse an expired, not yet valid, revoked or untrusted signer certificate.
 
     Returns the CA certificates of the path it validated (issuer first, root last; none
@@ -143,7 +152,14 @@ async def check_signer_certificate(cert: Any, context: Any,
     return tuple(reversed([c for c in path.iter_certs(include_root=True) if c != cert]))
 
 
-def carry_chain(signer: Any, chain: tuple[Any, ...]) -> None:
+def signer_certificate(signer: Signer) -> x509.Certificate:
+    """The certificate ``signer`` signs with (refused when it has none)."""
+    if signer.signing_cert is None:
+        raise SigningFailed("thiếu chứng thư của người ký / signer certificate missing")
+    return signer.signing_cert
+
+
+def carry_chain(signer: Signer, chain: tuple[x509.Certificate, ...]) -> None:
     """Put ``chain`` (the signer's CA certificates) into the CMS ``signer`` will make."""
     if chain:
         signer.cert_registry.register_multiple(chain)
@@ -155,7 +171,7 @@ DA_FONT_KEYS = {"Times-Roman": "TiRo", "Times-Italic": "TiIt", "Times-Bold": "Ti
 _DA_FONTS = {f"/{key}": name for name, key in DA_FONT_KEYS.items()}
 
 
-def _field_font(writer: Any, fill: FieldFill) -> tuple[str, float]:
+def _field_font(writer: IncrementalPdfFileWriter, fill: FieldFill) -> tuple[str, float]:
     """The font and size to write ``fill`` with: its own, else the field's /DA."""
     font, size = fill.font, fill.size
     if font is None or size is None:
@@ -163,7 +179,7 @@ def _field_font(writer: Any, fill: FieldFill) -> tuple[str, float]:
         from pyhanko.pdf_utils.misc import FormFillingError
 
         try:
-            field: Any = find_existing_empty_field(writer, fill.field, "/Tx").get_object()
+            field = _dictionary(find_existing_empty_field(writer, fill.field, "/Tx"))
             parts = str(field.get("/DA", "")).split()
             da_font, da_size = parts[parts.index("Tf") - 2], float(parts[parts.index("Tf") - 1])
         except (FormFillingError, ValueError, IndexError):
@@ -173,7 +189,17 @@ def _field_font(writer: Any, fill: FieldFill) -> tuple[str, float]:
     return font, size
 
 
-def _background(annot: Any) -> tuple[float, ...]:
+def _dictionary(ref: generic.Reference | generic.IndirectObject) -> generic.DictionaryObject:
+    """The dictionary ``ref`` points to (a form field, a widget)."""
+    from pyhanko.pdf_utils import generic
+
+    found = ref.get_object()
+    if not isinstance(found, generic.DictionaryObject):
+        raise SigningFailed(f"{ref} không phải từ điển / is not a dictionary")
+    return found
+
+
+def _background(annot: generic.DictionaryObject) -> tuple[float, ...]:
     """The widget's background colour (/MK /BG: gray, RGB or CMYK), () when none."""
     try:
         colour = annot["/MK"]["/BG"]
@@ -186,7 +212,7 @@ _FILL_OPERATOR = {1: "g", 3: "rg", 4: "k"}
 _ALIGN = {"left": "ALIGN_MIN", "centre": "ALIGN_MID", "right": "ALIGN_MAX"}
 
 
-def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
+def _fill_fields(writer: IncrementalPdfFileWriter, fills: tuple[FieldFill, ...]) -> None:
     """Write each fill into its empty text field as static text (read-only), on the
     baseline of the printed line; a white-backed field (/MK /BG, set by ``prepare``)
     paints its background under the text, over what the draft printed there."""
@@ -226,7 +252,7 @@ def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
                              font_size=round(size), box_layout_rule=on_baseline)
         try:
             field_ref = find_existing_empty_field(writer, fill.field, "/Tx")
-            field: Any = field_ref.get_object()
+            field = _dictionary(field_ref)
             annot = get_single_field_annot(field)
             width, height = annot_width_height(annot)
             x1, _, x2, _ = (float(v) for v in annot["/Rect"])
@@ -253,29 +279,26 @@ def _fill_fields(writer: Any, fills: tuple[FieldFill, ...]) -> None:
         _unscaled(writer, get_single_field_annot(field))
 
 
-def _unscaled(writer: Any, widget: Any) -> None:
+def _unscaled(writer: IncrementalPdfFileWriter, widget: generic.DictionaryObject) -> None:
     """pyHanko gives a filled field's appearance a box of whole points, which viewers
     stretch onto the field's real rectangle (13 pt digits came out 13.7 pt tall): give
     the box the rectangle's own size, so the text prints at its size."""
-    from pyhanko.pdf_utils import generic as pdf_generic
+    from pyhanko.pdf_utils import generic
 
-    generic: Any = pdf_generic
     x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
     appearance = widget["/AP"]["/N"].get_object()
+    box = [0.0, 0.0, abs(x2 - x1), abs(y2 - y1)]
     appearance["/BBox"] = generic.ArrayObject(
-        [generic.FloatObject(0), generic.FloatObject(0), generic.FloatObject(abs(x2 - x1)),
-         generic.FloatObject(abs(y2 - y1))])
+        [generic.FloatObject(v) for v in box])  # type: ignore[no-untyped-call]
     writer.update_container(appearance)
 
 
-def write_info(writer: Any, info: DocumentInfo) -> None:
+def write_info(writer: IncrementalPdfFileWriter, info: DocumentInfo) -> None:
     """Set /Title, /Subject, /Author and the XMP metadata (dc:title, dc:description,
     dc:creator) in the revision ``writer`` is making: the signature about to be made
     covers them, and pyHanko's validator accepts the change for earlier signatures."""
-    from pyhanko.pdf_utils import generic as pdf_generic
+    from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.metadata import xmp_xml
-
-    generic: Any = pdf_generic
 
     values = {"/Title": info.title, "/Subject": info.subject, "/Author": info.author}
     meta = writer.document_meta
@@ -284,9 +307,9 @@ def write_info(writer: Any, info: DocumentInfo) -> None:
     # pyHanko only rewrites the /Info entries that exist when it writes XMP: set them all
     ref = writer.trailer.raw_get("/Info") if "/Info" in writer.trailer else None
     if isinstance(ref, generic.IndirectObject):
-        entries = ref.get_object()
+        entries = _dictionary(ref)
     else:
-        entries = generic.DictionaryObject()
+        entries = generic.DictionaryObject()  # type: ignore[no-untyped-call]
         ref = writer.set_info(entries)
     for key, value in values.items():
         if value:
@@ -296,10 +319,10 @@ def write_info(writer: Any, info: DocumentInfo) -> None:
     if "/Metadata" not in writer.root:  # pyHanko writes XMP only where some exists
         stream = xmp_xml.MetadataStream.from_xmp(xmp_xml.update_xmp_with_meta(meta))
         writer.root["/Metadata"] = writer.add_object(stream)
-        writer.update_root()
+        writer.update_root()  # type: ignore[no-untyped-call]
 
 
-def free_field_name(writer: Any, wanted: str) -> str:
+def free_field_name(writer: IncrementalPdfFileWriter, wanted: str) -> str:
     """``wanted`` unless a signature already fills it; then ``wanted_2``, ``wanted_3`` …"""
     from pyhanko.sign.fields import enumerate_sig_fields
 
@@ -311,8 +334,8 @@ def free_field_name(writer: Any, wanted: str) -> str:
     return name
 
 
-def pdf_signer_for(options: SigningOptions, signer: Any, signing_time: dt.datetime,
-                field_name: str) -> Any:
+def pdf_signer_for(options: SigningOptions, signer: Signer, signing_time: dt.datetime,
+                field_name: str) -> PdfSigner:
     """A pyHanko ``PdfSigner`` for ``options`` that signs at ``signing_time``."""
     from pyhanko.sign import fields, signers
     from pyhanko.sign.fields import SigSeedSubFilter
@@ -321,7 +344,8 @@ def pdf_signer_for(options: SigningOptions, signer: Any, signing_time: dt.dateti
     class FixedTimePdfSigner(signers.PdfSigner):
         """Uses one signing time for the CMS attributes and the visible stamp."""
 
-        def init_signing_session(self, pdf_out: Any, existing_fields_only: bool = False) -> Any:
+        def init_signing_session(self, pdf_out: BasePdfFileWriter,
+                                 existing_fields_only: bool = False) -> PdfSigningSession:
             session = super().init_signing_session(pdf_out, existing_fields_only)
             session.system_time = signing_time
             return session
@@ -352,7 +376,7 @@ def pdf_signer_for(options: SigningOptions, signer: Any, signing_time: dt.dateti
 _TOKEN_SIZES: dict[tuple[str, str], int] = {}
 
 
-def _signature_size(cert: Any) -> int:
+def _signature_size(cert: x509.Certificate) -> int:
     """The most bytes a signature value of ``cert``'s key takes (DER for ECDSA)."""
     key = cert.public_key
     bits = int(key.bit_size)
@@ -361,7 +385,7 @@ def _signature_size(cert: Any) -> int:
     return (bits + 7) // 8
 
 
-async def contents_size(signer: Any, pdf_signer: Any, signing_time: dt.datetime) -> int:
+async def contents_size(signer: Signer, pdf_signer: PdfSigner, signing_time: dt.datetime) -> int:
     """The hex digits to reserve for the CMS ``signer`` will make through ``pdf_signer``.
 
     A dry run builds the CMS as it will be (signed attributes, the signer's
@@ -392,8 +416,9 @@ async def contents_size(signer: Any, pdf_signer: Any, signing_time: dt.datetime)
     return 2 * (size + RESERVE_MARGIN)
 
 
-async def open_for_signing(pdf: bytes, cert: Any, options: SigningOptions,
-                           moment: dt.datetime) -> tuple[Any, str, tuple[Any, ...]]:
+async def open_for_signing(
+        pdf: bytes, cert: x509.Certificate | None, options: SigningOptions, moment: dt.datetime
+) -> tuple[IncrementalPdfFileWriter, str, tuple[x509.Certificate, ...]]:
     """Everything before the signature itself, shared by :func:`async_sign_pdf` and
     hash-only signing: open ``pdf`` for an incremental update, check the signer's
     certificate, write the field fills, and pick the signature field's name.
@@ -429,7 +454,7 @@ def signing_errors(tsa_url: str | None) -> Iterator[None]:
 
 
 async def async_sign_pdf(
-    pdf: bytes, signer: Any, options: SigningOptions, *, signing_time: dt.datetime | None = None
+    pdf: bytes, signer: Signer, options: SigningOptions, *, signing_time: dt.datetime | None = None
 ) -> bytes:
     """Sign ``pdf`` with the pyHanko ``signer``; return the signed PDF.
 
@@ -453,7 +478,7 @@ async def async_sign_pdf(
 
 
 def sign_pdf(
-    pdf: bytes, signer: Any, options: SigningOptions, *, signing_time: dt.datetime | None = None
+    pdf: bytes, signer: Signer, options: SigningOptions, *, signing_time: dt.datetime | None = None
 ) -> bytes:
     """Blocking :func:`async_sign_pdf`, for the command line and worker processes."""
     return asyncio.run(async_sign_pdf(pdf, signer, options, signing_time=signing_time))

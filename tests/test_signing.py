@@ -112,7 +112,7 @@ def test_token_key_chosen_by_fingerprint_or_id(commune: DemoCommune, sample_pdf:
     token = Pkcs11Token(Pkcs11Config(name="t", module=commune.hsm.module,
                                      token_label="truong-phong-vhxh", **{selector: value}))
     with token.signer(pin) as signer:
-        assert signer.signing_cert.dump() == cert.dump()
+        assert signer.signing_cert is not None and signer.signing_cert.dump() == cert.dump()
         signed = sign_pdf(sample_pdf, signer, SigningOptions(tsa_url=commune.pki.tsa_url))
     report = verify_pdf(signed, lambda: _context(commune))
     assert report.verdict == "valid"

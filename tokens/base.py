@@ -11,12 +11,15 @@ import abc
 import contextlib
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from asn1crypto import x509
 
 from .digest import DigestSigner
 from .errors import DigestSigningUnsupported
+
+if TYPE_CHECKING:
+    from pyhanko.sign.signers import Signer
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class Token(abc.ABC):
     name: str
 
     @abc.abstractmethod
-    def signer(self, pin: str | None) -> contextlib.AbstractContextManager[Any]:
+    def signer(self, pin: str | None) -> contextlib.AbstractContextManager[Signer]:
         """Log in with ``pin`` and yield a pyHanko ``Signer`` for the block."""
 
     def digest_signer(self, pin: str | None) -> contextlib.AbstractContextManager[DigestSigner]:

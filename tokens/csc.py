@@ -30,7 +30,7 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import requests
 from asn1crypto import x509
@@ -49,6 +49,9 @@ from .errors import (
     WrongPin,
 )
 from .remote import AuthMode, Authorization, Grant, RemoteCredential, RemoteSigningProvider
+
+if TYPE_CHECKING:
+    from pyhanko.sign.signers import Signer
 
 log = logging.getLogger(__name__)
 
@@ -427,12 +430,27 @@ def _parse_credential(credential_id: str, body: dict[str, Any]) -> RemoteCredent
                                 f"credentials/info không đọc được / unreadable: {exc}") from exc
 
 
+class _Pin:
+    """The PIN a CSC signer authorises with, until its token's block ends."""
+
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+
+    def forget(self) -> None:
+        self.value = None
+
+
 def csc_signer(provider: CscProvider, credential: RemoteCredential, pin: str | None,
-               otp: Callable[[], str] | None = None) -> Any:
+               otp: Callable[[], str] | None = None) -> Signer:
     """A pyHanko ``Signer`` that authorises and signs each digest through ``provider``.
 
     Blocking HTTP calls run in the default executor, so the event loop keeps going.
     """
+    return _csc_signer(provider, credential, _Pin(pin), otp)
+
+
+def _csc_signer(provider: CscProvider, credential: RemoteCredential, pin: _Pin,
+                otp: Callable[[], str] | None) -> Signer:
     from pyhanko.sign.signers import Signer
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -441,10 +459,6 @@ def csc_signer(provider: CscProvider, credential: RemoteCredential, pin: str | N
             registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]
             registry.register_multiple(credential.chain)
             super().__init__(signing_cert=credential.certificate, cert_registry=registry)
-            self._pin = pin
-
-        def forget_pin(self) -> None:
-            self._pin = None
 
         async def async_sign_raw(self, data: bytes, digest_algorithm: str,
                                  dry_run: bool = False) -> bytes:
@@ -455,7 +469,7 @@ def csc_signer(provider: CscProvider, credential: RemoteCredential, pin: str | N
             params = mechanism["parameters"]
             params_der = params.dump() if params.native is not None else None
             one_time = otp() if otp is not None else None
-            secret = self._pin
+            secret = pin.value
 
             def work() -> bytes:
                 auth = provider.authorize(credential.credential_id, [digest], secret, one_time,
@@ -507,12 +521,12 @@ class CscToken(Token):
                             f"{self.credential_id} ({name}, SCAL{cred.scal})")
 
     @contextlib.contextmanager
-    def signer(self, pin: str | None) -> Iterator[Any]:
+    def signer(self, pin: str | None) -> Iterator[Signer]:
         cred = self.provider.credential(self.credential_id)
         if not cred.enabled:
             raise CredentialUnavailable(self.credential_id, disabled=True)
-        signer = csc_signer(self.provider, cred, pin, self.otp)
+        secret = _Pin(pin)
         try:
-            yield signer
+            yield _csc_signer(self.provider, cred, secret, self.otp)
         finally:
-            signer.forget_pin()
+            secret.forget()

@@ -15,7 +15,7 @@ import hashlib
 import threading
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import x509
 
@@ -30,6 +30,9 @@ from .errors import (
     TokenRemoved,
     WrongPin,
 )
+
+if TYPE_CHECKING:
+    from pyhanko.sign.signers import Signer
 
 _lib_lock = threading.Lock()
 
@@ -227,7 +230,7 @@ class Pkcs11Token(Token):
                 session.close()
 
     @contextlib.contextmanager
-    def signer(self, pin: str | None) -> Iterator[Any]:
+    def signer(self, pin: str | None) -> Iterator[Signer]:
         from pkcs11 import Mechanism
         from pyhanko.sign.pkcs11 import PKCS11Signer
 

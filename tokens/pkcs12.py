@@ -6,16 +6,25 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .base import Health, Token
 from .digest import DigestSigner, SoftwareDigestSigner
 from .errors import KeyFileError
 
+if TYPE_CHECKING:
+    from asn1crypto import keys, x509
+    from cryptography import x509 as pyca_x509
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+    from pyhanko.sign.signers import Signer, SimpleSigner
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-def _cached_key_signer(pyca_key: Any, **kwargs: Any) -> Any:
+
+def _cached_key_signer(pyca_key: PrivateKeyTypes, *, signing_key: keys.PrivateKeyInfo,
+                       signing_cert: x509.Certificate,
+                       cert_registry: SimpleCertificateStore) -> SimpleSigner:
     """A pyHanko SimpleSigner that parses its private key once, not per signature."""
-    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from pyhanko.sign.signers import SimpleSigner
     from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
@@ -25,13 +34,14 @@ def _cached_key_signer(pyca_key: Any, **kwargs: Any) -> Any:
         ) -> bytes:
             mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
             hash_algo = get_pyca_cryptography_hash(digest_algorithm)
-            if mechanism == "rsassa_pkcs1v15":
+            if mechanism == "rsassa_pkcs1v15" and isinstance(pyca_key, rsa.RSAPrivateKey):
                 return bytes(pyca_key.sign(data, padding.PKCS1v15(), hash_algo))
-            if mechanism == "ecdsa":
+            if mechanism == "ecdsa" and isinstance(pyca_key, ec.EllipticCurvePrivateKey):
                 return bytes(pyca_key.sign(data, ec.ECDSA(hash_algo)))
             return bytes(await super().async_sign_raw(data, digest_algorithm, dry_run))
 
-    return CachedKeySigner(**kwargs)
+    return CachedKeySigner(signing_key=signing_key, signing_cert=signing_cert,
+                           cert_registry=cert_registry)
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,8 @@ class Pkcs12Token(Token):
             return Health(True, f"PKCS#12 {path}")
         return Health(False, KeyFileError(str(path)).one_line())
 
-    def _load(self, pin: str | None) -> tuple[Any, Any, list[Any]]:
+    def _load(self, pin: str | None) -> tuple[PrivateKeyTypes, pyca_x509.Certificate,
+                                              list[pyca_x509.Certificate]]:
         """The pyca key, certificate and extra certificates of the file."""
         from cryptography.hazmat.primitives.serialization import pkcs12
 
@@ -70,7 +81,7 @@ class Pkcs12Token(Token):
         return key, cert, list(extra)
 
     @contextlib.contextmanager
-    def signer(self, pin: str | None) -> Iterator[Any]:
+    def signer(self, pin: str | None) -> Iterator[Signer]:
         from pyhanko.keys.internal import (
             translate_pyca_cryptography_cert_to_asn1,
             translate_pyca_cryptography_key_to_asn1,

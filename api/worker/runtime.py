@@ -13,9 +13,9 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 from celery import Celery
+from pyhanko.sign.signers import Signer
 
 from certs import validation_context
 from documents import FileStore, Signing
@@ -70,11 +70,11 @@ class TokenSessions:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._open: dict[str, tuple[contextlib.ExitStack, Any]] = {}
+        self._open: dict[str, tuple[contextlib.ExitStack, Signer]] = {}
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
-    def signer_for(self, name: str) -> Iterator[Any]:
+    def signer_for(self, name: str) -> Iterator[Signer]:
         with self._lock:
             if name not in self._open:
                 stack = contextlib.ExitStack()
