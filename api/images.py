@@ -17,10 +17,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.errors import ImageMissing
 from documents import Document, Person
 
 from .datadir import DataDir
+from .errors import ImageMissing
 
 
 @dataclass(frozen=True)

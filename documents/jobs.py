@@ -34,13 +34,12 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from common import KysoError
-from documents.errors import CertificateNotRegistered, JobNotReady
 from signer import PendingSignature, RawSignature
 
 from .accounts import User
 from .audit import AuditAction, record
 from .custody import Channel, channel_of_token, person_custody
-from .errors import CertificateMismatch, WrongStep
+from .errors import CertificateMismatch, CertificateNotRegistered, JobNotReady, WrongStep
 from .issuance import Signing, begin_approval, finish_approval
 from .job_status import JobStatus
 from .models import AGENT_CHANNEL, Base, Document, Person, SigningAuthority, _enum

@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from documents.errors import StoredFileCorrupted, StoredFileMissing
+from .errors import StoredFileCorrupted, StoredFileMissing
 
 
 def write_new(path: Path, data: bytes) -> bool:

@@ -15,9 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from signer.errors import PdfTruncated
-
-from .errors import PdfUnreadable
+from .errors import PdfTruncated, PdfUnreadable
+from .malformed import PDF_ERRORS
 from .report import Reason
 from .verdict import reason as _r
 
@@ -53,7 +52,7 @@ def file_facts(data: bytes, reader: Any) -> FileFacts:
     """Revisions and trailing bytes: foreign bytes are a problem, whitespace a note."""
     try:
         revisions = int(reader.xrefs.total_revisions)
-    except Exception:  # noqa: BLE001
+    except PDF_ERRORS:
         revisions = 0
     facts = FileFacts(revisions, _trailing(data))
     if facts.trailing:
@@ -95,7 +94,7 @@ def byte_range_problem(data: bytes, sig_object: Any) -> Reason | None:
     """
     try:
         values = [int(v) for v in sig_object.raw_get("/ByteRange")]
-    except Exception:  # noqa: BLE001
+    except PDF_ERRORS:  # missing or unreadable: the shape check below refuses it
         values = []
     if len(values) != 4 or any(v < 0 for v in values):
         return _r("signature_wrapping", "vùng ký /ByteRange sai dạng (phải có 4 số không âm)",
@@ -125,8 +124,11 @@ def byte_range_problem(data: bytes, sig_object: Any) -> Reason | None:
     try:
         contents = bytes(sig_object["/Contents"])
         in_gap = binascii.unhexlify(hex_digits + (b"0" if len(hex_digits) % 2 else b""))
-    except Exception:  # noqa: BLE001
-        return None
+    except PDF_ERRORS:  # binascii.Error is a ValueError: the gap holds no hex string
+        return _r("signature_wrapping",
+                  "không đọc được giá trị chữ ký (/Contents) trong khoảng trống của vùng ký",
+                  "signature wrapping: the signature value (/Contents) in the signed range's "
+                  "gap cannot be read")
     if contents.rstrip(b"\0") != in_gap.rstrip(b"\0"):
         return _r("signature_wrapping",
                   "giá trị /Contents của chữ ký không phải là dữ liệu nằm trong khoảng trống của "

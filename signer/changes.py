@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from .malformed import PDF_ERRORS
 from .report import Change
 
 __all__ = ["ALLOWED_CHANGES", "changes_after"]
@@ -64,7 +65,7 @@ def _stream_digest(obj: Any) -> str:
         item = item.get_object()
         try:  # the encoded bytes: a change shows as well, and nothing is inflated here
             h.update(item.encoded_data)
-        except Exception:  # noqa: BLE001 - not a stream: use its text
+        except AttributeError:  # not a stream: use its text
             h.update(repr(item).encode())
     return h.hexdigest()
 
@@ -72,12 +73,14 @@ def _stream_digest(obj: Any) -> str:
 def _resources_digest(page: Any) -> str:
     h = hashlib.sha256()
     try:
-        xobjects = page["/Resources"].get("/XObject", {})
-        for name in sorted(xobjects):
-            h.update(name.encode() + _stream_digest(xobjects.raw_get(name)).encode())
-        h.update(repr(sorted(page["/Resources"].keys())).encode())
-    except Exception:  # noqa: BLE001
-        pass
+        resources = page["/Resources"]
+    except KeyError:  # inherited from the page tree, or none: nothing of the page's own
+        return h.hexdigest()
+    # an unreadable resource raises: changes_after reports the revision as not analysable
+    xobjects = resources.get("/XObject", {})
+    for name in sorted(xobjects):
+        h.update(name.encode() + _stream_digest(xobjects.raw_get(name)).encode())
+    h.update(repr(sorted(resources.keys())).encode())
     return h.hexdigest()
 
 
@@ -113,7 +116,7 @@ def _fields(root: Any) -> dict[str, tuple[str, str, str]]:
     try:
         for ref in islice(root["/AcroForm"]["/Fields"], WALK_LIMIT):
             walk(ref, "", 0)
-    except Exception:  # noqa: BLE001 - no form
+    except KeyError:  # no form
         pass
     return out
 
@@ -132,10 +135,10 @@ def _dss_digest(root: Any) -> str:
                 resolved = value.get_object()
                 items = resolved if isinstance(resolved, list) else sorted(resolved.keys())
                 h.update(repr(list(items)).encode())
-            except Exception:  # noqa: BLE001 - keep what could be read
+            except AttributeError:  # neither an array nor a dictionary: its text is kept
                 pass
-    except Exception:  # noqa: BLE001
-        h.update(b"unreadable")
+    except KeyError:  # no DSS
+        h.update(b"none")
     return h.hexdigest()
 
 
@@ -156,10 +159,7 @@ def _snapshot(reader: Any, revision: int) -> _Snapshot:
     for page in pages:
         found: dict[str, str] = {}
         for ref in islice(page.get("/Annots", []) or [], WALK_LIMIT):
-            try:
-                found[_annot_key(ref)] = str(ref.get_object().get("/Subtype", "?"))
-            except Exception:  # noqa: BLE001
-                found[_annot_key(ref)] = "?"
+            found[_annot_key(ref)] = str(ref.get_object().get("/Subtype", "?"))
         annots.append(found)
     return _Snapshot(
         content=[_stream_digest(p.raw_get("/Contents")) if "/Contents" in p else ""
@@ -178,7 +178,7 @@ def _rect(reader: Any, revision: int, key: str) -> str:
 
         obj = reader.get_historical_resolver(revision)(Reference(idnum, gen, reader))
         return " ".join(f"{float(v):.0f}" for v in obj["/Rect"])
-    except Exception:  # noqa: BLE001
+    except PDF_ERRORS:  # only shown: the change itself is already a finding
         return "?"
 
 
@@ -231,11 +231,8 @@ def _diff(reader: Any, before: _Snapshot, after: _Snapshot, revision: int) -> li
 
 
 def _explicit_refs(reader: Any, revision: int) -> set[str]:
-    try:
-        return {f"{r.idnum}/{r.generation}"
-                for r in reader.xrefs.explicit_refs_in_revision(revision)}
-    except Exception:  # noqa: BLE001
-        return set()
+    return {f"{r.idnum}/{r.generation}"
+            for r in reader.xrefs.explicit_refs_in_revision(revision)}
 
 
 def changes_after(reader: Any, signed_revision: int) -> list[Change]:
@@ -254,7 +251,7 @@ def changes_after(reader: Any, signed_revision: int) -> list[Change]:
             changes.extend(found or [Change(rev + 1, "other",
                                             "objects changed outside pages and fields")])
             before = after
-    except Exception as exc:  # noqa: BLE001 - a revision we cannot read is itself a finding
+    except PDF_ERRORS as exc:  # a revision that cannot be read is itself a finding
         changes.append(Change(signed_revision + 2, "other",
                               f"later revision cannot be analysed ({type(exc).__name__})"))
     return changes

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from signer.errors import FontMissing
+from .errors import FontMissing
 
 #: (regular, bold) pairs tried in order.
 SERIF_PAIRS: tuple[tuple[str, str], ...] = (

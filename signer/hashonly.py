@@ -50,6 +50,7 @@ from .errors import (
     SignatureMismatch,
     SigningFailed,
 )
+from .malformed import VALIDATION_ERRORS
 from .sign import (
     SigningOptions,
     contents_size,
@@ -299,7 +300,7 @@ def _verify(pending: PendingSignature, signed: cms.ContentInfo) -> None:
     try:
         intact, valid = validate_sig_integrity(info, pending.signing_cert, "data",
                                                pending.document_digest)
-    except Exception as exc:  # noqa: BLE001 - any failure to verify is a mismatch
+    except VALIDATION_ERRORS as exc:  # a value that does not verify is a mismatch
         raise SignatureMismatch(type(exc).__name__) from exc
     if not intact:
         raise SignatureMismatch("ký một văn bản khác / signs another document")

@@ -37,9 +37,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from common import KysoError
-from signer.errors import ChildFailed
 
-from .errors import PdfHostile, PdfTooCostly
+from .errors import ChildFailed, PdfHostile, PdfTooCostly
 
 #: task name → "module:function" (modules of this package only)
 TASKS = {

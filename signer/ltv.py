@@ -28,14 +28,14 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from signer.errors import (
+from .errors import (
     LevelNeedsTsa,
     LevelNeedsValidationContext,
     NotSigned,
     RevocationInfoMissing,
+    SigningFailed,
+    TimestampUnavailable,
 )
-
-from .errors import SigningFailed, TimestampUnavailable
 from .levels import PadesLevel
 from .pdfinput import open_reader
 

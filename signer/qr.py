@@ -25,8 +25,7 @@ import threading
 import unicodedata
 from typing import Any
 
-from signer.errors import QrOverlapsField, QrTooLong
-
+from .errors import QrOverlapsField, QrTooLong
 from .fonts import serif_fonts
 
 MM = 72 / 25.4
@@ -166,9 +165,11 @@ def add_qr(doc: Any, text: str, avoid: dict[str, Rect] | None = None) -> Rect:
 def qr_links(pdf: bytes) -> list[str]:
     """The links the caption "Kiểm tra văn bản: …" shows on ``pdf``'s first page."""
     from pdfminer.high_level import extract_text
+    from pdfminer.psexceptions import PSException
 
     try:
         text = extract_text(io.BytesIO(pdf), page_numbers=[0], maxpages=1)
-    except Exception:  # an unreadable file names no link; the verifier says why it is bad
+    except (PSException, ValueError, TypeError, KeyError, IndexError):
+        # an unreadable file names no link; the verifier says why it is bad
         return []
     return _CAPTION_RE.findall(unicodedata.normalize("NFC", text))

@@ -21,6 +21,7 @@ from typing import Any
 from certs.validation import Revocation, context_at, revocation_evidence
 
 from .cms_facts import embedded_revinfo, timestamp_time
+from .malformed import VALIDATION_ERRORS
 
 __all__ = ["Outcome", "expired_at", "issuer_key", "trust_problem", "validate",
            "validate_in_time"]
@@ -61,7 +62,7 @@ def issuer_key(status: Any) -> Any:
     try:
         path = status.validation_path
         return None if path is None else path.find_issuing_authority(status.signing_cert).public_key
-    except Exception:  # noqa: BLE001 - no path, or the leaf is the root
+    except LookupError:  # the leaf is the root, or its issuer is not on the path
         return None
 
 
@@ -102,7 +103,7 @@ def _expired_offline(embedded: Any, reader: Any, context: Any) -> Outcome | None
         cert = embedded.signer_cert
         expired = cert is not None and expired_at(cert, context.moment)
         claimed = embedded.self_reported_timestamp
-    except Exception:  # noqa: BLE001 - e.g. no signer certificate: the usual path says so
+    except VALIDATION_ERRORS:  # e.g. no signer certificate: the usual path says so
         return None
     if not expired:
         return None

@@ -72,8 +72,17 @@ def judge(sig: SignatureReport, structural: list[Reason],
     if sig.timestamp is not None and not sig.timestamp_valid:
         unsure.append(_r("timestamp_untrusted", "dấu thời gian không hợp lệ hoặc không tin cậy",
                          "the timestamp is not valid or not trusted"))
-    if sig.weak_algorithms:
-        listed = ", ".join(sig.weak_algorithms)
+    unknown = [a for a in sig.weak_algorithms if a.startswith(("unknown ", "unreadable "))]
+    if unknown:
+        listed = ", ".join(unknown)
+        unsure.append(_r("unknown_algorithm",
+                         f"thuật toán không xác định hoặc không đọc được, không kiểm tra được theo "
+                         f"Phụ lục I Thông tư 15/2025/TT-BKHCN: {listed}",
+                         f"algorithm unknown or unreadable, cannot be checked against Circular "
+                         f"15/2025 Appendix I: {listed}"))
+    weak = [a for a in sig.weak_algorithms if a not in unknown]
+    if weak:
+        listed = ", ".join(weak)
         unsure.append(_r("weak_algorithm",
                          f"thuật toán yếu, không đạt Phụ lục I Thông tư 15/2025/TT-BKHCN: {listed}",
                          f"weak algorithm below Circular 15/2025 Appendix I: {listed}"))

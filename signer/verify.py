@@ -12,7 +12,9 @@ parts together into a :class:`~signer.report.Report`.
 
 Nothing a PDF can contain makes this module raise, except a file that is not a
 readable PDF at all (``PdfUnreadable``) or is encrypted (``PdfEncrypted``): a
-broken signature becomes a signature report with verdict and reason.
+broken signature becomes a signature report with verdict and reason. Only what a broken
+structure raises is caught (:mod:`signer.malformed`): a fault of Kyso's own in a check
+is raised, never reported as a malformed signature.
 """
 
 from __future__ import annotations
@@ -29,9 +31,18 @@ from certs.validation import Revocation, revocation_evidence, validation_context
 
 from .byterange import byte_range_problem, file_facts, salvage
 from .changes import changes_after
-from .cms_facts import attr, has_signed_attrs, human, name_part, pades_level, weak_algorithms
+from .cms_facts import (
+    attr,
+    digest_computable,
+    has_signed_attrs,
+    human,
+    name_part,
+    pades_level,
+    weak_algorithms,
+)
 from .errors import PdfHostile, PdfTruncated, PdfUnreadable, SignerError
 from .guard import PdfLimits, inspect_pdf
+from .malformed import PDF_ERRORS, VALIDATION_ERRORS
 from .pdfinput import open_reader
 from .report import Reason, Report, SignatureReport, Verdict
 from .timed_validation import expired_at, issuer_key, trust_problem, validate_in_time
@@ -82,14 +93,17 @@ def _signature_report(embedded: Any, reader: Any, data: bytes, context: Any,
     structural = [p for p in [byte_range_problem(data, sig_object)] if p is not None]
     report.revision = embedded.signed_revision + 1
     report.revisions_after = max(reader.xrefs.total_revisions - report.revision, 0)
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(*PDF_ERRORS):  # byte_range_problem says what is wrong with it
         byte_range = [int(v) for v in sig_object.raw_get("/ByteRange")]
         report.bytes_after = max(len(data) - byte_range[2] - byte_range[3], 0)
     report.digest_algorithm = str(embedded.md_algorithm)
     now = context.moment
+    if not digest_computable(embedded.signer_info):
+        return _unvalidated(report, embedded, structural, NotImplementedError(
+            f"digest algorithm {report.digest_algorithm} is not supported"))
     try:
         outcome = validate_in_time(embedded, reader, context)
-    except Exception as exc:  # noqa: BLE001 - e.g. no signer certificate in the CMS
+    except VALIDATION_ERRORS as exc:  # e.g. no signer certificate, an unknown algorithm
         return _unvalidated(report, embedded, structural, exc)
     status, used = outcome.status, outcome.context
     cert = status.signing_cert
@@ -184,7 +198,10 @@ def _unvalidated(report: SignatureReport, embedded: Any, structural: list[Reason
     from pyhanko.sign.validation.errors import SignatureValidationError
 
     digest_checked = False
+    report.weak_algorithms = weak_algorithms(embedded, None)
     try:
+        if not digest_computable(embedded.signer_info):
+            raise NotImplementedError(report.digest_algorithm)  # nothing more can be said
         embedded.compute_integrity_info(skip_diff=True)
         info = embedded.summarise_integrity_info()
         coverage = info.get("coverage")
@@ -192,12 +209,11 @@ def _unvalidated(report: SignatureReport, embedded: Any, structural: list[Reason
         attrs = embedded.signer_info["signed_attrs"]
         md = attr(attrs, "message_digest")
         digest_checked = md is not None
-        report.intact = digest_checked and md.native == embedded.compute_digest()
+        report.intact = md is not None and md.native == embedded.compute_digest()
         when = attr(attrs, "signing_time")
         report.signing_time = _iso(when.native) if when is not None else _iso(
             embedded.self_reported_timestamp)
-        report.weak_algorithms = weak_algorithms(embedded, None)
-    except Exception:  # noqa: BLE001
+    except VALIDATION_ERRORS:  # not even the digest can be computed: unverifiable below
         pass
     text = str(getattr(exc, "failure_message", "") or exc)[:200]
     if isinstance(exc, SignatureValidationError) and "certificate" in text:
@@ -224,7 +240,7 @@ def _unvalidated(report: SignatureReport, embedded: Any, structural: list[Reason
 def _broken(name: str, sig_object: Any, exc: Exception) -> SignatureReport:
     """A signature field whose signature cannot even be parsed."""
     contents = b""
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(*PDF_ERRORS):
         contents = bytes(sig_object.get_object()["/Contents"])
     report = SignatureReport(field=name)
     if not contents.strip(b"\0"):
@@ -246,7 +262,7 @@ def _signatures(reader: Any) -> Iterator[tuple[str, Any, Any]]:
 
     try:
         fields = list(enumerate_sig_fields(reader, filled_status=True))
-    except Exception as exc:  # noqa: BLE001 - a form too broken to walk
+    except PDF_ERRORS as exc:  # a form too broken to walk
         raise PdfUnreadable(f"biểu mẫu hỏng / broken form ({type(exc).__name__})") from exc
     for name, sig_obj, sig_field in fields:
         try:
@@ -254,7 +270,7 @@ def _signatures(reader: Any) -> Iterator[tuple[str, Any, Any]]:
             if obj.get("/Type") == "/DocTimeStamp":
                 continue
             yield name, EmbeddedPdfSignature(reader, sig_field, name), None
-        except Exception as exc:  # noqa: BLE001
+        except VALIDATION_ERRORS as exc:  # a CMS that cannot be parsed
             yield name, sig_obj, exc
 
 
@@ -271,7 +287,7 @@ def _verify_reader(data: bytes, reader: Any, context_factory: ContextFactory, na
     for embedded in sorted(embedded_list, key=lambda e: e.signed_revision):
         try:
             reports.append(_signature_report(embedded, reader, data, context_factory(), store))
-        except Exception as exc:  # noqa: BLE001 - never let one signature sink the report
+        except VALIDATION_ERRORS as exc:  # one broken signature never sinks the report
             reports.append(_broken(embedded.field_name, embedded.sig_object, exc))
     return Report.of(name, hashlib.sha256(data).hexdigest(), reports,
                      problems=[*extra, *facts.problems], notes=facts.notes,

@@ -23,7 +23,7 @@ from typing import Any
 
 from asn1crypto import algos, x509
 
-from tokens.errors import DigestRefused
+from .errors import DigestRefused
 
 RSA_PKCS1V15 = "rsassa_pkcs1v15"
 RSA_PSS = "rsassa_pss"

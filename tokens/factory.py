@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tokens.errors import RemoteNotConfigured
-
 from .base import Token
 from .csc import CscAuth, CscProvider, CscToken
-from .errors import TokenError
+from .errors import RemoteNotConfigured, TokenError
 from .pkcs11 import Pkcs11Config, Pkcs11Token
 from .pkcs12 import Pkcs12Config, Pkcs12Token
 

@@ -41,7 +41,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.agent.errors import (
+from signer import CertificateExpired
+from tokens import Pkcs11Config, Pkcs11Token, TokenError, TokenRemoved, find_certificate
+from tokens.digest import DigestSigner
+
+from .errors import (
     AgentError,
     BatchInterrupted,
     CertificateNotOnToken,
@@ -49,9 +53,6 @@ from api.agent.errors import (
     ServiceRefused,
     ServiceUnavailable,
 )
-from signer import CertificateExpired
-from tokens import Pkcs11Config, Pkcs11Token, TokenError, TokenRemoved, find_certificate
-from tokens.digest import DigestSigner
 
 #: How long a batch waits for the service to prepare more of its documents (seconds).
 PREPARING_PATIENCE = 60.0

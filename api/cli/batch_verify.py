@@ -36,7 +36,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.errors import BatchUsageError, TooLarge
 from certs import SharedFetchers, TrustStore, validation_context
 from common import KysoError
 from documents.storage import write_new
@@ -44,6 +43,7 @@ from signer import Reason, Report, Verdict, verify_pdf
 from signer.report_render import render_html, render_pdf, verdict_words
 
 from ..datadir import DataDir
+from ..errors import BatchUsageError, TooLarge
 from ..trust import store_entries, store_from_entries
 
 #: Limits on what a zip archive may hold (zip-bomb safety).

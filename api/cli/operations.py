@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from api.errors import OutputExists
 from certs import DemoPki, TrustStore, serving, validation_context
 from documents.storage import write_new
 from signer import Appearance, Report, SigningOptions, sign_pdf, verify_pdf
 
 from ..datadir import DataDir
+from ..errors import OutputExists
 
 ENV_TSA_URL = "KYSO_TSA_URL"
 #: Where the demo's approval signature sits on the sample Quyết định: between

@@ -20,7 +20,6 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.errors import DraftNotUnderstood
 from certs import COMMUNE, DemoPki, official, validation_context
 from documents import (
     DOC_TYPES,
@@ -61,6 +60,7 @@ from signer.profiles import CopyKind
 from ..cli.operations import verify_document, write_new_file
 from ..database import open_database
 from ..datadir import DataDir
+from ..errors import DraftNotUnderstood
 from ..images import Images
 from .art import appendix_pdf, handwritten_signature, seal
 from .demo import DEMO_PIN

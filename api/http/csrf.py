@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
-from api.errors import CsrfRefused
-
+from ..errors import CsrfRefused
 from .deps import COOKIE, bearer_secret, services
 
 #: The header htmx sends on every request (set on <body hx-headers>).

@@ -14,7 +14,7 @@ import html
 import json
 from typing import Any
 
-from api.errors import UploadTooLarge
+from ..errors import UploadTooLarge
 
 #: Room above the file limit for multipart boundaries, headers and small form fields.
 ENVELOPE = 64 * 1024

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from api.errors import ConversionFailed, ConverterMissing
+from ..errors import ConversionFailed, ConverterMissing
 
 OFFICE_SUFFIXES = (".docx", ".odt", ".doc", ".rtf")
 TIMEOUT_SECONDS = 120

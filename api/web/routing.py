@@ -19,9 +19,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from api.errors import Unexpected
 from common import KysoError
 
+from ..errors import Unexpected
 from ..http.errors import MissingInput, status_for
 from .rendering import is_htmx, render
 

@@ -13,8 +13,7 @@ import secrets
 
 from fastapi import Request
 
-from api.errors import CsrfRefused
-
+from ..errors import CsrfRefused
 from ..http.csrf import HEADER, session_token, token_matches
 from ..http.deps import COOKIE
 

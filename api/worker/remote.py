@@ -17,7 +17,6 @@ import time
 
 from sqlalchemy import select
 
-from api.errors import NothingToSign
 from documents import JobStatus, Person, SigningJob, accept_signature, register_certificate
 from documents.jobs import waiting_for_certificate
 from documents.models import REMOTE_PREFIX
@@ -25,6 +24,7 @@ from documents.tasks import FINISH_JOB, PREPARE_JOB
 from signer import RawSignature
 from tokens import RemoteNotConfigured, RemoteSigningProvider, provider_from_settings
 
+from ..errors import NothingToSign
 from ..http.deps import Services
 
 #: How long a batch may still be in preparation when the official authorises it.

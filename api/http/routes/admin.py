@@ -12,7 +12,6 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from api.errors import NoBodyChosen
 from certs import Origin, TrustStore, load_certificates
 from common import KysoError
 from documents import (
@@ -61,6 +60,7 @@ from documents.custody import (
 from documents.models import OrganisationKey
 from tokens import Health, token_from_settings
 
+from ...errors import NoBodyChosen
 from ..deps import CurrentUser, ServicesDep, SessionDep, member_body, presented_secret
 from ..errors import NotFound, enum_member
 

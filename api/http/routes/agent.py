@@ -19,7 +19,6 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from api.errors import BadSignatureEncoding
 from certs import load_certificates
 from documents import (
     JobStatus,
@@ -34,6 +33,7 @@ from documents.jobs import waiting_for_certificate
 from documents.tasks import FINISH_JOB, PREPARE_JOB
 from signer import RawSignature
 
+from ...errors import BadSignatureEncoding
 from ...worker.remote import sign_remote_batch
 from ..deps import CurrentUser, ServicesDep, SessionDep, signer_of
 from ..errors import NotFound

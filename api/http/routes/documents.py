@@ -12,7 +12,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from api.errors import DraftNotPrepared
 from documents import (
     Document,
     DocumentVersion,
@@ -35,6 +34,7 @@ from signer.pdfinput import UPLOADED
 from signer.profiles import CopyKind
 from signer.sign import VIETNAM
 
+from ...errors import DraftNotPrepared
 from ..deps import CurrentUser, ServicesDep, SessionDep, member_body
 from ..errors import NotFound, UnknownFields, UnknownValue, enum_member
 from ..limits import read_upload

@@ -22,7 +22,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from api.errors import OneFileOnly
 from certs import TrustStore
 from documents import bodies_of, match_claimed, match_file, public_relation
 from documents.audit import AuditAction, record
@@ -30,6 +29,7 @@ from signer import Report
 from signer.qr import qr_links
 from signer.report_render import render_html, render_pdf
 
+from ...errors import OneFileOnly
 from ..deps import CurrentUser, ServicesDep, SessionDep
 from ..errors import NotFound
 

@@ -11,11 +11,11 @@ from asn1crypto import pem
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from api.errors import CertificateUnreadable
 from documents import BookScope, Designation, SignerCertificate
 from documents.accounts import Role
 from documents.sqltypes import utc_now
 
+from ...errors import CertificateUnreadable
 from ...http.errors import MissingInput
 from ...http.routes import admin as admin_routes
 from ..context import Ctx, PageCtx, PostCtx
