@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_timing import measure  # noqa: E402 - after the path is set
+from bench_timing import measure  # after the path is set
 
 
 def main() -> None:

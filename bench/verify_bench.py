@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_timing import measure  # noqa: E402 - after the path is set
+from bench_timing import measure  # after the path is set
 
 REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real"
 

@@ -139,7 +139,7 @@ class KysoTask(Task):  # type: ignore[misc]
                    kwargs: dict[str, Any], einfo: Any) -> None:
         try:
             record_failure(self.name, task_id, exc, tuple(args))
-        except Exception:  # noqa: BLE001 — the worker's boundary: log, never mask the task's error
+        except Exception:  # the worker's boundary: log, never mask the task's error
             log.exception("could not record the failure of task %s (%s)", self.name, task_id)
 
 

@@ -100,7 +100,7 @@ class _Server:
         return reply
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             self.proc.kill()
             self.proc.wait(5)
 
@@ -140,7 +140,7 @@ def run_isolated(task: str, *args: Any, limits: ChildLimits = ChildLimits()) -> 
         server = _take()
         try:
             reply = server.call(request, limits.seconds + 10)
-        except Exception as exc:
+        except (OSError, ValueError) as exc:  # a broken pipe, a closed or dead server
             server.close()
             raise ChildFailed(f"isolation server: {type(exc).__name__}") from exc
         _give_back(server)
@@ -148,7 +148,8 @@ def run_isolated(task: str, *args: Any, limits: ChildLimits = ChildLimits()) -> 
         _slots.release()
     try:
         status, value = _Answer(io.BytesIO(reply)).load()
-    except Exception as exc:  # noqa: BLE001 - garbage came back
+    except Exception as exc:  # the isolating child's boundary: whatever garbage came back
+        # from the child that read an untrusted file is its crash
         raise PdfTooCostly("crash", "") from exc
     if status == "ok":
         return value
@@ -164,7 +165,7 @@ def run_isolated(task: str, *args: Any, limits: ChildLimits = ChildLimits()) -> 
 def _rebuilt(module: str, name: str, vi: str, en: str, extras: dict[str, Any]) -> KysoError:
     """The child's KysoError, rebuilt without calling its constructor (whose arguments
     differ from class to class)."""
-    if module.split(".")[0] not in {"signer", "certs", "tokens"}:
+    if module.split(".")[0] not in {"common", "certs", "tokens", "signer"}:
         return ChildFailed(f"{module}.{name}")
     cls = getattr(importlib.import_module(module), name, None)
     if not (isinstance(cls, type) and issubclass(cls, KysoError)):
@@ -233,7 +234,8 @@ def _attempt(task: str, args: tuple[Any, ...], memory_mb: int) -> tuple[str, Any
     except RecursionError:
         return "kyso", _flat(PdfHostile("depth", "cấu trúc lồng nhau quá sâu",
                                         "structures nested too deeply"))
-    except Exception as exc:  # noqa: BLE001 - reported to the parent as text
+    except Exception as exc:  # noqa: BLE001 - the isolating child's boundary: reported to
+        # the parent as text, which raises it there as ChildFailed
         return "error", f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
@@ -254,7 +256,8 @@ def _fork_one(request: bytes) -> bytes:
             answer = _run_task(task, args, memory_mb)
             try:
                 data = pickle.dumps(answer)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - the isolating child's boundary: any
+                # answer that cannot be pickled is reported as such
                 data = pickle.dumps(("error", f"unpicklable answer: {type(exc).__name__}"))
             view = memoryview(data)
             while view:

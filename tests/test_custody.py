@@ -171,7 +171,7 @@ class World:
 
 
 @pytest.fixture
-def world(db: Database, tmp_path: Path, commune: DemoCommune) -> World:  # noqa: F811
+def world(db: Database, tmp_path: Path, commune: DemoCommune) -> World:
     with db.Session() as session, session.begin():
         body = seed(session, commune.pki)
         people = demo_people(session, body)

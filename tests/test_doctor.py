@@ -43,7 +43,7 @@ def tiny_service(skew: dt.timedelta = dt.timedelta(0)) -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 answering GET /api/v1/health, its Date ``skew`` off."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             if self.path != "/api/v1/health":
                 self.send_error(404)
                 return
@@ -57,7 +57,7 @@ def tiny_service(skew: dt.timedelta = dt.timedelta(0)) -> Iterator[str]:
         def date_time_string(self, timestamp: float | None = None) -> str:
             return email.utils.formatdate(time.time() + skew.total_seconds(), usegmt=True)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

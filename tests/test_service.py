@@ -35,7 +35,7 @@ def smtp_server(inbox: list[tuple[list[str], str]]) -> Any:
     from aiosmtpd.controller import Controller
 
     class Inbox:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             inbox.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
             return "250 OK"
 
@@ -328,7 +328,7 @@ class HeldTsa:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.seen.set()
                 while outer.hold.is_set():

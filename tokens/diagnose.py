@@ -206,18 +206,22 @@ def check_module(path: str | None,
 
 
 def _present_tokens(lib: Any) -> list[Any]:
+    from pkcs11 import PKCS11Error
+
     try:
         tokens = [slot.get_token() for slot in lib.get_slots(token_present=True)]
-    except Exception as exc:  # noqa: BLE001 - python-pkcs11 errors, mapped
+    except PKCS11Error as exc:
         raise map_error(exc) from exc
     return [t for t in tokens if t.label]  # SoftHSM's spare slot has an uninitialised token
 
 
 def _certificates(token: Any) -> list[x509.Certificate]:
+    from pkcs11 import PKCS11Error
+
     try:
         with token.open() as session:  # public objects: no login
             return [cert for cert, _, _ in token_certificates(session)]
-    except Exception as exc:  # noqa: BLE001 - python-pkcs11 errors, mapped
+    except (PKCS11Error, ValueError) as exc:  # a token error, or a certificate's bad DER
         raise map_error(exc) from exc
 
 

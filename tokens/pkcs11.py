@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from asn1crypto import x509
 
+from common import KysoError
+
 from .base import CertInfo, Health, Token
 from .digest import DIGEST_SIZES, ECDSA, RSA_PSS, DigestSigner, digest_info
 from .errors import (
@@ -74,6 +76,16 @@ def map_error(exc: BaseException, what: str = "") -> TokenError:
                       f"the token reported an error: {type(exc).__name__}")
 
 
+def mid_signature_errors() -> tuple[type[Exception], ...]:
+    """What a token's error reaches the caller as, when it is raised mid-signature:
+    python-pkcs11's own, or inside pyHanko's ``SigningError`` or a Kyso error
+    (``SigningFailed`` … raised ``from`` it); :func:`token_error_in` finds it there."""
+    from pkcs11 import PKCS11Error
+    from pyhanko.sign.general import SigningError
+
+    return PKCS11Error, SigningError, KysoError
+
+
 def token_error_in(exc: BaseException, what: str = "") -> TokenError | None:
     """The Kyso token error for a python-pkcs11 error that is ``exc`` or one of its causes
     (pyHanko wraps the token's errors in its own), or None when there is none."""
@@ -124,18 +136,18 @@ def _pin_warning(token: Any) -> str | None:
 
 def token_certificates(session: Any) -> list[tuple[x509.Certificate, str, bytes]]:
     """Every X.509 certificate on the token: (certificate, label, CKA_ID)."""
-    from pkcs11 import Attribute, ObjectClass
+    from pkcs11 import Attribute, ObjectClass, PKCS11Error
 
     found = []
     for obj in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
         der = obj[Attribute.VALUE]
         try:
             label = obj[Attribute.LABEL]
-        except Exception:  # noqa: BLE001 - label is optional
+        except PKCS11Error:  # label is optional
             label = ""
         try:
             key_id = obj[Attribute.ID]
-        except Exception:  # noqa: BLE001 - id is optional
+        except PKCS11Error:  # id is optional
             key_id = b""
         found.append((x509.Certificate.load(der), label, key_id))
     return found
@@ -155,6 +167,8 @@ class Pkcs11Token(Token):
         return f"'{c.token_label or c.token_serial or '?'}'"
 
     def _find_token(self) -> Any:
+        from pkcs11 import PKCS11Error
+
         lib = load_module(self.config.module)
         try:
             for slot in lib.get_slots(token_present=True):
@@ -165,7 +179,7 @@ class Pkcs11Token(Token):
                 if self.config.token_serial and serial != self.config.token_serial:
                     continue
                 return token
-        except Exception as exc:  # noqa: BLE001 - mapped below
+        except PKCS11Error as exc:
             raise map_error(exc) from exc
         raise TokenNotFound(self._describe_token())
 
@@ -199,11 +213,13 @@ class Pkcs11Token(Token):
     def _login(self, pin: str | None) -> tuple[Any, Any]:
         """The token and a session logged in with ``pin``; a wrong PIN says what the
         token reports of the tries left, and is never retried here."""
+        from pkcs11 import PKCS11Error
+
         token = self._find_token()
         remaining = _pin_warning(token)
         try:
             return token, token.open(user_pin=pin)
-        except Exception as exc:  # noqa: BLE001 - mapped below
+        except PKCS11Error as exc:
             err = map_error(exc, self._describe_token())
             if isinstance(err, WrongPin):
                 try:
@@ -215,18 +231,20 @@ class Pkcs11Token(Token):
     @contextlib.contextmanager
     def _session(self, pin: str | None) -> Iterator[tuple[Any, Any]]:
         """A logged-in session for the block; python-pkcs11 errors leave it mapped."""
+        from pkcs11 import PKCS11Error
+
         token, session = self._login(pin)
         try:
             yield token, session
         except TokenError:
             raise
-        except Exception as exc:
+        except mid_signature_errors() as exc:
             mapped = token_error_in(exc, self._describe_token())
             if mapped is None:
                 raise
             raise mapped from exc
         finally:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(PKCS11Error):  # the token is gone: nothing to close
                 session.close()
 
     @contextlib.contextmanager
@@ -240,7 +258,7 @@ class Pkcs11Token(Token):
             signer = PKCS11Signer(session, use_raw_mechanism=raw_ec, **selection)
             try:
                 _ = signer.signing_cert  # load key and certificate now, not mid-signature
-            except Exception as exc:  # noqa: BLE001 - mapped below
+            except mid_signature_errors() as exc:  # no such key or certificate
                 raise KeyNotFound(self.config.key_label or self.config.key_id or "") from exc
             if signer.signing_cert is None:
                 raise KeyNotFound(self.config.key_label or self.config.key_id or "")
@@ -317,6 +335,8 @@ class SlotInfo:
 
 def list_slots(module: str) -> list[SlotInfo]:
     """Every slot with a token on ``module`` and the certificates it shows without login."""
+    from pkcs11 import PKCS11Error
+
     lib = load_module(module)
     out = []
     try:
@@ -335,9 +355,7 @@ def list_slots(module: str) -> list[SlotInfo]:
                 model=token.model.strip(),
                 certificates=certs,
             ))
-    except TokenError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - mapped below
+    except PKCS11Error as exc:
         raise map_error(exc) from exc
     return out
 
@@ -347,6 +365,8 @@ def find_certificate(module: str, wanted: Collection[str], token_label: str | No
     """The first token (of ``token_label``, if given) holding a certificate whose SHA-256
     is in ``wanted``: (token label, that certificate, the token's other certificates).
     Reads public objects only — no PIN is asked. None when no token has one."""
+    from pkcs11 import PKCS11Error
+
     lib = load_module(module)
     try:
         for slot in lib.get_slots(token_present=True):
@@ -358,8 +378,6 @@ def find_certificate(module: str, wanted: Collection[str], token_label: str | No
             for cert in certs:
                 if hashlib.sha256(cert.dump()).hexdigest() in wanted:
                     return token.label, cert, [c for c in certs if c.dump() != cert.dump()]
-    except TokenError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - mapped below
+    except PKCS11Error as exc:
         raise map_error(exc) from exc
     return None

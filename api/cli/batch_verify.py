@@ -293,7 +293,8 @@ def verify_item(job: Job) -> BatchRow:
         shared = fetchers if job.share_fetches else None
         report = verify_pdf(data, lambda: validation_context(store, online=True, shared=shared),
                             item.name, store)
-    except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+    except Exception as exc:  # noqa: BLE001 - the verifying worker process's boundary: one
+        # bad file (or a fault of Kyso's, shown with its class) never stops the batch
         vi, en = ((exc.vi, exc.en) if isinstance(exc, KysoError)
                   else (f"lỗi khi kiểm tra: {type(exc).__name__}",
                         f"verification failed: {type(exc).__name__}: {exc}"[:300]))
@@ -359,7 +360,7 @@ def run_batch(items: Sequence[BatchItem], data: DataDir, *, out: Path | None = N
             index = futures[future]
             try:
                 row = future.result()
-            except Exception as exc:  # noqa: BLE001 - a worker died
+            except Exception as exc:  # noqa: BLE001 - the pool's boundary: a worker died
                 row = BatchRow(file=items[index].name,
                                reasons_vi=[f"tiến trình kiểm tra bị lỗi: {type(exc).__name__}"],
                                reasons_en=[f"the verifying process failed: {exc}"[:300]])

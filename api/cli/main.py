@@ -395,7 +395,7 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("Đã hủy / aborted\n")
         sys.exit(130)
-    except Exception as exc:
+    except Exception as exc:  # the CLI's boundary: one line and exit code 3, not a traceback
         if os.environ.get("KYSO_DEBUG"):
             raise
         message = f"Lỗi nội bộ / internal error: {type(exc).__name__}: {exc}".replace("\n", " ")

@@ -79,7 +79,8 @@ class BodyLimit:
 
         try:
             await self.app(scope, counting_receive, guarded_send)
-        except Exception:
+        except Exception:  # the upload's HTTP boundary: what the app raised once the limit
+            # was passed is the limit's refusal; anything else is raised again
             if not exceeded:
                 raise
         if exceeded and not started:

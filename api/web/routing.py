@@ -64,7 +64,7 @@ class UiRoute(APIRoute):
             except RequestValidationError as exc:
                 fields = [str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()]
                 return error_response(request, MissingInput(fields))
-            except Exception:
+            except Exception:  # the web pages' HTTP error boundary: logged, a bilingual page
                 log.exception("web page %s %s failed", request.method, request.url.path)
                 return error_response(request, Unexpected())
 

@@ -23,7 +23,7 @@ from documents.queue import SmtpMailer
 from documents.tasks import Runtime
 from signer import PadesLevel
 from tokens import TokenError, TokenRemoved
-from tokens.pkcs11 import token_error_in
+from tokens.pkcs11 import mid_signature_errors, token_error_in
 
 from ..database import open_database_url
 from ..images import Images
@@ -87,7 +87,7 @@ class TokenSessions:
             except (TokenRemoved, TokenError):
                 self._close(name)
                 raise
-            except Exception as exc:
+            except mid_signature_errors() as exc:
                 # pyHanko lets a PKCS#11 error raised while signing (token pulled out, HSM
                 # connection dropped) through unmapped: map it, so the task retries, and
                 # drop the session, so the retry opens a new one and logs in again
@@ -100,7 +100,7 @@ class TokenSessions:
     def _close(self, name: str) -> None:
         stack, _ = self._open.pop(name, (None, None))
         if stack is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*mid_signature_errors(), OSError):  # already gone
                 stack.close()
 
     def close_all(self) -> None:

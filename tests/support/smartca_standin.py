@@ -124,7 +124,7 @@ class SmartCaStandIn:
 
 def serve(standin: SmartCaStandIn) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 — http.server's name
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b"{}"
             status, answer = standin.answer(self.path, json.loads(raw or b"{}"))

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import text
 
+from common import KysoError
+
 from ..deps import ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
@@ -20,7 +22,7 @@ def health(db: SessionDep, svc: ServicesDep) -> dict[str, Any]:
         try:
             state = svc.settings.data.token(name).health()
             tokens[name] = {"ok": state.ok, "detail": state.detail}
-        except Exception as exc:  # noqa: BLE001 - health reports, never fails
+        except (KysoError, OSError, ValueError) as exc:  # a token unconfigured or away
             tokens[name] = {"ok": False, "detail": str(exc)}
     return {"status": "ok", "database": "ok", "tokens": tokens,
             "profile": svc.settings.profile}
