@@ -30,10 +30,16 @@ import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import PdfEncrypted, PdfHostile, PdfUnreadable
 from .pdfinput import UPLOADED, pdf_error_detail
+
+if TYPE_CHECKING:
+    import pikepdf
+
+#: An indirect object's (number, generation); None for a direct one.
+ObjKey = tuple[int, int] | None
 
 MB = 1024 * 1024
 
@@ -67,17 +73,17 @@ class PdfLimits:
     max_raw_other: int = 256 * 1024
 
 
-def _where(obj: Any) -> str:
+def _where(obj: pikepdf.Object) -> str:
     objgen = getattr(obj, "objgen", (0, 0))
     return f"đối tượng {objgen[0]} {objgen[1]}" if objgen != (0, 0) else "trong tệp"
 
 
-def _where_en(obj: Any) -> str:
+def _where_en(obj: pikepdf.Object) -> str:
     objgen = getattr(obj, "objgen", (0, 0))
     return f"object {objgen[0]} {objgen[1]}" if objgen != (0, 0) else "in the file"
 
 
-def refuse(code: str, vi: str, en: str, obj: Any = None) -> PdfHostile:
+def refuse(code: str, vi: str, en: str, obj: pikepdf.Object | None = None) -> PdfHostile:
     """A :class:`PdfHostile` naming ``obj`` (its object number) when given."""
     if obj is not None:
         vi, en = f"{vi} ({_where(obj)})", f"{en} ({_where_en(obj)})"
@@ -85,7 +91,7 @@ def refuse(code: str, vi: str, en: str, obj: Any = None) -> PdfHostile:
 
 
 def open_pdf(pdf: bytes, limits: PdfLimits, *, inherit: bool = False,
-             source: str = UPLOADED) -> Any:
+             source: str = UPLOADED) -> pikepdf.Pdf:
     """A pikepdf document over ``pdf``, refusing what is too large, not a PDF or encrypted.
 
     ``inherit``: push inherited page attributes down to every page as qpdf opens the file
@@ -112,7 +118,7 @@ def open_pdf(pdf: bytes, limits: PdfLimits, *, inherit: bool = False,
     return doc
 
 
-def _qpdf_warnings(doc: Any) -> None:
+def _qpdf_warnings(doc: pikepdf.Pdf) -> None:
     """Refuse what qpdf itself had to cut while parsing (it drops structures nested more
     than 500 deep, and loops it meets): the file says something else to other readers."""
     for warning in doc.get_warnings():
@@ -127,14 +133,14 @@ def _qpdf_warnings(doc: Any) -> None:
 
 # ------------------------------------------------------------------------------ trees
 
-def _key(obj: Any) -> Any:
+def _key(obj: pikepdf.Object) -> ObjKey:
     """Identity of an indirect node (its object number); None for a direct one, which
     cannot be part of a loop (direct objects form a tree)."""
     objgen = obj.objgen
     return objgen if objgen != (0, 0) else None
 
 
-def _loop(name_vi: str, name_en: str, node: Any) -> PdfHostile:
+def _loop(name_vi: str, name_en: str, node: pikepdf.Object) -> PdfHostile:
     return refuse("loop", f"{name_vi} có vòng lặp hoặc nút dùng chung",
                   f"the {name_en} has a loop or a shared node", node)
 
@@ -144,12 +150,12 @@ def _too_big(name_vi: str, name_en: str, limit: int) -> PdfHostile:
                   f"the {name_en} has more than {limit} nodes")
 
 
-def _walk_kids(roots: list[Any], limits: PdfLimits, name_vi: str, name_en: str,
-               key: str = "/Kids") -> Iterator[Any]:
+def _walk_kids(roots: list[pikepdf.Object | None], limits: PdfLimits, name_vi: str, name_en: str,
+               key: str = "/Kids") -> Iterator[pikepdf.Object]:
     """Every node of a /Kids tree (page tree, fields, name and number trees), once."""
     import pikepdf
 
-    seen: set[Any] = set()
+    seen: set[ObjKey] = set()
     count = 0
     stack = list(reversed(roots))
     while stack:
@@ -172,7 +178,7 @@ def _walk_kids(roots: list[Any], limits: PdfLimits, name_vi: str, name_en: str,
             stack.append(kids)
 
 
-def page_count(doc: Any, limits: PdfLimits) -> int:
+def page_count(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
     """The number of page leaves in the page tree, walked with a visited set; refused above
     ``max_pages``."""
     count = 0
@@ -186,7 +192,7 @@ def page_count(doc: Any, limits: PdfLimits) -> int:
     return count
 
 
-def fields(doc: Any, limits: PdfLimits) -> Iterator[Any]:
+def fields(doc: pikepdf.Pdf, limits: PdfLimits) -> Iterator[pikepdf.Object]:
     """Every AcroForm field and widget, each once (a field listed as its own kid is refused)."""
     import pikepdf
 
@@ -199,13 +205,13 @@ def fields(doc: Any, limits: PdfLimits) -> Iterator[Any]:
     yield from _walk_kids(list(top), limits, "cây trường biểu mẫu", "form field tree")
 
 
-def _walk_outlines(doc: Any, limits: PdfLimits) -> None:
+def _walk_outlines(doc: pikepdf.Pdf, limits: PdfLimits) -> None:
     import pikepdf
 
     outlines = doc.Root.get("/Outlines")
     if not isinstance(outlines, pikepdf.Dictionary):
         return
-    seen: set[Any] = {_key(outlines)}
+    seen: set[ObjKey] = {_key(outlines)}
     count = 0
     heads = [outlines.get("/First")]
     while heads:
@@ -223,7 +229,7 @@ def _walk_outlines(doc: Any, limits: PdfLimits) -> None:
             item = item.get("/Next")
 
 
-def _walk_struct(doc: Any, limits: PdfLimits) -> None:
+def _walk_struct(doc: pikepdf.Pdf, limits: PdfLimits) -> None:
     """The structure tree (/StructTreeRoot /K …) and its /ParentTree number tree."""
     import pikepdf
 
@@ -238,7 +244,7 @@ def _walk_struct(doc: Any, limits: PdfLimits) -> None:
             pass
 
 
-def _walk_name_trees(doc: Any, limits: PdfLimits) -> None:
+def _walk_name_trees(doc: pikepdf.Pdf, limits: PdfLimits) -> None:
     import pikepdf
 
     names = doc.Root.get("/Names")
@@ -256,13 +262,13 @@ def _walk_name_trees(doc: Any, limits: PdfLimits) -> None:
             pass
 
 
-def _parent_chain(node: Any, limits: PdfLimits, good: set[Any]) -> None:
+def _parent_chain(node: pikepdf.Object, limits: PdfLimits, good: set[ObjKey]) -> None:
     """Follow /Parent upwards: at most ``max_depth`` steps, never the same node twice."""
     import pikepdf
 
-    chain: list[Any] = []
-    seen: set[Any] = set()
-    current = node
+    chain: list[ObjKey] = []
+    seen: set[ObjKey] = set()
+    current: pikepdf.Object | None = node
     steps = 0
     while isinstance(current, pikepdf.Dictionary):
         ident = _key(current)
@@ -289,7 +295,7 @@ class _Budget:
         self.limits = limits
         self.total = 0
 
-    def add(self, count: int, stream: Any) -> None:
+    def add(self, count: int, stream: pikepdf.Object) -> None:
         self.total += count
         if self.total > self.limits.max_decoded_mb * MB:
             raise refuse("bomb", f"nội dung giải nén của tệp vượt quá "
@@ -298,7 +304,7 @@ class _Budget:
                          f"{self.limits.max_decoded_mb} MB (decompression bomb)", stream)
 
 
-def _filters(stream: Any) -> list[str]:
+def _filters(stream: pikepdf.Object) -> list[str]:
     import pikepdf
 
     value = stream.get("/Filter")
@@ -311,7 +317,7 @@ def _filters(stream: Any) -> list[str]:
     raise refuse("filter", "bộ lọc luồng không hợp lệ", "an invalid stream filter", stream)
 
 
-def _flate(chunks: Iterator[bytes], cap: int, stream: Any) -> Iterator[bytes]:
+def _flate(chunks: Iterator[bytes], cap: int, stream: pikepdf.Object) -> Iterator[bytes]:
     """Inflate ``chunks`` lazily, never producing more than ``cap`` + one chunk."""
     inflater = zlib.decompressobj()
     produced = 0
@@ -338,13 +344,13 @@ def _flate(chunks: Iterator[bytes], cap: int, stream: Any) -> Iterator[bytes]:
         return  # damaged data: readers stop there too; nothing more is produced
 
 
-def _bomb(cap: int, stream: Any) -> PdfHostile:
+def _bomb(cap: int, stream: pikepdf.Object) -> PdfHostile:
     return refuse("bomb", f"một luồng giải nén ra hơn {cap // MB} MB (bom giải nén)",
                   f"a stream decompresses to more than {cap // MB} MB (decompression bomb)",
                   stream)
 
 
-def _whole(chunks: Iterator[bytes], cap: int, stream: Any) -> bytes:
+def _whole(chunks: Iterator[bytes], cap: int, stream: pikepdf.Object) -> bytes:
     out = bytearray()
     for chunk in chunks:
         out += chunk
@@ -353,7 +359,7 @@ def _whole(chunks: Iterator[bytes], cap: int, stream: Any) -> bytes:
     return bytes(out)
 
 
-def _decoded_size(stream: Any, limits: PdfLimits, budget: _Budget) -> None:
+def _decoded_size(stream: pikepdf.Object, limits: PdfLimits, budget: _Budget) -> None:
     """Decode ``stream``'s filters in bounded steps, counting what comes out."""
     import pikepdf
 
@@ -404,7 +410,7 @@ def _decoded_size(stream: Any, limits: PdfLimits, budget: _Budget) -> None:
         budget.add(len(chunk), stream)
 
 
-def _check_image(stream: Any, limits: PdfLimits) -> None:
+def _check_image(stream: pikepdf.Object, limits: PdfLimits) -> None:
     try:
         width, height = int(stream.get("/Width", 0)), int(stream.get("/Height", 0))
     except (TypeError, ValueError) as exc:
@@ -426,15 +432,15 @@ MAX_FORM_NESTING = 32
 MAX_FORM_USES = 20_000
 
 
-def _walk_forms(doc: Any, limits: PdfLimits) -> None:
+def _walk_forms(doc: pikepdf.Pdf, limits: PdfLimits) -> None:
     """Refuse form XObjects that draw themselves (a cycle), nest deeper than
     :data:`MAX_FORM_NESTING` or would be drawn more than :data:`MAX_FORM_USES` times on a
     page. Works on /Resources, an upper bound of what the content streams can draw."""
     import pikepdf
 
-    uses: dict[Any, int] = {}
+    uses: dict[ObjKey, int] = {}
 
-    def children(holder: Any) -> list[Any]:
+    def children(holder: pikepdf.Object) -> list[pikepdf.Object]:
         resources = holder.get("/Resources")
         if not isinstance(resources, pikepdf.Dictionary):
             return []
@@ -444,10 +450,10 @@ def _walk_forms(doc: Any, limits: PdfLimits) -> None:
         return [x for x in xobjects.values()
                 if isinstance(x, pikepdf.Stream) and x.stream_dict.get("/Subtype") == "/Form"]
 
-    def count(form: Any) -> int:
+    def count(form: pikepdf.Object) -> int:
         # iterative depth-first post-order: (form, depth, children pending?)
-        stack: list[tuple[Any, int, bool]] = [(form, 1, False)]
-        on_path: set[Any] = set()
+        stack: list[tuple[pikepdf.Object, int, bool]] = [(form, 1, False)]
+        on_path: set[ObjKey] = set()
         while stack:
             node, depth, expanded = stack.pop()
             key = node.objgen
@@ -480,12 +486,12 @@ def _walk_forms(doc: Any, limits: PdfLimits) -> None:
 
 # ------------------------------------------------------------------------------ the walk
 
-def _nesting(obj: Any, limits: PdfLimits) -> Iterator[Any]:
+def _nesting(obj: pikepdf.Object, limits: PdfLimits) -> Iterator[pikepdf.Object]:
     """Every direct dictionary/array inside the indirect object ``obj`` (and ``obj``),
     refusing nesting deeper than ``max_depth``."""
     import pikepdf
 
-    stack: list[tuple[Any, int]] = [(obj, 0)]
+    stack: list[tuple[pikepdf.Object, int]] = [(obj, 0)]
     while stack:
         item, depth = stack.pop()
         if depth > limits.max_depth:
@@ -498,7 +504,7 @@ def _nesting(obj: Any, limits: PdfLimits) -> Iterator[Any]:
                 stack.append((child, depth + 1))
 
 
-def containers(doc: Any, limits: PdfLimits) -> Iterator[tuple[Any, Any]]:
+def containers(doc: pikepdf.Pdf, limits: PdfLimits) -> Iterator[tuple[pikepdf.Object, pikepdf.Object]]:
     """(indirect object, dictionary or array in it) for everything in the file, each
     indirect object once, nesting bounded. The trailer comes first."""
     import pikepdf
@@ -512,7 +518,7 @@ def containers(doc: Any, limits: PdfLimits) -> Iterator[tuple[Any, Any]]:
                 yield obj, item
 
 
-def check_structure(doc: Any, limits: PdfLimits) -> int:
+def check_structure(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
     """Refuse a PDF whose structure is hostile (see the module doc); the page count."""
     import pikepdf
 
@@ -522,7 +528,7 @@ def check_structure(doc: Any, limits: PdfLimits) -> int:
         raise PdfUnreadable(pdf_error_detail(exc)) from exc
 
 
-def _check_structure(doc: Any, limits: PdfLimits) -> int:
+def _check_structure(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
     import pikepdf
 
     _qpdf_warnings(doc)
@@ -540,7 +546,7 @@ def _check_structure(doc: Any, limits: PdfLimits) -> int:
     _walk_name_trees(doc, limits)
     _walk_forms(doc, limits)
     budget = _Budget(limits)
-    good: set[Any] = set()
+    good: set[ObjKey] = set()
     for _, item in containers(doc, limits):
         if isinstance(item, pikepdf.Dictionary) and "/Parent" in item:
             _parent_chain(item, limits, good)
