@@ -12,10 +12,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .malformed import PDF_ERRORS
 from .report import Change
+
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.reader import PdfFileReader
 
 __all__ = ["ALLOWED_CHANGES", "changes_after"]
 
@@ -32,7 +36,7 @@ def _ref_key(ref: Any) -> Any:
     return (ref.idnum, ref.generation) if hasattr(ref, "idnum") else None
 
 
-def _pages(root: Any, limit: int = WALK_LIMIT) -> list[Any]:
+def _pages(root: generic.DictionaryObject, limit: int = WALK_LIMIT) -> list[Any]:
     """The page leaves, each node visited once (a loop is cut), at most ``limit`` nodes."""
     out: list[Any] = []
     seen: set[Any] = set()
@@ -70,7 +74,7 @@ def _stream_digest(obj: Any) -> str:
     return h.hexdigest()
 
 
-def _resources_digest(page: Any) -> str:
+def _resources_digest(page: generic.DictionaryObject) -> str:
     h = hashlib.sha256()
     try:
         resources = page["/Resources"]
@@ -88,7 +92,7 @@ def _annot_key(ref: Any) -> str:
     return f"{ref.idnum}/{ref.generation}" if hasattr(ref, "idnum") else repr(ref)[:60]
 
 
-def _fields(root: Any) -> dict[str, tuple[str, str, str]]:
+def _fields(root: generic.DictionaryObject) -> dict[str, tuple[str, str, str]]:
     """Fully qualified name → (type, value, annotation key) of every form field."""
     out: dict[str, tuple[str, str, str]] = {}
     seen: set[Any] = set()
@@ -121,7 +125,7 @@ def _fields(root: Any) -> dict[str, tuple[str, str, str]]:
     return out
 
 
-def _dss_digest(root: Any) -> str:
+def _dss_digest(root: generic.DictionaryObject) -> str:
     """What the DSS holds, by object numbers (a later revision may add to it), or ""."""
     if "/DSS" not in root:
         return ""
@@ -152,7 +156,7 @@ class _Snapshot:
     dss: str
 
 
-def _snapshot(reader: Any, revision: int) -> _Snapshot:
+def _snapshot(reader: PdfFileReader, revision: int) -> _Snapshot:
     root = reader.get_historical_root(revision)
     pages = _pages(root)
     annots: list[dict[str, str]] = []
@@ -171,7 +175,7 @@ def _snapshot(reader: Any, revision: int) -> _Snapshot:
     )
 
 
-def _rect(reader: Any, revision: int, key: str) -> str:
+def _rect(reader: PdfFileReader, revision: int, key: str) -> str:
     try:
         idnum, gen = (int(v) for v in key.split("/"))
         from pyhanko.pdf_utils.generic import Reference
@@ -182,7 +186,7 @@ def _rect(reader: Any, revision: int, key: str) -> str:
         return "?"
 
 
-def _diff(reader: Any, before: _Snapshot, after: _Snapshot, revision: int) -> list[Change]:
+def _diff(reader: PdfFileReader, before: _Snapshot, after: _Snapshot, revision: int) -> list[Change]:
     """What ``revision`` (0-based) changed compared with the one before it."""
     changes: list[Change] = []
     n = revision + 1
@@ -230,12 +234,12 @@ def _diff(reader: Any, before: _Snapshot, after: _Snapshot, revision: int) -> li
     return changes
 
 
-def _explicit_refs(reader: Any, revision: int) -> set[str]:
+def _explicit_refs(reader: PdfFileReader, revision: int) -> set[str]:
     return {f"{r.idnum}/{r.generation}"
             for r in reader.xrefs.explicit_refs_in_revision(revision)}
 
 
-def changes_after(reader: Any, signed_revision: int) -> list[Change]:
+def changes_after(reader: PdfFileReader, signed_revision: int) -> list[Change]:
     """Every change made by the revisions after ``signed_revision`` (0-based), in order.
 
     A revision whose changes cannot be named is ``other``; one that cannot be read

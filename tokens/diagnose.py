@@ -26,8 +26,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
@@ -170,10 +171,14 @@ class DoctorConfig:
     now: dt.datetime | None = None
 
 
+if TYPE_CHECKING:
+    import pkcs11
+    from pkcs11._pkcs11 import lib as Pkcs11Lib  # the module object pkcs11.lib() returns
+
 # --- the module, the token, its PIN flags, its certificate ---------------------------------
 
 def check_module(path: str | None,
-                 candidates: Sequence[ModuleCandidate] = ()) -> tuple[Check, Any]:
+                 candidates: Sequence[ModuleCandidate] = ()) -> tuple[Check, Pkcs11Lib | None]:
     """The module file exists and loads; returns the check and the loaded module (or None)."""
     install_vi = ("Cài phần mềm (driver) USB token của nhà cung cấp chứng thư (VNPT-CA, "
                   "Viettel-CA, BkavCA, FPT-CA, Vina-CA…) hoặc chỉ đúng đường dẫn thư viện "
@@ -205,7 +210,7 @@ def check_module(path: str | None,
     return Check("module", True, f"Đã nạp {path}", f"Loaded {path}", detail=about), lib
 
 
-def _present_tokens(lib: Any) -> list[Any]:
+def _present_tokens(lib: Pkcs11Lib) -> list[pkcs11.Token]:
     from pkcs11 import PKCS11Error
 
     try:
@@ -215,7 +220,7 @@ def _present_tokens(lib: Any) -> list[Any]:
     return [t for t in tokens if t.label]  # SoftHSM's spare slot has an uninitialised token
 
 
-def _certificates(token: Any) -> list[x509.Certificate]:
+def _certificates(token: pkcs11.Token) -> list[x509.Certificate]:
     from pkcs11 import PKCS11Error
 
     try:
@@ -229,8 +234,8 @@ def _sha256(cert: x509.Certificate) -> str:
     return hashlib.sha256(cert.dump()).hexdigest()
 
 
-def check_token(lib: Any, label: str | None,
-                registered: Collection[str] | None = None) -> tuple[Check, Any]:
+def check_token(lib: Pkcs11Lib, label: str | None,
+                registered: Collection[str] | None = None) -> tuple[Check, pkcs11.Token | None]:
     """A token is present (the one named ``label``, else the only one, else the one
     holding a registered certificate); returns the check and the token (or None)."""
     try:
@@ -245,7 +250,7 @@ def check_token(lib: Any, label: str | None,
         return _fail("token", "Không thấy USB token nào", "No token is plugged in",
                      f"Cắm lại USB token (thử cổng USB khác) {RETRY_VI}",
                      f"Plug the USB token in again (try another USB port), {RETRY_EN}"), None
-    chosen: Any = None
+    chosen: pkcs11.Token | None = None
     if label is not None:
         chosen = next((t for t in tokens if t.label == label), None)
         if chosen is None:
@@ -271,7 +276,7 @@ def check_token(lib: Any, label: str | None,
                  detail=detail), chosen
 
 
-def check_pin(token: Any) -> Check:
+def check_pin(token: pkcs11.Token) -> Check:
     """From the token's flags, without logging in: locked, last try, few tries left."""
     from pkcs11.constants import TokenFlag
 
@@ -324,7 +329,7 @@ def _pick_certificate(certs: Sequence[x509.Certificate],
     return max(leaves, key=lambda c: _validity(c)[1], default=None)
 
 
-def check_certificate(token: Any, registered: Collection[str] | None = None, *,
+def check_certificate(token: pkcs11.Token, registered: Collection[str] | None = None, *,
                       now: dt.datetime | None = None,
                       warn_within: dt.timedelta = dt.timedelta(days=30),
                       ) -> tuple[Check, x509.Certificate | None, list[x509.Certificate]]:
@@ -441,7 +446,7 @@ def check_chain(cert: x509.Certificate, trust: TrustStore,
 
 
 def _http(url: str, *, data: bytes | None = None, content_type: str | None = None,
-          timeout: float) -> tuple[int, Any, bytes]:
+          timeout: float) -> tuple[int, Message, bytes]:
     """(status, headers, body) of a GET (or POST with ``data``); HTTP errors are answers too."""
     headers = {"User-Agent": "kyso-doctor"}
     if content_type:
@@ -633,7 +638,7 @@ def run_checks(config: DoctorConfig) -> list[Check]:
     module_check, lib = check_module(config.module, config.candidates)
     results.append(module_check)
 
-    token: Any = None
+    token: pkcs11.Token | None = None
     if lib is None:
         results.append(_skip("token", "chưa nạp được thư viện PKCS#11",
                              "the PKCS#11 module is not loaded"))

@@ -15,7 +15,7 @@ import hashlib
 import threading
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from asn1crypto import x509
 
@@ -34,18 +34,21 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    import pkcs11
+    from pkcs11._pkcs11 import lib as Pkcs11Lib  # the module object pkcs11.lib() returns
+    from pkcs11.types import SignMixin
     from pyhanko.sign.signers import Signer
 
 _lib_lock = threading.Lock()
 
 
-def load_module(path: str) -> Any:
+def load_module(path: str) -> Pkcs11Lib:
     """Load (once per process) the PKCS#11 module at ``path``."""
     import pkcs11
 
     with _lib_lock:
         try:
-            return pkcs11.lib(path)
+            return Pkcs11Lib(path)
         except (RuntimeError, OSError, pkcs11.PKCS11Error) as exc:
             raise ModuleMissing(path) from exc
 
@@ -103,6 +106,16 @@ def token_error_in(exc: BaseException, what: str = "") -> TokenError | None:
     return None
 
 
+class KeySelection(TypedDict, total=False):
+    """Which key and certificate pyHanko's ``PKCS11Signer`` takes (its keyword arguments)."""
+
+    key_label: str
+    cert_label: str
+    key_id: bytes
+    cert_id: bytes
+    signing_cert: x509.Certificate
+
+
 @dataclass(frozen=True)
 class Pkcs11Config:
     """Which module, which token, which key.
@@ -121,7 +134,7 @@ class Pkcs11Config:
     cert_sha256: str | None = None
 
 
-def _pin_warning(token: Any) -> str | None:
+def _pin_warning(token: pkcs11.Token) -> str | None:
     from pkcs11.constants import TokenFlag
 
     flags = token.flags
@@ -134,7 +147,7 @@ def _pin_warning(token: Any) -> str | None:
     return None
 
 
-def token_certificates(session: Any) -> list[tuple[x509.Certificate, str, bytes]]:
+def token_certificates(session: pkcs11.Session) -> list[tuple[x509.Certificate, str, bytes]]:
     """Every X.509 certificate on the token: (certificate, label, CKA_ID)."""
     from pkcs11 import Attribute, ObjectClass, PKCS11Error
 
@@ -166,7 +179,7 @@ class Pkcs11Token(Token):
         c = self.config
         return f"'{c.token_label or c.token_serial or '?'}'"
 
-    def _find_token(self) -> Any:
+    def _find_token(self) -> pkcs11.Token:
         from pkcs11 import PKCS11Error
 
         lib = load_module(self.config.module)
@@ -194,7 +207,7 @@ class Pkcs11Token(Token):
             detail += f" (PIN: {warning})"
         return Health(True, detail)
 
-    def _select_key(self, session: Any) -> dict[str, Any]:
+    def _select_key(self, session: pkcs11.Session) -> KeySelection:
         c = self.config
         if c.key_label:
             return {"key_label": c.key_label, "cert_label": c.key_label}
@@ -210,7 +223,7 @@ class Pkcs11Token(Token):
         cert, _, kid = certs[0]
         return {"key_id": kid, "signing_cert": cert, "cert_id": kid}
 
-    def _login(self, pin: str | None) -> tuple[Any, Any]:
+    def _login(self, pin: str | None) -> tuple[pkcs11.Token, pkcs11.Session]:
         """The token and a session logged in with ``pin``; a wrong PIN says what the
         token reports of the tries left, and is never retried here."""
         from pkcs11 import PKCS11Error
@@ -229,7 +242,7 @@ class Pkcs11Token(Token):
             raise err from exc
 
     @contextlib.contextmanager
-    def _session(self, pin: str | None) -> Iterator[tuple[Any, Any]]:
+    def _session(self, pin: str | None) -> Iterator[tuple[pkcs11.Token, pkcs11.Session]]:
         """A logged-in session for the block; python-pkcs11 errors leave it mapped."""
         from pkcs11 import PKCS11Error
 
@@ -264,20 +277,23 @@ class Pkcs11Token(Token):
                 raise KeyNotFound(self.config.key_label or self.config.key_id or "")
             yield signer
 
-    def _key_and_certificates(self, session: Any) -> tuple[Any, x509.Certificate,
+    def _key_and_certificates(self, session: pkcs11.Session) -> tuple[SignMixin,
+                                                                      x509.Certificate,
                                                            tuple[x509.Certificate, ...]]:
         """The private key, its certificate and the token's other certificates."""
         from pkcs11 import Attribute, ObjectClass
+        from pkcs11.types import SignMixin
 
         selection = self._select_key(session)
         certs = token_certificates(session)
         if "key_label" in selection:
-            wanted: dict[Any, Any] = {Attribute.LABEL: selection["key_label"]}
+            wanted: dict[pkcs11.Attribute, str | bytes] = {Attribute.LABEL: selection["key_label"]}
             mine = [c for c, label, _ in certs if label == selection["key_label"]]
         else:
             wanted = {Attribute.ID: selection["key_id"]}
             mine = [c for c, _, kid in certs if kid == selection["key_id"]]
-        keys = list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, **wanted}))
+        keys = [k for k in session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, **wanted})
+                if isinstance(k, SignMixin)]
         if len(mine) != 1 or len(keys) != 1:
             raise KeyNotFound(self.config.key_label or self.config.key_id
                               or self.config.cert_sha256 or "")
@@ -296,7 +312,7 @@ class Pkcs11Token(Token):
 class Pkcs11DigestSigner(DigestSigner):
     """Digests signed by a private key object of an open PKCS#11 session."""
 
-    def __init__(self, key: Any, certificate: x509.Certificate,
+    def __init__(self, key: SignMixin, certificate: x509.Certificate,
                  chain: tuple[x509.Certificate, ...] = (), algorithm: str | None = None,
                  *, describe: str = "") -> None:
         super().__init__(certificate, chain, algorithm)
