@@ -87,7 +87,7 @@ class DraftMark:
                 "watermark": f"a “{self.text}” watermark on page {self.page + 1}{side}",
                 }.get(self.kind, f"a “{self.text}” annotation/stamp on page {self.page + 1}")
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, int | str]:
         """For the audit trail."""
         return {"page": self.page + 1, "kind": self.kind, "text": self.text}
 

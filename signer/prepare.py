@@ -23,9 +23,9 @@ pyHanko's validator still flags any change beyond form filling and signatures.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     CannotErase,
@@ -48,6 +48,9 @@ from .pdfinput import UPLOADED
 from .qr import add_qr
 from .sign import APPROVAL_FIELD, DA_FONT_KEYS
 from .textlayer import Glyph, PageText, erase_glyphs, read_text
+
+if TYPE_CHECKING:
+    import pikepdf
 
 NUMBER_FIELD = "KySo_So"
 DAY_FIELD = "KySo_Ngay"
@@ -205,7 +208,7 @@ def _active(what: str | tuple[str, str], where_vi: str, where_en: str) -> PdfHos
                       f"document: {en_what or vi_what} ({where_en}) — refused")
 
 
-def _place(holder: Any, annot_pages: dict[tuple[int, int], int]) -> tuple[str, str]:
+def _place(holder: pikepdf.Object, annot_pages: dict[tuple[int, int], int]) -> tuple[str, str]:
     objgen = getattr(holder, "objgen", (0, 0))
     page = annot_pages.get(objgen)
     if page is not None:
@@ -215,13 +218,13 @@ def _place(holder: Any, annot_pages: dict[tuple[int, int], int]) -> tuple[str, s
     return f"đối tượng {objgen[0]}", f"object {objgen[0]}"
 
 
-def _is_destination(value: Any) -> bool:
+def _is_destination(value: pikepdf.Object | None) -> bool:
     import pikepdf
 
     return isinstance(value, pikepdf.Array | pikepdf.Name | pikepdf.String)
 
 
-def _check_action(action: Any, *, in_link: bool) -> tuple[str, str] | None:
+def _check_action(action: pikepdf.Object, *, in_link: bool) -> tuple[str, str] | None:
     """What is wrong with an action (None: allowed). Allowed: GoTo to a destination in
     this file; URI with http/https/mailto, only as a link's action; no chained /Next."""
     import pikepdf
@@ -245,20 +248,20 @@ def _check_action(action: Any, *, in_link: bool) -> tuple[str, str] | None:
     return f"hành động {kind or '?'}", f"the action {kind or '?'}"
 
 
-def _mark(annot: Any) -> bool:
+def _mark(annot: pikepdf.Object) -> bool:
     """A "DỰ THẢO" stamp or note (:func:`signer.marks.is_mark_annotation`): not active
     content but a draft mark, which preparing refuses by name or takes off the page
     (``cover_draft_mark``) — it never reaches a signature. Its actions are still checked."""
     return str(annot.get("/Subtype", "")) in MARK_ANNOTATIONS and is_mark_annotation(annot)
 
 
-def _active_content(doc: Any, limits: PdfLimits, draft_marks: bool = False) -> None:
+def _active_content(doc: pikepdf.Pdf, limits: PdfLimits, draft_marks: bool = False) -> None:
     """Refuse anything outside the allow-list of an official document (see the module
     constants): the first offence, with what it is and where (page, object). With
     ``draft_marks``, "DỰ THẢO" stamps and notes (:func:`_mark`) are allowed."""
     import pikepdf
 
-    def allowed(annot: Any) -> bool:
+    def allowed(annot: pikepdf.Object) -> bool:
         return annot.get("/Subtype") in ANNOTATIONS or (draft_marks and _mark(annot))
 
     root = doc.Root
@@ -313,7 +316,7 @@ def _active_content(doc: Any, limits: PdfLimits, draft_marks: bool = False) -> N
                 raise _active(problem, *_place(holder, annot_pages))
 
 
-def _signature_fields(doc: Any, limits: PdfLimits = DRAFT_LIMITS) -> list[tuple[str, bool]]:
+def _signature_fields(doc: pikepdf.Pdf, limits: PdfLimits = DRAFT_LIMITS) -> list[tuple[str, bool]]:
     """(name, signed) for every signature field (the field tree walked once, bounded)."""
     return [(str(field.get("/T", "")), "/V" in field) for field in fields(doc, limits)
             if field.get("/FT") == "/Sig"]
@@ -333,7 +336,7 @@ def check_draft(pdf: bytes, limits: PdfLimits = DRAFT_LIMITS,
         _check_open(doc, limits, allow_signatures, draft_marks)
 
 
-def _check_open(doc: Any, limits: DraftLimits, allow_signatures: bool,
+def _check_open(doc: pikepdf.Pdf, limits: DraftLimits, allow_signatures: bool,
                 draft_marks: bool = False) -> None:
     pages = check_structure(doc, limits)
     if pages == 0:
@@ -344,7 +347,7 @@ def _check_open(doc: Any, limits: DraftLimits, allow_signatures: bool,
                       "the file is already signed — a draft must be unsigned")
 
 
-def _lock(doc: Any, action: str, fields: Iterable[str]) -> Any:
+def _lock(doc: pikepdf.Pdf, action: str, fields: Iterable[str]) -> pikepdf.Dictionary:
     import pikepdf
 
     return pikepdf.Dictionary(Type=pikepdf.Name.SigFieldLock, Action=pikepdf.Name(action),
@@ -356,7 +359,7 @@ def _index(place: Place, pages: int) -> int:
     return place.page if place.page >= 0 else pages + place.page
 
 
-def _page_of(doc: Any, place: Place) -> Any:
+def _page_of(doc: pikepdf.Pdf, place: Place) -> pikepdf.Page:
     pages = doc.pages
     index = _index(place, len(pages))
     if not 0 <= index < len(pages):
@@ -365,13 +368,14 @@ def _page_of(doc: Any, place: Place) -> Any:
     return pages[index]
 
 
-def _add_widget(doc: Any, place: Place, **entries: Any) -> None:
+def _add_widget(doc: pikepdf.Pdf, place: Place, **entries: pikepdf.Object) -> None:
     import pikepdf
 
     page = _page_of(doc, place)
-    widget = doc.make_indirect(pikepdf.Dictionary(
-        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, F=4,
-        Rect=pikepdf.Array(list(place.rect)), P=page.obj, **entries))
+    widget = doc.make_indirect(pikepdf.Dictionary({
+        "/Type": pikepdf.Name.Annot, "/Subtype": pikepdf.Name.Widget, "/F": 4,
+        "/Rect": pikepdf.Array(list(place.rect)), "/P": page.obj,
+        **{f"/{key}": value for key, value in entries.items()}}))
     if "/Annots" not in page.obj:
         page.obj.Annots = pikepdf.Array()
     page.obj.Annots.append(widget)
@@ -405,7 +409,7 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: PdfLimits = DRAFT_LIMITS,
         return _add_fields(doc, pdf, plan, limits, qr_text, cover_draft_mark)[0]
 
 
-def _add_fields(doc: Any, pdf: bytes, plan: FieldPlan, limits: PdfLimits,
+def _add_fields(doc: pikepdf.Pdf, pdf: bytes, plan: FieldPlan, limits: PdfLimits,
                 qr_text: str | None, cover_draft_mark: bool = False,
                 ) -> tuple[bytes, list[DraftMark]]:
     """Add the fields to the open ``doc`` (read from ``pdf``); the prepared file and the
@@ -426,8 +430,8 @@ def _add_fields(doc: Any, pdf: bytes, plan: FieldPlan, limits: PdfLimits,
     if "/Fields" not in form:
         form.Fields = pikepdf.Array()
     form.NeedAppearances = False
-    form.DR = pikepdf.Dictionary(Font=pikepdf.Dictionary(**{
-        key: doc.make_indirect(pikepdf.Dictionary(
+    form.DR = pikepdf.Dictionary(Font=pikepdf.Dictionary({
+        f"/{key}": doc.make_indirect(pikepdf.Dictionary(
             Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
             BaseFont=pikepdf.Name("/" + name), Encoding=pikepdf.Name.WinAnsiEncoding))
         for name, key in DA_FONT_KEYS.items()}))
@@ -464,7 +468,7 @@ def _under(place: Place, glyphs: Iterable[Glyph]) -> list[Glyph]:
             and x1 - 0.5 <= g.center[0] <= x2 + 0.5 and y1 - 0.5 <= g.center[1] <= y2 + 0.5]
 
 
-def _take_out(doc: Any, texts: Sequence[PageText], plan: FieldPlan,
+def _take_out(doc: pikepdf.Pdf, texts: Sequence[PageText], plan: FieldPlan,
               marks: Sequence[DraftMark]) -> bool:
     """Take out of the page content what the number and date fields cover — so neither
     the page nor its text layer keeps the draft's year or a template's dots — and the
@@ -546,11 +550,11 @@ class Prepared:
     layout: DraftLayout
     plan: FieldPlan
     pdf: bytes
-    covered: tuple[dict[str, Any], ...] = ()
+    covered: tuple[dict[str, int | str], ...] = ()
 
 
 def prepare_pdf(pdf: bytes, qr_text: str | None = None,
-                overrides: dict[str, Any] | None = None,
+                overrides: Mapping[str, Any] | None = None,
                 cover_draft_mark: bool = False,
                 limits: PdfLimits = DRAFT_LIMITS) -> Prepared:
     """The whole preparation of a draft as one pure function (what a child process runs,

@@ -48,7 +48,7 @@ def load_module(path: str) -> Pkcs11Lib:
 
     with _lib_lock:
         try:
-            return Pkcs11Lib(path)
+            return pkcs11.lib(path)
         except (RuntimeError, OSError, pkcs11.PKCS11Error) as exc:
             raise ModuleMissing(path) from exc
 
