@@ -186,7 +186,8 @@ def _rect(reader: PdfFileReader, revision: int, key: str) -> str:
         return "?"
 
 
-def _diff(reader: PdfFileReader, before: _Snapshot, after: _Snapshot, revision: int) -> list[Change]:
+def _diff(reader: PdfFileReader, before: _Snapshot, after: _Snapshot,
+          revision: int) -> list[Change]:
     """What ``revision`` (0-based) changed compared with the one before it."""
     changes: list[Change] = []
     n = revision + 1

@@ -504,7 +504,8 @@ def _nesting(obj: pikepdf.Object, limits: PdfLimits) -> Iterator[pikepdf.Object]
                 stack.append((child, depth + 1))
 
 
-def containers(doc: pikepdf.Pdf, limits: PdfLimits) -> Iterator[tuple[pikepdf.Object, pikepdf.Object]]:
+def containers(doc: pikepdf.Pdf,
+               limits: PdfLimits) -> Iterator[tuple[pikepdf.Object, pikepdf.Object]]:
     """(indirect object, dictionary or array in it) for everything in the file, each
     indirect object once, nesting bounded. The trailer comes first."""
     import pikepdf

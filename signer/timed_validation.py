@@ -16,12 +16,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+from asn1crypto import crl, keys, ocsp, x509
 
 from certs.validation import Revocation, context_at, revocation_evidence
 
 from .cms_facts import embedded_revinfo, timestamp_time
 from .malformed import VALIDATION_ERRORS
+
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+    from pyhanko.sign.validation.status import PdfSignatureStatus
+    from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
+    from pyhanko_certvalidator import ValidationContext
 
 __all__ = ["Outcome", "expired_at", "issuer_key", "trust_problem", "validate",
            "validate_in_time"]
@@ -30,10 +39,10 @@ __all__ = ["Outcome", "expired_at", "issuer_key", "trust_problem", "validate",
 _EXPIRY_PROBLEMS = ("expired", "out_of_bounds_no_poe", "not_yet_valid",
                     "certificate_chain_general_failure")
 
-Revinfo = tuple[list[Any], list[Any], list[Any]]
+Revinfo = tuple[list[ocsp.OCSPResponse], list[crl.CertificateList], list[x509.Certificate]]
 
 
-def lenient_policy() -> Any:
+def lenient_policy() -> CMSAlgorithmUsagePolicy:
     """Lets pyHanko check SHA-1 signatures so integrity can be told; Kyso judges strength."""
     from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
     from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
@@ -42,7 +51,7 @@ def lenient_policy() -> Any:
         weak_hash_algos=frozenset({"md2", "md5"}), rsa_key_size_threshold=1024))
 
 
-def validate(embedded: Any, context: Any) -> Any:
+def validate(embedded: EmbeddedPdfSignature, context: ValidationContext) -> PdfSignatureStatus:
     """pyHanko's full validation of one signature (and its timestamp) with ``context``."""
     from pyhanko.sign.validation import async_validate_pdf_signature
 
@@ -51,13 +60,13 @@ def validate(embedded: Any, context: Any) -> Any:
         algorithm_policy=lenient_policy()))
 
 
-def expired_at(cert: Any, moment: dt.datetime) -> bool:
+def expired_at(cert: x509.Certificate, moment: dt.datetime) -> bool:
     """Whether ``cert`` is outside its validity period at ``moment``."""
     validity = cert["tbs_certificate"]["validity"]
     return bool(validity["not_after"].native < moment or validity["not_before"].native > moment)
 
 
-def issuer_key(status: Any) -> Any:
+def issuer_key(status: PdfSignatureStatus) -> keys.PublicKeyInfo | None:
     """The public key of the signer certificate's issuer on the validation path, or None."""
     try:
         path = status.validation_path
@@ -66,7 +75,7 @@ def issuer_key(status: Any) -> Any:
         return None
 
 
-def trust_problem(status: Any) -> str | None:
+def trust_problem(status: PdfSignatureStatus) -> str | None:
     """pyHanko's trust problem indication, lower-case (``expired``, …), or None."""
     indic = status.trust_problem_indic
     return str(getattr(indic, "name", indic)).lower() if indic else None
@@ -77,13 +86,13 @@ class Outcome:
     """The status to report, the context that produced it and what its moment rests on:
     ``current``, ``timestamp`` or ``claimed_signing_time``."""
 
-    status: Any
-    context: Any
+    status: PdfSignatureStatus
+    context: ValidationContext
     source: str
 
 
-def _at(embedded: Any, context: Any, moment: dt.datetime, source: str,
-        claimed: dt.datetime | None, revinfo: Revinfo) -> Outcome:
+def _at(embedded: EmbeddedPdfSignature, context: ValidationContext, moment: dt.datetime,
+        source: str, claimed: dt.datetime | None, revinfo: Revinfo) -> Outcome:
     ocsps, crls, certs = revinfo
     past = context_at(context, moment, ocsps=ocsps, crls=crls, other_certs=certs)
     status = validate(embedded, past)
@@ -95,7 +104,8 @@ def _at(embedded: Any, context: Any, moment: dt.datetime, source: str,
     return Outcome(status, past, source)
 
 
-def _expired_offline(embedded: Any, reader: Any, context: Any) -> Outcome | None:
+def _expired_offline(embedded: EmbeddedPdfSignature, reader: PdfFileReader,
+                     context: ValidationContext) -> Outcome | None:
     """Offline with an expired certificate: straight to the past moment (one validation)."""
     if context.revinfo_manager.fetching_allowed:
         return None
@@ -119,7 +129,8 @@ def _expired_offline(embedded: Any, reader: Any, context: Any) -> Outcome | None
     return None
 
 
-def validate_in_time(embedded: Any, reader: Any, context: Any) -> Outcome:
+def validate_in_time(embedded: EmbeddedPdfSignature, reader: PdfFileReader,
+                     context: ValidationContext) -> Outcome:
     """Validate now; if the certificate has expired or been revoked since, or revocation
     evidence is only in the file, validate again at the time the timestamp proves
     (else at the claimed signing time, which the verdict never accepts as proof)."""

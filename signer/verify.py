@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from certs.trust import TrustStore
 from certs.validation import Revocation, revocation_evidence, validation_context
@@ -49,6 +49,13 @@ from .timed_validation import expired_at, issuer_key, trust_problem, validate_in
 from .verdict import ALLOWED_LEVELS, change_reasons, judge
 from .verdict import reason as _r
 
+if TYPE_CHECKING:
+    from asn1crypto import x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+    from pyhanko.sign.validation.status import PdfSignatureStatus
+    from pyhanko_certvalidator import ValidationContext
+
 __all__ = ["VERIFY_LIMITS", "ContextFactory", "PdfTruncated", "async_verify_pdf",
            "TrustEntries", "hostile_report", "trust_entries", "verify_file", "verify_pdf"]
 
@@ -66,7 +73,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _cert_fields(report: SignatureReport, cert: Any, now: dt.datetime) -> None:
+def _cert_fields(report: SignatureReport, cert: x509.Certificate, now: dt.datetime) -> None:
     validity = cert["tbs_certificate"]["validity"]
     report.signer = name_part(cert.subject, "common_name")
     report.signer_title = name_part(cert.subject, "title")
@@ -85,8 +92,8 @@ def _cert_fields(report: SignatureReport, cert: Any, now: dt.datetime) -> None:
     report.key_size = int(cert.public_key.bit_size)
 
 
-def _signature_report(embedded: Any, reader: Any, data: bytes, context: Any,
-                      store: TrustStore | None) -> SignatureReport:
+def _signature_report(embedded: EmbeddedPdfSignature, reader: PdfFileReader, data: bytes,
+                      context: ValidationContext, store: TrustStore | None) -> SignatureReport:
     sig_object = embedded.sig_object
     report = SignatureReport(field=embedded.field_name,
                              subfilter=str(sig_object.get("/SubFilter", "")).lstrip("/"))
@@ -155,12 +162,13 @@ def _signature_report(embedded: Any, reader: Any, data: bytes, context: Any,
     return report
 
 
-def _docmdp_allows_annotations(status: Any) -> bool:
+def _docmdp_allows_annotations(status: PdfSignatureStatus) -> bool:
     perm = getattr(status, "docmdp_level", None)
     return bool(perm is not None and getattr(perm, "value", 0) >= 3)
 
 
-def _notes(report: SignatureReport, embedded: Any, status: Any) -> None:
+def _notes(report: SignatureReport, embedded: EmbeddedPdfSignature,
+           status: PdfSignatureStatus) -> None:
     if not has_signed_attrs(embedded.signer_info):
         report.notes.append(_r(
             "no_signed_attributes",
@@ -192,7 +200,7 @@ def _notes(report: SignatureReport, embedded: Any, status: Any) -> None:
                                    f"form field filled after signing: {change.detail}"))
 
 
-def _unvalidated(report: SignatureReport, embedded: Any, structural: list[Reason],
+def _unvalidated(report: SignatureReport, embedded: EmbeddedPdfSignature, structural: list[Reason],
                  exc: Exception) -> SignatureReport:
     """A signature pyHanko could not validate: say what can still be said."""
     from pyhanko.sign.validation.errors import SignatureValidationError
@@ -202,7 +210,7 @@ def _unvalidated(report: SignatureReport, embedded: Any, structural: list[Reason
     try:
         if not digest_computable(embedded.signer_info):
             raise NotImplementedError(report.digest_algorithm)  # nothing more can be said
-        embedded.compute_integrity_info(skip_diff=True)
+        embedded.compute_integrity_info(skip_diff=True)  # type: ignore[no-untyped-call]
         info = embedded.summarise_integrity_info()
         coverage = info.get("coverage")
         report.coverage = coverage.name.lower() if coverage is not None else "unknown"
@@ -255,7 +263,7 @@ def _broken(name: str, sig_object: Any, exc: Exception) -> SignatureReport:
     return report
 
 
-def _signatures(reader: Any) -> Iterator[tuple[str, Any, Any]]:
+def _signatures(reader: PdfFileReader) -> Iterator[tuple[str, Any, Any]]:
     """(field name, embedded signature or None, error) for every filled signature field."""
     from pyhanko.sign.fields import enumerate_sig_fields
     from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
@@ -274,7 +282,7 @@ def _signatures(reader: Any) -> Iterator[tuple[str, Any, Any]]:
             yield name, sig_obj, exc
 
 
-def _verify_reader(data: bytes, reader: Any, context_factory: ContextFactory, name: str,
+def _verify_reader(data: bytes, reader: PdfFileReader, context_factory: ContextFactory, name: str,
                    store: TrustStore | None, extra: list[Reason]) -> Report:
     facts = file_facts(data, reader)
     reports: list[SignatureReport] = []
@@ -366,7 +374,7 @@ def verify_file(data: bytes, trusted: TrustEntries, name: str = "",
     return report
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     """``value`` with every ``str`` subclass replaced by ``str`` (dataclasses in place)."""
     import dataclasses
     import enum
