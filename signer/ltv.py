@@ -26,7 +26,7 @@ import datetime as dt
 import enum
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     LevelNeedsTsa,
@@ -38,6 +38,11 @@ from .errors import (
 )
 from .levels import PadesLevel
 from .pdfinput import open_reader
+
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+    from pyhanko_certvalidator import ValidationContext
 
 #: Name (and prefix, ``_2``, ``_3`` …) of the document timestamp fields Kyso adds.
 ARCHIVE_FIELD = "KySo_LuuTru"
@@ -58,7 +63,7 @@ def effective_level(level: PadesLevel, tsa_url: str | None) -> PadesLevel:
 
 
 def signature_metadata(level: PadesLevel, tsa_url: str | None,
-                       validation_context: Any) -> dict[str, Any]:
+                       validation_context: ValidationContext | None) -> dict[str, Any]:
     """Keyword arguments for pyHanko's ``PdfSignatureMetadata`` at ``level``."""
     level = effective_level(level, tsa_url)
     if not level.embeds_validation_info:
@@ -72,7 +77,7 @@ def signature_metadata(level: PadesLevel, tsa_url: str | None,
     return settings
 
 
-def archive_field_name(reader: Any) -> str:
+def archive_field_name(reader: PdfFileReader) -> str:
     """``KySo_LuuTru`` unless taken; then ``KySo_LuuTru_2``, ``_3`` …"""
     from pyhanko.sign.fields import enumerate_sig_fields
 
@@ -111,7 +116,7 @@ class LtvContents:
         return self.dss_ocsps + self.dss_crls > 0
 
 
-def _timestamp_info(sig: Any) -> DocumentTimestamp:
+def _timestamp_info(sig: EmbeddedPdfSignature) -> DocumentTimestamp:
     tst_info = sig.signed_data["encap_content_info"]["content"].parsed
     cert = sig.signer_cert
     return DocumentTimestamp(
@@ -191,7 +196,8 @@ def archive_timestamp_due(pdf: bytes, now: dt.datetime,
     return None
 
 
-async def embed_signatures_validation_info(pdf: bytes, validation_context: Any) -> bytes:
+async def embed_signatures_validation_info(pdf: bytes,
+                                          validation_context: ValidationContext) -> bytes:
     """The validation data (chain, OCSP/CRL) of every signature of ``pdf`` added to its DSS,
     one incremental update per signature (B-T → B-LT); ``pdf`` itself when unsigned.
 
@@ -211,7 +217,7 @@ async def embed_signatures_validation_info(pdf: bytes, validation_context: Any) 
     return pdf
 
 
-def _vri_key(sig: Any) -> str:
+def _vri_key(sig: EmbeddedPdfSignature) -> str:
     from pyhanko.sign.validation.dss import DocumentSecurityStore
 
     # the same identifier pyHanko writes: SHA-1 of the hex of the signature contents
@@ -219,14 +225,14 @@ def _vri_key(sig: Any) -> str:
         sig.pkcs7_content.hex().encode("ascii")))
 
 
-def _vri_keys(reader: Any) -> set[str]:
+def _vri_keys(reader: PdfFileReader) -> set[str]:
     dss = reader.root.get("/DSS")
     vri = dss.get_object().get("/VRI") if dss is not None else None
     return {str(k) for k in vri.get_object()} if vri is not None else set()
 
 
 async def async_add_archive_timestamp(pdf: bytes, tsa_url: str,
-                                      validation_context: Any) -> bytes:
+                                      validation_context: ValidationContext) -> bytes:
     """Renew the archive timestamp chain of ``pdf``: one incremental update.
 
     The last document timestamp is validated with ``validation_context`` (online:
@@ -263,6 +269,7 @@ async def async_add_archive_timestamp(pdf: bytes, tsa_url: str,
     return result
 
 
-def add_archive_timestamp(pdf: bytes, tsa_url: str, validation_context: Any) -> bytes:
+def add_archive_timestamp(pdf: bytes, tsa_url: str,
+                          validation_context: ValidationContext) -> bytes:
     """Blocking :func:`async_add_archive_timestamp`."""
     return asyncio.run(async_add_archive_timestamp(pdf, tsa_url, validation_context))
