@@ -24,6 +24,7 @@ from .errors import (
     TimestampUnavailable,
     YearNotCovered,
 )
+from .fonts import ReportLabFonts, body_font, reportlab_fonts, serif_fonts
 from .guard import PdfLimits, inspect_pdf
 from .hashonly import (
     PendingSignature,
@@ -180,6 +181,10 @@ __all__ = [
     "prepare_digest",
     "render_html",
     "render_pdf",
+    "ReportLabFonts",
+    "reportlab_fonts",
+    "serif_fonts",
+    "body_font",
     "require_signature_block",
     "sign_pdf",
     "validate_offline",
