@@ -94,6 +94,12 @@ from .doctypes import (
     number_symbol,
     seed_document_types,
 )
+from .enrolment import (
+    CertificateFacts,
+    check_before_pin,
+    check_certificate,
+    enrol_certificate,
+)
 from .errors import (
     AccountError,
     AlreadyCancelled,
@@ -384,6 +390,10 @@ __all__ = [
     "ExpiryWarning",
     "KeyRole",
     "certificates_in_use",
+    "CertificateFacts",
+    "check_before_pin",
+    "check_certificate",
+    "enrol_certificate",
     "expiry_warning",
     "PictureKind",
     "SealPictureMissing",

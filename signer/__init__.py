@@ -79,6 +79,7 @@ from .sign import (
     DocumentInfo,
     SigningOptions,
     async_sign_pdf,
+    check_signer_certificate,
     sign_pdf,
     vietnam_time,
 )
@@ -92,6 +93,7 @@ from .verify import (
 )
 
 __all__ = [
+    "check_signer_certificate",
     "run_isolated",
     "inspect_pdf",
     "hostile_report",
