@@ -107,6 +107,7 @@ from .errors import (
     AuditHeadMissing,
     BackupRefused,
     BlockMismatch,
+    BodyExists,
     BookClosed,
     BookMismatch,
     CertificateMismatch,
@@ -120,6 +121,7 @@ from .errors import (
     FieldTooLong,
     Forbidden,
     InvalidAbbreviation,
+    InvalidOrganId,
     InvalidToken,
     InvalidUsername,
     KeyHeldElsewhere,
@@ -233,6 +235,14 @@ from .models import (
     VersionKind,
 )
 from .numbering import allocate, book_for, cancel_number, counter_value
+from .onboarding import (
+    BodyPlan,
+    FirstAdmin,
+    ImportedStaff,
+    UnitPlan,
+    import_staff,
+    start_body,
+)
 from .pictures import Picture, PictureKind, add_picture, pictures_of, seal_of, signature_of
 from .queue import (
     MAIL_FOOTER,
@@ -390,6 +400,14 @@ __all__ = [
     "ExpiryWarning",
     "KeyRole",
     "certificates_in_use",
+    "BodyPlan",
+    "FirstAdmin",
+    "ImportedStaff",
+    "UnitPlan",
+    "import_staff",
+    "start_body",
+    "BodyExists",
+    "InvalidOrganId",
     "CertificateFacts",
     "check_before_pin",
     "check_certificate",

@@ -26,6 +26,8 @@ records clerk (văn thư) reads it, not a developer::
         ├── BlockMismatch          (QueueError) routed to someone the block does not print
         ├── WrongStep              the document is not at the step the act needs
         ├── PrintedDateMismatch    the date the issued page would print is not the register's
+        ├── BodyExists             a body of that name or official code is already set up
+        ├── InvalidOrganId         an official code not of the form 000.00.00.H41
         ├── CustodyError           which key may make which signature (documents/custody.py)
         │   ├── KeyHeldElsewhere   a certificate or token already bound to another holder
         │   ├── SealChannelRefused an organisation key on the agent or a remote channel
@@ -580,3 +582,26 @@ class StaffListUnreadable(DocumentsError):
     """A staff list file (XLSX/CSV) cannot be read as a whole (documents/staff.py)."""
 
     category = Category.BAD_INPUT
+
+
+class BodyExists(DocumentsError):
+    """A body of that name (or official code) is already set up (documents/onboarding.py)."""
+
+    category = Category.CONFLICT
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"đã có cơ quan {what} trong Kyso — không tạo lại",
+                         f"the body {what} is already set up in Kyso — not created again")
+
+
+class InvalidOrganId(DocumentsError):
+    """An official code (mã định danh) not of the form 000.00.00.H41."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            f"mã định danh “{value}” không đúng dạng (ví dụ: 000.12.34.H41 — bốn nhóm "
+            "cách nhau bởi dấu chấm, theo mã định danh điện tử cơ quan được cấp)",
+            f"official code “{value}” is malformed (e.g. 000.12.34.H41: four groups "
+            "separated by dots, as the body's electronic identifier was issued)")
