@@ -3,10 +3,15 @@ administrator, then its staff from the list the administrator already keeps."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from api.datadir import DataDir
 from documents import (
     AuditAction,
     AuditEvent,
@@ -23,6 +28,7 @@ from documents import (
     UnitPlan,
     User,
     authenticate,
+    create_engine_for,
     import_staff,
     read_staff_list,
     roles_of,
@@ -35,6 +41,7 @@ from .documents_fixtures import (  # noqa: F401
     postgres_url_fixture,
     sqlite_template_fixture,
 )
+from .helpers import KYSO
 
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PLAN = BodyPlan(name="Ủy ban nhân dân xã Hòa Bình", abbreviation="UBND",
@@ -118,3 +125,31 @@ def test_a_list_with_one_bad_row_imports_nobody_and_names_the_line(db: Database)
         assert "dòng 2" in message and "quantri.hb" in message
         assert "dòng 4" in message and "Phòng Không Có" in message
         assert session.scalar(select(User).where(User.username == "mo.ht")) is None
+
+
+def test_kyso_init_sets_up_an_empty_instance_and_never_prints_the_password(
+        tmp_path: Path) -> None:
+    (tmp_path / "can-bo.csv").write_text(STAFF_CSV, encoding="utf-8")
+    args = [KYSO, "--data-dir", str(tmp_path / "data"), "init",
+            "--name", PLAN.name, "--abbreviation", "UBND", "--place", "Hòa Bình",
+            "--organ-id", "000.21.07.H41", "--admin", "quantri.hb",
+            "--admin-name", "Nguyễn Thị Quản", "--unit", "VP=Văn phòng HĐND và UBND",
+            "--unit", "KT=Phòng Kinh tế", "--staff", str(tmp_path / "can-bo.csv"),
+            "--password-stdin"]
+    done = subprocess.run(args, input=ADMIN.password + "\n", capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "000.21.07.H41" in done.stdout and "mo.ht" in done.stdout
+    assert ADMIN.password not in done.stdout + done.stderr
+    again = subprocess.run(args, input=ADMIN.password + "\n", capture_output=True, text=True,
+                           timeout=180)
+    assert again.returncode != 0 and "đã có cơ quan" in again.stdout + again.stderr
+    engine = create_engine_for(DataDir(tmp_path / "data").database_url)
+    try:
+        with Session(engine) as session:
+            admin = authenticate(session, "quantri.hb", ADMIN.password, "10.0.0.1")
+            body = session.scalars(select(Organisation)).one()
+            assert roles_of(session, admin, body) == {Role.ADMIN}
+            assert len(session.scalars(select(User)).all()) == 4
+    finally:
+        engine.dispose()
