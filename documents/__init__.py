@@ -94,6 +94,12 @@ from .doctypes import (
     number_symbol,
     seed_document_types,
 )
+from .enrolment import (
+    CertificateFacts,
+    check_before_pin,
+    check_certificate,
+    enrol_certificate,
+)
 from .errors import (
     AccountError,
     AlreadyCancelled,
@@ -101,6 +107,7 @@ from .errors import (
     AuditHeadMissing,
     BackupRefused,
     BlockMismatch,
+    BodyExists,
     BookClosed,
     BookMismatch,
     CertificateMismatch,
@@ -114,6 +121,7 @@ from .errors import (
     FieldTooLong,
     Forbidden,
     InvalidAbbreviation,
+    InvalidOrganId,
     InvalidToken,
     InvalidUsername,
     KeyHeldElsewhere,
@@ -229,6 +237,14 @@ from .models import (
     VersionKind,
 )
 from .numbering import allocate, book_for, cancel_number, counter_value
+from .onboarding import (
+    BodyPlan,
+    FirstAdmin,
+    ImportedStaff,
+    UnitPlan,
+    import_staff,
+    start_body,
+)
 from .pictures import Picture, PictureKind, add_picture, pictures_of, seal_of, signature_of
 from .queue import (
     MAIL_FOOTER,
@@ -386,6 +402,18 @@ __all__ = [
     "ExpiryWarning",
     "KeyRole",
     "certificates_in_use",
+    "BodyPlan",
+    "FirstAdmin",
+    "ImportedStaff",
+    "UnitPlan",
+    "import_staff",
+    "start_body",
+    "BodyExists",
+    "InvalidOrganId",
+    "CertificateFacts",
+    "check_before_pin",
+    "check_certificate",
+    "enrol_certificate",
     "expiry_warning",
     "PictureKind",
     "SealPictureMissing",

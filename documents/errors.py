@@ -19,6 +19,7 @@ records clerk (văn thư) reads it, not a developer::
     │   ├── AnchorNotFound
     │   ├── AuditHeadMissing    the audit trail has events but lost its head row
     │   ├── BackupRefused
+    │   ├── BodyExists
     │   ├── BookClosed          the number book is no longer in use
     │   ├── BookMismatch        the number book belongs to another issuing body
     │   ├── CertificateMismatch the token's certificate is not the one registered
@@ -35,6 +36,7 @@ records clerk (văn thư) reads it, not a developer::
     │   ├── ExportFailed        the register could not be printed (font missing …)
     │   ├── FieldTooLong        an Appendix VI limit (CodeNumber 11, CodeNotation 30 …)
     │   ├── InvalidAbbreviation an abbreviation with spaces or empty
+    │   ├── InvalidOrganId
     │   ├── MissingReason       a cancellation without a reason
     │   ├── NoNumberBook        no (or more than one) number book fits a document
     │   ├── NoSigningAuthority  the person may not sign this type of document here
@@ -627,3 +629,26 @@ class JobNotReady(KysoError):
     def __init__(self, job_id: str, status: JobStatus) -> None:
         super().__init__(f"việc ký {job_id} đang ở trạng thái '{status.value}'",
                          f"signing job {job_id} is {status.name}")
+
+
+class BodyExists(DocumentsError):
+    """A body of that name (or official code) is already set up (documents/onboarding.py)."""
+
+    category = Category.CONFLICT
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"đã có cơ quan {what} trong Kyso — không tạo lại",
+                         f"the body {what} is already set up in Kyso — not created again")
+
+
+class InvalidOrganId(DocumentsError):
+    """An official code (mã định danh) not of the form 000.00.00.H41."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            f"mã định danh “{value}” không đúng dạng (ví dụ: 000.12.34.H41 — bốn nhóm "
+            "cách nhau bởi dấu chấm, theo mã định danh điện tử cơ quan được cấp)",
+            f"official code “{value}” is malformed (e.g. 000.12.34.H41: four groups "
+            "separated by dots, as the body's electronic identifier was issued)")

@@ -10,9 +10,7 @@ is registered and embedded.
 
 from __future__ import annotations
 
-import functools
 import io
-import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy.orm import Session
 
-from signer.fonts import serif_fonts
+from signer import reportlab_fonts, serif_fonts
 
 from .errors import ExportFailed
 from .models import NumberBook, Organisation, Unit
@@ -35,26 +33,13 @@ from .register import (
 #: Relative widths of the ten columns (the trích yếu gets the most room).
 _WIDTHS = (9, 7, 21, 10, 12, 10, 5, 7, 8, 11)
 
-_font_lock = threading.Lock()
-
-
-@functools.cache
 def _register_fonts(regular: str, bold: str) -> tuple[str, str]:
-    """Register the font pair with ReportLab once per process; returns the font names."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
+    """The ReportLab names of the pair; a missing file is this export's error."""
     for path in (regular, bold):
         if not Path(path).is_file():
             raise ExportFailed(f"thiếu phông chữ {path} (gói fonts-noto-core)",
                                f"font {path} is missing (package fonts-noto-core)")
-    names = (f"KysoSerif-{Path(regular).stem}", f"KysoSerif-{Path(bold).stem}")
-    with _font_lock:
-        pdfmetrics.registerFont(TTFont(names[0], regular))
-        pdfmetrics.registerFont(TTFont(names[1], bold))
-        pdfmetrics.registerFontFamily(names[0], normal=names[0], bold=names[1],
-                                      italic=names[0], boldItalic=names[1])
-    return names
+    return reportlab_fonts(regular, bold)
 
 
 def _heading_lines(body: Organisation, year: int, unit: Unit | None,

@@ -28,6 +28,7 @@ from .errors import (
     TimestampUnavailable,
     YearNotCovered,
 )
+from .fonts import ReportLabFonts, body_font, reportlab_fonts, serif_fonts
 from .guard import PdfLimits, inspect_pdf
 from .hashonly import (
     PendingSignature,
@@ -78,6 +79,7 @@ from .sign import (
     DocumentInfo,
     SigningOptions,
     async_sign_pdf,
+    check_signer_certificate,
     sign_pdf,
     signer_certificate,
     vietnam_time,
@@ -92,6 +94,7 @@ from .verify import (
 )
 
 __all__ = [
+    "check_signer_certificate",
     "run_isolated",
     "inspect_pdf",
     "hostile_report",
@@ -181,6 +184,10 @@ __all__ = [
     "prepare_digest",
     "render_html",
     "render_pdf",
+    "ReportLabFonts",
+    "reportlab_fonts",
+    "serif_fonts",
+    "body_font",
     "require_signature_block",
     "sign_pdf",
     "signer_certificate",

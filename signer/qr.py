@@ -18,15 +18,13 @@ a PDF's first page.
 
 from __future__ import annotations
 
-import functools
 import io
 import re
-import threading
 import unicodedata
 from typing import Any
 
 from .errors import QrOverlapsField, QrTooLong
-from .fonts import serif_fonts
+from .fonts import reportlab_fonts
 
 MM = 72 / 25.4
 #: Side of the symbol (modules only, without the quiet zone).
@@ -45,7 +43,6 @@ ERROR_LEVEL = "m"
 Rect = tuple[float, float, float, float]
 
 _CAPTION_RE = re.compile(re.escape(CAPTION) + r"\s*(\S+)")
-_font_lock = threading.Lock()
 
 
 def _symbol(text: str) -> Any:
@@ -77,16 +74,8 @@ def qr_area(page_box: Rect, text: str) -> Rect:
             max(x1 + quiet, caption_right), y1 + quiet)
 
 
-@functools.cache
 def _font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    regular, _ = serif_fonts()
-    name = "KysoQr-Serif"
-    with _font_lock:
-        pdfmetrics.registerFont(TTFont(name, regular))
-    return name
+    return reportlab_fonts().regular
 
 
 def _caption(text: str) -> str:

@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import html
 import io
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
 from typing import Any, Literal
 
-from .fonts import serif_fonts
+from .fonts import reportlab_fonts
 from .report import SCHEMA, Change, Reason, Report, SignatureReport, Verdict
 
 Lang = Literal["vi", "en"]
@@ -458,24 +455,6 @@ def render_html(report: Report, lang: str = "vi", *,
 
 # ---------------------------------------------------------------- PDF
 
-_font_lock = threading.Lock()
-
-
-@functools.cache
-def _reportlab_fonts(regular: str, bold: str) -> tuple[str, str]:
-    """Register the pair with ReportLab once per process; returns the font names."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    names = (f"KysoReport-{Path(regular).stem}", f"KysoReport-{Path(bold).stem}")
-    with _font_lock:
-        pdfmetrics.registerFont(TTFont(names[0], regular))
-        pdfmetrics.registerFont(TTFont(names[1], bold))
-        pdfmetrics.registerFontFamily(names[0], normal=names[0], bold=names[1],
-                                      italic=names[0], boldItalic=names[1])
-    return names
-
-
 def _p(text: str) -> str:
     """Text for a ReportLab Paragraph (which reads a markup language): escaped."""
     return html.escape(text, quote=False)
@@ -499,7 +478,7 @@ def render_pdf(report: Report, lang: str = "vi", *,
     )
 
     language = _check_lang(lang)
-    regular, bold = _reportlab_fonts(*serif_fonts())
+    regular, bold = reportlab_fonts()
     verdict = Verdict(report.verdict)
     moment = _verified_at(report, verified_at)
     colour = colors.HexColor(VERDICT_COLOURS[verdict])

@@ -27,6 +27,7 @@ from .accounts import accounts_app
 from .audit import audit_app
 from .db import backup_command, db_app, restore_command
 from .doctor import doctor as doctor_command
+from .init import init as init_command
 from .operations import pki_services, sign_document, verify_document, write_new_file
 
 ENV_PIN = "KYSO_PIN"
@@ -41,6 +42,7 @@ app.add_typer(db_app, name="db")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 app.command("doctor")(doctor_command)
+app.command("init")(init_command)
 app.command("agent")(agent_command)
 out = Console(highlight=False)
 

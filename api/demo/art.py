@@ -12,6 +12,8 @@ import math
 
 from PIL import Image, ImageDraw, ImageFont
 
+from signer import body_font, reportlab_fonts
+
 DPI = 300
 SEAL_MM = 36  # a commune People's Committee seal is about 35–36 mm across
 BLUE = (0, 51, 160, 255)
@@ -95,29 +97,25 @@ def appendix_pdf(main_number_line: str,
                  rows: tuple[tuple[str, str, str], ...] = HOUSEHOLDS) -> bytes:
     """A one-page Phụ lục in its own file (names invented), as attached to a Quyết định."""
     from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
 
-    regular = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
-    bold = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf"
-    pdfmetrics.registerFont(TTFont("KysoSerif", regular))
-    pdfmetrics.registerFont(TTFont("KysoSerif-Bold", bold))
+    # Liberation Serif, the drafts' Times New Roman twin.
+    regular, bold = reportlab_fonts(body_font("Times-Roman"), body_font("Times-Bold"))
     out = io.BytesIO()
     page = canvas.Canvas(out, pagesize=A4)
     width, height = A4
-    page.setFont("KysoSerif-Bold", 13)
+    page.setFont(bold, 13)
     page.drawCentredString(width / 2, height - 110, "PHỤ LỤC")
     page.drawCentredString(width / 2, height - 130, title)
-    page.setFont("KysoSerif", 12)
+    page.setFont(regular, 12)
     page.drawCentredString(width / 2, height - 150, f"(Kèm theo {main_number_line})")
     columns = (70, 100, 300, 430)
     y = height - 190
-    page.setFont("KysoSerif-Bold", 12)
+    page.setFont(bold, 12)
     for x, text in zip(columns, ("TT", "Chủ hộ", "Thôn, khu phố", "Hình thức hỗ trợ"),
                        strict=True):
         page.drawString(x, y, text)
-    page.setFont("KysoSerif", 12)
+    page.setFont(regular, 12)
     for index, row in enumerate(rows, start=1):
         y -= 20
         for x, text in zip(columns, (str(index), *row), strict=True):
