@@ -194,6 +194,7 @@ from .jobs import (
     ready_jobs,
     register_certificate,
 )
+from .keys_export import KEY_COLUMNS, certificates_xlsx, warning_text
 from .links import (
     VerifyLink,
     code_in_url,
@@ -402,6 +403,9 @@ __all__ = [
     "ExpiryWarning",
     "KeyRole",
     "certificates_in_use",
+    "KEY_COLUMNS",
+    "certificates_xlsx",
+    "warning_text",
     "BodyPlan",
     "FirstAdmin",
     "ImportedStaff",

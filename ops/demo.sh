@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 ops/setup.sh
 venv=${KYSO_VENV:-.venv}
 demo_args=()
+data_args=()
 serve_args=()
 serve=yes
 args=("$@")
@@ -17,13 +18,16 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   case "$arg" in
     --no-serve) serve=no ;;
     --data-dir) demo_args+=("$arg" "${args[$((i + 1))]}")
+                data_args+=("$arg" "${args[$((i + 1))]}")
                 serve_args+=("$arg" "${args[$((i + 1))]}"); i=$((i + 1)) ;;
-    --data-dir=*) demo_args+=("$arg"); serve_args+=("$arg") ;;
+    --data-dir=*) demo_args+=("$arg"); data_args+=("$arg"); serve_args+=("$arg") ;;
     --host|--port) serve_args+=("$arg" "${args[$((i + 1))]}"); i=$((i + 1)) ;;
     --host=*|--port=*) serve_args+=("$arg") ;;
     *) demo_args+=("$arg") ;;
   esac
 done
+# migrations are an explicit step: bring an existing data directory to this release
+"$venv/bin/kyso" db upgrade "${data_args[@]}"
 "$venv/bin/kyso" demo "${demo_args[@]}"
 [ "$serve" = yes ] || exit 0
 exec "$venv/bin/kyso" serve "${serve_args[@]}"

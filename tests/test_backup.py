@@ -18,6 +18,8 @@ from sqlalchemy import create_engine, func, make_url, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from api.database import open_database
+from api.datadir import DataDir
 from api.demo.art import seal
 from documents import (
     AuditAction,
@@ -280,3 +282,23 @@ def test_the_operator_commands(tmp_path: Path) -> None:
     assert again.returncode == 2 and "ghi đè" in again.stdout + again.stderr
     back = kyso("--data-dir", str(tmp_path / "other"), "restore", str(tmp_path / "b.tar"))
     assert back.returncode == 0 and "nguyên vẹn" in back.stdout, back.stdout + back.stderr
+
+
+def test_a_program_refuses_an_older_schema_until_it_is_upgraded(tmp_path: Path) -> None:
+    """No process migrates on its own: a command on an older database stops, says to run
+    ``kyso db upgrade``, and works once it has run; an empty database is simply created."""
+    def kyso(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KYSO_")}
+        return subprocess.run([KYSO, "--data-dir", str(tmp_path / "data"), *args],
+                              capture_output=True, text=True, env=env, timeout=120)
+
+    data = DataDir(tmp_path / "data").create()
+    upgrade_database(data.database_url, "0011")
+    refused = kyso("audit", "verify")
+    assert refused.returncode != 0
+    assert "kyso db upgrade" in refused.stdout + refused.stderr
+    assert schema_state(data.database_url).current == "0011"  # left as it was
+    assert kyso("db", "upgrade").returncode == 0
+    assert kyso("audit", "verify").returncode == 0
+    fresh = DataDir(tmp_path / "fresh").create()
+    assert open_database(fresh) is not None and schema_state(fresh.database_url).up_to_date

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,9 +12,11 @@ from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from openpyxl import load_workbook
 
 from documents import (
     AuditAction,
+    CertificateInUse,
     Channel,
     Designation,
     ExpiryWarning,
@@ -21,6 +24,7 @@ from documents import (
     OrganisationKey,
     Person,
     certificates_in_use,
+    certificates_xlsx,
     expiry_warning,
     record,
     register_certificate,
@@ -58,8 +62,9 @@ def test_the_warning_steps_are_60_30_and_7_days(days: float, step: ExpiryWarning
     assert expiry_warning(NOW + timedelta(days=days), NOW) is step
 
 
-def test_every_key_in_use_is_listed_with_its_holder_and_where_it_is(
-        db: Database, commune: Commune) -> None:
+def three_keys(db: Database, commune: Commune) -> tuple[str, list[CertificateInUse]]:
+    """A deputy on the agent whose certificate ends in 20 days, a signer on a remote
+    service not registered yet, and the body's seal on a server token."""
     soon = certificate("Lê Minh Đức", NOW + timedelta(days=20))
     people = list(commune.people)
     with db.Session() as session:
@@ -81,6 +86,13 @@ def test_every_key_in_use_is_listed_with_its_holder_and_where_it_is(
         holder = session.get_one(Person, commune.people[people[0]]).full_name
         rows = certificates_in_use(session, [commune.body_id], now=NOW)
 
+    return holder, rows
+
+
+def test_every_key_in_use_is_listed_with_its_holder_and_where_it_is(
+        db: Database, commune: Commune) -> None:
+    holder, rows = three_keys(db, commune)
+
     assert len(rows) == 3
     first = rows[0]  # the soonest expiry first
     assert (first.holder, first.capacity, first.role, first.channel) == (
@@ -101,3 +113,18 @@ def test_another_bodys_keys_are_not_listed(db: Database, commune: Commune) -> No
         session.commit()
         assert certificates_in_use(session, [commune.body_id + 1000], now=NOW) == []
         assert len(certificates_in_use(session, [commune.body_id], now=NOW)) == 1
+
+
+def test_the_export_lists_each_key_with_dates_as_dates_and_warnings_in_words(
+        db: Database, commune: Commune) -> None:
+    holder, rows = three_keys(db, commune)
+    sheet = load_workbook(io.BytesIO(certificates_xlsx(rows, title="Chứng thư số — UBND"))
+                          ).active
+    assert sheet["A1"].value == "Chứng thư số — UBND"
+    assert [c.value for c in sheet[2]][:3] == ["Người/cơ quan giữ", "Cơ quan", "Loại"]
+    first = [c.value for c in sheet[3]]
+    assert first[0] == holder and first[6] == "ABC123"
+    assert first[8] == datetime(2026, 12, 22) and sheet["I3"].number_format == "DD/MM/YYYY"
+    assert first[10] == "hết hạn trong 30 ngày"
+    assert "chưa đăng ký" in str([c.value for c in sheet[4]] + [c.value for c in sheet[5]])
+    assert sheet.max_row == 5
