@@ -207,6 +207,9 @@ def doctor(
     expect_cert: Annotated[list[str] | None, typer.Option(
         "--expect-cert", help="SHA-256 của chứng thư đã đăng ký (lặp lại được) / "
                               "registered certificate SHA-256 (repeatable)")] = None,
+    body: Annotated[str | None, typer.Option(
+        "--body", help="Kiểm tra máy chủ đã sẵn sàng cho cơ quan này ban hành chưa (trên máy "
+                       "chủ Kyso) / is this server ready for the body to issue")] = None,
     lang: Annotated[str, typer.Option("--lang", help="vi | en")] = "vi",
     as_json: Annotated[bool, typer.Option("--json", help="In JSON / JSON output")] = False,
     data_dir: Annotated[Path | None, typer.Option(
@@ -220,6 +223,11 @@ def doctor(
     """
     parent = ctx.parent.params.get("data_dir") if ctx.parent is not None else None
     data = DataDir(resolve(data_dir or parent)).create()
+    if body is not None:
+        from .ready import body_checklist, render_checklist
+
+        ready = render_checklist(body_checklist(data, body), lang, as_json, Console())
+        raise typer.Exit(0 if ready else 2)
     password = None
     if user:
         password = os.environ.get(ENV_PASSWORD)
