@@ -11,8 +11,8 @@ directory, so that several instances never collide::
     out/            signed files the demo writes
     kyso.db         the SQLite database (unless KYSO_DATABASE_URL names another)
     files/          every PDF version, by SHA-256, never overwritten
-    images/         seals (seals/<body id>.png) and handwritten signatures
-                    (signatures/<person id>.png) the signatures show: api/images.py
+    images/         seal and signature files of older versions (unused: the pictures a
+                    signature shows are in the database, documents/pictures.py)
 
 Everything in it is for the service's account alone: the directory and its folders are
 0700, its files 0600 (the service processes run with umask 077, :func:`private_files`,
@@ -26,13 +26,17 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from certs import DemoPki, Origin, TrustStore, bundled_store
-from tokens import Token, token_from_settings
-from tokens.errors import TokenError
+from tokens import Token, TokenError, token_from_settings
 
-ENV_DATA_DIR = "KYSO_DATA_DIR"
+if TYPE_CHECKING:
+    from .settings import Environment
+
+#: The variable naming another database than the data directory's SQLite file.
+ENV_DATABASE_URL = "KYSO_DATABASE_URL"
+
 #: The umask of Kyso's processes: nothing they write is readable by other accounts.
 PRIVATE_UMASK = 0o077
 #: What :meth:`DataDir.create` makes private if an older Kyso left it readable.
@@ -46,7 +50,6 @@ def private_files() -> None:
     """Set this process's umask so that every file and folder it creates is private
     (0600 / 0700): called first by the ``kyso`` command, the API and the worker."""
     os.umask(PRIVATE_UMASK)
-ENV_DATABASE_URL = "KYSO_DATABASE_URL"
 #: Certificate files the trust folder may hold.
 TRUST_SUFFIXES = (".pem", ".cer", ".crt", ".der")
 
@@ -57,11 +60,16 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("kyso", appauthor=False))
 
 
+def _environment() -> Environment:
+    from .settings import ENVIRONMENT  # imported here: api.settings imports this module
+
+    return ENVIRONMENT
+
+
 def resolve(option: Path | None) -> Path:
     if option is not None:
         return option.expanduser().resolve()
-    env = os.environ.get(ENV_DATA_DIR)
-    return Path(env).expanduser().resolve() if env else default_data_dir()
+    return _environment().data_dir or default_data_dir()
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ class DataDir:
 
     @property
     def database_url(self) -> str:
-        return os.environ.get(ENV_DATABASE_URL) or f"sqlite:///{self.root / 'kyso.db'}"
+        return _environment().database_url or f"sqlite:///{self.root / 'kyso.db'}"
 
     @property
     def tokens_file(self) -> Path:
@@ -135,7 +143,7 @@ class DataDir:
 
     def activate_softhsm(self) -> None:
         """Point the SoftHSM2 module at this data directory's tokens (before it loads)."""
-        os.environ.setdefault("SOFTHSM2_CONF", str(self.softhsm / "softhsm2.conf"))
+        _environment().set_default("SOFTHSM2_CONF", str(self.softhsm / "softhsm2.conf"))
 
     # -- trust ------------------------------------------------------------------
     def demo_pki(self) -> DemoPki | None:

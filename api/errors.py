@@ -3,21 +3,21 @@ and the demo); the agent keeps its own in ``api/agent/errors.py``, since it impo
 nothing server-side. Each says in Vietnamese and English what went wrong::
 
     KysoError
+    ├── BadDate
     ├── BadSignatureEncoding
     ├── BatchUsageError     The command line named nothing usable (exit code 2)
     ├── CertificateUnreadable
     ├── ConversionFailed
     ├── ConverterMissing
     ├── CsrfRefused
-    ├── DraftNotPrepared
     ├── DraftNotUnderstood
-    ├── ImageMissing
-    ├── NoBodyChosen
+    ├── NothingChosen
     ├── NothingToSign
     ├── OneFileOnly
     ├── OutputExists
     ├── TooLarge            A file or an archive member beyond the size limits
     ├── Unexpected
+    ├── UnknownRemoteService  A remote-signing service a request names, not configured
     └── UploadTooLarge
 """
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common.errors import Category, KysoError
+from common import Category, KysoError
 
 
 class Unexpected(KysoError):
@@ -92,24 +92,28 @@ class OneFileOnly(KysoError):
                          f"an HTML/PDF report is for exactly one file ({count} sent)")
 
 
-class DraftNotPrepared(KysoError):
-    """The draft was stored but cannot be prepared; the reason is the prepare task's
-    (``code``: the reason class of a refused PDF, when it is one)."""
+class BadDate(KysoError):
+    """A date typed in a form that is not ngày/tháng/năm."""
 
     category = Category.BAD_INPUT
 
-    def __init__(self, document_id: str, vi: str, en: str, code: str | None = None) -> None:
-        super().__init__(f"dự thảo {document_id} chưa chuẩn bị được: {vi}",
-                         f"draft {document_id} could not be prepared: {en}")
-        self.code = code
+    def __init__(self, label: str, value: str) -> None:
+        super().__init__(f"“{value}” ở ô “{label}” không phải ngày hợp lệ — hãy gõ theo dạng "
+                         "ngày/tháng/năm, ví dụ 05/03/2025",
+                         f"“{value}” in “{label}” is not a valid date — type it as "
+                         "day/month/year, e.g. 05/03/2025")
 
 
-class NoBodyChosen(KysoError):
-    category = Category.BAD_REQUEST
+class UnknownRemoteService(KysoError):
+    """A remote-signing service named in a request that tokens.json does not configure: the
+    caller's mistake (422), not the service being down (found by tests/test_api_fuzz.py)."""
 
-    def __init__(self) -> None:
-        super().__init__("hãy chọn cơ quan (body_id) sẽ tin cậy CA này, hoặc phạm vi toàn tỉnh",
-                         "choose the body (body_id) that trusts this CA, or the province scope")
+    category = Category.BAD_INPUT
+
+    def __init__(self, name: str) -> None:
+        shown = name[:80]
+        super().__init__(f"không có dịch vụ ký số từ xa '{shown}' trong cấu hình (tokens.json)",
+                         f"no remote-signing service '{shown}' is configured (tokens.json)")
 
 
 class BadSignatureEncoding(KysoError):
@@ -120,23 +124,24 @@ class BadSignatureEncoding(KysoError):
                          "the signature sent is not valid base64")
 
 
+class NothingChosen(KysoError):
+    """A batch act sent with no document ticked."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self) -> None:
+        super().__init__("chưa chọn văn bản nào — hãy đánh dấu ô ở đầu mỗi văn bản cần ký "
+                         "trong hàng chờ, rồi bấm lại",
+                         "no document was chosen — tick the box of each document to sign "
+                         "in the queue, then press again")
+
+
 class NothingToSign(KysoError):
     category = Category.CONFLICT
 
     def __init__(self, batch: str) -> None:
         super().__init__(f"lô {batch} không còn văn bản nào chờ ký",
                          f"batch {batch} has nothing left to sign")
-
-
-class ImageMissing(KysoError):
-    """No seal image for the document's body, or no signature image for the person."""
-
-    category = Category.CONFLICT
-
-    def __init__(self, what_vi: str, what_en: str, path: str) -> None:
-        super().__init__(f"chưa có {what_vi}: đặt tệp PNG tại {path}",
-                         f"no {what_en}: put a PNG file at {path}")
-        self.path = path
 
 
 class OutputExists(KysoError):

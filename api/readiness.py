@@ -17,27 +17,32 @@ import hashlib
 import smtplib
 import ssl
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import x509
 from sqlalchemy.orm import Session
 
 from certs import TrustStore, validation_context
-from common import KysoError
+from common import KysoError, today_in_vietnam
 from documents import (
     Check,
     Organisation,
     SignerCertificate,
+    administered,
     body_readiness,
     check_certificate,
     seal_key,
 )
-from signer import vietnam_time
-from tokens.diagnose import check_revocation
+from tokens import check_revocation
 
 from .settings import Settings
 
-__all__ = ["readiness", "service_checks"]
+if TYPE_CHECKING:
+    from .http.deps import Services
+
+__all__ = ["readiness", "readiness_of", "service_checks"]
 
 #: seconds each network check may take
 TIMEOUT = 5.0
@@ -132,7 +137,7 @@ def _mail_check(settings: Settings) -> Check:
 
 
 def _today() -> date:
-    return vietnam_time(datetime.now(UTC)).date()
+    return today_in_vietnam()
 
 
 def service_checks(settings: Settings, session: Session, body: Organisation,
@@ -158,3 +163,11 @@ def readiness(settings: Settings, session: Session, body: Organisation,
     now = now or datetime.now(UTC)
     return [*body_readiness(session, body, today=_today(), now=now),
             *service_checks(settings, session, body, trust)]
+
+
+def readiness_of(svc: Services, actor_id: int, body_id: int) -> list[dict[str, Any]]:
+    """"Ready to issue?" for a body the account ``actor_id`` administers, as plain rows."""
+    with svc.sessions() as db:
+        _, body = administered(db, actor_id, body_id)
+        store = svc.trust_for(db, [body_id])
+        return [asdict(c) for c in readiness(svc.settings, db, body, store)]

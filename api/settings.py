@@ -1,4 +1,11 @@
-"""Settings of the service: read once, here, from KYSO_* environment variables.
+"""Settings: the only module of the service that reads the environment (KYSO_* variables).
+
+:class:`Settings` is the service's configuration, read once; :class:`Environment` is what
+any command reads of its environment beside it (the data directory, the database URL, a
+PIN or password given to a script …) and what it hands on to child processes, each value
+read when asked so that no PIN or password is kept (``tests/test_settings_reads.py`` fails
+when another module reads the environment; the agent, which loads nothing server-side,
+has its own spot, ``api/agent/settings.py``).
 
 Two profiles share the code. The embedded default keeps everything under the data
 directory (SQLite database, Celery over a SQLite broker, PDFs in ``files/``); the
@@ -8,18 +15,86 @@ scale-out profile points at PostgreSQL and Redis or RabbitMQ by URL.
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from signer.isolate import ChildLimits
+from signer import ChildLimits
 
-from .datadir import DataDir, resolve
+from .datadir import ENV_DATABASE_URL, DataDir, resolve
 
 DEV_SECRET = "kyso-dev-secret-change-me"
+ENV_DATA_DIR = "KYSO_DATA_DIR"
+ENV_TSA_URL = "KYSO_TSA_URL"
+#: The PIN ``kyso sign`` uses instead of asking (scripts, tests).
+ENV_PIN = "KYSO_PIN"
+#: The password ``kyso doctor --user`` uses instead of asking.
+ENV_PASSWORD = "KYSO_PASSWORD"
+#: Any value: the CLI shows an internal error's traceback instead of one line.
+ENV_DEBUG = "KYSO_DEBUG"
+
+
+def pin_env(token_name: str) -> str:
+    """The variable holding a server-side token's PIN for the worker: KYSO_PIN_<NAME>."""
+    return "KYSO_PIN_" + token_name.upper().replace("-", "_")
+
+
+class Environment:
+    """What a command reads of the process environment beside :class:`Settings`, and what
+    it hands on. Nothing is cached: each value is read when asked; an empty variable counts
+    as unset where a path or an address is read."""
+
+    @property
+    def data_dir(self) -> Path | None:
+        """``KYSO_DATA_DIR``, expanded and absolute."""
+        value = os.environ.get(ENV_DATA_DIR)
+        return Path(value).expanduser().resolve() if value else None
+
+    @property
+    def database_url(self) -> str | None:
+        return os.environ.get(ENV_DATABASE_URL) or None
+
+    @property
+    def tsa_url(self) -> str | None:
+        return os.environ.get(ENV_TSA_URL) or None
+
+    @property
+    def debug(self) -> bool:
+        return bool(os.environ.get(ENV_DEBUG))
+
+    def pin(self) -> str | None:
+        """``KYSO_PIN`` (an empty PIN is a PIN)."""
+        return os.environ.get(ENV_PIN)
+
+    def token_pin(self, token_name: str) -> str | None:
+        """The worker's PIN of a server-side token (:func:`pin_env`)."""
+        return os.environ.get(pin_env(token_name))
+
+    def password(self) -> str | None:
+        """``KYSO_PASSWORD`` (an empty password is a password)."""
+        return os.environ.get(ENV_PASSWORD)
+
+    def for_child(self, overrides: Mapping[str, str]) -> dict[str, str]:
+        """This process's environment with ``overrides``: what a child process gets."""
+        return {**os.environ, **overrides}
+
+    def set(self, name: str, value: str) -> None:
+        """Set a variable for this process and the children it starts."""
+        os.environ[name] = value
+
+    def set_default(self, name: str, value: str) -> None:
+        """Set a variable unless it is already set (e.g. ``SOFTHSM2_CONF`` for a module
+        loaded by this process)."""
+        os.environ.setdefault(name, value)
+
+
+#: The one :class:`Environment` (it holds nothing).
+ENVIRONMENT = Environment()
 
 
 class Settings(BaseSettings):
@@ -44,6 +119,13 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     #: How often (seconds) Celery beat e-mails pending notifications.
     mail_interval: float = 30.0
+    #: How often (seconds) Celery beat reconciles background work (documents/background.py).
+    reconcile_interval: float = 60.0
+    #: A task still running this many seconds after it started lost its worker: sent again
+    #: (must exceed the longest task, 3 minutes).
+    task_stale_seconds: float = 240.0
+    #: A task sent this many seconds ago and never started was lost by the broker: sent again.
+    queued_stale_seconds: float = 900.0
     #: Server-side tokens this host holds: their signing tasks go to queue "token.<name>".
     server_tokens: list[str] = Field(default_factory=lambda: ["ubnd"])
     #: Redis broker: seconds before a task taken by a worker that died (unacknowledged)
@@ -56,6 +138,13 @@ class Settings(BaseSettings):
     #: embeds the validation data of every signature, so that a recipient validates the
     #: issued file offline; "B-LTA" adds a document timestamp (renewed daily when due).
     pades_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-LT"
+    #: The demo only: where a new demo PKI publishes its TSA, OCSP and CRLs when that port
+    #: is free (else any free port); 0: any free port (tests running side by side).
+    demo_pki_port: int = 8791
+
+    @property
+    def demo_pki_preferred_port(self) -> int | None:
+        return self.demo_pki_port or None
     #: Print the body's name and the signing time under the seal on issued documents
     #: (KYSO_SEAL_CAPTION=true); Appendix I shows the seal alone, the default.
     seal_caption: bool = False
@@ -67,12 +156,13 @@ class Settings(BaseSettings):
     #: check, preparation, verification of an uploaded file); beyond it the file is
     #: refused.
     pdf_memory_mb: int = 1024
-    #: Seconds the upload check of one PDF may take in its child process before it is
-    #: killed and the file refused.
+    #: Seconds of CPU time the upload check of one PDF may take in its child process
+    #: before it is killed and the file refused (of wall-clock time: twice as many,
+    #: signer/isolate.py's WALL_FACTOR).
     pdf_check_seconds: float = 20.0
-    #: Seconds the preparation of one draft may take in its child process (keep it below
-    #: the Celery task's soft time limit, 120 s).
-    pdf_prepare_seconds: float = 60.0
+    #: Seconds of CPU time the preparation of one draft may take in its child process
+    #: (twice it, the wall-clock bound, below the Celery task's soft time limit, 120 s).
+    pdf_prepare_seconds: float = 50.0
     #: Seconds the verification of one uploaded file may take in its child process
     #: (OCSP and CRL fetches included).
     pdf_verify_seconds: float = 60.0

@@ -1,22 +1,34 @@
 """Certificates and trust: the trust store, validation contexts and the DEMO PKI."""
 
-from .demo_pki import ARCH, COMMUNE, OFFICIALS, DemoPki, Official, official
-from .errors import CertificateRefused, CertsError
-from .fetching import SHARED_FETCH_TTL, SharedFetchers
+from .demo_pki import (
+    COMMUNE,
+    OFFICIALS,
+    DemoPki,
+    official,
+)
+from .errors import (
+    CertsError,
+)
+from .fetching import (
+    SharedFetchers,
+)
 from .services import free_port, serving
-from .trust import DEMO_MARKER, Origin, TrustedCert, TrustStore, bundled_store, load_certificates
+from .trust import (
+    DEMO_MARKER,
+    Origin,
+    TrustedCert,
+    TrustStore,
+    bundled_store,
+    load_certificates,
+)
 from .validation import Revocation, context_at, revocation_evidence, validation_context
 
 __all__ = [
-    "ARCH",
     "COMMUNE",
-    "DEMO_MARKER",
-    "OFFICIALS",
-    "SHARED_FETCH_TTL",
-    "CertificateRefused",
     "CertsError",
+    "DEMO_MARKER",
     "DemoPki",
-    "Official",
+    "OFFICIALS",
     "Origin",
     "Revocation",
     "SharedFetchers",

@@ -9,7 +9,7 @@ Its tree (drawn by tests/support/error_classes.draw_tree)::
 
 from __future__ import annotations
 
-from common.errors import Category, KysoError
+from common import Category, KysoError
 
 
 class CertsError(KysoError):

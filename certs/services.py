@@ -34,14 +34,14 @@ def free_port(preferred: int | None = None) -> int:
 
 def already_served(pki: DemoPki) -> bool:
     """Whether this very PKI's services already answer on its port (another process)."""
-    import urllib.error
-    import urllib.request
+    import httpx
 
     try:
-        with urllib.request.urlopen(f"{pki.base_url}/certs/root/ca.crt", timeout=2) as resp:
-            return bool(resp.read() == pki.root.dump())
-    except (urllib.error.URLError, OSError, ValueError):
+        response = httpx.get(f"{pki.base_url}/certs/root/ca.crt", timeout=2,
+                             follow_redirects=True)
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError):
         return False
+    return response.is_success and response.content == pki.root.dump()
 
 
 @contextlib.contextmanager

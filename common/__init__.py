@@ -1,4 +1,5 @@
-"""What every layer shares and no layer owns: the error root and Vietnam's clock.
+"""What every layer shares and no layer owns: the error root, Vietnam's clock and HTML
+templates.
 
 The lowest package: it imports nothing of Kyso's, and every other package may import it
 (``common`` ← ``certs`` ← ``tokens`` ← ``signer`` ← ``documents`` ← ``api``).
@@ -6,6 +7,9 @@ The lowest package: it imports nothing of Kyso's, and every other package may im
 
 from __future__ import annotations
 
-from .errors import Category, KysoError
+from .clock import VN_TZ, today_in_vietnam, vietnam_time
+from .errors import Category, KysoError, halves
+from .templates import render_template, template_environment
 
-__all__ = ["Category", "KysoError"]
+__all__ = ["VN_TZ", "Category", "KysoError", "halves", "render_template",
+           "template_environment", "today_in_vietnam", "vietnam_time"]

@@ -77,6 +77,13 @@ def _restore(cls: type[KysoError], vi: str, en: str, state: dict[str, Any]) -> K
     return error
 
 
+def halves(detail: str) -> tuple[str, str]:
+    """A detail written ``"tiếng Việt / English"`` as its two halves (the same text twice
+    when it has no such halves: a name, a number), so each message says it in one language."""
+    vi, mark, en = detail.partition(" / ")
+    return (vi, en) if mark and vi and en else (detail, detail)
+
+
 class KysoError(Exception):
     """An error with a message for people, in Vietnamese and in English.
 

@@ -42,7 +42,7 @@ from signer import (
 )
 
 from .audit import AuditAction, record
-from .issuance import Signing, _store, latest_version
+from .issuance import Signing, keep_pdf, latest_version
 from .models import Document, DocumentVersion, VersionKind
 from .storage import FileStore
 
@@ -118,8 +118,8 @@ def renew_archive_timestamps(session: Session, store: FileStore, *, tsa_url: str
 
     for renewal in renewals:
         document, source = renewal.document, renewal.source
-        version = _store(session, store, document, VersionKind.ARCHIVED, renewal.pdf, actor,
-                         source.file_name, source=source)
+        version = keep_pdf(session, store, document, VersionKind.ARCHIVED, renewal.pdf, actor,
+                           source.file_name, source=source)
         record(session, ARCHIVE_ACTION, actor=actor, body_id=document.body_id,
                object_type="document", object_id=document.id,
                details={"archive_timestamp": True, "reason": renewal.reason.name,

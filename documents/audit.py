@@ -68,8 +68,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .errors import AuditHeadMissing
-from .models import Base, _enum
-from .numbering import _insert_for
+from .models import Base, enum_type
+from .numbering import insert_for
 from .sqltypes import Nfc, UtcDateTime, nfc, utc_now
 
 #: The actor of an act nobody in particular did (a task, a migration, a default).
@@ -124,7 +124,7 @@ class AuditEvent(Base):
     #: Who, as people read it: a user name, "Nguyễn Văn An", "hệ thống".
     actor: Mapped[str] = mapped_column(Nfc(200))
     body_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
-    action: Mapped[AuditAction] = mapped_column(_enum(AuditAction, "audit_action"))
+    action: Mapped[AuditAction] = mapped_column(enum_type(AuditAction, "audit_action"))
     #: "document", "account", "number_book", "register" …
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(Nfc(100))
@@ -232,7 +232,7 @@ def chain_hash(*, seq: int, occurred_at: datetime, actor: str, body_id: int | No
 
 def _locked_head(session: Session) -> tuple[int, str]:
     """(seq, hash) of the chain's end, locked until the caller's transaction ends."""
-    insert = _insert_for(session)  # refuses other databases and unserialised SQLite
+    insert = insert_for(session)  # refuses other databases and unserialised SQLite
     locked = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID) \
         .with_for_update()
     row = session.execute(locked).one_or_none()

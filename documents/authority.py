@@ -8,23 +8,19 @@ that person may sign this document and which certificate and token to expect.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from common import today_in_vietnam
+
 from .models import DocumentType, Organisation, Person, SigningAuthority, Unit
-
-_VIETNAM = timezone(timedelta(hours=7))
-
-
-def _today_in_vietnam() -> date:
-    return datetime.now(_VIETNAM).date()
 
 
 def in_force(day: date | None = None) -> ColumnElement[bool]:
     """The SQL condition "this signing authority applies on ``day``" (default: today)."""
-    day = day or _today_in_vietnam()
+    day = day or today_in_vietnam()
     return and_(
         or_(SigningAuthority.valid_from.is_(None), SigningAuthority.valid_from <= day),
         or_(SigningAuthority.valid_until.is_(None), SigningAuthority.valid_until >= day))

@@ -36,11 +36,12 @@ from pyhanko.sign.signers import Signer
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from common import today_in_vietnam
 from signer import signer_certificate
 
 from .accounts import Role, User, require_role
 from .audit import AuditAction, record
-from .authority import _today_in_vietnam, find_authority
+from .authority import find_authority
 from .errors import (
     KeyHeldElsewhere,
     KeyNotOnServer,
@@ -59,6 +60,7 @@ from .models import (
     Person,
     SigningAuthority,
 )
+from .pictures import seal_of
 
 
 class Act(enum.Enum):
@@ -132,7 +134,7 @@ class Custody:
 def seal_key(session: Session, body: Organisation, *, on: date | None = None) -> OrganisationKey:
     """The body's organisation key in force on ``on`` (default: today in Vietnam); of
     several, the one that took over last (latest ``valid_from``)."""
-    day = on or _today_in_vietnam()
+    day = on or today_in_vietnam()
     keys = session.scalars(select(OrganisationKey).where(
         OrganisationKey.body_id == body.id,
         or_(OrganisationKey.valid_from.is_(None), OrganisationKey.valid_from <= day),
@@ -196,6 +198,8 @@ def issuing_custody(session: Session, account: User | None, body: Organisation, 
         raise ValueError(f"{act} is not an issuing act")
     if account is not None:
         require_role(session, account, body, Role.CLERK)
+    if act is Act.ISSUE:
+        seal_of(session, body)  # a body without its seal picture cannot issue: say so now
     key = seal_key(session, body, on=on)
     return Custody(act, body.id, key.certificate_sha256, key.token_name,
                    account.username if account else None, account.id if account else None,

@@ -48,11 +48,14 @@ class CertificateFacts:
 
 
 def check_certificate(certificate: x509.Certificate, context: ValidationContext, *,
-                      at: datetime | None = None) -> CertificateFacts:
+                      at: datetime | None = None,
+                      intermediates: Sequence[x509.Certificate] = ()) -> CertificateFacts:
     """``certificate``'s facts when it may sign at ``at`` (now by default) under
-    ``context`` (trust store, fetching allowed or not); else the signer's refusal."""
+    ``context`` (trust store, fetching allowed or not), ``intermediates`` helping build
+    its path; else the signer's refusal."""
     moment = at or datetime.now(UTC)
-    chain = asyncio.run(check_signer_certificate(certificate, context, moment))
+    chain = asyncio.run(check_signer_certificate(certificate, context, moment,
+                                                 intermediates=intermediates))
     validity = certificate["tbs_certificate"]["validity"]
     return CertificateFacts(
         sha256=hashlib.sha256(certificate.dump()).hexdigest(),
@@ -86,4 +89,5 @@ def check_before_pin(session: Session, authority: SigningAuthority,
     known = session.get(SignerCertificate, authority.certificate_sha256)
     if known is None:
         return None
-    return check_certificate(x509.Certificate.load(known.der), context, at=at)
+    # the chain it was registered with: the store need not hold the signer's intermediate
+    return check_certificate(known.certificate, context, at=at, intermediates=known.chain)

@@ -1,4 +1,5 @@
-"""Errors of the document's life: numbering, the register and their configuration.
+"""Errors of the document's life: numbering, the register and their configuration, and
+the acts of the use-case layer (``documents/usecases/``).
 
 Each says in Vietnamese and English what went wrong and what to do, because the
 records clerk (văn thư) reads it, not a developer::
@@ -8,6 +9,7 @@ records clerk (văn thư) reads it, not a developer::
     ├── DocumentsError          A document could not be numbered, registered or exported
     │   ├── AccountError        accounts, roles and logins (documents/accounts.py)
     │   │   ├── Forbidden       the account lacks the role the act needs in that body
+    │   │   │   ├── NoBody      the account belongs to no body yet
     │   │   │   └── ProvinceAdminOnly
     │   │   ├── InvalidToken    an API token unknown, expired, revoked or of a closed account
     │   │   ├── InvalidUsername a user name with spaces, symbols or of the wrong length
@@ -35,6 +37,7 @@ records clerk (văn thư) reads it, not a developer::
     │   ├── DuplicateNumber     (number, symbol, body, year) already in the register
     │   ├── ExportFailed        the register could not be printed (font missing …)
     │   ├── FieldTooLong        an Appendix VI limit (CodeNumber 11, CodeNotation 30 …)
+    │   ├── InstanceNotEmpty
     │   ├── InvalidAbbreviation an abbreviation with spaces or empty
     │   ├── InvalidOrganId
     │   ├── MissingReason       a cancellation without a reason
@@ -42,7 +45,7 @@ records clerk (văn thư) reads it, not a developer::
     │   ├── NoSigningAuthority  the person may not sign this type of document here
     │   ├── NumberAlreadyBound  allocate() asked for a second number in another book/year
     │   ├── PrintedDateMismatch the date the issued page would print is not the register's
-    │   ├── QueueError          the signing queue and its notices (documents/queue.py)
+    │   ├── QueueError          the signing queue and its notices (documents/queue/)
     │   │   ├── BlockMismatch   (QueueError) routed to someone the block does not print
     │   │   ├── DuplicateSigner the same person twice among a document's signers
     │   │   ├── MailFailed      an e-mail could not be sent (the notice stays pending)
@@ -51,20 +54,31 @@ records clerk (văn thư) reads it, not a developer::
     │   │   └── WrongRequestStatus a request not in the state the act needs (approve twice …)
     │   ├── SchemaOutdated
     │   ├── SealPictureMissing
+    │   ├── SignaturePictureMissing
     │   ├── SignerNotInBlock    the signature block names somebody else
     │   ├── SqliteNotSerialised a SQLite engine not made by create_engine_for()
     │   ├── StaffListUnreadable
+    │   ├── TicketRefused       a single-use signing address expired, spent or forged
     │   ├── UnknownDocumentType a type code not in the table
     │   ├── UnsupportedDatabase a database other than SQLite or PostgreSQL
     │   └── WrongStep           the document is not at the step the act needs
+    ├── DraftNotPrepared        a stored draft the worker could not prepare (its reason)
     ├── JobNotReady
+    ├── NoBodyChosen            a trust anchor added without its body or the province scope
+    ├── NotFound                a thing the caller names that is not there (or not theirs)
+    ├── StorageFull             the disk of the stored versions is full: nothing was written
     ├── StoredFileCorrupted
-    └── StoredFileMissing
+    ├── StoredFileMissing
+    └── UnknownValue            an id or a value the service does not know
 """
 
 from __future__ import annotations
 
-from common import Category, KysoError
+import enum
+from collections.abc import Iterable
+from typing import TypeVar
+
+from common import Category, KysoError, halves
 
 from .job_status import JobStatus
 
@@ -447,6 +461,22 @@ class Forbidden(AccountError):
         self.username = username
 
 
+class NoBody(Forbidden):
+    """The account is a member of no body at all (an administrator has to add it)."""
+
+    category = Category.FORBIDDEN
+
+    def __init__(self, username: str, needed_vi: str, needed_en: str) -> None:
+        AccountError.__init__(
+            self,
+            f"tài khoản “{username}” chưa thuộc cơ quan nào nên chưa làm được việc này "
+            f"(cần vai trò {needed_vi} tại một cơ quan) — hãy nhờ quản trị thêm tài khoản "
+            "vào cơ quan của mình",
+            f"account “{username}” belongs to no body yet, so it may not do this (it needs "
+            f"the role {needed_en} in a body) — ask an administrator to add it to yours")
+        self.username = username
+
+
 class ProvinceAdminOnly(Forbidden):
     """Only a province administrator may add or remove a province-wide trust anchor."""
 
@@ -570,6 +600,19 @@ class SealPictureMissing(DocumentsError):
                          "must upload the seal (a transparent red PNG) on the admin page")
 
 
+class SignaturePictureMissing(DocumentsError):
+    """A signer has no handwritten-signature picture yet: their approval cannot be stamped."""
+
+    category = Category.CONFLICT
+
+    def __init__(self, person: str) -> None:
+        super().__init__(f"{person} chưa có ảnh chữ ký nên chưa ký duyệt được: quản trị viên hãy "
+                         "tải lên ảnh chữ ký tay (PNG nền trong suốt, màu xanh) ở trang Quản trị",
+                         f"{person} has no handwritten-signature picture yet, so cannot approve: "
+                         "an administrator must upload it (a transparent blue PNG) on the admin "
+                         "page")
+
+
 class BackupRefused(DocumentsError):
     """A backup cannot be written there, or a backup file cannot be restored."""
 
@@ -612,6 +655,26 @@ class StoredFileMissing(KysoError):
                          f"stored file {sha256[:12]}… is missing")
 
 
+class StorageFull(KysoError):
+    """A PDF version could not be written: the disk (or the quota) of the stored files is
+    full. Nothing of it remains (the partial file is removed) and the act's transaction
+    rolls back — no number is used without its register entry; the work waits for space
+    and goes on by itself (:func:`api.worker.ledger.service_of`: "storage")."""
+
+    category = Category.UNAVAILABLE
+
+    def __init__(self, folder: str, size: int) -> None:
+        super().__init__(
+            f"ổ đĩa lưu văn bản đã đầy, không ghi được tệp {size} byte vào {folder} — không "
+            "có gì bị ghi dở, số văn bản chưa được cấp; báo quản trị giải phóng dung lượng, "
+            "việc sẽ tự tiếp tục",
+            f"the disk of the stored files is full, a {size}-byte file could not be written "
+            f"to {folder} — nothing was half written and no number was used; ask the "
+            "administrator to free space, the work goes on by itself")
+        self.folder = folder
+        self.size = size
+
+
 class CertificateNotRegistered(KysoError):
     category = Category.CONFLICT
 
@@ -641,6 +704,18 @@ class BodyExists(DocumentsError):
                          f"the body {what} is already set up in Kyso — not created again")
 
 
+class InstanceNotEmpty(DocumentsError):
+    """The first-run page on an instance that already has a body or an account."""
+
+    category = Category.CONFLICT
+
+    def __init__(self) -> None:
+        super().__init__("Kyso đã được khởi tạo (đã có cơ quan hoặc tài khoản): hãy đăng nhập; "
+                         "cơ quan mới do quản trị viên thêm",
+                         "Kyso is already set up (it has a body or an account): log in; new "
+                         "bodies are added by an administrator")
+
+
 class InvalidOrganId(DocumentsError):
     """An official code (mã định danh) not of the form 000.00.00.H41."""
 
@@ -652,3 +727,74 @@ class InvalidOrganId(DocumentsError):
             "cách nhau bởi dấu chấm, theo mã định danh điện tử cơ quan được cấp)",
             f"official code “{value}” is malformed (e.g. 000.12.34.H41: four groups "
             "separated by dots, as the body's electronic identifier was issued)")
+
+
+class TicketRefused(DocumentsError):
+    """A single-use address handed to a local signing tool (documents/tickets.py) that is
+    expired, already used, forged or for another purpose."""
+
+    category = Category.FORBIDDEN
+
+    def __init__(self) -> None:
+        super().__init__(
+            "địa chỉ ký số dùng một lần đã hết hạn, đã được dùng hoặc không hợp lệ — hãy bấm "
+            "ký lại trên trang Kyso",
+            "the single-use signing address has expired, was already used or is not valid — "
+            "start the signature again from the Kyso page")
+
+
+class NotFound(KysoError):
+    """Something the caller names that does not exist, or that they may not see (the same
+    answer, so one body cannot even learn another's ids)."""
+
+    category = Category.NOT_FOUND
+
+    def __init__(self, what: str) -> None:
+        vi, en = halves(what)  # "văn bản X / document X"
+        super().__init__(f"không tìm thấy {vi}", f"{en} not found")
+
+
+class UnknownValue(KysoError):
+    """A request names an id or a value the service does not know (or the caller may not
+    see: the same answer, so nothing is learnt of other bodies)."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, what_vi: str, what_en: str, value: object,
+                 known: Iterable[str] = ()) -> None:
+        choices = ", ".join(known)
+        super().__init__(f"không có {what_vi} “{value}”" + (f" (chọn: {choices})" if choices
+                                                               else ""),
+                         f"unknown {what_en} “{value}”" + (f" (one of: {choices})" if choices
+                                                            else ""))
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def enum_member(kind: type[E], name: str, what_vi: str, what_en: str) -> E:
+    """``kind[name]``, or :class:`UnknownValue` listing the names it could be."""
+    try:
+        return kind[name]
+    except KeyError:
+        raise UnknownValue(what_vi, what_en, name, [m.name for m in kind]) from None
+
+
+class DraftNotPrepared(KysoError):
+    """The draft was stored but cannot be prepared; the reason is the prepare task's
+    (``code``: the reason class of a refused PDF, when it is one)."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self, document_id: str, vi: str, en: str, code: str | None = None) -> None:
+        super().__init__(f"dự thảo {document_id} chưa chuẩn bị được: {vi}",
+                         f"draft {document_id} could not be prepared: {en}")
+        self.code = code
+
+
+class NoBodyChosen(KysoError):
+    category = Category.BAD_REQUEST
+
+    def __init__(self) -> None:
+        super().__init__("hãy chọn cơ quan (body_id) sẽ tin cậy CA này, hoặc phạm vi toàn tỉnh",
+                         "choose the body (body_id) that trusts this CA, or the province scope")

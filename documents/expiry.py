@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from signer import vietnam_time
+from common import vietnam_time
 
 from .accounts import Membership, Role, User
 from .inventory import CertificateInUse, ExpiryWarning, KeyRole, certificates_in_use

@@ -30,32 +30,34 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certs import SharedFetchers, TrustStore, validation_context
+from common import vietnam_time
 from signer import (
+    DAY_FIELD,
+    MONTH_FIELD,
+    UPLOADED,
+    YEAR_FIELD,
+    CopyKind,
     DateLine,
     DocumentInfo,
     DraftLayout,
+    FieldPlan,
     PadesLevel,
     PendingSignature,
-    RawSignature,
-    finish,
-    locate,
-    prepare_digest,
-    sign_pdf,
-    signer_certificate,
-    vietnam_time,
-)
-from signer.pdfinput import UPLOADED
-from signer.prepare import (
-    DAY_FIELD,
-    MONTH_FIELD,
-    YEAR_FIELD,
-    FieldPlan,
     Prepared,
+    RawSignature,
+    appendix_options,
+    approval_options,
     check_draft,
     clerk_fields,
+    copy_options,
+    finish,
+    issuance_options,
+    locate,
+    prepare_digest,
     prepare_pdf,
+    sign_pdf,
+    signer_certificate,
 )
-from signer.profiles import CopyKind, appendix, approval, copy, issuance
 
 from .anchors import trust_for
 from .audit import AuditAction, record
@@ -134,10 +136,10 @@ class Signing:
         return replace(self, contexts=lambda: validation_context(store, shared=fetchers))
 
 
-def _store(session: Session, store: FileStore, document: Document, kind: VersionKind,
-           pdf: bytes, actor: str | None, file_name: str = "",
-           source: DocumentVersion | None = None,
-           signer: Person | None = None) -> DocumentVersion:
+def keep_pdf(session: Session, store: FileStore, document: Document, kind: VersionKind,
+             pdf: bytes, actor: str | None, file_name: str = "",
+             source: DocumentVersion | None = None,
+             signer: Person | None = None) -> DocumentVersion:
     digest = store.put(pdf)
     version = session.scalar(select(DocumentVersion).where(
         DocumentVersion.document_id == document.id, DocumentVersion.kind == kind,
@@ -217,7 +219,7 @@ def new_draft(session: Session, store: FileStore, body: Organisation, doc_type_c
                         status=DocumentStatus.DRAFT)
     session.add(document)
     session.flush()
-    version = _store(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
+    version = keep_pdf(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
     _audit(session, AuditAction.UPLOAD, document, actor, doc_type=doc_type_code,
            subject=subject, unit_id=unit.id if unit else None, sha256=version.sha256,
            size=version.size, file_name=file_name)
@@ -235,7 +237,7 @@ def replace_draft(session: Session, store: FileStore, document: Document, pdf: b
     _require(document, DocumentStatus.RETURNED, DocumentStatus.DRAFT)
     if not checked:
         check_draft(pdf, draft_marks=True, source=file_name or UPLOADED)
-    version = _store(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
+    version = keep_pdf(session, store, document, VersionKind.DRAFT, pdf, actor, file_name)
     document.status = DocumentStatus.DRAFT
     _audit(session, AuditAction.UPLOAD, document, actor, sha256=version.sha256,
            size=version.size, file_name=file_name, replaces_returned=True)
@@ -278,7 +280,7 @@ def store_prepared(session: Session, store: FileStore, document: Document,
     if document.status is not DocumentStatus.DRAFT or draft is None \
             or draft.sha256 != given.draft_sha256:
         return None
-    version = _store(session, store, document, VersionKind.PREPARED, prepared.pdf, actor)
+    version = keep_pdf(session, store, document, VersionKind.PREPARED, prepared.pdf, actor)
     document.status = DocumentStatus.PREPARED
     _audit(session, AuditAction.PREPARE, document, actor, draft_sha256=draft.sha256,
            sha256=version.sha256, overrides=sorted(overrides or {}),
@@ -294,7 +296,7 @@ def prepare(session: Session, store: FileStore, document: Document, *,
             cover_draft_mark: bool = False) -> tuple[DraftLayout, FieldPlan]:
     """Locate the draft's number, date and signature block and add every field, in this
     process and this transaction (the service's worker runs the same steps with the PDF
-    work in a child process and no transaction open: ``documents.tasks``).
+    work in a child process and no transaction open: ``documents.work``).
 
     ``overrides`` replaces planned places by hand (keys of :class:`FieldPlan`).
     A draft still marked "DỰ THẢO" is refused (`signer.marks.DraftMarked`) unless the
@@ -336,8 +338,8 @@ def _check_block(pdf: bytes, person: Person) -> None:
 def _approved(session: Session, store: FileStore, document: Document, person: Person,
               authority: SigningAuthority, prepared: DocumentVersion, signed: bytes,
               actor: str | None, custody: Custody | None = None, **how: object) -> None:
-    version = _store(session, store, document, VersionKind.APPROVED, signed, person.full_name,
-                     signer=person)
+    version = keep_pdf(session, store, document, VersionKind.APPROVED, signed, person.full_name,
+                       signer=person)
     document.status = DocumentStatus.SIGNED
     who = actor or person.full_name
     _audit(session, AuditAction.APPROVE, document, who, person_id=person.id,
@@ -370,7 +372,7 @@ def approve(session: Session, store: FileStore, document: Document, person: Pers
     pdf = store.get(prepared.sha256)
     _check_block(pdf, person)
     signing = signing.for_body(session, document.body_id)
-    signed = sign_pdf(pdf, signer, approval(signature_image, tsa_url=signing.tsa_url,
+    signed = sign_pdf(pdf, signer, approval_options(signature_image, tsa_url=signing.tsa_url,
                                             validation_context=signing.validation_context))
     _approved(session, store, document, person, authority, prepared, signed, actor, custody)
     return signed
@@ -390,7 +392,7 @@ def begin_approval(session: Session, store: FileStore, document: Document, perso
     pdf = store.get(prepared.sha256)
     _check_block(pdf, person)
     signing = signing.for_body(session, document.body_id)
-    return prepare_digest(pdf, certificate, approval(
+    return prepare_digest(pdf, certificate, approval_options(
         signature_image, tsa_url=signing.tsa_url,
         validation_context=signing.validation_context), chain=chain, lifetime=lifetime)
 
@@ -510,7 +512,7 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: S
     fills = {name: text for name, text in date_fills(entry.issued_date).items()
              if name in present}
     signing = signing.for_body(session, document.body_id)
-    options = issuance(seal_image, document.body.name, entry.code_number,
+    options = issuance_options(seal_image, document.body.name, entry.code_number,
                        fills.get(DAY_FIELD), fills.get(MONTH_FIELD), fills.get(YEAR_FIELD),
                        tsa_url=signing.tsa_url, validation_context=signing.validation_context,
                        level=signing.level, seal_caption=signing.seal_caption,
@@ -519,8 +521,8 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: S
     issued = sign_pdf(pdf, body_signer, options,
                       signing_time=moment if custody is not None else signing_time)
     _check_printed(issued, entry, printed)
-    version = _store(session, store, document, VersionKind.ISSUED, issued,
-                     details.registered_by)
+    version = keep_pdf(session, store, document, VersionKind.ISSUED, issued,
+                       details.registered_by)
     document.status = DocumentStatus.ISSUED
     who = actor or details.registered_by
     _audit(session, AuditAction.NUMBER, document, who, number=entry.number,
@@ -552,11 +554,11 @@ def sign_attachment(session: Session, store: FileStore, document: Document, body
     check_draft(pdf)
     moment = _body_signature(custody, body_signer, None)
     signing = signing.for_body(session, document.body_id)
-    signed = sign_pdf(pdf, body_signer, appendix(
+    signed = sign_pdf(pdf, body_signer, appendix_options(
         pdf, entry.number_symbol, tsa_url=signing.tsa_url,
         validation_context=signing.validation_context, level=signing.level),
         signing_time=moment)
-    version = _store(session, store, document, VersionKind.ATTACHMENT, signed, actor, file_name)
+    version = keep_pdf(session, store, document, VersionKind.ATTACHMENT, signed, actor, file_name)
     cert = _cert_sha256(body_signer)
     _audit(session, AuditAction.ATTACH, document, actor, number_symbol=entry.number_symbol,
            certificate_sha256=cert, sha256=version.sha256, file_name=file_name,
@@ -590,12 +592,12 @@ def make_copy(session: Session, store: FileStore, document: Document, body_signe
     copy_entry = register_issue(session, copy_doc, copy_book, details)
     pdf = store.get(source.sha256)
     signing = signing.for_body(session, document.body_id)
-    signed = sign_pdf(pdf, body_signer, copy(
+    signed = sign_pdf(pdf, body_signer, copy_options(
         pdf, kind, document.body.name, copy_entry.number_symbol,
         tsa_url=signing.tsa_url, validation_context=signing.validation_context,
         level=signing.level), signing_time=moment if custody is not None else signing_time)
-    version = _store(session, store, copy_doc, VersionKind.COPY, signed, details.registered_by,
-                     file_name, source=source)
+    version = keep_pdf(session, store, copy_doc, VersionKind.COPY, signed, details.registered_by,
+                       file_name, source=source)
     copy_doc.status = DocumentStatus.ISSUED
     cert = _cert_sha256(body_signer)
     _audit(session, AuditAction.COPY, copy_doc, actor or details.registered_by,

@@ -4,7 +4,7 @@ Where an official's key is decides how their approval gets signed
 (:func:`channel_of` reads it from the signing authority's ``token_name``):
 
 - a server-side token (any configured token name): a Celery worker on the token's
-  host signs the whole PDF (:mod:`documents.tasks`);
+  host signs the whole PDF (:mod:`documents.work`, called by the worker's Celery tasks);
 - ``"agent"``: the official's USB token on their own PC, reached by ``kyso agent``;
 - ``"remote:<name>"``: a remote-signing service (CSC v2) the official authorises.
 
@@ -42,7 +42,7 @@ from .custody import Channel, channel_of_token, person_custody
 from .errors import CertificateMismatch, CertificateNotRegistered, JobNotReady, WrongStep
 from .issuance import Signing, begin_approval, finish_approval
 from .job_status import JobStatus
-from .models import AGENT_CHANNEL, Base, Document, Person, SigningAuthority, _enum
+from .models import AGENT_CHANNEL, Base, Document, Person, SigningAuthority, enum_type
 from .sqltypes import Nfc, UtcDateTime, utc_now
 from .storage import FileStore
 
@@ -93,7 +93,7 @@ class SigningJob(Base):
     #: The jobs the official approved together (one PIN entry or one authorisation).
     batch: Mapped[str] = mapped_column(String(36))
     channel: Mapped[str] = mapped_column(String(100))
-    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"),
+    status: Mapped[JobStatus] = mapped_column(enum_type(JobStatus, "job_status"),
                                               default=JobStatus.PREPARING)
     certificate_sha256: Mapped[str] = mapped_column(String(64))
     #: Hex of what the key signs (the hash of the CMS signed attributes).
@@ -255,7 +255,7 @@ def accept_signature(session: Session, job: SigningJob, signature: RawSignature,
 def check_raw_signature(pending: PendingSignature, signature: RawSignature) -> None:
     """Refuse a signature that is not the certificate's key over ``pending.digest``."""
     from signer import SignatureMismatch
-    from tokens.digest import verify_raw
+    from tokens import verify_raw
 
     if not verify_raw(pending.signing_cert, pending.digest, signature, pending.md_algorithm):
         raise SignatureMismatch(pending.signing_cert.subject.human_friendly)
@@ -306,5 +306,19 @@ def expire_jobs(session: Session, *, now: datetime | None = None) -> int:
         SigningJob.expires_at <= (now or utc_now()))).all()
     for job in jobs:
         _end(job, JobStatus.EXPIRED)
+    session.flush()
+    return len(jobs)
+
+
+def note_batch_problem(session: Session, person_id: int, batch: str,
+                       reason: str | None) -> int:
+    """Say on ``person_id``'s waiting jobs of ``batch`` why they are still unsigned (the
+    official refused on the phone, the confirmation timed out); ``None`` clears it. The
+    jobs stay READY: the documents wait to be signed again, nothing was signed."""
+    jobs = session.scalars(select(SigningJob).where(
+        SigningJob.person_id == person_id, SigningJob.batch == batch,
+        SigningJob.status == JobStatus.READY)).all()
+    for job in jobs:
+        job.error = reason
     session.flush()
     return len(jobs)

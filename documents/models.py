@@ -64,7 +64,7 @@ class Base(DeclarativeBase):
 event.listen(Base, "mapper_configured", normalise_on_set, propagate=True)
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
+def enum_type(cls: type[enum.Enum], name: str) -> Enum:
     return Enum(cls, name=name, native_enum=False, create_constraint=True, length=32)
 
 
@@ -143,7 +143,7 @@ class Organisation(Base):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
+    kind: Mapped[OrganisationKind] = mapped_column(enum_type(OrganisationKind, "organisation_kind"))
     #: Full name as in the document heading, e.g. "Ủy ban nhân dân xã Tiên Lữ".
     name: Mapped[str] = mapped_column(Nfc(255), unique=True)
     #: Abbreviation used in symbols, e.g. "UBND".
@@ -251,7 +251,7 @@ class SigningAuthority(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     body_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
-    designation: Mapped[Designation] = mapped_column(_enum(Designation, "designation"),
+    designation: Mapped[Designation] = mapped_column(enum_type(Designation, "designation"),
                                                      default=Designation.NONE)
     #: The rest of the designation line: "CHỦ TỊCH" in "KT. CHỦ TỊCH",
     #: "ỦY BAN NHÂN DÂN" in "TM. ỦY BAN NHÂN DÂN".
@@ -364,7 +364,7 @@ class NumberBook(Base):
     #: Short key unique within the body, e.g. "chung", "mat", "sao".
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(Nfc(200))
-    scope: Mapped[BookScope] = mapped_column(_enum(BookScope, "book_scope"),
+    scope: Mapped[BookScope] = mapped_column(enum_type(BookScope, "book_scope"),
                                              default=BookScope.BODY)
     scope_description: Mapped[str] = mapped_column(Nfc(500), default="")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
@@ -417,7 +417,7 @@ class Document(Base):
     doc_type_code: Mapped[str] = mapped_column(ForeignKey("document_type.code"))
     #: Trích yếu (Appendix VI Subject, at most 500 characters).
     subject: Mapped[str] = mapped_column(Nfc(500))
-    status: Mapped[DocumentStatus] = mapped_column(_enum(DocumentStatus, "document_status"),
+    status: Mapped[DocumentStatus] = mapped_column(enum_type(DocumentStatus, "document_status"),
                                                    default=DocumentStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     number_book_id: Mapped[int | None] = mapped_column(ForeignKey("number_book.id"))
@@ -470,7 +470,7 @@ class RegisterEntry(Base):
     document_id: Mapped[str] = mapped_column(ForeignKey("document.id"))
     year: Mapped[int] = mapped_column(Integer)
     number: Mapped[int] = mapped_column(Integer)
-    status: Mapped[EntryStatus] = mapped_column(_enum(EntryStatus, "entry_status"),
+    status: Mapped[EntryStatus] = mapped_column(enum_type(EntryStatus, "entry_status"),
                                                 default=EntryStatus.REGISTERED)
 
     # Appendix VI metadata (CodeNumber, CodeNotation, IssuedDate, TypeName, Subject …)
@@ -545,7 +545,7 @@ class DocumentVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("document.id"))
-    kind: Mapped[VersionKind] = mapped_column(_enum(VersionKind, "version_kind"))
+    kind: Mapped[VersionKind] = mapped_column(enum_type(VersionKind, "version_kind"))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     file_name: Mapped[str] = mapped_column(Nfc(255), default="")

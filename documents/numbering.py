@@ -46,7 +46,7 @@ from .models import (
 from .sqltypes import nfc, utc_now
 
 
-def _insert_for(session: Session) -> Any:
+def insert_for(session: Session) -> Any:
     """The dialect's INSERT (for ON CONFLICT DO NOTHING), after checking the engine."""
     connection = session.connection()
     name = connection.dialect.name
@@ -62,7 +62,7 @@ def _insert_for(session: Session) -> Any:
 
 
 def _next_value(session: Session, book_id: int, year: int) -> int:
-    insert = _insert_for(session)
+    insert = insert_for(session)
     where = (NumberCounter.book_id == book_id, NumberCounter.year == year)
     locked = select(NumberCounter.value).where(*where).with_for_update()
     current = session.execute(locked).scalar_one_or_none()

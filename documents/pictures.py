@@ -26,16 +26,17 @@ from sqlalchemy import (
     String,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from signer import CheckedImage, ImageKind
 
 from .audit import AuditAction, record
-from .errors import SealPictureMissing
-from .models import Base, Organisation, Person
+from .errors import SealPictureMissing, SignaturePictureMissing
+from .models import Base, Document, Organisation, Person
 from .sqltypes import Nfc, UtcDateTime, utc_now
 
-__all__ = ["Picture", "PictureKind", "add_picture", "pictures_of", "seal_of", "signature_of"]
+__all__ = ["Picture", "PictureKind", "add_picture", "pictures_of", "seal_image_for", "seal_of",
+           "signature_image_for", "signature_of"]
 
 
 class PictureKind(enum.Enum):
@@ -123,3 +124,26 @@ def signature_of(session: Session, person: Person) -> Picture | None:
     return session.scalars(select(Picture).where(
         Picture.kind == PictureKind.SIGNATURE, Picture.person_id == person.id)
         .order_by(Picture.id.desc()).limit(1)).first()
+
+
+def _session_of(row: Document | Person) -> Session:
+    session = object_session(row)
+    if session is None:
+        raise ValueError(f"{row!r} is not in a session")
+    return session
+
+
+def seal_image_for(document: Document) -> bytes:
+    """The PNG the organisation signature of ``document`` stamps: its body's current seal
+    picture, read in the session the document was loaded in (what the worker's issuing
+    task hands :func:`~documents.issue`)."""
+    return seal_of(_session_of(document), document.body).png
+
+
+def signature_image_for(person: Person) -> bytes:
+    """The PNG ``person``'s approval stamps: their current signature picture; refused
+    (:class:`SignaturePictureMissing`) when they have none."""
+    picture = signature_of(_session_of(person), person)
+    if picture is None:
+        raise SignaturePictureMissing(person.full_name)
+    return picture.png

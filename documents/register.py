@@ -10,12 +10,15 @@ spreadsheet.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from common import VN_TZ
 
 from .doctypes import compose_symbol, format_number, number_symbol
 from .errors import (
@@ -37,9 +40,6 @@ from .models import (
 from .numbering import allocate, lock_document
 from .sqltypes import nfc
 
-#: Vietnam time (UTC+7, no daylight saving): dates shown in the register.
-VIETNAM = timezone(timedelta(hours=7), "ICT")
-
 #: Appendix VI: Subject (trích yếu) has at most 500 characters.
 SUBJECT_MAX = 500
 
@@ -58,6 +58,32 @@ REGISTER_COLUMNS: tuple[str, ...] = (
 )
 
 REGISTER_TITLE = "SỔ ĐĂNG KÝ VĂN BẢN ĐI"
+
+_KEPT_BY = re.compile(r"^\s*-?\s*Lưu\s*:\s*(?P<who>.+?)[\s.;]*$", re.IGNORECASE)
+
+
+def type_and_subject(type_name: str, subject: str) -> str:
+    """Column 3 (Tên loại và trích yếu): the type's name before the subject, said once when
+    the subject already starts with it ("Bản sao y" + "Sao y 01/QĐ-UBND: …" is
+    "Bản sao y 01/QĐ-UBND: …")."""
+    folded = subject.casefold()
+    if folded.startswith(type_name.casefold()):
+        return subject
+    bare = type_name[4:] if type_name.casefold().startswith("bản ") else ""
+    if bare and folded.startswith(bare.casefold()):
+        return f"{type_name}{subject[len(bare):]}"
+    return f"{type_name} {subject}"
+
+
+def archive_holders(recipients: str, unit_abbreviation: str | None = None) -> str:
+    """Column 6 of the register (Đơn vị, người nhận bản lưu): who keeps the file copies,
+    as the document's own "Lưu:" entry says ("VT, VHXH"); without one, the records office
+    and the drafting unit (Decree 30: "Lưu: VT, <đơn vị soạn thảo>")."""
+    for part in reversed(recipients.split(";")):
+        found = _KEPT_BY.match(part)
+        if found is not None:
+            return found.group("who")
+    return ", ".join(["VT", *([unit_abbreviation] if unit_abbreviation else [])])
 
 
 @dataclass(frozen=True)
@@ -195,7 +221,7 @@ def cancellation_note(entry: RegisterEntry) -> str:
     """What column 10 says of a cancelled number (empty when not cancelled)."""
     if not entry.cancelled:
         return ""
-    when = entry.cancelled_at.astimezone(VIETNAM).date() if entry.cancelled_at else None
+    when = entry.cancelled_at.astimezone(VN_TZ).date() if entry.cancelled_at else None
     parts = [f"ĐÃ HỦY SỐ — lý do: {entry.cancel_reason}"]
     if entry.cancelled_by:
         parts.append(f"người hủy: {entry.cancelled_by}")
@@ -213,7 +239,7 @@ def register_row(entry: RegisterEntry) -> RegisterRow:
     return (
         entry.number_symbol,
         entry.issued_date,
-        nfc(f"{entry.type_name} {entry.subject}"),
+        nfc(type_and_subject(entry.type_name, entry.subject)),
         entry.signer_full_name,
         entry.recipients,
         entry.archive_holder,

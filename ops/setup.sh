@@ -21,6 +21,8 @@ if [ "$want_test" = "test" ]; then
   command -v chromium >/dev/null || packages+=(chromium)
   # an NSS database holding only the demo root, for poppler's pdfsig
   command -v certutil >/dev/null || packages+=(libnss3-tools)
+  # axe-core, the accessibility check of the browser tests, from npm (tests/node)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "Cài gói Debian / installing Debian packages: ${packages[*]}"
@@ -55,4 +57,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
     "$venv/bin/python" -m pip install -q -c constraints.txt ".${extra}"
   fi
   echo "$digest" > "$stamp"
+fi
+
+# the browser tests' accessibility engine: the pinned axe-core of tests/node/package-lock.json,
+# installed again only when the lock changes (never downloaded while the tests run)
+if [ "$want_test" = "test" ]; then
+  lock_digest=$(sha256sum tests/node/package-lock.json | cut -d' ' -f1)
+  lock_stamp=tests/node/node_modules/.kyso-lock
+  if [ ! -f tests/node/node_modules/axe-core/axe.min.js ] \
+      || [ "$(cat "$lock_stamp" 2>/dev/null)" != "$lock_digest" ]; then
+    echo "Cài axe-core (npm) / installing axe-core (npm) into tests/node"
+    (cd tests/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$lock_digest" > "$lock_stamp"
+  fi
 fi

@@ -13,12 +13,15 @@ from __future__ import annotations
 import binascii
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import PdfTruncated, PdfUnreadable
+from .errors import NotAPdf, PdfTruncated, PdfUnreadable
 from .malformed import PDF_ERRORS
 from .report import Reason
 from .verdict import reason as _r
+
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.reader import PdfFileReader
 
 __all__ = ["FileFacts", "byte_range_problem", "file_facts", "salvage"]
 
@@ -48,7 +51,7 @@ def _trailing(data: bytes) -> bytes:
     return rest
 
 
-def file_facts(data: bytes, reader: Any) -> FileFacts:
+def file_facts(data: bytes, reader: PdfFileReader) -> FileFacts:
     """Revisions and trailing bytes: foreign bytes are a problem, whitespace a note."""
     try:
         revisions = int(reader.xrefs.total_revisions)
@@ -160,6 +163,8 @@ def salvage(data: bytes, error: PdfUnreadable) -> tuple[bytes, list[Reason]]:
     if problems:
         return b"", problems[:1]
     if not ends:
+        if isinstance(error, NotAPdf):
+            raise error  # no PDF at all: not a PDF "cut short"
         if data.rstrip(_PDF_WHITESPACE)[-5:] != b"%%EOF":
             raise PdfTruncated() from error
         raise error

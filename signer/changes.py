@@ -32,14 +32,14 @@ ALLOWED_CHANGES = ("signature", "timestamp", "dss", "form_filling")
 WALK_LIMIT = 5000
 
 
-def _ref_key(ref: Any) -> Any:
+def _ref_key(ref: Any) -> tuple[int, int] | None:
     return (ref.idnum, ref.generation) if hasattr(ref, "idnum") else None
 
 
 def _pages(root: generic.DictionaryObject, limit: int = WALK_LIMIT) -> list[Any]:
     """The page leaves, each node visited once (a loop is cut), at most ``limit`` nodes."""
     out: list[Any] = []
-    seen: set[Any] = set()
+    seen: set[tuple[int, int]] = set()
     stack: list[tuple[Any, int]] = [(root.raw_get("/Pages"), 0)]
     visited = 0
     while stack and visited < limit:
@@ -59,33 +59,94 @@ def _pages(root: generic.DictionaryObject, limit: int = WALK_LIMIT) -> list[Any]
     return out
 
 
-def _stream_digest(obj: Any) -> str:
-    h = hashlib.sha256()
-    obj = obj.get_object() if obj is not None else None
-    items = obj if isinstance(obj, list) else [obj]
-    for item in items:
-        if item is None:
-            continue
-        item = item.get_object()
-        try:  # the encoded bytes: a change shows as well, and nothing is inflated here
-            h.update(item.encoded_data)
-        except AttributeError:  # not a stream: use its text
-            h.update(repr(item).encode())
-    return h.hexdigest()
+#: An object of a revision: (object number, generation, where the revision's
+#: cross-reference section puts it: a byte offset, a place in an object stream).
+_Key = tuple[int, int, object]
 
 
-def _resources_digest(page: generic.DictionaryObject) -> str:
-    h = hashlib.sha256()
+class _Digests:
+    """What a page's streams are, per revision, without reading them when possible.
+
+    An object that a later revision did not rewrite stands at the same byte offset in
+    both revisions' cross-reference sections: the same bytes, so no need to read, hash or
+    decode it (a 200-page scan's page images are never loaded). One that moved is read
+    once (its encoded bytes, never inflated) and its SHA-256 kept per (object, offset)
+    for every revision that still points there."""
+
+    def __init__(self, reader: PdfFileReader) -> None:
+        self.reader = reader
+        self._hashes: dict[_Key, str] = {}
+
+    def token(self, ref: Any, revision: int) -> _StreamToken | str:
+        """A comparable stand-in for the object ``ref`` (an indirect reference, or a
+        direct object) refers to in ``revision``."""
+        if not hasattr(ref, "idnum"):
+            return repr(ref)
+        where = self.reader.xrefs.get_historical_ref(ref.reference, revision)
+        return _StreamToken(self, ref, (ref.idnum, ref.generation, where))
+
+    def digest(self, token: _StreamToken) -> str:
+        found = self._hashes.get(token.key)
+        if found is None:
+            h = hashlib.sha256()
+            obj = token.ref.get_object()
+            items = obj if isinstance(obj, list) else [obj]
+            for item in items:
+                if item is None:
+                    continue
+                item = item.get_object()
+                try:  # the encoded bytes: a change shows as well, and nothing is inflated
+                    h.update(item.encoded_data)
+                except AttributeError:  # not a stream: use its text
+                    h.update(repr(item).encode())
+            found = self._hashes[token.key] = h.hexdigest()
+        return found
+
+
+class _StreamToken:
+    """One object of one revision; equal to another when both stand at the same offset
+    (the same bytes) or, failing that, when their encoded bytes hash alike."""
+
+    __slots__ = ("digests", "key", "ref")
+
+    def __init__(self, digests: _Digests, ref: Any, key: _Key) -> None:
+        self.digests, self.ref, self.key = digests, ref, key
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _StreamToken):
+            return NotImplemented
+        # an offset in the file is the same bytes; a place in an object stream is not
+        # (the object stream itself may have been rewritten)
+        if self.key == other.key and isinstance(self.key[2], int):
+            return True
+        return self.digests.digest(self) == self.digests.digest(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+#: What stands for an object of a revision: its token, or the text of a direct object.
+_Token = _StreamToken | str
+#: What a page's resources are: their names and each XObject's token; () for none.
+_Resources = tuple[str, tuple[tuple[str, _Token], ...]] | tuple[()]
+
+
+def _content(digests: _Digests, page: generic.DictionaryObject, revision: int) -> _Token:
+    if "/Contents" not in page:
+        return ""
+    return digests.token(page.raw_get("/Contents"), revision)
+
+
+def _resources(digests: _Digests, page: generic.DictionaryObject,
+               revision: int) -> _Resources:
     try:
         resources = page["/Resources"]
     except KeyError:  # inherited from the page tree, or none: nothing of the page's own
-        return h.hexdigest()
+        return ()
     # an unreadable resource raises: changes_after reports the revision as not analysable
     xobjects = resources.get("/XObject", {})
-    for name in sorted(xobjects):
-        h.update(name.encode() + _stream_digest(xobjects.raw_get(name)).encode())
-    h.update(repr(sorted(resources.keys())).encode())
-    return h.hexdigest()
+    return (repr(sorted(resources.keys())),
+            tuple((name, digests.token(xobjects.raw_get(name), revision))
+                  for name in sorted(xobjects)))
 
 
 def _annot_key(ref: Any) -> str:
@@ -95,7 +156,7 @@ def _annot_key(ref: Any) -> str:
 def _fields(root: generic.DictionaryObject) -> dict[str, tuple[str, str, str]]:
     """Fully qualified name → (type, value, annotation key) of every form field."""
     out: dict[str, tuple[str, str, str]] = {}
-    seen: set[Any] = set()
+    seen: set[tuple[int, int]] = set()
 
     def walk(ref: Any, prefix: str, depth: int) -> None:
         key = _ref_key(ref)
@@ -148,16 +209,17 @@ def _dss_digest(root: generic.DictionaryObject) -> str:
 
 @dataclass
 class _Snapshot:
-    content: list[str]
-    resources: list[str]
+    #: per page: what its content streams and its resources are (comparable tokens)
+    content: list[_Token]
+    resources: list[_Resources]
     annots: list[dict[str, str]]  # per page: annotation key → subtype
     fields: dict[str, tuple[str, str, str]]
     #: fingerprint of the DSS (its entries' object numbers), "" without one
     dss: str
 
 
-def _snapshot(reader: PdfFileReader, revision: int) -> _Snapshot:
-    root = reader.get_historical_root(revision)
+def _snapshot(digests: _Digests, revision: int) -> _Snapshot:
+    root = digests.reader.get_historical_root(revision)
     pages = _pages(root)
     annots: list[dict[str, str]] = []
     for page in pages:
@@ -166,9 +228,8 @@ def _snapshot(reader: PdfFileReader, revision: int) -> _Snapshot:
             found[_annot_key(ref)] = str(ref.get_object().get("/Subtype", "?"))
         annots.append(found)
     return _Snapshot(
-        content=[_stream_digest(p.raw_get("/Contents")) if "/Contents" in p else ""
-                 for p in pages],
-        resources=[_resources_digest(p) for p in pages],
+        content=[_content(digests, p, revision) for p in pages],
+        resources=[_resources(digests, p, revision) for p in pages],
         annots=annots,
         fields=_fields(root),
         dss=_dss_digest(root),
@@ -248,10 +309,13 @@ def changes_after(reader: PdfFileReader, signed_revision: int) -> list[Change]:
     """
     changes: list[Change] = []
     total = reader.xrefs.total_revisions
+    if signed_revision + 1 >= total:  # nothing after the signature
+        return changes
+    digests = _Digests(reader)
     try:
-        before = _snapshot(reader, signed_revision)
+        before = _snapshot(digests, signed_revision)
         for rev in range(signed_revision + 1, total):
-            after = _snapshot(reader, rev)
+            after = _snapshot(digests, rev)
             found = _diff(reader, before, after, rev)
             changes.extend(found or [Change(rev + 1, "other",
                                             "objects changed outside pages and fields")])

@@ -22,7 +22,9 @@ Its tree (drawn by tests/support/error_classes.draw_tree)::
         ├── NotSigned
         ├── PdfEncrypted
         ├── PdfUnreadable
+        │   ├── NotAPdf
         │   └── PdfTruncated
+        ├── PdfWorkBusy
         ├── PendingSignatureExpired
         ├── PendingSignatureUnreadable
         ├── QrOverlapsField
@@ -38,11 +40,21 @@ Its tree (drawn by tests/support/error_classes.draw_tree)::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Protocol
 
-from common import Category, KysoError
+from common import Category, KysoError, halves
 
 from .levels import PadesLevel
+
+
+class _Located(Protocol):
+    """Something found in a document that says where it is (a draft mark)."""
+
+    @property
+    def where_vi(self) -> str: ...
+
+    @property
+    def where_en(self) -> str: ...
 
 
 class SignerError(KysoError):
@@ -52,11 +64,25 @@ class SignerError(KysoError):
 
 
 class PdfUnreadable(SignerError):
+    """``detail`` says what is wrong in Vietnamese, ``english`` in English (the same
+    text when it is a library's own words or a file name)."""
+
     category = Category.BAD_INPUT
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, english: str | None = None) -> None:
         super().__init__(f"tệp PDF hỏng hoặc không đọc được ({detail})",
-                         f"the PDF is damaged or unreadable ({detail})")
+                         f"the PDF is damaged or unreadable ({english or detail})")
+
+
+class NotAPdf(PdfUnreadable):
+    """A file that is no PDF at all (it does not start with ``%PDF-``)."""
+
+    category = Category.BAD_INPUT
+
+    def __init__(self) -> None:
+        SignerError.__init__(
+            self, "tệp này không phải tệp PDF — hãy chọn tệp PDF của văn bản",
+            "this file is not a PDF — choose the document's PDF file")
 
 
 class PdfEncrypted(SignerError):
@@ -104,7 +130,8 @@ class SigningFailed(SignerError):
     category = Category.INTERNAL
 
     def __init__(self, detail: str) -> None:
-        super().__init__(f"ký số không thành công: {detail}", f"signing failed: {detail}")
+        vi, en = halves(detail)
+        super().__init__(f"ký số không thành công: {vi}", f"signing failed: {en}")
 
 
 class DraftHasNoSignatureBlock(SignerError):
@@ -146,8 +173,9 @@ class PendingSignatureUnreadable(SignerError):
     category = Category.BAD_INPUT
 
     def __init__(self, detail: str) -> None:
-        super().__init__(f"không đọc được trạng thái ký đang chờ ({detail})",
-                         f"the pending signature state cannot be read ({detail})")
+        vi, en = halves(detail)
+        super().__init__(f"không đọc được trạng thái ký đang chờ ({vi})",
+                         f"the pending signature state cannot be read ({en})")
 
 
 class SignatureMismatch(SignerError):
@@ -157,11 +185,12 @@ class SignatureMismatch(SignerError):
     category = Category.BAD_INPUT
 
     def __init__(self, detail: str) -> None:
+        vi, en = halves(detail)
         super().__init__(
             f"chữ ký nhận về không khớp với chứng thư số hoặc với văn bản đã chuẩn bị "
-            f"({detail}) — văn bản không được ký",
+            f"({vi}) — văn bản không được ký",
             f"the signature received does not match the certificate or the prepared "
-            f"document ({detail}) — nothing was signed")
+            f"document ({en}) — nothing was signed")
 
 
 # --- preparing a draft: what is printed under the fields, draft marks ----------------
@@ -208,7 +237,7 @@ class DraftMarked(SignerError):
             "cover_draft_mark=true")
 
     @classmethod
-    def of(cls, marks: Sequence[Any]) -> DraftMarked:
+    def of(cls, marks: Sequence[_Located]) -> DraftMarked:
         """From :class:`signer.marks.DraftMark` objects (their ``where_vi``/``where_en``)."""
         return cls("; ".join(m.where_vi for m in marks), "; ".join(m.where_en for m in marks))
 
@@ -235,8 +264,9 @@ class PdfHostile(DraftRefused):
     ``code`` is the reason class: ``loop`` (a tree or /Parent chain that loops),
     ``depth`` (nesting), ``objects`` (too many objects or tree nodes), ``pages``,
     ``size``, ``bomb`` (decompressed size), ``image`` (declared image size),
-    ``filter`` (a stream filter that cannot be decoded within bounds), ``active``
-    (content outside the allow-list of an official document).
+    ``filter`` (a stream filter that cannot be decoded within bounds), ``name`` (an
+    object name that is not UTF-8), ``active`` (content outside the allow-list of an
+    official document).
     """
 
     category = Category.BAD_INPUT
@@ -262,6 +292,21 @@ class PdfTooCostly(PdfHostile):
         super().__init__(code, f"xử lý tệp PDF {what_vi} — tệp bị từ chối",
                          f"processing the PDF {what_en} — the file is refused")
         self.limit = limit
+
+
+class PdfWorkBusy(SignerError):
+    """Every PDF worker process of this server stayed busy with other files for as long
+    as one file may take: the server is overloaded, the file is not blamed."""
+
+    category = Category.UNAVAILABLE
+    retry_after = 30
+
+    def __init__(self, waited: str) -> None:
+        super().__init__(
+            f"máy chủ đang bận xử lý các tệp khác (đã chờ {waited}) — tệp chưa bị từ chối, "
+            "xin gửi lại sau ít phút",
+            f"the server is busy with other files (waited {waited}) — the file is not "
+            "refused, please send it again in a few minutes")
 
 
 class ImageRefused(SignerError):

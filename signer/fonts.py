@@ -4,7 +4,7 @@ ReportLab's built-in fonts are Latin-1 only (Vietnamese letters come out as blac
 boxes), so printable reports embed Noto Serif (Debian fonts-noto-core) or, failing
 that, Liberation Serif (fonts-liberation2). Used by the verification report PDF
 (``signer.report_render``), the QR caption (``signer.qr``), the register export
-(``documents.export``) and the demo's sample appendix (``api.demo.art``), each through
+(``api.exports``) and the demo's sample appendix (``api.demo.art``), each through
 :func:`reportlab_fonts`, the one place that registers fonts with ReportLab.
 """
 

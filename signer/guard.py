@@ -26,14 +26,16 @@ bounded by running it in a child process with memory and time limits
 from __future__ import annotations
 
 import binascii
+import contextlib
 import io
+import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
-from .errors import PdfEncrypted, PdfHostile, PdfUnreadable
-from .pdfinput import UPLOADED, pdf_error_detail
+from .errors import NotAPdf, PdfEncrypted, PdfHostile, PdfUnreadable
+from .pdfinput import UPLOADED, not_a_pdf, pdf_error_detail
 
 if TYPE_CHECKING:
     import pikepdf
@@ -71,6 +73,11 @@ class PdfLimits:
     max_image_pixels: int = 200_000_000
     #: raw bytes of a stream whose filter cannot be decoded in bounded steps (LZW, RunLength)
     max_raw_other: int = 256 * 1024
+    #: whether page images are inflated to count their decoded bytes. Only what reads
+    #: a file for rewriting needs it (a draft); verification never decodes an image
+    #: (:mod:`signer.changes` compares encoded bytes), so its limits leave them encoded:
+    #: an image is then bounded by its declared size (``max_image_pixels``) alone.
+    inflate_images: bool = True
 
 
 def _where(obj: pikepdf.Object) -> str:
@@ -90,9 +97,33 @@ def refuse(code: str, vi: str, en: str, obj: pikepdf.Object | None = None) -> Pd
     return PdfHostile(code, vi, en)
 
 
+#: Below this size a PDF is handed to qpdf as a memory-mapped anonymous file (one copy)
+#: rather than a Python stream: qpdf then reads its objects straight from memory, not
+#: through a Python ``read`` call each (half the time to resolve every object of a
+#: 300-page draft). Above it the copy costs more than the calls.
+MAPPED_BELOW = 4 * MB
+
+
+@contextlib.contextmanager
+def _source(pdf: bytes) -> Iterator[tuple[BinaryIO, pikepdf.AccessMode]]:
+    """What pikepdf opens ``pdf`` from, open while the document is."""
+    import pikepdf
+
+    if len(pdf) >= MAPPED_BELOW or not hasattr(os, "memfd_create"):
+        yield io.BytesIO(pdf), pikepdf.AccessMode.default
+        return
+    fd = os.memfd_create("kyso-pdf", os.MFD_CLOEXEC)
+    with os.fdopen(fd, "w+b") as mapped:
+        mapped.write(pdf)
+        mapped.seek(0)
+        yield mapped, pikepdf.AccessMode.mmap
+
+
+@contextlib.contextmanager
 def open_pdf(pdf: bytes, limits: PdfLimits, *, inherit: bool = False,
-             source: str = UPLOADED) -> pikepdf.Pdf:
-    """A pikepdf document over ``pdf``, refusing what is too large, not a PDF or encrypted.
+             source: str = UPLOADED) -> Iterator[pikepdf.Pdf]:
+    """A pikepdf document over ``pdf`` (closed when the block ends), refusing what is too
+    large, not a PDF or encrypted.
 
     ``inherit``: push inherited page attributes down to every page as qpdf opens the file
     (what editing needs). Off for checking: qpdf would walk the whole page tree first
@@ -102,20 +133,22 @@ def open_pdf(pdf: bytes, limits: PdfLimits, *, inherit: bool = False,
     if len(pdf) > limits.max_bytes:
         raise refuse("size", f"tệp lớn hơn giới hạn {limits.max_bytes // MB} MB",
                      f"the file is larger than {limits.max_bytes // MB} MB")
-    if not pdf.lstrip()[:5].startswith(b"%PDF-"):
-        raise PdfUnreadable("không phải tệp PDF / not a PDF file")
-    try:
-        doc = pikepdf.open(io.BytesIO(pdf), inherit_page_attributes=inherit)
-    except pikepdf.PasswordError as exc:
-        raise PdfEncrypted() from exc
-    except (pikepdf.PdfError, RecursionError, ValueError) as exc:
-        if "loop detected" in str(exc).lower():
-            raise refuse("loop", "cây trang có vòng lặp", "the page tree has a loop") from exc
-        raise PdfUnreadable(pdf_error_detail(exc, source)) from exc
-    if doc.is_encrypted:
-        doc.close()
-        raise PdfEncrypted()
-    return doc
+    if not_a_pdf(pdf):
+        raise NotAPdf()
+    with _source(pdf) as (stream, mode):
+        try:
+            doc = pikepdf.open(stream, inherit_page_attributes=inherit, access_mode=mode)
+        except pikepdf.PasswordError as exc:
+            raise PdfEncrypted() from exc
+        except (pikepdf.PdfError, RecursionError, ValueError) as exc:
+            if "loop detected" in str(exc).lower():
+                raise refuse("loop", "cây trang có vòng lặp",
+                             "the page tree has a loop") from exc
+            raise PdfUnreadable(*pdf_error_detail(exc, source)) from exc
+        with doc:
+            if doc.is_encrypted:
+                raise PdfEncrypted()
+            yield doc
 
 
 def _qpdf_warnings(doc: pikepdf.Pdf) -> None:
@@ -132,6 +165,12 @@ def _qpdf_warnings(doc: pikepdf.Pdf) -> None:
 
 
 # ------------------------------------------------------------------------------ trees
+
+def _get(obj: pikepdf.Object, key: str) -> pikepdf.Object | None:
+    """``obj.get(key)``, quick when the key is missing (pikepdf's ``get`` then costs ten
+    times as much: it raises and catches a KeyError in C++)."""
+    return obj[key] if key in obj else None  # noqa: SIM401 (the point)
+
 
 def _key(obj: pikepdf.Object) -> ObjKey:
     """Identity of an indirect node (its object number); None for a direct one, which
@@ -171,25 +210,30 @@ def _walk_kids(roots: list[pikepdf.Object | None], limits: PdfLimits, name_vi: s
         if count > limits.max_objects:
             raise _too_big(name_vi, name_en, limits.max_objects)
         yield node
-        kids = node.get(key)
+        kids = _get(node, key)
         if isinstance(kids, pikepdf.Array):
             stack.extend(reversed(list(kids)))
         elif isinstance(kids, pikepdf.Dictionary):
             stack.append(kids)
 
 
-def page_count(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
-    """The number of page leaves in the page tree, walked with a visited set; refused above
+def page_leaves(doc: pikepdf.Pdf, limits: PdfLimits) -> list[pikepdf.Object]:
+    """The page leaves of the page tree, walked with a visited set; refused above
     ``max_pages``."""
-    count = 0
+    leaves = []
     for node in _walk_kids([doc.Root.get("/Pages")], limits, "cây trang", "page tree"):
         if "/Kids" not in node:
-            count += 1
-            if count > limits.max_pages:
+            leaves.append(node)
+            if len(leaves) > limits.max_pages:
                 raise refuse("pages", f"tệp có hơn {limits.max_pages} trang, quá giới hạn",
                              f"the file has more than {limits.max_pages} pages, over the "
                              "limit")
-    return count
+    return leaves
+
+
+def page_count(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
+    """The number of page leaves (:func:`page_leaves`)."""
+    return len(page_leaves(doc, limits))
 
 
 def fields(doc: pikepdf.Pdf, limits: PdfLimits) -> Iterator[pikepdf.Object]:
@@ -307,7 +351,7 @@ class _Budget:
 def _filters(stream: pikepdf.Object) -> list[str]:
     import pikepdf
 
-    value = stream.get("/Filter")
+    value = _get(stream, "/Filter")
     if value is None:
         return []
     if isinstance(value, pikepdf.Name):
@@ -344,6 +388,28 @@ def _flate(chunks: Iterator[bytes], cap: int, stream: pikepdf.Object) -> Iterato
         return  # damaged data: readers stop there too; nothing more is produced
 
 
+def _inflated_size(raw: bytes, cap: int, stream: pikepdf.Object) -> int:
+    """How many bytes the Flate data ``raw`` inflates to: what :func:`_flate` counts, in
+    steps of at most one chunk, without its generator (most streams take one step)."""
+    inflater = zlib.decompressobj()
+    produced = 0
+    data = raw
+    try:
+        while data:
+            produced += len(inflater.decompress(data, _CHUNK))
+            if produced > cap:
+                raise _bomb(cap, stream)
+            if inflater.eof:
+                return produced
+            data = inflater.unconsumed_tail
+        produced += len(inflater.flush(_CHUNK))
+    except zlib.error:
+        pass  # damaged data: readers stop there too; nothing more is produced
+    if produced > cap:
+        raise _bomb(cap, stream)
+    return produced
+
+
 def _bomb(cap: int, stream: pikepdf.Object) -> PdfHostile:
     return refuse("bomb", f"một luồng giải nén ra hơn {cap // MB} MB (bom giải nén)",
                   f"a stream decompresses to more than {cap // MB} MB (decompression bomb)",
@@ -366,6 +432,12 @@ def _decoded_size(stream: pikepdf.Object, limits: PdfLimits, budget: _Budget) ->
     filters = _filters(stream)
     cap = limits.max_stream_mb * MB
     raw = stream.read_raw_bytes()
+    if not filters:
+        budget.add(len(raw), stream)
+        return
+    if len(filters) == 1 and filters[0] in _FLATE:
+        budget.add(_inflated_size(raw, cap, stream), stream)
+        return
     chunks: Iterator[bytes] = iter([raw[i:i + _CHUNK] for i in range(0, len(raw), _CHUNK)])
     for position, name in enumerate(filters):
         if name in IMAGE_CODECS:
@@ -432,23 +504,30 @@ MAX_FORM_NESTING = 32
 MAX_FORM_USES = 20_000
 
 
-def _walk_forms(doc: pikepdf.Pdf, limits: PdfLimits) -> None:
+def _walk_forms(pages: list[pikepdf.Object]) -> None:
     """Refuse form XObjects that draw themselves (a cycle), nest deeper than
     :data:`MAX_FORM_NESTING` or would be drawn more than :data:`MAX_FORM_USES` times on a
     page. Works on /Resources, an upper bound of what the content streams can draw."""
     import pikepdf
 
     uses: dict[ObjKey, int] = {}
+    #: the forms of each indirect /Resources dictionary (pages often share one)
+    shared: dict[ObjKey, list[pikepdf.Object]] = {}
 
     def children(holder: pikepdf.Object) -> list[pikepdf.Object]:
         resources = holder.get("/Resources")
         if not isinstance(resources, pikepdf.Dictionary):
             return []
+        key = _key(resources)
+        if key is not None and key in shared:
+            return shared[key]
         xobjects = resources.get("/XObject")
-        if not isinstance(xobjects, pikepdf.Dictionary):
-            return []
-        return [x for x in xobjects.values()
-                if isinstance(x, pikepdf.Stream) and x.stream_dict.get("/Subtype") == "/Form"]
+        found: list[pikepdf.Object] = [] if not isinstance(xobjects, pikepdf.Dictionary) else [
+            x for x in xobjects.values()
+            if isinstance(x, pikepdf.Stream) and x.stream_dict.get("/Subtype") == "/Form"]
+        if key is not None:
+            shared[key] = found
+        return found
 
     def count(form: pikepdf.Object) -> int:
         # iterative depth-first post-order: (form, depth, children pending?)
@@ -475,9 +554,7 @@ def _walk_forms(doc: pikepdf.Pdf, limits: PdfLimits) -> None:
             stack.extend((c, depth + 1, False) for c in children(node) if c.objgen not in uses)
         return uses[form.objgen]
 
-    for page in _walk_kids([doc.Root.get("/Pages")], limits, "cây trang", "page tree"):
-        if "/Kids" in page:
-            continue
+    for page in pages:  # the leaves of the page tree, already walked
         total = sum(count(form) for form in children(page))
         if total > MAX_FORM_USES:
             raise refuse("objects", f"một trang vẽ hơn {MAX_FORM_USES} hình mẫu lồng nhau",
@@ -519,6 +596,46 @@ def containers(doc: pikepdf.Pdf,
                 yield obj, item
 
 
+def _containers_checked(doc: pikepdf.Pdf, limits: PdfLimits) -> list[pikepdf.Object]:
+    """What :func:`containers` with :func:`_parent_chain` on every dictionary holding a
+    /Parent would refuse, for every object of the file; the file's streams.
+
+    Most objects are decided from their text as qpdf writes it (one C++ call, instead of
+    one Python step per nested array or dictionary): an object whose text has at most
+    ``max_depth`` openers (``[``, ``<<``) cannot nest deeper than that, and one without
+    ``/Parent`` in its text has no dictionary with a /Parent key (qpdf writes names in
+    their plain form). Strings may add to both counts, never take from them: an object
+    the text does not clear is walked exactly, as before."""
+    import pikepdf
+
+    good: set[ObjKey] = set()
+    for item in _nesting(doc.trailer, limits):
+        if isinstance(item, pikepdf.Dictionary) and "/Parent" in item:
+            _parent_chain(item, limits, good)
+    streams: list[pikepdf.Object] = []
+    top: pikepdf.Object
+    for obj in doc.objects:
+        if isinstance(obj, pikepdf.Stream):
+            streams.append(obj)
+            top = obj.stream_dict
+        elif isinstance(obj, pikepdf.Dictionary | pikepdf.Array):
+            top = obj
+        else:
+            continue
+        text = top.unparse(resolved=True)
+        parents = text.count(b"/Parent")
+        if text.count(b"[") + text.count(b"<<") <= limits.max_depth:
+            if not parents:
+                continue
+            if parents == 1 and isinstance(top, pikepdf.Dictionary) and "/Parent" in top:
+                _parent_chain(top, limits, good)  # only the object itself has one
+                continue
+        for item in _nesting(top, limits):
+            if isinstance(item, pikepdf.Dictionary) and "/Parent" in item:
+                _parent_chain(item, limits, good)
+    return streams
+
+
 def check_structure(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
     """Refuse a PDF whose structure is hostile (see the module doc); the page count."""
     import pikepdf
@@ -526,7 +643,10 @@ def check_structure(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
     try:
         return _check_structure(doc, limits)
     except pikepdf.PdfError as exc:  # qpdf could not read an object on the way
-        raise PdfUnreadable(pdf_error_detail(exc)) from exc
+        raise PdfUnreadable(*pdf_error_detail(exc)) from exc
+    except UnicodeDecodeError as exc:  # a name (a /Filter, a key) that is not UTF-8
+        raise refuse("name", "tệp có tên đối tượng không hợp lệ (không phải UTF-8)",
+                     "the file has an object name that is not valid UTF-8") from exc
 
 
 def _check_structure(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
@@ -534,8 +654,8 @@ def _check_structure(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
 
     _qpdf_warnings(doc)
     if not isinstance(doc.Root.get("/Pages"), pikepdf.Dictionary):
-        raise PdfUnreadable("không có cây trang / no page tree")
-    pages = page_count(doc, limits)
+        raise PdfUnreadable("không có cây trang", "no page tree")
+    leaves = page_leaves(doc, limits)
     _qpdf_warnings(doc)
     if len(doc.objects) > limits.max_objects:
         raise refuse("objects", f"tệp có hơn {limits.max_objects} đối tượng",
@@ -545,19 +665,17 @@ def _check_structure(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
     _walk_outlines(doc, limits)
     _walk_struct(doc, limits)
     _walk_name_trees(doc, limits)
-    _walk_forms(doc, limits)
+    _walk_forms(leaves)
     budget = _Budget(limits)
-    good: set[ObjKey] = set()
-    for _, item in containers(doc, limits):
-        if isinstance(item, pikepdf.Dictionary) and "/Parent" in item:
-            _parent_chain(item, limits, good)
-    for obj in doc.objects:
-        if isinstance(obj, pikepdf.Stream):
-            if obj.stream_dict.get("/Subtype") == "/Image":
-                _check_image(obj, limits)
-            _decoded_size(obj, limits, budget)
+    for obj in _containers_checked(doc, limits):
+        if _get(obj, "/Subtype") == "/Image":
+            _check_image(obj, limits)
+            if not limits.inflate_images:
+                _filters(obj)  # still a valid filter name or array
+                continue
+        _decoded_size(obj, limits, budget)
     _qpdf_warnings(doc)  # objects are parsed lazily: what qpdf cut on the way
-    return pages
+    return len(leaves)
 
 
 def inspect_pdf(pdf: bytes, limits: PdfLimits = PdfLimits()) -> int:

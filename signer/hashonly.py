@@ -22,7 +22,6 @@ steps are kept in the state.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -34,16 +33,10 @@ from dataclasses import dataclass
 from asn1crypto import algos, cms, x509
 from pyhanko.sign.signers import Signer
 
-from tokens.digest import (
-    ALGORITHMS,
-    DIGEST_SIZES,
-    ECDSA,
-    RSA_PSS,
-    RawSignature,
-    key_algorithm,
-    pss_params,
-)
+from common import vietnam_time
+from tokens import ALGORITHMS, DIGEST_SIZES, ECDSA, RSA_PSS, RawSignature, key_algorithm, pss_params
 
+from .blocking import run_blocking
 from .errors import (
     PendingSignatureExpired,
     PendingSignatureUnreadable,
@@ -57,7 +50,6 @@ from .sign import (
     open_for_signing,
     pdf_signer_for,
     signing_errors,
-    vietnam_time,
 )
 
 __all__ = ["FORMAT", "PendingSignature", "RawSignature", "async_fetch_timestamp",
@@ -220,7 +212,7 @@ async def async_prepare_digest(
     # the chain given (a token's, a remote credential's) and the one validated
     chain = tuple({bytes(c.dump()): c for c in (*chain, *path)}.values())
     external = _external_signer(signing_cert, chain, algorithm, options.md_algorithm)
-    pdf_signer = pdf_signer_for(options, external, moment, field_name)
+    pdf_signer = pdf_signer_for(options, external, moment, field_name, writer)
     out = io.BytesIO()
     with signing_errors(options.tsa_url):
         reserved = options.bytes_reserved or await contents_size(external, pdf_signer, moment)
@@ -259,7 +251,7 @@ def prepare_digest(
     lifetime: dt.timedelta = DEFAULT_LIFETIME, algorithm: str | None = None,
 ) -> PendingSignature:
     """Blocking :func:`async_prepare_digest`."""
-    return asyncio.run(async_prepare_digest(
+    return run_blocking(async_prepare_digest(
         pdf, signing_cert, options, chain=chain, signing_time=signing_time,
         lifetime=lifetime, algorithm=algorithm))
 
@@ -331,8 +323,14 @@ def _cms_from_bytes(pending: PendingSignature, data: bytes) -> cms.ContentInfo:
             raise ValueError("not SignedData")
         if len(signed["content"]["signer_infos"]) != 1:
             raise ValueError("not exactly one SignerInfo")
-    except ValueError as exc:
-        raise SignatureMismatch(f"CMS không đọc được / unreadable CMS ({exc})") from exc
+        # asn1crypto parses lazily: damage deep inside (a certificate's name, an
+        # attribute's string) would otherwise surface later, in the middle of finishing,
+        # as some other exception (found by tests/test_fuzz.py)
+        _ = signed.native
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError,
+            UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise SignatureMismatch(f"CMS không đọc được / unreadable CMS ({reason})") from exc
     return signed
 
 
@@ -470,9 +468,9 @@ def _embed(pending: PendingSignature, signed: cms.ContentInfo) -> bytes:
 def finish(pending: PendingSignature, signature: RawSignature | bytes, *,
            now: dt.datetime | None = None, timestamp: bytes | None = None) -> bytes:
     """Blocking :func:`async_finish`."""
-    return asyncio.run(async_finish(pending, signature, now=now, timestamp=timestamp))
+    return run_blocking(async_finish(pending, signature, now=now, timestamp=timestamp))
 
 
 def fetch_timestamp(pending: PendingSignature, signature: RawSignature | bytes) -> bytes:
     """Blocking :func:`async_fetch_timestamp`."""
-    return asyncio.run(async_fetch_timestamp(pending, signature))
+    return run_blocking(async_fetch_timestamp(pending, signature))

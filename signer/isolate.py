@@ -4,7 +4,10 @@ Parsing and decoding are done by C++ (qpdf) and by pure-Python libraries (pdfmin
 pyHanko) that a crafted file may drive into endless loops or huge allocations. What
 :mod:`signer.guard` cannot bound itself is bounded here: the work runs in a child
 process that sets ``RLIMIT_AS`` (address space) and ``RLIMIT_CPU`` on itself before it
-touches the file, and is killed when it is not done in ``seconds``.
+touches the file: a file is refused for what it costs, its CPU time over ``seconds``.
+A child still not done after :data:`WALL_FACTOR` times ``seconds`` of wall-clock time
+(one waiting without computing) is killed too; on a loaded machine, where a file's
+seconds of CPU take longer to come, a legitimate file is not refused for the load.
 
 How: each calling process starts (lazily, one per concurrent call) an *isolation
 server* (:func:`_serve`, run by ``sys.executable -c``), a plain subprocess — which works
@@ -12,7 +15,8 @@ everywhere Kyso runs: in uvicorn's threads and in Celery's prefork workers, daem
 processes where :mod:`multiprocessing` may not start children. The server imports the
 PDF libraries once and forks a fresh child per task (a few milliseconds instead of the
 half second a new interpreter needs to import them). Requests and answers are
-length-prefixed pickles on the server's stdin/stdout; the child answers ``("ok",
+length-prefixed pickles on the server's stdin/stdout (the server's first frame says it
+has imported the libraries: its start is not charged to the first file); the child answers ``("ok",
 value)``, ``("kyso", error fields)`` or ``("error", text)``; the server adds ``("time",
 _)`` when it killed the child at the deadline and ``("died", _)`` when the child died
 without answering. Only the tasks named in :data:`TASKS` can be run, and the answer is
@@ -38,7 +42,7 @@ from typing import Any
 
 from common import KysoError
 
-from .errors import ChildFailed, PdfHostile, PdfTooCostly
+from .errors import ChildFailed, PdfHostile, PdfTooCostly, PdfWorkBusy
 
 #: task name → "module:function" (modules of this package only)
 TASKS = {
@@ -51,7 +55,8 @@ TASKS = {
 
 @dataclass(frozen=True)
 class ChildLimits:
-    """What one child may use: address space (MiB) and wall-clock seconds."""
+    """What one child may use: address space (MiB) and seconds of CPU time (of wall-clock
+    time: :data:`WALL_FACTOR` times as many)."""
 
     memory_mb: int = 1024
     seconds: float = 60.0
@@ -63,7 +68,7 @@ class _Answer(pickle.Unpickler):
     _BUILTINS = {"tuple", "list", "dict", "set", "frozenset", "bytes", "bytearray", "str",
                  "int", "float", "bool", "complex", "object", "getattr"}
 
-    def find_class(self, module: str, name: str) -> Any:
+    def find_class(self, module: str, name: str) -> object:
         if module == "builtins" and name in self._BUILTINS:
             return super().find_class(module, name)
         if module == "copyreg" and name in {"_reconstructor", "__newobj__"}:
@@ -89,9 +94,14 @@ class _Server:
         self.proc = subprocess.Popen([sys.executable, "-c", _SERVE],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      close_fds=True)
+        self.ready = False
 
     def call(self, request: bytes, seconds: float) -> bytes:
         assert self.proc.stdin is not None and self.proc.stdout is not None
+        if not self.ready:  # its start is the server's cost, not the first file's
+            if _read_frame(self.proc.stdout.fileno(), STARTUP_SECONDS) != READY:
+                raise OSError("the isolation server did not start")
+            self.ready = True
         self.proc.stdin.write(len(request).to_bytes(8, "big") + request)
         self.proc.stdin.flush()
         reply = _read_frame(self.proc.stdout.fileno(), seconds)
@@ -107,8 +117,17 @@ class _Server:
 
 _idle: list[_Server] = []
 _lock = threading.Lock()
-#: Isolation servers one process runs at most (each ~60 MB); more concurrent calls wait.
+#: Isolation servers one process runs at most (each ~60 MB); more concurrent calls wait,
+#: as long as one file may take, then are told the server is busy (:class:`PdfWorkBusy`).
 MAX_SERVERS = 4
+#: The wall-clock backstop, in multiples of a task's CPU seconds.
+WALL_FACTOR = 2
+#: Seconds a new isolation server may take to import the PDF libraries (seconds on a
+#: loaded machine), before its first task's own time starts; and the frame it then sends.
+STARTUP_SECONDS = 180.0
+READY = b"ready"
+#: Seconds the server's answer may come after its child's wall-clock bound.
+REPLY_GRACE = 10.0
 _slots = threading.BoundedSemaphore(MAX_SERVERS)
 
 
@@ -127,7 +146,7 @@ def _give_back(server: _Server) -> None:
         _idle.append(server)
 
 
-def run_isolated(task: str, *args: Any, limits: ChildLimits = ChildLimits()) -> Any:
+def run_isolated(task: str, *args: object, limits: ChildLimits = ChildLimits()) -> Any:
     """``TASKS[task](*args)`` in a child process within ``limits``; its result, or the
     ``KysoError`` it raised. Over the time limit: :class:`PdfTooCostly` ``time``; out of
     memory: ``memory``; the child died otherwise: ``crash``."""
@@ -135,11 +154,11 @@ def run_isolated(task: str, *args: Any, limits: ChildLimits = ChildLimits()) -> 
         raise ValueError(f"unknown isolated task {task!r}")
     request = pickle.dumps((task, args, limits.memory_mb, limits.seconds))
     if not _slots.acquire(timeout=limits.seconds):
-        raise PdfTooCostly("time", f"{limits.seconds:g} s")  # every server busy that long
+        raise PdfWorkBusy(f"{limits.seconds:g} s")  # every server busy that long
     try:
         server = _take()
         try:
-            reply = server.call(request, limits.seconds + 10)
+            reply = server.call(request, limits.seconds * WALL_FACTOR + REPLY_GRACE)
         except (OSError, ValueError) as exc:  # a broken pipe, a closed or dead server
             server.close()
             raise ChildFailed(f"isolation server: {type(exc).__name__}") from exc
@@ -162,7 +181,11 @@ def run_isolated(task: str, *args: Any, limits: ChildLimits = ChildLimits()) -> 
     raise ChildFailed(str(value))
 
 
-def _rebuilt(module: str, name: str, vi: str, en: str, extras: dict[str, Any]) -> KysoError:
+#: The plain attributes of an error that cross the process boundary with it.
+_Extras = dict[str, str | int | float | bool | None]
+
+
+def _rebuilt(module: str, name: str, vi: str, en: str, extras: _Extras) -> KysoError:
     """The child's KysoError, rebuilt without calling its constructor (whose arguments
     differ from class to class)."""
     if module.split(".")[0] not in {"common", "certs", "tokens", "signer"}:
@@ -176,8 +199,8 @@ def _rebuilt(module: str, name: str, vi: str, en: str, extras: dict[str, Any]) -
     return error
 
 
-def _flat(exc: KysoError) -> tuple[str, str, str, str, dict[str, Any]]:
-    extras = {k: v for k, v in vars(exc).items() if k not in {"vi", "en"}
+def _flat(exc: KysoError) -> tuple[str, str, str, str, _Extras]:
+    extras: _Extras = {k: v for k, v in vars(exc).items() if k not in {"vi", "en"}
               and isinstance(v, str | int | float | bool | None)}
     return type(exc).__module__, type(exc).__qualname__, exc.vi, exc.en, extras
 
@@ -216,14 +239,14 @@ def _near_limit(memory_mb: int) -> bool:
     return peak_kb * 1024 >= 0.9 * memory_mb * 1024 * 1024
 
 
-def _run_task(task: str, args: tuple[Any, ...], memory_mb: int) -> tuple[str, Any]:
+def _run_task(task: str, args: tuple[object, ...], memory_mb: int) -> tuple[str, object]:
     answer = _attempt(task, args, memory_mb)
     if answer[0] != "ok" and _near_limit(memory_mb):
         return "kyso", _flat(PdfTooCostly("memory", f"{memory_mb} MB"))
     return answer
 
 
-def _attempt(task: str, args: tuple[Any, ...], memory_mb: int) -> tuple[str, Any]:
+def _attempt(task: str, args: tuple[object, ...], memory_mb: int) -> tuple[str, object]:
     try:
         module, function = TASKS[task].split(":")
         return "ok", getattr(importlib.import_module(module), function)(*args)
@@ -245,14 +268,15 @@ def _fork_one(request: bytes) -> bytes:
     import signal
 
     task, args, memory_mb, seconds = pickle.loads(request)
+    cpu = int(seconds) + 2
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: limits first, then the untrusted work
         os.close(read_end)
         try:
             resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024,) * 2)
-            cpu = int(seconds) + 2
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+            # SIGXCPU at the soft limit (the hard one, a second later, would be SIGKILL)
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             answer = _run_task(task, args, memory_mb)
             try:
                 data = pickle.dumps(answer)
@@ -265,7 +289,7 @@ def _fork_one(request: bytes) -> bytes:
         finally:
             os._exit(0)
     os.close(write_end)
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + seconds * WALL_FACTOR
     chunks = bytearray()
     timed_out = False
     while True:
@@ -280,8 +304,10 @@ def _fork_one(request: bytes) -> bytes:
     os.close(read_end)
     if timed_out:
         os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    if timed_out or os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+    _, status, usage = os.wait4(pid, 0)
+    over_cpu = usage.ru_utime + usage.ru_stime >= cpu
+    if timed_out or os.WIFSIGNALED(status) and (
+            os.WTERMSIG(status) == signal.SIGXCPU or over_cpu):
         return pickle.dumps(("time", None))
     if not chunks:
         return pickle.dumps(("died", os.WTERMSIG(status) if os.WIFSIGNALED(status) else
@@ -310,13 +336,16 @@ def _serve() -> None:
 
     source, sink = sys.stdin.buffer.fileno(), sys.stdout.buffer.fileno()
     sys.stdout = sys.stderr  # nothing printed may corrupt the frames
+    _write_frame(sink, READY)
     while True:
         request = _read_frame(source, None)
         if request is None:
             return
-        reply = _fork_one(request)
-        frame = len(reply).to_bytes(8, "big") + reply
-        view = memoryview(frame)
-        while view:
-            view = view[os.write(sink, view):]
+        _write_frame(sink, _fork_one(request))
+
+
+def _write_frame(fd: int, data: bytes) -> None:
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:
+        view = view[os.write(fd, view):]
 

@@ -13,24 +13,27 @@ glues the signature title to the ``Nơi nhận:`` column. Here glyphs are groupe
 rows by baseline and rows are cut into segments only at wide blank stretches, then the few
 shapes of Decree 30 are matched on whole segments (see ``_NUMBER`` and ``_DATE``).
 
+Only the pages where those elements stand are read (:func:`layout_pages`: a draft of up
+to 20 pages whole, a longer one its first and last five), so a 300-page draft costs what a
+10-page one does; the glyphs come from :mod:`signer.textlayer`, whose one pass
+preparation shares with the draft-mark reader and the fields' ink.
+
 All coordinates are PDF user space points (origin bottom-left), pages are 0-based.
 """
 
 from __future__ import annotations
 
-import io
 import re
 import statistics
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import NamedTuple
 
-from .errors import DraftHasNoSignatureBlock, PdfEncrypted, PdfUnreadable
+from .errors import DraftHasNoSignatureBlock, PdfUnreadable
 from .pdfinput import MAX_PDF_BYTES
-
-if TYPE_CHECKING:  # pdfminer is imported when a PDF is read, not with the package
-    from pdfminer.layout import LTChar, LTItem
+from .textlayer import DocumentText, Glyph, PageText, read_pages
 
 __all__ = [
     "Box",
@@ -38,7 +41,10 @@ __all__ = [
     "DraftLayout",
     "NumberLine",
     "SignatureBlock",
+    "layout_of",
+    "layout_pages",
     "locate",
+    "read_layout_text",
     "require_signature_block",
 ]
 
@@ -174,23 +180,36 @@ class DraftLayout:
     date: DateLine | None
     signature: SignatureBlock | None
     signatures: tuple[SignatureBlock, ...] = ()
+    #: The lines of the draft's own "Nơi nhận:" list, without their dashes (empty when the
+    #: draft has none on the pages read).
+    recipients: tuple[str, ...] = ()
+
+    @property
+    def recipients_text(self) -> str:
+        """The list as the register's "Nơi nhận" column writes it: ``Như Điều 3; Lưu: VT.``"""
+        lines = [line.rstrip(" ;,.") for line in self.recipients]
+        return "; ".join(line for line in lines if line) + ("." if lines else "")
 
 
 # --------------------------------------------------------------------------- extraction
 
 
-@dataclass(frozen=True)
-class _Glyph:
+class _Glyph(NamedTuple):
+    """One glyph as the layout reads it (a tuple: tens of thousands are made per draft)."""
+
     text: str
     x0: float
     x1: float
     baseline: float
     size: float
     font: str
+    #: a space or nothing (what separates words)
+    blank: bool
 
-    @property
-    def blank(self) -> bool:
-        return self.text.isspace() or not self.text
+    @classmethod
+    def of(cls, text: str, x0: float, x1: float, baseline: float, size: float,
+           font: str) -> _Glyph:
+        return cls(text, x0, x1, baseline, size, font, text.isspace() or not text)
 
     @property
     def style(self) -> tuple[str, int]:
@@ -199,20 +218,21 @@ class _Glyph:
 
 @dataclass(frozen=True)
 class _Segment:
-    """Glyphs of one visual row with no wide blank stretch inside, left to right."""
+    """Glyphs of one visual row with no wide blank stretch inside, left to right (what
+    is derived from them is computed once: a segment never changes)."""
 
     page: int
     glyphs: tuple[_Glyph, ...]
 
-    @property
+    @cached_property
     def ink(self) -> tuple[_Glyph, ...]:
         return tuple(g for g in self.glyphs if not g.blank)
 
-    @property
+    @cached_property
     def size(self) -> float:
         return max(g.size for g in self.ink)
 
-    @property
+    @cached_property
     def baseline(self) -> float:
         return statistics.median(g.baseline for g in self.ink)
 
@@ -220,7 +240,7 @@ class _Segment:
     def bold(self) -> bool:
         return all(_is_bold(g.font) for g in self.ink)
 
-    @property
+    @cached_property
     def text(self) -> str:
         return " ".join(_spell(self.glyphs)[0].split())
 
@@ -258,35 +278,23 @@ def _spell(glyphs: Sequence[_Glyph]) -> tuple[str, list[int]]:
     return "".join(chars), owners
 
 
-def _leaf_chars(item: LTItem) -> Iterator[LTChar]:
-    """Every glyph of a page, also those inside form XObjects (LTFigure)."""
-    from pdfminer.layout import LTChar, LTContainer
-
-    stack = [item]
-    while stack:  # no recursion: figures may nest as deep as the file makes them
-        current = stack.pop()
-        if isinstance(current, LTChar):
-            yield current
-        elif isinstance(current, LTContainer):
-            stack.extend(reversed(list(current)))
-
-
-def _glyphs(chars: Iterable[LTChar], origin: tuple[float, float]) -> list[_Glyph]:
-    """Upright glyphs in user space, NFC, combining marks folded into their base letter
-    (some exporters emit a Vietnamese tone mark as a glyph of its own)."""
+def _glyphs(glyphs: Iterable[Glyph]) -> list[_Glyph]:
+    """Upright glyphs (NFC, user space, from :mod:`signer.textlayer`), combining marks
+    folded into their base letter (some exporters emit a Vietnamese tone mark as a
+    glyph of its own)."""
     found: list[_Glyph] = []
-    for char in chars:
-        if not char.upright:
+    for glyph in glyphs:
+        if not glyph.upright:
             continue
-        text = char.get_text()
-        x0, x1 = char.x0 + origin[0], char.x1 + origin[0]
-        if found and text and all(unicodedata.combining(c) for c in text):
+        text = glyph.text
+        if (found and text and unicodedata.combining(text[0])
+                and all(unicodedata.combining(c) for c in text)):
             base = found[-1]
-            found[-1] = _Glyph(unicodedata.normalize("NFC", base.text + text), base.x0,
-                               max(base.x1, x1), base.baseline, base.size, base.font)
+            found[-1] = _Glyph.of(unicodedata.normalize("NFC", base.text + text), base.x0,
+                                  max(base.x1, glyph.x1), base.baseline, base.size, base.font)
             continue
-        found.append(_Glyph(unicodedata.normalize("NFC", text), x0, x1,
-                            char.matrix[5] + origin[1], char.size, char.fontname))
+        found.append(_Glyph.of(text, glyph.x0, glyph.x1, glyph.baseline, glyph.size,
+                               glyph.font))
     return found
 
 
@@ -338,45 +346,33 @@ class _Page:
             yield from row
 
 
-def _read_pages(pdf: bytes, max_pages: int) -> list[_Page]:
-    """Parse the PDF with pdfminer (no layout analysis: we group glyphs ourselves); at
-    most ``max_pages`` pages (pdfminer walks the page tree with a visited set)."""
-    from pdfminer.converter import PDFPageAggregator
-    from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
-    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
-    from pdfminer.pdfpage import PDFPage
-    from pdfminer.pdfparser import PDFParser
-    from pdfminer.psexceptions import PSException
+#: Drafts up to this many pages are read whole; longer ones only their first and last
+#: :data:`END_PAGES` pages, where the header (number and date lines) and the signature
+#: block stand: finding the layout then costs the same whatever the page count.
+WHOLE_PAGES = 20
+END_PAGES = 5
 
+
+def layout_pages(count: int) -> Collection[int]:
+    """The pages (0-based) of a ``count``-page draft the layout is looked for on."""
+    if count <= WHOLE_PAGES:
+        return range(count)
+    return set(range(END_PAGES)) | set(range(count - END_PAGES, count))
+
+
+def read_layout_text(pdf: bytes, max_pages: int = 1000) -> DocumentText:
+    """The text of the pages :func:`layout_pages` names (one pdfminer pass; the same
+    text serves the draft-mark reader and the fields' ink), every page's size, and
+    `PdfUnreadable` past ``max_pages`` pages."""
     if len(pdf) > MAX_PDF_BYTES:
-        raise PdfUnreadable(f"lớn hơn {MAX_PDF_BYTES // 2**20} MB / "
+        raise PdfUnreadable(f"lớn hơn {MAX_PDF_BYTES // 2**20} MB",
                             f"larger than {MAX_PDF_BYTES // 2**20} MB")
-    if not pdf.lstrip()[:5].startswith(b"%PDF-"):
-        raise PdfUnreadable("không phải tệp PDF / not a PDF file")
-    try:
-        document = PDFDocument(PDFParser(io.BytesIO(pdf)))
-        resources = PDFResourceManager()
-        device = PDFPageAggregator(resources, laparams=None)
-        interpreter = PDFPageInterpreter(resources, device)
-        pages = []
-        for index, page in enumerate(PDFPage.create_pages(document)):
-            if index >= max_pages:
-                raise PdfUnreadable(f"hơn {max_pages} trang / more than {max_pages} pages")
-            x0, y0, x1, y1 = page.mediabox
-            # Keep user space: pdfminer would turn /Rotate pages into display space.
-            page.rotate = 0
-            interpreter.process_page(page)
-            glyphs = _glyphs(_leaf_chars(device.get_result()), (x0, y0))
-            rows = tuple(tuple(_segments(index, row)) for row in _rows(glyphs))
-            pages.append(_Page(index, x1 - x0, y1 - y0, tuple(r for r in rows if r)))
-    except PDFPasswordIncorrect as exc:
-        raise PdfEncrypted() from exc
-    except (PSException, ValueError, KeyError, TypeError, IndexError, AssertionError,
-            RecursionError, ZeroDivisionError) as exc:
-        raise PdfUnreadable(type(exc).__name__) from exc
-    if not pages:
-        raise PdfUnreadable("không có trang nào / no pages")
-    return pages
+    return read_pages(pdf, layout_pages, max_pages)
+
+
+def _page(text: PageText) -> _Page:
+    rows = tuple(tuple(_segments(text.index, row)) for row in _rows(_glyphs(text.glyphs)))
+    return _Page(text.index, text.width, text.height, tuple(r for r in rows if r))
 
 
 def _joined(row: Sequence[_Segment], start: int, count: int) -> _Segment | None:
@@ -632,6 +628,36 @@ def _block(titles: list[_Segment], name: _Segment, aside: list[_Segment]) -> Sig
                           name=name.text, name_box=name_box, signing_area=area)
 
 
+_RECIPIENTS_HEAD = re.compile(r"^nơi nhận\s*:?$", re.IGNORECASE)
+_BULLETS = ("-", "–", "—", "+", "•")
+
+
+def _recipients(pages: Sequence[_Page]) -> tuple[str, ...]:
+    """The "Nơi nhận:" list (Decree 30 Appendix I: bottom left of the last page, one
+    recipient a line after a dash, beside the signature block). A line that wraps is
+    joined to its recipient; the list ends at the first left-hand line that is neither."""
+    for page in reversed(pages):
+        for at, row in enumerate(page.rows):
+            head = row[0]
+            if not _RECIPIENTS_HEAD.match(unicodedata.normalize("NFC", head.text).strip()):
+                continue
+            middle = page.width / 2
+            lines: list[str] = []
+            for following in page.rows[at + 1:]:
+                left = following[0]
+                if left.box.x0 >= middle:
+                    continue  # the signature block's column alone on this row
+                text = left.text.strip()
+                if text.startswith(_BULLETS):
+                    lines.append(text.lstrip("".join(_BULLETS) + " ").strip())
+                elif lines and left.box.x0 > head.box.x0 + 2:
+                    lines[-1] = f"{lines[-1]} {text}"
+                else:
+                    break
+            return tuple(line for line in lines if line)
+    return ()
+
+
 def _signatures(pages: Sequence[_Page]) -> list[SignatureBlock]:
     """Every signature block of the document, in reading order."""
     found = []
@@ -652,20 +678,27 @@ def locate(pdf: bytes, *, max_pages: int = 1000) -> DraftLayout:
 
     The number line is the first ``Số:`` line in reading order (the main header comes
     before any attachment's); the date is the ``<place>, ngày …`` line beside it. The
-    signature is reported only when the draft has exactly one block.
-    Raises `PdfUnreadable` / `PdfEncrypted` for PDFs that cannot be read.
+    signature is reported only when the draft has exactly one block on the pages read
+    (:func:`layout_pages`). Raises `PdfUnreadable` / `PdfEncrypted` for PDFs that cannot
+    be read.
     """
-    pages = _read_pages(pdf, max_pages)
+    return layout_of(read_layout_text(pdf, max_pages))
+
+
+def layout_of(document: DocumentText) -> DraftLayout:
+    """:func:`locate` on text already read with :func:`read_layout_text`."""
+    pages = [_page(text) for text in document.texts]
     number = next((n for page in pages for n in _number_candidates(page)), None)
     dates = [d for page in pages for d in _date_candidates(page)]
     blocks = _signatures(pages)
     return DraftLayout(
-        pages=len(pages),
-        page_sizes=tuple((p.width, p.height) for p in pages),
+        pages=len(document.sizes),
+        page_sizes=document.sizes,
         number=number,
         date=_header_date(dates, number),
         signature=blocks[0] if len(blocks) == 1 else None,
         signatures=tuple(blocks),
+        recipients=_recipients(pages),
     )
 
 

@@ -21,13 +21,13 @@ embeds all of them in the DSS: give each document a fresh context.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import enum
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
+from .blocking import run_blocking
 from .errors import (
     LevelNeedsTsa,
     LevelNeedsValidationContext,
@@ -62,16 +62,24 @@ def effective_level(level: PadesLevel, tsa_url: str | None) -> PadesLevel:
     return PadesLevel.B_B
 
 
+class LtvMetadata(TypedDict, total=False):
+    """The long-term validation arguments of pyHanko's ``PdfSignatureMetadata``."""
+
+    embed_validation_info: bool
+    validation_context: ValidationContext
+    use_pades_lta: bool
+
+
 def signature_metadata(level: PadesLevel, tsa_url: str | None,
-                       validation_context: ValidationContext | None) -> dict[str, Any]:
+                       validation_context: ValidationContext | None) -> LtvMetadata:
     """Keyword arguments for pyHanko's ``PdfSignatureMetadata`` at ``level``."""
     level = effective_level(level, tsa_url)
     if not level.embeds_validation_info:
         return {}
     if validation_context is None:
         raise LevelNeedsValidationContext(level)
-    settings: dict[str, Any] = {"embed_validation_info": True,
-                                "validation_context": validation_context}
+    settings: LtvMetadata = {"embed_validation_info": True,
+                             "validation_context": validation_context}
     if level is PadesLevel.B_LTA:
         settings["use_pades_lta"] = True
     return settings
@@ -272,4 +280,4 @@ async def async_add_archive_timestamp(pdf: bytes, tsa_url: str,
 def add_archive_timestamp(pdf: bytes, tsa_url: str,
                           validation_context: ValidationContext) -> bytes:
     """Blocking :func:`async_add_archive_timestamp`."""
-    return asyncio.run(async_add_archive_timestamp(pdf, tsa_url, validation_context))
+    return run_blocking(async_add_archive_timestamp(pdf, tsa_url, validation_context))

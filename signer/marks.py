@@ -24,10 +24,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import DraftMarked, MarkNotCovered
 from .textlayer import Glyph, PageText, read_text
+
+if TYPE_CHECKING:
+    import pikepdf
 
 __all__ = ["DraftMark", "DraftMarked", "MarkNotCovered", "find_draft_marks",
            "remove_mark_annotations"]
@@ -187,7 +190,7 @@ def _text_marks(text: PageText) -> list[DraftMark]:
 MARK_ANNOTATIONS = frozenset({"/Stamp", "/Watermark", "/FreeText", "/Text"})
 
 
-def is_mark_annotation(annot: Any) -> bool:
+def is_mark_annotation(annot: pikepdf.Object) -> bool:
     """Whether the annotation dictionary ``annot`` says the document is a draft (a
     ``/Draft`` stamp, or "DỰ THẢO" in its text)."""
     if str(annot.get("/Subtype", "")) in ("/Widget", "/Link"):
@@ -221,9 +224,9 @@ def find_draft_marks(pdf: bytes, texts: Sequence[PageText] | None = None) -> lis
     return sorted(found, key=lambda m: (m.page, m.kind))
 
 
-def remove_mark_annotations(doc: Any, marks: Sequence[DraftMark]) -> None:
+def remove_mark_annotations(doc: pikepdf.Pdf, marks: Sequence[DraftMark]) -> None:
     """Delete the annotation marks from the pikepdf document ``doc`` (before any other
     annotation is added: the marks hold their pages' /Annots indexes)."""
-    for mark in sorted((m for m in marks if m.annotation is not None),
-                       key=lambda m: -(m.annotation or 0)):
-        del doc.pages[mark.page].obj.Annots[mark.annotation]
+    for page, index in sorted(((m.page, m.annotation) for m in marks
+                               if m.annotation is not None), key=lambda at: -at[1]):
+        del doc.pages[page].obj.Annots[index]

@@ -13,15 +13,22 @@ revocation info), B-LTA passes.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import x509
 
+from .blocking import run_blocking
 from .pdfinput import open_reader
+
+if TYPE_CHECKING:
+    from pyhanko.sign.validation.ades import AdESLTAValidationResult
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+    from pyhanko.sign.validation.policy_decl import PdfSignatureValidationSpec
+    from pyhanko_certvalidator import ValidationContext
 
 #: digest algorithms refused even in certificate chains (as :mod:`certs.validation`)
 _BROKEN_HASHES = frozenset({"md2", "md5"})
@@ -55,7 +62,7 @@ class OfflineResult:
 
 
 def offline_spec(trust_roots: Iterable[x509.Certificate], *,
-                 other_certs: Iterable[x509.Certificate] = ()) -> Any:
+                 other_certs: Iterable[x509.Certificate] = ()) -> PdfSignatureValidationSpec:
     """A pyHanko ``PdfSignatureValidationSpec`` that never fetches anything.
 
     Revocation info is required (OCSP or CRL) for every certificate but the trust
@@ -97,7 +104,7 @@ def offline_spec(trust_roots: Iterable[x509.Certificate], *,
 
 def offline_context(trust_roots: Iterable[x509.Certificate], pdf: bytes | None = None, *,
                     other_certs: Iterable[x509.Certificate] = (),
-                    moment: dt.datetime | None = None) -> Any:
+                    moment: dt.datetime | None = None) -> ValidationContext:
     """A legacy pyHanko ``ValidationContext`` that cannot fetch, holding the
     certificates, OCSP responses and CRLs of ``pdf``'s DSS (when given)."""
     from pyhanko.sign.validation import DocumentSecurityStore
@@ -119,7 +126,7 @@ def offline_context(trust_roots: Iterable[x509.Certificate], pdf: bytes | None =
     return ValidationContext(**kwargs)
 
 
-def _result(sig: Any, outcome: Any) -> OfflineResult:
+def _result(sig: EmbeddedPdfSignature, outcome: AdESLTAValidationResult) -> OfflineResult:
     from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed
 
     status = outcome.api_status
@@ -128,6 +135,7 @@ def _result(sig: Any, outcome: Any) -> OfflineResult:
         indication, sub = "PASSED", None
     else:
         indication = "INDETERMINATE" if isinstance(subindic, AdESIndeterminate) else "FAILED"
+        assert isinstance(subindic, enum.Enum)  # pyHanko's sub-indications are enums
         sub = subindic.name
     ts_valid = None
     if status is not None and status.timestamp_validity is not None:
@@ -172,5 +180,5 @@ def validate_offline(pdf: bytes, trust_roots: Iterable[x509.Certificate], *,
                      other_certs: Iterable[x509.Certificate] = (),
                      now: dt.datetime | None = None) -> list[OfflineResult]:
     """Blocking :func:`async_validate_offline`."""
-    return asyncio.run(async_validate_offline(pdf, trust_roots, other_certs=other_certs,
+    return run_blocking(async_validate_offline(pdf, trust_roots, other_certs=other_certs,
                                               now=now))

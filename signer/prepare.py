@@ -36,7 +36,7 @@ from .errors import (
 )
 from .errors import DraftRefused as DraftRefused  # re-exported: callers import it from here
 from .guard import PdfLimits, check_structure, containers, fields, open_pdf
-from .locate import Box, DraftLayout, locate, require_signature_block
+from .locate import Box, DraftLayout, layout_of, read_layout_text, require_signature_block
 from .marks import (
     MARK_ANNOTATIONS,
     DraftMark,
@@ -47,7 +47,7 @@ from .marks import (
 from .pdfinput import UPLOADED
 from .qr import add_qr
 from .sign import APPROVAL_FIELD, DA_FONT_KEYS
-from .textlayer import Glyph, PageText, erase_glyphs, read_text
+from .textlayer import DocumentText, Glyph, PageText, erase_glyphs, read_text
 
 if TYPE_CHECKING:
     import pikepdf
@@ -409,18 +409,42 @@ def prepare_draft(pdf: bytes, plan: FieldPlan, limits: PdfLimits = DRAFT_LIMITS,
         return _add_fields(doc, pdf, plan, limits, qr_text, cover_draft_mark)[0]
 
 
+def _texts(pdf: bytes, plan: FieldPlan, document: DocumentText, cover: bool,
+           ) -> tuple[list[PageText], list[DraftMark]]:
+    """The pages' text the fields and the marks need, and the draft marks on them.
+
+    ``document`` holds the pages the layout was read on (the first and last of a long
+    draft); a page a field was placed on by hand is read as well. Marks are looked for
+    on those pages (and in every page's annotations); when they are to be covered, every
+    page is read, so that none is left on a page in between."""
+    count = len(document.sizes)
+    texts = list(document.texts)
+    wanted = {_index(place, count) for place in (plan.person, plan.organisation)} | {
+        _index(place, count) for _, place in plan.text_fields()}
+    missing = {i for i in wanted if 0 <= i < count} - {t.index for t in texts}
+    if missing:
+        texts = sorted(texts + read_text(pdf, missing), key=lambda t: t.index)
+    marks = find_draft_marks(pdf, texts)
+    if marks and cover and len(texts) < count:
+        texts = read_text(pdf)
+        marks = find_draft_marks(pdf, texts)
+    return texts, marks
+
+
 def _add_fields(doc: pikepdf.Pdf, pdf: bytes, plan: FieldPlan, limits: PdfLimits,
                 qr_text: str | None, cover_draft_mark: bool = False,
-                ) -> tuple[bytes, list[DraftMark]]:
-    """Add the fields to the open ``doc`` (read from ``pdf``); the prepared file and the
-    draft marks it covered (refused unless ``cover_draft_mark``)."""
+                document: DocumentText | None = None) -> tuple[bytes, list[DraftMark]]:
+    """Add the fields to the open ``doc`` (read from ``pdf``; ``document``: its text as
+    :func:`signer.locate.read_layout_text` read it, read here if not given); the
+    prepared file and the draft marks it covered (refused unless ``cover_draft_mark``)."""
     import pikepdf
 
     existing = {name for name, _ in _signature_fields(doc, limits)}
     if {PERSON_FIELD, ORGANISATION_FIELD} & existing:
         raise _refuse("dự thảo đã được chuẩn bị rồi", "the draft is already prepared")
-    texts = read_text(pdf)  # every page, once: marks anywhere, ink under the fields
-    marks = find_draft_marks(pdf, texts)
+    if document is None:
+        document = read_layout_text(pdf, limits.max_pages)
+    texts, marks = _texts(pdf, plan, document, cover_draft_mark)
     if marks and not cover_draft_mark:
         raise DraftMarked.of(marks)
     remove_mark_annotations(doc, marks)
@@ -566,10 +590,12 @@ def prepare_pdf(pdf: bytes, qr_text: str | None = None,
 
     with open_pdf(pdf, limits, inherit=True) as doc:
         _check_open(doc, limits, allow_signatures=False, draft_marks=True)
-        layout = locate(pdf, max_pages=limits.max_pages)
+        document = read_layout_text(pdf, limits.max_pages)  # one pass for all below
+        layout = layout_of(document)
         plan = plan_fields(layout)
         if overrides:
             plan = replace(plan, **overrides)
         check_date_covered(layout, plan)
-        prepared, marks = _add_fields(doc, pdf, plan, limits, qr_text, cover_draft_mark)
+        prepared, marks = _add_fields(doc, pdf, plan, limits, qr_text, cover_draft_mark,
+                                      document)
         return Prepared(layout, plan, prepared, tuple(m.describe() for m in marks))

@@ -9,7 +9,7 @@ organisation signature), SignAppendix (an attachment in its own file) and SignCo
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .appearance import TIME, Appearance, text_width
 from .levels import PadesLevel
@@ -23,6 +23,9 @@ from .prepare import (
     YEAR_FIELD,
 )
 from .sign import DocumentInfo, FieldFill, SigningOptions
+
+if TYPE_CHECKING:
+    from pyhanko_certvalidator import ValidationContext
 
 APPENDIX_FIELD = "KySo_PhuLuc"
 COPY_FIELD = "KySo_BanSao"
@@ -50,7 +53,7 @@ class CopyKind(enum.Enum):
 
 
 def approval(image: bytes, *, tsa_url: str | None = None,
-             validation_context: Any = None) -> SigningOptions:
+             validation_context: ValidationContext | None = None) -> SigningOptions:
     """SignApproved: the competent person's signature, the blue handwritten image alone."""
     return SigningOptions(field_name=PERSON_FIELD, appearance=Appearance.handwritten(image),
                           tsa_url=tsa_url, validation_context=validation_context)
@@ -58,8 +61,9 @@ def approval(image: bytes, *, tsa_url: str | None = None,
 
 def issuance(seal: bytes, body: str, number: str | None, day: str | None, month: str | None,
              year: str | None = None, *, tsa_url: str | None = None,
-             validation_context: Any = None, level: PadesLevel = PadesLevel.B_T,
-             seal_caption: bool = False, info: DocumentInfo | None = None) -> SigningOptions:
+             validation_context: ValidationContext | None = None,
+             level: PadesLevel = PadesLevel.B_T, seal_caption: bool = False,
+             info: DocumentInfo | None = None) -> SigningOptions:
     """SignIssued: number and date (day, month, year) written, then the organisation
     signature with its seal. ``level`` B-LT/B-LTA makes the issued file carry its own
     long-term validation data.
@@ -93,7 +97,7 @@ def _top_right(pdf: bytes, lines: tuple[str, ...]) -> tuple[int, int, int, int]:
 
 
 def appendix(pdf: bytes, main_number: str, *, tsa_url: str | None = None,
-             validation_context: Any = None,
+             validation_context: ValidationContext | None = None,
              level: PadesLevel = PadesLevel.B_T) -> SigningOptions:
     """SignAppendix: organisation signature at the top right of page 1, no seal image;
     the main document's number and symbol, and the signing time; 10 pt black."""
@@ -104,7 +108,7 @@ def appendix(pdf: bytes, main_number: str, *, tsa_url: str | None = None,
 
 
 def copy(pdf: bytes, kind: CopyKind, body: str, copy_number: str, *,
-         tsa_url: str | None = None, validation_context: Any = None,
+         tsa_url: str | None = None, validation_context: ValidationContext | None = None,
          level: PadesLevel = PadesLevel.B_T) -> SigningOptions:
     """SignCopy: organisation signature at the top right of page 1, no seal image; the
     kind of copy, the copying body, the copy's number and the signing time."""

@@ -21,10 +21,14 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import QrOverlapsField, QrTooLong
 from .fonts import reportlab_fonts
+
+if TYPE_CHECKING:
+    import pikepdf
+    import segno
 
 MM = 72 / 25.4
 #: Side of the symbol (modules only, without the quiet zone).
@@ -45,7 +49,7 @@ Rect = tuple[float, float, float, float]
 _CAPTION_RE = re.compile(re.escape(CAPTION) + r"\s*(\S+)")
 
 
-def _symbol(text: str) -> Any:
+def _symbol(text: str) -> segno.QRCode:
     import segno
 
     try:
@@ -125,14 +129,16 @@ def _overlay(text: str, area: Rect, page_box: Rect) -> bytes:
     return out.getvalue()
 
 
-def page_box(page: Any) -> Rect:
+def page_box(page: pikepdf.Page) -> Rect:
     """The visible box of a pikepdf page (CropBox, else MediaBox), lower-left first."""
     box = page.obj.get("/CropBox", page.obj.get("/MediaBox"))
+    if box is None:  # the error iterating no box raised
+        raise TypeError("the page has neither /CropBox nor /MediaBox")
     x1, y1, x2, y2 = (float(v) for v in box)
     return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
 
 
-def add_qr(doc: Any, text: str, avoid: dict[str, Rect] | None = None) -> Rect:
+def add_qr(doc: pikepdf.Pdf, text: str, avoid: dict[str, Rect] | None = None) -> Rect:
     """Paint the QR code of ``text`` and its caption on page 1 of the open pikepdf ``doc``.
 
     ``avoid`` maps field names to rectangles on page 1 that must stay clear

@@ -18,18 +18,22 @@ import dataclasses
 import datetime as dt
 import html
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
+
+from common import VN_TZ, render_template
 
 from .fonts import reportlab_fonts
 from .report import SCHEMA, Change, Reason, Report, SignatureReport, Verdict
+from .wording import change_words, dn_words, field_words
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Flowable, SimpleDocTemplate
 
 Lang = Literal["vi", "en"]
-
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
-
 
 @dataclass(frozen=True)
 class Article6Item:
@@ -259,7 +263,7 @@ def display_time(value: str | dt.datetime | None, lang: Lang = "vi") -> str:
         return str(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone(VIETNAM)
+    local = moment.astimezone(VN_TZ)
     return f"{local:%d/%m/%Y %H:%M:%S} ({_t('vn_time', lang)}, UTC+07:00)"
 
 
@@ -268,7 +272,11 @@ def _reason_text(reason: Reason, lang: Lang) -> str:
 
 
 def _change_text(change: Change, lang: Lang) -> str:
-    return f"{_t('revision', lang)} {change.revision}: {change.kind} — {change.detail}"
+    return change_words(change, lang)
+
+
+#: Attributes holding a distinguished name (``Common Name: …``), said with Vietnamese labels.
+_DN_ATTRIBUTES = frozenset({"issuer_dn", "signer_dn", "trust_anchor"})
 
 
 def format_value(sig: SignatureReport, attribute: str, lang: Lang = "vi") -> str:
@@ -284,10 +292,14 @@ def format_value(sig: SignatureReport, attribute: str, lang: Lang = "vi") -> str
         text = _pick(_ENUMS[attribute][value], lang)
         return text if attribute != "revocation" or value in ("revoked", "unchecked") \
             else f"{text} ({value.upper()})"
+    if attribute in _DN_ATTRIBUTES and isinstance(value, str) and value:
+        return dn_words(value, lang)
+    if attribute == "field" and isinstance(value, str) and lang == "vi":
+        return field_words(value)
     return _generic(value, lang)
 
 
-def _generic(value: Any, lang: Lang) -> str:
+def _generic(value: object, lang: Lang) -> str:
     if value is None or value == "" or value == []:
         return _pick(_EMPTY, lang)
     if isinstance(value, bool):
@@ -304,6 +316,17 @@ def _generic(value: Any, lang: Lang) -> str:
         return "; ".join(f"{f.name}: {_generic(getattr(value, f.name), lang)}"
                          for f in dataclasses.fields(value))
     return str(value)
+
+
+def bilingual_rows(sig: SignatureReport, attributes: Iterable[str]) -> list[tuple[str, str]]:
+    """(``nhãn / label``, ``giá trị / value``) of ``attributes`` for a bilingual console:
+    a value the same in both languages (a name, a level) is said once."""
+    rows = []
+    for attribute in attributes:
+        vi, en = format_value(sig, attribute, "vi"), format_value(sig, attribute, "en")
+        rows.append((f"{label(attribute, 'vi')} / {label(attribute, 'en')}",
+                     vi if vi == en else f"{vi} / {en}"))
+    return rows
 
 
 def article_6_rows(sig: SignatureReport, lang: Lang = "vi"
@@ -351,7 +374,8 @@ def _meta_rows(report: Report, lang: Lang, verified_at: dt.datetime) -> list[tup
 
 def _sig_heading(index: int, total: int, sig: SignatureReport, lang: Lang) -> str:
     who = f" — {sig.signer}" if sig.signer else ""
-    return f"{_t('signatures', lang)} {index}/{total}: {sig.field}{who}"
+    field = field_words(sig.field) if lang == "vi" else sig.field
+    return f"{_t('signatures', lang)} {index}/{total}: {field}{who}"
 
 
 def _check_lang(lang: str) -> Lang:
@@ -362,95 +386,43 @@ def _check_lang(lang: str) -> Lang:
 
 # ---------------------------------------------------------------- HTML
 
-_CSS = """
-@page { size: A4 portrait; margin: 16mm; }
-body { font-family: "Noto Serif", "Liberation Serif", "Times New Roman", serif;
-       color: #111; max-width: 60rem; margin: 1.5rem auto; padding: 0 1rem; line-height: 1.4; }
-h1 { font-size: 1.5rem; text-align: center; margin: 0; }
-p.basis { text-align: center; font-style: italic; margin: .2rem 0 1rem; }
-h2 { font-size: 1.2rem; border-bottom: 1px solid #999; margin-top: 1.6rem; }
-h3 { font-size: 1.05rem; margin: .8rem 0 .3rem; }
-table { border-collapse: collapse; width: 100%; margin: .4rem 0; page-break-inside: avoid; }
-th, td { border: 1px solid #999; padding: .3rem .5rem; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; width: 32%; }
-td { overflow-wrap: anywhere; }
-.k { color: #444; }
-.verdict { border: 3px solid; padding: .6rem 1rem; font-size: 1.35rem; font-weight: bold;
-           margin: 1rem 0 .5rem; }
-.verdict small { display: block; font-size: .9rem; font-weight: normal; color: #111; }
-.badge { font-weight: bold; }
-.valid { color: #1a7f37; border-color: #1a7f37; background: #eaf6ec; }
-.invalid { color: #b42318; border-color: #b42318; background: #fdecea; }
-.indeterminate { color: #9a5b00; border-color: #9a5b00; background: #fff4e0; }
-section.sig { page-break-inside: avoid; }
-footer { margin-top: 2rem; font-size: .85rem; color: #444; border-top: 1px solid #999; }
-@media print { body { margin: 0; max-width: none; } .verdict { -webkit-print-color-adjust: exact;
-  print-color-adjust: exact; } }
-"""
+def _reason_texts(reasons: Iterable[Reason], lang: Lang) -> list[str]:
+    return [_reason_text(r, lang) for r in reasons]
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _html_reasons(title: str, reasons: Iterable[Reason], lang: Lang, cls: str = "") -> str:
-    items = [f"<li>{_e(_reason_text(r, lang))}</li>" for r in reasons]
-    if not items:
-        return ""
-    return f'<h3 class="{cls}">{_e(title)}</h3><ul class="{cls}">{"".join(items)}</ul>'
-
-
-def _html_sig(index: int, total: int, sig: SignatureReport, lang: Lang) -> str:
+def _html_sig(index: int, total: int, sig: SignatureReport, lang: Lang) -> dict[str, object]:
     verdict = Verdict(sig.verdict)
-    parts = [f'<section class="sig"><h2>{_e(_sig_heading(index, total, sig, lang))}</h2>',
-             f'<p class="badge {verdict.value}">{_VERDICT_MARK[verdict]} '
-             f"{_e(verdict_words(verdict, lang))}</p>",
-             _html_reasons(_t("reasons", lang), sig.reasons, lang),
-             f"<h3>{_e(_t('article6', lang))}</h3><table>"]
-    for item_label, values in article_6_rows(sig, lang):
-        cells = "".join(f'<div><span class="k">{_e(k)}:</span> {_e(v)}</div>'
-                        for k, v in values)
-        parts.append(f"<tr><th>{_e(item_label)}</th><td>{cells}</td></tr>")
-    parts.append("</table>")
-    parts.append(_html_reasons(_t("notes", lang), sig.notes, lang))
-    parts.append(f"<h3>{_e(_t('details', lang))}</h3><table>")
-    parts += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in detail_rows(sig, lang)]
-    parts.append("</table></section>")
-    return "".join(parts)
+    return {"heading": _sig_heading(index, total, sig, lang), "verdict": verdict.value,
+            "mark": _VERDICT_MARK[verdict], "words": verdict_words(verdict, lang),
+            "reasons": _reason_texts(sig.reasons, lang), "article6": article_6_rows(sig, lang),
+            "notes": _reason_texts(sig.notes, lang), "details": detail_rows(sig, lang)}
 
 
 def render_html(report: Report, lang: str = "vi", *,
-                verified_at: dt.datetime | None = None) -> str:
-    """The report as one self-contained, printable HTML page (no external assets)."""
+                verified_at: dt.datetime | None = None, lead: str = "") -> str:
+    """The report as one self-contained, printable HTML page (no external assets).
+
+    ``lead`` goes first in the page's body: markup from :func:`common.render_template`
+    as it is, any other text escaped (the public verification page puts its answer there).
+    """
     language = _check_lang(lang)
     verdict = Verdict(report.verdict)
     moment = _verified_at(report, verified_at)
-    title = f"{_t('title', language)} — {report.file}"
-    parts = [
-        f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<header><h1>{_e(_t('title', language))}</h1>",
-        f'<p class="basis">{_e(_t("basis", language))}</p></header><table>',
-    ]
-    parts += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>"
-              for k, v in _meta_rows(report, language, moment)]
-    parts += [
-        "</table>",
-        f'<div class="verdict {verdict.value}" role="status">{_VERDICT_MARK[verdict]} '
-        f"{_e(_t('verdict', language))}: {_e(verdict_words(verdict, language))}"
-        f"<small>{_e(_pick(_VERDICT_MEANING[verdict], language))}</small></div>",
-        _html_reasons(_t("reasons", language), report.reasons, language),
-        _html_reasons(_t("notes", language), report.notes, language),
-    ]
+    text = {key: _t(key, language) for key in ("title", "basis", "verdict", "reasons", "notes",
+                                               "article6", "details", "no_signatures")}
     total = len(report.signatures)
-    if not total:
-        parts.append(f"<p>{_e(_t('no_signatures', language))}</p>")
-    parts += [_html_sig(i, total, sig, language) for i, sig in enumerate(report.signatures, 1)]
-    parts.append(f"<footer>{_e(software_version())} · {_e(SCHEMA)} · SHA-256 "
-                 f"{_e(report.sha256)} · {_e(display_time(moment, language))}</footer>")
-    parts.append("</body></html>\n")
-    return "".join(parts)
+    return str(render_template(
+        "signer", "report.html", lang=language, lead=lead, text=text,
+        title=f"{text['title']} — {report.file}", meta=_meta_rows(report, language, moment),
+        verdict={"name": verdict.value, "mark": _VERDICT_MARK[verdict],
+                 "words": verdict_words(verdict, language),
+                 "meaning": _pick(_VERDICT_MEANING[verdict], language)},
+        reasons=_reason_texts(report.reasons, language),
+        notes=_reason_texts(report.notes, language),
+        signatures=[_html_sig(i, total, sig, language)
+                    for i, sig in enumerate(report.signatures, 1)],
+        software=software_version(), schema=SCHEMA, sha256=report.sha256,
+        verified_at=display_time(moment, language)))
 
 
 # ---------------------------------------------------------------- PDF
@@ -494,7 +466,7 @@ def render_pdf(report: Report, lang: str = "vi", *,
     badge = ParagraphStyle("badge", parent=key, textColor=colour)
     width = A4[0] - 36 * mm
 
-    def table(rows: list[tuple[str, str]] | list[tuple[Any, Any]]) -> Table:
+    def table(rows: Sequence[tuple[str | Flowable, str | Flowable]]) -> Table:
         cells = [[k if not isinstance(k, str) else Paragraph(_p(k), key),
                   v if not isinstance(v, str) else Paragraph(_p(v), body)] for k, v in rows]
         grid = Table(cells, colWidths=[width * 0.32, width * 0.68], repeatRows=0)
@@ -505,13 +477,13 @@ def render_pdf(report: Report, lang: str = "vi", *,
         ]))
         return grid
 
-    def reasons(heading_key: str, items: list[Reason]) -> list[Any]:
+    def reasons(heading_key: str, items: list[Reason]) -> list[Flowable]:
         if not items:
             return []
         return [Paragraph(_p(_t(heading_key, language)), sub),
                 *(Paragraph("• " + _p(_reason_text(r, language)), body) for r in items)]
 
-    story: list[Any] = [Paragraph(_p(_t("title", language)), title),
+    story: list[Flowable] = [Paragraph(_p(_t("title", language)), title),
                         Paragraph(_p(_t("basis", language)), basis), Spacer(1, 6),
                         table(_meta_rows(report, language, moment)), Spacer(1, 8)]
     box = Table([[Paragraph(_p(f"{_t('verdict', language)}: "
@@ -541,7 +513,7 @@ def render_pdf(report: Report, lang: str = "vi", *,
     footer_text = f"{software_version()} · SHA-256 {report.sha256[:16]}…"
     page_word = _t("page", language)
 
-    def on_page(canvas: Any, doc: Any) -> None:
+    def on_page(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont(regular, 7.5)
         canvas.drawString(18 * mm, 10 * mm, footer_text)

@@ -20,7 +20,6 @@ module.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +47,7 @@ from pyhanko.sign.validation import EmbeddedPdfSignature, async_validate_pdf_sig
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 
+from .blocking import run_blocking
 from .errors import ReturnedRefused
 from .pdfinput import open_reader
 
@@ -97,7 +97,7 @@ def _new_signatures(reader: PdfFileReader, prepared_revisions: int) -> list[Embe
 def check_returned(prepared: bytes, returned: bytes, *, field_name: str,
                    certificate_sha256: str) -> ReturnedSignature:
     """:func:`async_check_returned` for callers without an event loop."""
-    return asyncio.run(async_check_returned(prepared, returned, field_name=field_name,
+    return run_blocking(async_check_returned(prepared, returned, field_name=field_name,
                                             certificate_sha256=certificate_sha256))
 
 

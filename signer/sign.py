@@ -9,19 +9,18 @@ check fails.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import io
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, BinaryIO
 
-from common import KysoError
+from common import KysoError, vietnam_time
 
 from .appearance import Appearance, stamp_style
+from .blocking import run_blocking
 from .errors import (
     CertificateExpired,
     CertificateRevoked,
@@ -42,7 +41,6 @@ if TYPE_CHECKING:
     from pyhanko.sign.signers.pdf_signer import PdfSigningSession
     from pyhanko_certvalidator import ValidationContext
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 #: Room kept for the CMS blob when a caller fixes it, in hex digits (8 KiB of CMS).
 #: By default the room is measured for each signature (:func:`contents_size`).
 BYTES_RESERVED = 16384
@@ -52,12 +50,6 @@ RESERVE_MARGIN = 512
 #: The unsigned-attribute wrapping round a signature timestamp token, at most.
 TIMESTAMP_ATTRIBUTE = 64
 APPROVAL_FIELD = "KySo_PheDuyet"
-
-
-def vietnam_time(moment: dt.datetime | None = None) -> dt.datetime:
-    """``moment`` (default: now) in Vietnam time, to the second."""
-    moment = moment or dt.datetime.now(dt.UTC)
-    return moment.astimezone(VIETNAM).replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -118,9 +110,13 @@ def _subject(cert: x509.Certificate) -> str:
         return "?"
 
 
-async def check_signer_certificate(cert: x509.Certificate, context: ValidationContext | None,
-                                   moment: dt.datetime) -> tuple[x509.Certificate, ...]:
+async def check_signer_certificate(
+        cert: x509.Certificate, context: ValidationContext | None, moment: dt.datetime, *,
+        intermediates: Sequence[x509.Certificate] = ()) -> tuple[x509.Certificate, ...]:
     """Refuse an expired, not yet valid, revoked or untrusted signer certificate.
+
+    ``intermediates`` (e.g. the chain its token or service handed over) only help build the
+    path: trust still comes from the context's anchors.
 
     Returns the CA certificates of the path it validated (issuer first, root last; none
     without a validation context): every signature carries them, so that a recipient
@@ -139,7 +135,8 @@ async def check_signer_certificate(cert: x509.Certificate, context: ValidationCo
         RevokedError,
     )
 
-    validator = CertificateValidator(cert, validation_context=context)
+    validator = CertificateValidator(cert, intermediate_certs=list(intermediates),
+                                     validation_context=context)
     try:
         path = await validator.async_validate_usage(  # type: ignore[no-untyped-call]
             {"non_repudiation"})
@@ -334,9 +331,20 @@ def free_field_name(writer: IncrementalPdfFileWriter, wanted: str) -> str:
     return name
 
 
+def _has_field(writer: IncrementalPdfFileWriter, name: str) -> bool:
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    return any(found == name for found, _, _ in enumerate_sig_fields(writer))
+
+
 def pdf_signer_for(options: SigningOptions, signer: Signer, signing_time: dt.datetime,
-                field_name: str) -> PdfSigner:
-    """A pyHanko ``PdfSigner`` for ``options`` that signs at ``signing_time``."""
+                   field_name: str, writer: IncrementalPdfFileWriter) -> PdfSigner:
+    """A pyHanko ``PdfSigner`` for ``options`` that signs at ``signing_time`` into the
+    signature field ``field_name`` of ``writer``'s document.
+
+    A field the document already has (a prepared draft's) is signed where its widget is:
+    no new-field spec is given, because pyHanko would look its page up by walking the
+    whole page tree (a cost that grew with the page count) only to ignore it."""
     from pyhanko.sign import fields, signers
     from pyhanko.sign.fields import SigSeedSubFilter
     from pyhanko.sign.timestamps import HTTPTimeStamper
@@ -362,6 +370,7 @@ def pdf_signer_for(options: SigningOptions, signer: Signer, signing_time: dt.dat
     field_spec = None
     if options.appearance is not None:
         stamp = stamp_style(options.appearance, signing_time.isoformat())
+    if options.appearance is not None and not _has_field(writer, field_name):
         field_spec = fields.SigFieldSpec(
             sig_field_name=field_name,
             on_page=options.appearance.page,
@@ -385,6 +394,22 @@ def _signature_size(cert: x509.Certificate) -> int:
     return (bits + 7) // 8
 
 
+#: Hex digits measured by :func:`contents_size` per signer and CMS shape, once a process.
+_CONTENTS_SIZES: dict[tuple[object, ...], int] = {}
+
+
+def _cms_shape(signer: Signer, pdf_signer: PdfSigner) -> tuple[object, ...]:
+    """What the size of the CMS depends on: the signer's certificate and those it
+    carries, the digest, the signed-attribute spec and the TSA."""
+    registry = getattr(signer, "cert_registry", None) or ()
+    timestamper = pdf_signer.default_timestamper
+    meta = pdf_signer.signature_meta
+    return (signer.signing_cert.sha256 if signer.signing_cert is not None else None,
+            tuple(sorted(c.sha256 for c in registry)), meta.md_algorithm,
+            repr(meta.cades_signed_attr_spec), type(signer).__name__,
+            str(getattr(timestamper, "url", id(timestamper))) if timestamper else None)
+
+
 async def contents_size(signer: Signer, pdf_signer: PdfSigner, signing_time: dt.datetime) -> int:
     """The hex digits to reserve for the CMS ``signer`` will make through ``pdf_signer``.
 
@@ -393,7 +418,17 @@ async def contents_size(signer: Signer, pdf_signer: PdfSigner, signing_time: dt.
     is not touched); the signature value is counted at its largest for the key; the
     TSA's token (B-T and up: B-LT/B-LTA keep their validation data in the DSS, not the
     CMS) is measured once per TSA and process. Plus :data:`RESERVE_MARGIN`. pyHanko
-    refuses a CMS larger than its room (nothing is written), never truncates it."""
+    refuses a CMS larger than its room (nothing is written), never truncates it.
+    Measured once per process for each signer and CMS shape (:func:`_cms_shape`): the
+    dry run cost as much as the CMS itself, on every signature."""
+    shape = _cms_shape(signer, pdf_signer)
+    if shape not in _CONTENTS_SIZES:
+        _CONTENTS_SIZES[shape] = await _measure_contents(signer, pdf_signer, signing_time)
+    return _CONTENTS_SIZES[shape]
+
+
+async def _measure_contents(signer: Signer, pdf_signer: PdfSigner,
+                            signing_time: dt.datetime) -> int:
     import hashlib
 
     from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
@@ -460,6 +495,18 @@ async def async_sign_pdf(
 
     At B-LT/B-LTA the earlier signatures' validation data is embedded first (pyHanko
     embeds only the new signature's), so the whole file validates offline."""
+    out = io.BytesIO()
+    await async_sign_pdf_into(pdf, signer, options, out, signing_time=signing_time)
+    return out.getvalue()
+
+
+async def async_sign_pdf_into(
+    pdf: bytes, signer: Signer, options: SigningOptions, output: BinaryIO, *,
+    signing_time: dt.datetime | None = None,
+) -> None:
+    """:func:`async_sign_pdf`, writing the signed PDF into ``output`` (readable,
+    writable, seekable: pyHanko reads the byte ranges back to digest them), e.g. the
+    file it is to end in: a 100 MB scan is then not held in memory a second time."""
     moment = vietnam_time(signing_time)
     level = effective_level(options.level, options.tsa_url)
     if level in (PadesLevel.B_LT, PadesLevel.B_LTA) and options.validation_context is not None:
@@ -468,17 +515,27 @@ async def async_sign_pdf(
     writer, field_name, chain = await open_for_signing(pdf, signer.signing_cert, options,
                                                        moment)
     carry_chain(signer, chain)
-    pdf_signer = pdf_signer_for(options, signer, moment, field_name)
-    out = io.BytesIO()
+    pdf_signer = pdf_signer_for(options, signer, moment, field_name, writer)
+    start = output.tell()
     with signing_errors(options.tsa_url):
         reserved = options.bytes_reserved or await contents_size(signer, pdf_signer, moment)
-        await pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=reserved)
-    check_level(out.getvalue(), effective_level(options.level, options.tsa_url))
-    return out.getvalue()
+        await pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=reserved)
+    if level.embeds_validation_info:  # what check_level reads; B-B/B-T need nothing
+        output.seek(start)
+        check_level(output.read(), level)
+        output.seek(0, io.SEEK_END)
 
 
 def sign_pdf(
     pdf: bytes, signer: Signer, options: SigningOptions, *, signing_time: dt.datetime | None = None
 ) -> bytes:
     """Blocking :func:`async_sign_pdf`, for the command line and worker processes."""
-    return asyncio.run(async_sign_pdf(pdf, signer, options, signing_time=signing_time))
+    return run_blocking(async_sign_pdf(pdf, signer, options, signing_time=signing_time))
+
+
+def sign_pdf_into(
+    pdf: bytes, signer: Signer, options: SigningOptions, output: BinaryIO, *,
+    signing_time: dt.datetime | None = None,
+) -> None:
+    """Blocking :func:`async_sign_pdf_into` (the command line writes into its output)."""
+    run_blocking(async_sign_pdf_into(pdf, signer, options, output, signing_time=signing_time))

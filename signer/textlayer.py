@@ -26,14 +26,26 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, cast
 
-from .errors import CannotErase, PdfEncrypted, PdfUnreadable
-from .pdfinput import MAX_PDF_BYTES
+if TYPE_CHECKING:
+    import pikepdf
+    from pdfminer.layout import LTChar
+    from pdfminer.pdfcolor import PDFColorSpace
+    from pdfminer.pdfdevice import PDFTextSeq
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdffont import PDFFont
+    from pdfminer.pdfinterp import PDFGraphicState, PDFResourceManager, PDFStackT
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.utils import Matrix
 
-__all__ = ["CannotErase", "Glyph", "PageText", "erase_glyphs", "read_text"]
+from .errors import CannotErase, NotAPdf, PdfEncrypted, PdfUnreadable
+from .pdfinput import MAX_PDF_BYTES, not_a_pdf
+
+__all__ = ["CannotErase", "DocumentText", "Glyph", "PageText", "erase_glyphs", "read_pages",
+           "read_text"]
 
 #: Text-showing operators, in pikepdf's spelling.
 SHOW_OPERATORS = frozenset({"Tj", "TJ", "'", '"'})
@@ -94,7 +106,7 @@ class PageText:
     shows: tuple[_Show, ...] = field(repr=False, default=())
 
 
-def _color(graphicstate: Any) -> tuple[float, ...]:
+def _color(graphicstate: PDFGraphicState) -> tuple[float, ...]:
     value = getattr(graphicstate, "ncolor", None)
     if isinstance(value, int | float):
         return (float(value),)
@@ -111,7 +123,7 @@ def _upright(matrix: Sequence[float]) -> bool:
     return a > 0 and d > 0 and abs(b) <= tilt and abs(c) <= tilt
 
 
-def _code_length(font: Any) -> int | None:
+def _code_length(font: PDFFont) -> int | None:
     """Bytes per character code: 1 for simple fonts, 2 for Identity CMaps; None for what
     is not split here (other CMaps, vertical writing)."""
     if font.is_vertical():
@@ -126,42 +138,105 @@ def _code_length(font: Any) -> int | None:
 
 def read_text(pdf: bytes, pages: Collection[int] | None = None) -> list[PageText]:
     """Every glyph of ``pages`` (all by default), in stream order, with its operator."""
+    return list(read_pages(pdf, lambda count: pages).texts)
+
+
+class _Char:
+    """What :class:`signer.textlayer` reads of pdfminer's ``LTChar`` (the same values,
+    computed the same way), for a horizontal glyph: building the ``LTChar`` itself was a
+    fifth of reading a page."""
+
+    __slots__ = ("fontname", "graphicstate", "matrix", "size", "text", "x0", "x1", "y0",
+                 "y1")
+
+    def __init__(self, text: str, x0: float, y0: float, x1: float, y1: float, size: float,
+                 matrix: Matrix, fontname: str, graphicstate: PDFGraphicState) -> None:
+        self.text, self.x0, self.y0, self.x1, self.y1 = text, x0, y0, x1, y1
+        self.size, self.matrix, self.fontname = size, matrix, fontname
+        self.graphicstate = graphicstate
+
+    def get_text(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """The pages read (:class:`PageText`, in page order) and every page's size (width,
+    height in points), read or not."""
+
+    texts: tuple[PageText, ...]
+    sizes: tuple[tuple[float, float], ...]
+
+
+def read_pages(pdf: bytes, choose: Callable[[int], Collection[int] | None],
+               max_pages: int | None = None) -> DocumentText:
+    """Read the pages ``choose(page count)`` names (None: all) and only those: a page
+    not chosen costs its dictionary, never its content. More than ``max_pages`` pages
+    is refused (`PdfUnreadable`), and so is a file with none."""
     from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LTChar
     from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
+    from pdfminer.pdffont import PDFUnicodeNotDefined
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
-    from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
     from pdfminer.psexceptions import PSException
+    from pdfminer.utils import apply_matrix_rect
 
     if len(pdf) > MAX_PDF_BYTES:
-        raise PdfUnreadable(f"lớn hơn {MAX_PDF_BYTES // 2**20} MB / "
+        raise PdfUnreadable(f"lớn hơn {MAX_PDF_BYTES // 2**20} MB",
                             f"larger than {MAX_PDF_BYTES // 2**20} MB")
 
     class Device(PDFPageAggregator):
-        def __init__(self, resources: Any) -> None:
+        def __init__(self, resources: PDFResourceManager) -> None:
             super().__init__(resources, laparams=None)
-            self.glyphs: list[tuple[int | None, int, Any]] = []
+            self.glyphs: list[tuple[int | None, int, LTChar | _Char]] = []
             self.op: int | None = None
             self.index = 0
             self.depth = 0
 
-        def render_char(self, *args: Any, **kwargs: Any) -> float:
-            adv: float = super().render_char(*args, **kwargs)
-            item = self.cur_item._objs[-1]  # the LTChar pdfminer has just added
-            if isinstance(item, LTChar):
-                self.glyphs.append((self.op if self.depth == 0 else None, self.index, item))
+        def render_char(self, matrix: Matrix, font: PDFFont, fontsize: float,
+                        scaling: float, rise: float, cid: int, ncs: PDFColorSpace,
+                        graphicstate: PDFGraphicState) -> float:
+            op = self.op if self.depth == 0 else None
+            if font.is_vertical():  # rare: pdfminer's own LTChar
+                adv = super().render_char(matrix, font, fontsize, scaling, rise, cid, ncs,
+                                          graphicstate)
+                item = self.cur_item._objs[-1]  # the LTChar pdfminer has just added
+                if isinstance(item, LTChar):
+                    self.glyphs.append((op, self.index, item))
+            else:  # what LTChar computes of a horizontal glyph, without building one
+                try:
+                    text = font.to_unichr(cid)
+                except PDFUnicodeNotDefined:
+                    text = self.handle_undefined_char(font, cid)
+                adv = font.char_width(cid) * fontsize * scaling
+                bottom = font.get_descent() * fontsize + rise
+                top = bottom + fontsize
+                a, b, c, d, e, f = matrix
+                if b == 0 and c == 0:  # apply_matrix_rect's corners, two of them distinct
+                    left, right = a * 0 + c * bottom + e, a * adv + c * bottom + e
+                    low, high = b * 0 + d * bottom + f, b * 0 + d * top + f
+                    x0, x1 = min(left, right), max(left, right)
+                    y0, y1 = min(low, high), max(low, high)
+                else:
+                    x0, y0, x1, y1 = apply_matrix_rect(matrix, (0, bottom, adv, top))
+                    if x1 < x0:
+                        x0, x1 = x1, x0
+                    if y1 < y0:
+                        y0, y1 = y1, y0
+                self.glyphs.append((op, self.index, _Char(
+                    text, x0, y0, x1, y1, y1 - y0, matrix, font.fontname, graphicstate)))
             self.index += 1
             return adv
 
     class Interpreter(PDFPageInterpreter):
         device: Device
 
-        def __init__(self, resources: Any, device: Any) -> None:
+        def __init__(self, resources: PDFResourceManager, device: Device) -> None:
             super().__init__(resources, device)
             self.shows: list[_Show] = []
 
-        def do_TJ(self, seq: Any) -> None:
+        def do_TJ(self, seq: PDFStackT) -> None:
             device = self.device
             top = device.depth == 0
             if top:
@@ -169,7 +244,7 @@ def read_text(pdf: bytes, pages: Collection[int] | None = None) -> list[PageText
                 widths: list[float] = []
                 length = _code_length(font) if font is not None else 1
                 if font is not None and length is not None:
-                    for item in seq:
+                    for item in cast("PDFTextSeq", seq):  # as pdfminer's own do_TJ reads it
                         if isinstance(item, bytes):
                             widths.extend(font.char_width(cid) for cid in font.decode(item))
                 self.shows.append(_Show(float(state.fontsize or 0), float(state.charspace),
@@ -178,34 +253,48 @@ def read_text(pdf: bytes, pages: Collection[int] | None = None) -> list[PageText
             device.index = 0
             super().do_TJ(seq)
 
-        def do_Do(self, xobjid: Any) -> None:
+        def do_Do(self, xobjid: PDFStackT) -> None:
             self.device.depth += 1
             try:
                 super().do_Do(xobjid)
             finally:
                 self.device.depth -= 1
 
-    if not pdf.lstrip()[:5].startswith(b"%PDF-"):
-        raise PdfUnreadable("không phải tệp PDF / not a PDF file")
+    if not_a_pdf(pdf):
+        raise NotAPdf()
     result: list[PageText] = []
+    sizes: list[tuple[float, float]] = []
     try:
         document = PDFDocument(PDFParser(io.BytesIO(pdf)))
         resources = PDFResourceManager()
-        for index, page in enumerate(PDFPage.create_pages(document)):
-            if pages is not None and index not in pages:
-                continue
+        found = _page_index(pdf, document, choose, max_pages)
+        if found is None:  # qpdf could not list the pages: pdfminer walks the tree
+            found = _walked_pages(document, choose, max_pages)
+        chosen, all_sizes = found
+        sizes.extend(all_sizes)
+        for index, page in chosen:
             x0, y0, x1, y1 = page.mediabox
             page.rotate = 0  # user space, as `locate` reads it
             device = Device(resources)
             interpreter = Interpreter(resources, device)
             interpreter.process_page(page)
             glyphs = []
+            # a string's glyphs share one graphic state
+            state: PDFGraphicState | None = None
+            color: tuple[float, ...] = ()
+            upright: dict[tuple[float, ...], bool] = {}
             for op, at, char in device.glyphs:
                 text = unicodedata.normalize("NFC", char.get_text())
+                if char.graphicstate is not state:
+                    state, color = char.graphicstate, _color(char.graphicstate)
+                turn = tuple(char.matrix[:4])
+                straight = upright.get(turn)
+                if straight is None:
+                    straight = upright[turn] = _upright(turn)
                 glyphs.append(Glyph(index, op, at, text, char.x0 + x0, char.y0 + y0,
                                     char.x1 + x0, char.y1 + y0, float(char.size),
-                                    _upright(char.matrix), str(char.fontname),
-                                    _color(char.graphicstate), char.matrix[5] + y0))
+                                    straight, str(char.fontname), color,
+                                    char.matrix[5] + y0))
             result.append(PageText(index, x1 - x0, y1 - y0, tuple(glyphs),
                                    tuple(interpreter.shows)))
     except PDFPasswordIncorrect as exc:
@@ -213,15 +302,96 @@ def read_text(pdf: bytes, pages: Collection[int] | None = None) -> list[PageText
     except (PSException, ValueError, KeyError, TypeError, IndexError, AssertionError,
             RecursionError, ZeroDivisionError) as exc:
         raise PdfUnreadable(type(exc).__name__) from exc
-    return result
+    return DocumentText(tuple(result), tuple(sizes))
+
+
+_Found = tuple[list[tuple[int, "PDFPage"]], list[tuple[float, float]]]
+
+
+def _check_count(count: int, max_pages: int | None) -> None:
+    if max_pages is not None and count > max_pages:
+        raise PdfUnreadable(f"hơn {max_pages} trang", f"more than {max_pages} pages")
+    if max_pages is not None and not count:
+        raise PdfUnreadable("không có trang nào", "no pages")
+
+
+def _walked_pages(document: PDFDocument, choose: Callable[[int], Collection[int] | None],
+                  max_pages: int | None) -> _Found:
+    """Every page through pdfminer's own walk of the page tree (each page parsed)."""
+    from pdfminer.pdfpage import PDFPage
+
+    every: list[PDFPage] = []
+    for page in PDFPage.create_pages(document):
+        _check_count(len(every) + 1, max_pages)
+        every.append(page)
+    _check_count(len(every), max_pages)
+    wanted = choose(len(every))
+    sizes = [(page.mediabox[2] - page.mediabox[0], page.mediabox[3] - page.mediabox[1])
+             for page in every]
+    return [(i, p) for i, p in enumerate(every) if wanted is None or i in wanted], sizes
+
+
+#: Page attributes a page takes from its ancestors in the page tree when it has none.
+_INHERITED = ("Resources", "MediaBox", "CropBox", "Rotate")
+
+
+def _page_index(pdf: bytes, document: PDFDocument, choose: Callable[[int], Collection[int] | None],
+                max_pages: int | None) -> _Found | None:
+    """The chosen pages, found by object number from qpdf's page list (C++, a page not
+    chosen is never parsed by pdfminer), and every page's size; None when qpdf cannot
+    list the pages or a listed page is not one for pdfminer."""
+    import pikepdf
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdftypes import dict_value, resolve1
+    from pdfminer.psparser import LIT
+
+    try:
+        with pikepdf.open(io.BytesIO(pdf)) as doc:
+            listed = [(page.obj.objgen[0], page.mediabox) for page in doc.pages]
+            sizes = [(float(box[2]) - float(box[0]), float(box[3]) - float(box[1]))
+                     for _, box in listed]
+    except (pikepdf.PdfError, ValueError, TypeError, IndexError):
+        return None
+    _check_count(len(listed), max_pages)
+    wanted = choose(len(listed))
+    chosen: list[tuple[int, PDFPage]] = []
+    for index, (objid, _) in enumerate(listed):
+        if wanted is not None and index not in wanted:
+            continue
+        attrs = dict_value(document.getobj(objid)).copy()
+        if attrs.get("Type") is not LIT("Page") or not objid:
+            return None
+        node, seen = attrs, {objid}
+        while "Parent" in node and len(seen) < 64:
+            parent = node["Parent"]
+            parent_id: int = getattr(parent, "objid", 0)
+            if parent_id in seen:
+                break
+            seen.add(parent_id)
+            node = dict_value(resolve1(parent))
+            for key in _INHERITED:
+                if key not in attrs and key in node:
+                    attrs[key] = node[key]
+        chosen.append((index, PDFPage(document, objid, attrs, None)))
+    return chosen, sizes
+
+
+class _Operands(Protocol):
+    """The operands of a parsed content-stream instruction (pikepdf's object list)."""
+
+    def __getitem__(self, index: int, /) -> pikepdf.Object: ...
+
+
+#: One instruction written back: its operands and its operator.
+_Op = tuple[list["pikepdf.Object"], "pikepdf.Operator"]
 
 
 def _split(data: bytes, length: int) -> list[bytes]:
     return [data[i:i + length] for i in range(0, len(data), length)]
 
 
-def _rewrite(operands: Any, operator: str, show: _Show, erase: set[int],
-             where: tuple[str, str]) -> list[tuple[list[Any], Any]]:
+def _rewrite(operands: _Operands, operator: str, show: _Show, erase: set[int],
+             where: tuple[str, str]) -> list[_Op]:
     """The operator (and its operands) with the glyphs ``erase`` taken out, as ops."""
     import pikepdf
 
@@ -229,7 +399,7 @@ def _rewrite(operands: Any, operator: str, show: _Show, erase: set[int],
     if show.code_length is None:
         raise CannotErase(*where, "phông chữ dùng bảng mã nhiều byte",
                           "the font uses a multi-byte CMap")
-    out: list[Any] = []
+    out: list[pikepdf.Object | float] = []
     glyph = 0
     pending = 0.0
     size = show.font_size or 1.0
@@ -268,7 +438,7 @@ def _rewrite(operands: Any, operator: str, show: _Show, erase: set[int],
     if glyph != len(show.widths):
         raise CannotErase(*where, "nội dung trang đọc không khớp",
                           "the page content reads differently")
-    ops: list[tuple[list[Any], Any]] = []
+    ops: list[_Op] = []
     if operator == "'":
         ops.append(([], pikepdf.Operator("T*")))
     elif operator == '"':
@@ -278,7 +448,7 @@ def _rewrite(operands: Any, operator: str, show: _Show, erase: set[int],
     return ops
 
 
-def erase_glyphs(doc: Any, text: PageText, glyphs: Iterable[Glyph],
+def erase_glyphs(doc: pikepdf.Pdf, text: PageText, glyphs: Iterable[Glyph],
                  where: tuple[str, str] = ("", "")) -> int:
     """Take ``glyphs`` (read from this page by :func:`read_text`) out of the page's
     content in the pikepdf document ``doc``; the other glyphs keep their places.
@@ -298,11 +468,12 @@ def erase_glyphs(doc: Any, text: PageText, glyphs: Iterable[Glyph],
     page = doc.pages[text.index]
     try:
         ops = pikepdf.parse_content_stream(page)
-    except pikepdf.PdfError as exc:
+    except (pikepdf.PdfError, TypeError) as exc:  # TypeError: an object no content may hold
         raise CannotErase(*where, "không đọc được nội dung trang",
                           "the page content cannot be parsed") from exc
     shown = -1
-    rewritten: list[Any] = []
+    rewritten: list[_Op | pikepdf.ContentStreamInstruction
+                    | pikepdf.ContentStreamInlineImage] = []
     for instruction in ops:
         operands, operator = instruction.operands, instruction.operator
         if str(operator) in SHOW_OPERATORS:

@@ -13,15 +13,15 @@ information it fetches for the chain is evidence for the past moment too.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from asn1crypto import crl, keys, ocsp, x509
 
-from certs.validation import Revocation, context_at, revocation_evidence
+from certs import Revocation, context_at, revocation_evidence
 
+from .blocking import run_blocking
 from .cms_facts import embedded_revinfo, timestamp_time
 from .malformed import VALIDATION_ERRORS
 
@@ -55,7 +55,7 @@ def validate(embedded: EmbeddedPdfSignature, context: ValidationContext) -> PdfS
     """pyHanko's full validation of one signature (and its timestamp) with ``context``."""
     from pyhanko.sign.validation import async_validate_pdf_signature
 
-    return asyncio.run(async_validate_pdf_signature(
+    return run_blocking(async_validate_pdf_signature(
         embedded, signer_validation_context=context, ts_validation_context=context,
         algorithm_policy=lenient_policy()))
 

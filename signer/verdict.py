@@ -9,7 +9,7 @@ Vietnamese and English with a stable code (listed in docs/verification.md).
 
 from __future__ import annotations
 
-from certs.validation import Revocation
+from certs import Revocation
 
 from .report import Change, Reason, SignatureReport, Verdict
 

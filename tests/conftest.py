@@ -16,6 +16,9 @@ from api.datadir import DataDir
 from api.demo.demo import DEMO_PIN, DemoCommune, provision, token_settings
 from certs import serving
 
+# the signing channels' shared fixtures (world, served_world, duc_key, phone_standin)
+from .inprocess_support import duc_key, phone_standin, served_world, world  # noqa: F401
+
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="kyso-test-"))
 
 
@@ -25,6 +28,10 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["SOFTHSM2_CONF"] = str(_SESSION_DIR / "softhsm" / "softhsm2.conf")
     os.environ.pop("KYSO_TSA_URL", None)
     os.environ.pop("KYSO_PIN", None)
+    # demo PKIs take any free port, not the demo's usual 8791 (`kyso demo`/`kyso serve`
+    # run by a test read it too): test sessions running side by side (and a demo running
+    # on this PC) then never race for one port
+    os.environ["KYSO_DEMO_PKI_PORT"] = "0"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

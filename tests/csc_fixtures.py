@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-import requests
 
 from api.datadir import DataDir
 from api.demo.demo import DEMO_PIN, DemoCommune
@@ -47,7 +47,7 @@ class CscService:
     log: Path
 
     def provider(self, auth: CscAuth | None = None,
-                 session: requests.Session | None = None) -> CscProvider:
+                 session: httpx.Client | None = None) -> CscProvider:
         return CscProvider(self.base_url, auth or CscAuth.bearer(self.static_token), session,
                            timeout=20)
 
@@ -129,10 +129,10 @@ def _wait_ready(service: CscService, proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is not None:
             raise RuntimeError(f"CSC test server exited: {service.log.read_text()[-2000:]}")
         try:
-            if requests.post(f"{service.base_url}/csc/v2/info", json={},
-                             timeout=2).status_code == 200:
+            if httpx.post(f"{service.base_url}/csc/v2/info", json={},
+                          timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except httpx.TransportError:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"CSC test server did not start: {service.log.read_text()[-2000:]}")

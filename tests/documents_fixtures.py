@@ -51,7 +51,8 @@ from documents import (
     upgrade_database,
 )
 
-POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from .support.databases import POSTGRES_DEFAULT
+
 #: Pool large enough that each concurrent allocator has its own connection.
 POOL_SIZE = 48
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -46,16 +47,22 @@ class Service:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        # No worker of this service outlives it: one left in Celery's warm shutdown (seen
+        # after a test dropped its database) would hold its queues on the shared test
+        # broker. Its command line names this data directory's beat schedule.
+        schedule = re.escape(f"-s {self.data.root / 'celery-beat-schedule'}")
+        subprocess.run(["pkill", "-KILL", "-f", schedule], check=False)
 
 
 def start_service(data: DataDir, port: int, env: dict[str, str], log_path: Path,
-                  inbox: list[tuple[list[str], str]] | None = None) -> Service:
+                  inbox: list[tuple[list[str], str]] | None = None,
+                  args: tuple[str, ...] = ()) -> Service:
     """`kyso serve` on ``data`` at 127.0.0.1:``port``, once its health route answers.
 
     The port is given as ``KYSO_PORT``, as an operator's unit file would: `kyso serve`
     takes every setting from the settings object (``--port`` is tested elsewhere)."""
     log = log_path.open("wb")
-    process = subprocess.Popen([KYSO, "serve", "--data-dir", str(data.root)],
+    process = subprocess.Popen([KYSO, "serve", "--data-dir", str(data.root), *args],
                                env={**env, "KYSO_PORT": str(port)}, stdout=log,
                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -110,6 +117,25 @@ def upload(client: httpx.Client, body_id: int, draft: Path, doc_type: str = "quy
             "body_id": str(body_id), "doc_type": doc_type,
             "subject": "Về việc phê duyệt danh sách hộ gia đình được hỗ trợ"},
             files={"file": (draft.name, handle, "application/pdf")})
+
+
+def routed_drafts(staff: httpx.Client, body_id: int, draft: Path, signer: str,
+                  count: int = 1) -> list[str]:
+    """``count`` uploads of ``draft``, each routed to ``signer`` (a full name) once prepared
+    (on a loaded machine the upload answers before the worker has prepared it)."""
+    signers = {s["full_name"]: s["person_id"]
+               for s in staff.get(f"/api/v1/bodies/{body_id}/signers").json()}
+    documents = []
+    for _ in range(count):
+        created = upload(staff, body_id, draft)
+        assert created.status_code == 201, created.text
+        document_id = created.json()["id"]
+        if created.json()["status"] == "DRAFT":
+            wait_for(staff, document_id, "PREPARED", 240)
+        assert staff.post(f"/api/v1/documents/{document_id}/route", json={
+            "signer_person_ids": [signers[signer]]}).status_code == 200
+        documents.append(document_id)
+    return documents
 
 
 def move_token(source: Path, label: str, target: Path) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.demo.accounts import seed_demo_accounts
 from common import KysoError
 from documents import (
     DEFAULT_HASHER,
@@ -44,7 +45,6 @@ from documents import (
     revoke,
     revoke_token,
     roles_of,
-    seed_demo_accounts,
     set_password,
     tokens_of,
     user_for_token,

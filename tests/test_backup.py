@@ -9,14 +9,12 @@ import subprocess
 import sys
 import tarfile
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, make_url, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from api.database import open_database
 from api.datadir import DataDir
@@ -43,7 +41,6 @@ from documents import (
 from signer import check_seal
 
 from .documents_fixtures import (  # noqa: F401
-    POSTGRES_DEFAULT,
     Commune,
     Database,
     commune_fixture,
@@ -53,6 +50,7 @@ from .documents_fixtures import (  # noqa: F401
     postgres_url_fixture,
     sqlite_template_fixture,
 )
+from .support.databases import throwaway_postgres
 
 KYSO = str(Path(sys.executable).with_name("kyso"))
 
@@ -63,17 +61,8 @@ def target_url(db: Database, tmp_path: Path) -> Iterator[str]:
     if db.kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored.db'}"
         return
-    base = os.environ.get("KYSO_TEST_POSTGRES_URL", POSTGRES_DEFAULT)
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"kyso_restore_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with throwaway_postgres("kyso_restore") as url:
+        yield url
 
 
 def populate(db: Database, commune: Commune, store: FileStore, documents: int = 3) -> list[str]:

@@ -14,8 +14,8 @@ import unicodedata
 import urllib.parse
 from typing import Any
 
+import httpx
 import pytest
-import requests
 from asn1crypto import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -44,15 +44,15 @@ from tokens.csc import RSASSA_PSS
 from .csc_fixtures import CscService, csc_service_fixture  # noqa: F401
 
 
-class Recording(requests.Session):
-    """A real session that remembers which CSC methods were called, with what body."""
+class Recording(httpx.Client):
+    """A real client that remembers which CSC methods were called, with what body."""
 
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[tuple[str, Any]] = []
 
     def request(self, method: str, url: str,  # type: ignore[override]
-                *args: Any, **kwargs: Any) -> requests.Response:
+                *args: Any, **kwargs: Any) -> httpx.Response:
         path = urllib.parse.urlsplit(str(url)).path
         self.calls.append((path.split("/csc/v2/")[-1], kwargs.get("json")))
         return super().request(method, url, *args, **kwargs)
@@ -118,10 +118,10 @@ def test_list_and_info_give_the_certificate_and_its_chain(
 
 
 def test_credentials_info_is_spec_shaped(csc_service: CscService) -> None:
-    reply = requests.post(f"{csc_service.base_url}/csc/v2/credentials/info", timeout=10,
-                          headers={"Authorization": f"Bearer {csc_service.static_token}"},
-                          json={"credentialID": "pho-chu-tich-ec", "certificates": "single",
-                                "certInfo": True, "authInfo": True}).json()
+    reply = httpx.post(f"{csc_service.base_url}/csc/v2/credentials/info", timeout=10,
+                       headers={"Authorization": f"Bearer {csc_service.static_token}"},
+                       json={"credentialID": "pho-chu-tich-ec", "certificates": "single",
+                             "certInfo": True, "authInfo": True}).json()
     assert len(reply["cert"]["certificates"]) == 1
     assert reply["cert"]["status"] == "valid"
     assert "Trần Thị Thu Hà" in reply["cert"]["subjectDN"]
@@ -352,10 +352,10 @@ def test_a_bad_service_token_is_refused(csc_service: CscService) -> None:
 
 
 def test_errors_are_spec_shaped(csc_service: CscService) -> None:
-    reply = requests.post(f"{csc_service.base_url}/csc/v2/credentials/authorize", timeout=10,
-                          headers={"Authorization": f"Bearer {csc_service.static_token}"},
-                          json={"credentialID": "chu-tich", "numSignatures": 1,
-                                "authData": [{"id": "PIN", "value": "0"}]})
+    reply = httpx.post(f"{csc_service.base_url}/csc/v2/credentials/authorize", timeout=10,
+                       headers={"Authorization": f"Bearer {csc_service.static_token}"},
+                       json={"credentialID": "chu-tich", "numSignatures": 1,
+                             "authData": [{"id": "PIN", "value": "0"}]})
     assert reply.status_code == 400
     assert reply.json() == {"error": "invalid_pin", "error_description": "The PIN is invalid"}
 
@@ -398,11 +398,11 @@ def _pkce() -> tuple[str, str]:
 
 def _person_approves(url: str, **fields: str) -> dict[str, str]:
     """What the person's browser does: open the page, submit the form, follow no further."""
-    page = requests.get(url, timeout=10)
+    page = httpx.get(url, timeout=10, follow_redirects=True)
     assert page.status_code == 200 and "<form" in page.text
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
-    answer = requests.post(url.split("?")[0], data={**query, **fields}, timeout=10,
-                           allow_redirects=False)
+    answer = httpx.post(url.split("?")[0], data={**query, **fields}, timeout=10,
+                        follow_redirects=False)
     if answer.status_code != 302:
         return dict(answer.json())
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["location"]).query))

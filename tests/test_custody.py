@@ -2,7 +2,7 @@
 every kind of key, against real databases (SQLite and PostgreSQL) and, where a cell
 signs, real SoftHSM tokens and the demo TSA.
 
-The acts are the Celery tasks themselves (documents.tasks), called in this process with
+The acts are the Celery tasks themselves (api.worker.tasks), called in this process with
 a runtime whose tokens are the demo commune's: they take the document and the acting
 account, and resolve the key through documents.custody. A cell that may sign, signs
 with the key the custody says and the file validates; every other cell is refused with
@@ -39,6 +39,7 @@ from api.datadir import DataDir
 from api.demo.art import appendix_pdf, handwritten_signature, seal
 from api.demo.commune import demo_people, seed
 from api.demo.demo import DEMO_PIN, DemoCommune
+from api.worker import tasks
 from common import KysoError
 from documents import (
     Designation,
@@ -70,7 +71,6 @@ from documents import (
     issue,
     prepare,
     register_issue,
-    tasks,
 )
 from documents.accounts import Forbidden, Role, User, create_user, grant
 from documents.audit import AuditAction, AuditEvent
@@ -250,7 +250,7 @@ def snapshot(session: Session) -> dict[str, Any]:
 @contextlib.contextmanager
 def runtime(world: World, data: DataDir, commune: DemoCommune,
             tokens: Callable[[str], str] = lambda name: name) -> Iterator[list[str]]:
-    """documents.tasks configured for this world; ``tokens`` maps a token name to the
+    """api.worker.tasks configured for this world; ``tokens`` maps a token name to the
     tokens.json entry that opens (a mis-set tokens.json). Yields the names opened."""
     opened: list[str] = []
 
@@ -512,7 +512,7 @@ def test_a_replacement_seal_takes_over_from_its_date(world: World) -> None:
 
 def test_the_issue_and_copy_dates_are_the_day_of_the_organisation_signature(
         world: World, pdfs: Pdfs, data: DataDir, commune: DemoCommune) -> None:
-    from signer import vietnam_time
+    from common import vietnam_time
 
     document_id = stage(world, pdfs, Act.ISSUE)
     with runtime(world, data, commune):

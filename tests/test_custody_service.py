@@ -73,7 +73,7 @@ def unchanged(clerk: httpx.Client, document_id: str, status: str,
 @pytest.mark.slow
 def test_a_clerk_cannot_name_a_key_or_a_date_and_the_seal_is_the_bodys(
         service: Service) -> None:
-    from signer import vietnam_time
+    from common import vietnam_time
 
     clerk, document_id, body_id = signed_document(service)
     base = f"/api/v1/documents/{document_id}"

@@ -11,14 +11,13 @@ import openpyxl
 import pytest
 from sqlalchemy.orm import Session
 
+from api.exports import export_register_pdf, export_register_xlsx
 from documents import (
     REGISTER_COLUMNS,
     ExportFailed,
     Organisation,
     Unit,
     cancel_number,
-    export_register_pdf,
-    export_register_xlsx,
     register_issue,
 )
 

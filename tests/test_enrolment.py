@@ -24,7 +24,10 @@ from documents import (
     SignerCertificate,
     check_before_pin,
     enrol_certificate,
+    register_certificate,
 )
+from documents.accounts import Role, create_user, grant
+from documents.golive import approval_certificate
 from signer import CertificateExpired, CertificateRevoked, CertificateUntrusted
 
 from .documents_fixtures import (  # noqa: F401
@@ -33,6 +36,7 @@ from .documents_fixtures import (  # noqa: F401
     add_authority,
     commune_fixture,
     db_fixture,
+    new_document,
     postgres_url_fixture,
     sqlite_template_fixture,
 )
@@ -152,3 +156,49 @@ def test_before_the_pin_a_certificate_kyso_has_not_seen_is_left_to_the_agent(
         authority = add_authority(session, commune, next(iter(commune.people)))
         assert check_before_pin(session, authority,
                                 validation_context(trusting(pki), online=False)) is None
+
+
+@pytest.mark.parametrize(("label", "refused"), [("chu-tich", False), ("thu-hoi", True)])
+def test_approving_checks_the_signers_certificate_before_the_pin(
+        db: Database, commune: Commune, pki: DemoPki, label: str, refused: bool) -> None:
+    store = trusting(pki)
+    cert = pki.cert(label)
+    with db.Session() as session:
+        authority = add_authority(session, commune, "chu-tich")
+        authority.certificate_sha256 = hashlib.sha256(cert.dump()).hexdigest()
+        person = session.get_one(Person, commune.people["chu-tich"])
+        # registered earlier, when it was still good: the registration is not re-checked
+        register_certificate(session, person, cert, pki.chain, actor="quantri")
+        user = create_user(session, "chutich.tl", "mat-khau-rat-dai-2026", person.full_name,
+                           person=person)
+        grant(session, user, person.body, Role.SIGNER)
+        document = new_document(session, commune)
+        context = validation_context(store, online=True)
+        if refused:
+            with pytest.raises(CertificateRevoked, match="thu hồi"):
+                approval_certificate(session, user, document, context)
+        else:
+            facts = approval_certificate(session, user, document, context)
+            assert facts is not None and facts.sha256 == authority.certificate_sha256
+
+
+def test_before_the_pin_the_chain_registered_with_the_certificate_builds_its_path(
+        db: Database, commune: Commune, pki: DemoPki) -> None:
+    """The store trusts only the root; the intermediate came with the certificate (from the
+    token or the remote service) and is what links the two."""
+    assert pki.chain, "the demo PKI has an intermediate CA"
+    cert = pki.cert("chu-tich")
+    only_root = TrustStore()
+    only_root.add(pki.root, Origin.DEMO, "test")
+    context = validation_context(only_root, online=False)
+    with db.Session() as session:
+        authority = add_authority(session, commune, "chu-tich")
+        authority.certificate_sha256 = hashlib.sha256(cert.dump()).hexdigest()
+        person = session.get_one(Person, commune.people["chu-tich"])
+        register_certificate(session, person, cert, [], actor="quantri")
+        with pytest.raises(CertificateUntrusted):  # nothing links the leaf to the root
+            check_before_pin(session, authority, context)
+        register_certificate(session, person, cert, pki.chain, actor="quantri")
+        facts = check_before_pin(session, authority, validation_context(only_root,
+                                                                          online=False))
+        assert facts is not None and facts.chain[-1].dump() == pki.root.dump()

@@ -149,6 +149,50 @@ def test_a_child_over_its_time_is_killed_and_the_file_refused() -> None:
     run_isolated("check_draft", DRAFT, DRAFT_LIMITS, False)  # the next file is served
 
 
+def test_a_child_over_its_cpu_time_is_refused_for_time_not_as_a_crash() -> None:
+    # 3 s: the CPU limit (3 + 2 s) comes before the wall-clock one (6 s) unless the machine
+    # is very busy, when the wall-clock one does; either is "time"
+    with pytest.raises(PdfTooCostly) as refused:
+        run_isolated("prepare", hostile.slow_content(DRAFT), None,
+                     limits=ChildLimits(1024, 3))
+    assert refused.value.code == "time" and "3 s" in refused.value.en
+
+
+def test_a_file_waiting_for_a_busy_server_is_not_blamed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from common import Category
+    from signer import PdfWorkBusy, isolate
+
+    taken = threading.BoundedSemaphore(1)
+    taken.acquire()  # every PDF child of this process busy with another file
+    monkeypatch.setattr(isolate, "_slots", taken)
+    with pytest.raises(PdfWorkBusy) as busy:
+        run_isolated("check_draft", DRAFT, DRAFT_LIMITS, False, limits=ChildLimits(1024, 0.2))
+    assert not isinstance(busy.value, PdfHostile)  # the file is not refused
+    assert busy.value.category is Category.UNAVAILABLE and busy.value.retry_after
+    assert "máy chủ đang bận" in busy.value.vi and "not refused" in busy.value.en
+    taken.release()
+    run_isolated("check_draft", DRAFT, DRAFT_LIMITS, False)  # served once a child is free
+
+
+def test_a_slow_start_of_the_isolation_server_is_not_charged_to_the_first_file(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from signer import isolate
+
+    # a loaded machine: the new server takes its time importing the PDF libraries
+    monkeypatch.setattr(isolate, "_SERVE", "import time; time.sleep(3); " + isolate._SERVE)
+    monkeypatch.setattr(isolate, "_idle", [])  # a new server for this call
+    monkeypatch.setattr(isolate, "REPLY_GRACE", 0.5)
+    try:
+        # checked, not refused as "isolation server: OSError" (ChildFailed)
+        run_isolated("check_draft", DRAFT, DRAFT_LIMITS, False, limits=ChildLimits(1024, 1))
+    finally:
+        for server in isolate._idle:
+            server.close()
+
+
 def test_a_child_over_its_memory_is_stopped_and_the_file_refused() -> None:
     data = hostile.big_plain_stream(DRAFT)
     with pytest.raises(PdfTooCostly) as refused:

@@ -26,11 +26,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.database import open_database
 from api.datadir import DataDir
+from api.demo.accounts import demo_password, seed_demo_accounts
 from api.demo.commune import demo_people, seed
 from api.demo.demo import DemoCommune
 from api.settings import Settings
 from documents import Document, Organisation, OrganisationKind, Person
-from documents.accounts import Role, create_user, demo_password, grant, seed_demo_accounts
+from documents.accounts import Role, create_user, grant
 
 from .conftest import TESTS_DATA
 from .service_support import Service, embedded_service, upload, wait_for
@@ -330,14 +331,15 @@ def test_a_broken_pdf_is_described_by_its_name_not_a_python_object(site: Site) -
         data={"body_id": str(site.body_id), "doc_type": "quyet-dinh", "subject": "Thử"})
     attachment = clerk.post(f"/api/v1/documents/{document_id}/attachments", files={
         "file": ("phu-luc.pdf", BROKEN, "application/pdf")})
-    for answer, name in ((upload, "du-thao-hong.pdf"),
-                         (attachment, "tệp tải lên / uploaded file")):
+    for answer, names in ((upload, ("du-thao-hong.pdf", "du-thao-hong.pdf")),
+                          (attachment, ("tệp tải lên", "uploaded file"))):
         assert answer.status_code == 422, answer.text
         error = _error(answer)
-        for text in (error["vi"], error["en"]):
+        for text, name in zip((error["vi"], error["en"]), names, strict=True):
             assert "BytesIO" not in text and "object at 0x" not in text, text
             assert name in text, text
             assert "pages tree" in text  # what qpdf found is still said
+        assert "uploaded file" not in error["vi"]  # each language alone
 
 
 # --- password changes end the other sessions -----------------------------------------------

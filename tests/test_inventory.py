@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from openpyxl import load_workbook
 
+from api.exports import certificates_xlsx
 from documents import (
     AuditAction,
     CertificateInUse,
@@ -24,7 +25,6 @@ from documents import (
     OrganisationKey,
     Person,
     certificates_in_use,
-    certificates_xlsx,
     expiry_warning,
     record,
     register_certificate,

@@ -428,7 +428,7 @@ def test_filled_fields_that_differ_from_the_register_are_never_stored(
                    month: str | None, year: str | None, **how: Any) -> SigningOptions:
         return real_profile(seal_image, body, number, day, month, "2025", **how)
 
-    monkeypatch.setattr(issuance, "issuance", last_years)
+    monkeypatch.setattr(issuance, "issuance_options", last_years)
     with data.token("ubnd").signer(DEMO_PIN) as body, db() as session, \
             pytest.raises(PrintedDateMismatch) as err, session.begin():
         issue(session, store, session.get_one(Document, doc_id), body, seal(),

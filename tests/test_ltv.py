@@ -340,8 +340,8 @@ def test_issuing_at_b_lta_and_the_daily_renewal_task(
     """With KYSO_PADES_LEVEL=B-LTA the issued file proves itself offline at once; the
     Celery beat task renews what is due (here: a B-T file issued earlier)."""
     from api.demo.art import handwritten_signature, seal
+    from api.worker.tasks import Runtime, configure, renew_archives
     from documents import Signing
-    from documents.tasks import Runtime, configure, renew_archives
 
     lta = Signing(tsa_url=commune.pki.tsa_url, level=PadesLevel.B_LTA,
                   contexts=lambda: validation_context(data.trust_store(), online=True))

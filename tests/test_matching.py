@@ -25,6 +25,7 @@ from api.demo.art import seal as seal_image
 from api.demo.commune import seed
 from api.demo.demo import DEMO_PIN, DemoCommune
 from certs import validation_context
+from common import vietnam_time
 from documents import (
     Document,
     DocumentVersion,
@@ -57,7 +58,7 @@ from documents import (
     upgrade_database,
     verify_url,
 )
-from signer import locate, vietnam_time
+from signer import locate
 from signer.errors import QrOverlapsField
 from signer.prepare import PERSON_FIELD, Place, plan_fields, prepare_draft
 from signer.profiles import CopyKind

@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.database import open_database
 from api.datadir import DataDir
+from api.demo.accounts import seed_demo_accounts
 from api.demo.commune import demo_people, seed
 from api.demo.demo import DemoCommune
 from api.http.routes.public import PUBLIC_ACTOR, UploadLimiter
 from api.settings import Settings
+from api.worker import tasks as document_tasks
 from documents import (
     Document,
     DocumentStatus,
@@ -34,8 +36,6 @@ from documents import (
     latest_version,
     new_draft,
 )
-from documents import tasks as document_tasks
-from documents.accounts import seed_demo_accounts
 from documents.audit import AuditAction, AuditEvent
 from signer.qr import qr_links
 

@@ -28,6 +28,7 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.worker.mail import SmtpMailer
 from common import KysoError
 from documents import (
     Designation,
@@ -47,7 +48,6 @@ from documents import (
     RequestStatus,
     SigningAuthority,
     SigningRequest,
-    SmtpMailer,
     WrongRequestStatus,
     WrongStep,
     approve_batch,

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.datadir import DataDir
@@ -20,6 +19,7 @@ from api.demo.demo import DemoCommune
 from api.readiness import service_checks
 from api.settings import Settings
 from certs import Origin, TrustStore, free_port
+from common import vietnam_time
 from documents import (
     BodyPlan,
     Check,
@@ -30,31 +30,15 @@ from documents import (
     start_body,
     upgrade_database,
 )
-from signer import vietnam_time
 
 from .helpers import KYSO
+from .support.mail import mail_port_fixture  # noqa: F401
 
 TOKEN = ("Thiết bị giữ khóa của cơ quan", "Token holding the organisation key")
 TRUSTED = "Chứng thư số của cơ quan được tin cậy"
 REVOCATION = "Tra cứu thu hồi (OCSP/CRL)"
 TSA = "Máy chủ dấu thời gian (TSA)"
 MAIL = "Gửi thư điện tử (SMTP)"
-
-
-class Accepting:
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        return "250 OK"
-
-
-@pytest.fixture
-def mail_port() -> Iterator[int]:
-    port = free_port()
-    controller = Controller(Accepting(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -158,10 +158,10 @@ def auditor(data: DataDir, commune: DemoCommune,
     from fastapi.testclient import TestClient
 
     from api.database import open_database
+    from api.demo.accounts import seed_demo_accounts
     from api.demo.commune import demo_people, seed
     from api.http.app import create_app
     from api.settings import Settings
-    from documents.accounts import seed_demo_accounts
 
     service = DataDir(tmp_path_factory.mktemp("http") / "data").create()
     shutil.copytree(data.pki, service.pki)

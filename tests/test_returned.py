@@ -59,7 +59,7 @@ def duc() -> tuple[signers.SimpleSigner, str]:
     return official("Lê Minh Đức")
 
 
-def signed(pdf: bytes, signer: signers.SimpleSigner, field: str = APPROVAL_FIELD, *,
+def signed(pdf: bytes, signer: signers.Signer, field: str = APPROVAL_FIELD, *,
            certify: bool = False, before: Callable[[IncrementalPdfFileWriter], None] | None
            = None) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)

@@ -137,9 +137,9 @@ def admin_client(data: DataDir, commune: DemoCommune, csc_service: CscService,
     from fastapi.testclient import TestClient
 
     from api.database import open_database
+    from api.demo.accounts import seed_demo_accounts
     from api.demo.commune import demo_people, seed
     from api.http.app import create_app
-    from documents.accounts import seed_demo_accounts
 
     service = DataDir(tmp_path / "service").create()
     sessions = open_database(service)

@@ -25,7 +25,7 @@ from tokens import (
 )
 from tokens.digest import RawSignature
 
-from .support.smartca_standin import SmartCaStandIn, serve
+from .support.smartca_standin import SmartCaStandIn, serving
 
 OFFICIAL = "chuyen-vien-vp"  # the demo official whose key is a file, as the service's is
 
@@ -41,15 +41,11 @@ def standin(commune: DemoCommune) -> Iterator[SmartCaStandIn]:
     key = serialization.load_pem_private_key(
         (commune.pki.directory / "keys" / f"{OFFICIAL}.key.pem").read_bytes(), None)
     assert isinstance(key, rsa.RSAPrivateKey)
-    service = SmartCaStandIn(sp_id="kyso", sp_password="mat-khau-sp", user_id="001234567890",
-                             key=key, certificate=commune.pki.cert(OFFICIAL),
-                             chain=[*commune.pki.chain, commune.pki.root])
-    server = serve(service)
-    try:
+    with serving(SmartCaStandIn(sp_id="kyso", sp_password="mat-khau-sp",
+                                user_id="001234567890", key=key,
+                                certificate=commune.pki.cert(OFFICIAL),
+                                chain=[*commune.pki.chain, commune.pki.root])) as service:
         yield service
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def provider(standin: SmartCaStandIn, **kwargs: Any) -> SmartCaProvider:

@@ -15,9 +15,7 @@ import hashlib
 import html
 import io
 import json
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +27,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 from api.cli.accounts import OPERATOR
 from api.datadir import DataDir
+from api.demo.accounts import seed_demo_province_admin
 from api.settings import Settings
 from api.trust import IMPORT_ACTOR, import_trust_folder, operator_trust
 from certs import DEMO_MARKER, load_certificates
@@ -57,10 +55,9 @@ from documents import (
     trust_for,
     upgrade_database,
 )
-from documents.accounts import seed_demo_province_admin
 
 from .conftest import TESTS_DATA
-from .documents_fixtures import POSTGRES_DEFAULT
+from .support.databases import throwaway_postgres
 
 DRAFT = TESTS_DATA / "drafts" / "t1_mau12_quyet_dinh.pdf"
 UNTRUSTED_VI = "không xác minh được chứng thư tới CA tin cậy"
@@ -212,24 +209,8 @@ def database_url(request: pytest.FixtureRequest,
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('trust-db') / 'kyso.db'}"
         return
-    base = os.environ.get("KYSO_TEST_POSTGRES_URL", POSTGRES_DEFAULT)
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool,
-                          connect_args={"connect_timeout": 5})
-    name = f"kyso_trust_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except Exception as exc:
-        admin.dispose()
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL unreachable: {str(exc).splitlines()[0]}")
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with throwaway_postgres("kyso_trust") as url:
+        yield url
 
 
 def _account(session: Session, username: str, body: Organisation | None,

@@ -25,6 +25,9 @@ VIEWPORT = {"width": 1366, "height": 768}
 #: A phone's screen, to show the pages' narrow layout.
 PHONE = {"width": 390, "height": 844}
 GUIDE_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "user-guide" / "img"
+#: ms: how long a page's condition may take to come true (a response, a row, a status)
+#: while other test runs load the machine; waits end as soon as it holds.
+WAIT = 90_000
 
 
 def require_browser() -> None:
@@ -62,7 +65,8 @@ def new_page(launched: Any, base_url: str, **options: Any) -> Any:
     ``viewport`` given, e.g. :data:`PHONE`), Vietnamese."""
     options = {"viewport": VIEWPORT, "locale": "vi-VN", "accept_downloads": True, **options}
     context = launched.new_context(base_url=base_url, **options)
-    context.set_default_timeout(30_000)
+    # every wait is on a condition; this only bounds it, for a loaded 2-core machine
+    context.set_default_timeout(WAIT)
     return context.new_page()
 
 
@@ -71,7 +75,10 @@ def login(page: Any, username: str, password: str | None = None) -> None:
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(password or f"{username}-demo")
     page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state("networkidle")
+    # signed in when the role's page (after the redirects) shows the logout button; the
+    # load state of the login page itself says nothing of the navigation under way
+    page.wait_for_url(lambda url: "/dang-nhap" not in url)
+    page.get_by_role("button", name="Đăng xuất").wait_for()
 
 
 def upload_and_route(page: Any, draft: Path, subject: str, signer: str,
@@ -92,6 +99,38 @@ def upload_and_route(page: Any, draft: Path, subject: str, signer: str,
     after = set(page.locator("#documents article").evaluate_all("a => a.map(i => i.id)"))
     (new,) = after - set(before)
     return str(new).removeprefix("doc-")
+
+
+def expect(target: Any) -> Any:
+    """Playwright's ``expect`` (imported here: without Playwright the tests skip), its
+    assertions retried until they hold or :data:`WAIT` has passed (not its 5 s)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=WAIT)
+    return playwright_expect(target)
+
+
+@contextmanager
+def swapped(page: Any, path: str, timeout: float = WAIT) -> Iterator[None]:
+    """Around an act: after it, wait until htmx has swapped in (and settled) the answer to
+    a request for ``path`` — the refresh the person waits for, not the page's earlier
+    content, which may already match what the test looks for."""
+    page.evaluate("""path => {
+        window.kysoSwapped = window.kysoSwapped || {};
+        window.kysoSwapped[path] = false;
+        document.body.addEventListener("htmx:afterSettle", function seen(event) {
+          const info = event.detail || {};
+          const url = (info.pathInfo && info.pathInfo.requestPath) ||
+                      (info.xhr && info.xhr.responseURL) || "";
+          if (url.includes(path)) {
+            window.kysoSwapped[path] = true;
+            document.body.removeEventListener("htmx:afterSettle", seen);
+          }
+        });
+      }""", path)
+    yield
+    page.wait_for_function("path => window.kysoSwapped[path] === true", arg=path,
+                           timeout=timeout)
 
 
 def screenshot(page: Any, name: str, at: str | None = None) -> Path:

@@ -1,10 +1,28 @@
 """Where private keys live, behind one interface: PKCS#11 tokens, PKCS#12 files and
-remote signing services (CSC API v2)."""
+remote signing services (CSC API v1 and v2, VNPT SmartCA)."""
 
-from .base import CertInfo, Health, Token
-from .csc import CscAuth, CscProvider, CscToken, csc_signer
-from .diagnose import Check, DoctorConfig, ModuleCandidate, run_checks
-from .digest import DigestSigner, RawSignature, SoftwareDigestSigner
+from .base import Health, Token
+from .csc import CscAuth, CscProvider, CscToken
+from .diagnose import (
+    Check,
+    DoctorConfig,
+    check_revocation,
+    common_module_paths,
+    find_module,
+    passed,
+    run_checks,
+)
+from .digest import (
+    ALGORITHMS,
+    DIGEST_SIZES,
+    ECDSA,
+    RSA_PSS,
+    DigestSigner,
+    RawSignature,
+    key_algorithm,
+    pss_params,
+    verify_raw,
+)
 from .errors import (
     CredentialUnavailable,
     DigestRefused,
@@ -28,59 +46,57 @@ from .errors import (
     WrongOtp,
     WrongPin,
 )
-from .factory import provider_from_settings, token_from_settings
+from .factory import is_phone_confirmed, provider_from_settings, token_from_settings
 from .pkcs11 import (
     Pkcs11Config,
-    Pkcs11DigestSigner,
     Pkcs11Token,
-    SlotInfo,
     find_certificate,
     list_slots,
+    mid_signature_errors,
     refresh_module,
+    token_error_in,
 )
 from .pkcs12 import Pkcs12Config, Pkcs12Token
-from .remote import Authorization, Grant, RemoteCredential, RemoteSigningProvider
+from .remote import (
+    RemoteSigningProvider,
+)
 from .smartca import SmartCaProvider
 from .softhsm import SoftHsm, find_softhsm_module
 
 __all__ = [
-    "Authorization",
-    "CertInfo",
+    "ALGORITHMS",
     "Check",
-    "DigestRefused",
-    "DigestSigner",
-    "DigestSigningUnsupported",
-    "DoctorConfig",
     "CredentialUnavailable",
     "CscAuth",
     "CscProvider",
     "CscToken",
-    "Grant",
+    "DIGEST_SIZES",
+    "DigestRefused",
+    "DigestSigner",
+    "DigestSigningUnsupported",
+    "DoctorConfig",
+    "ECDSA",
     "HashCountMismatch",
     "Health",
     "KeyFileError",
     "KeyNotFound",
-    "ModuleCandidate",
     "ModuleMissing",
+    "PhoneConfirmationRefused",
+    "PhoneConfirmationTimedOut",
     "Pkcs11Config",
-    "Pkcs11DigestSigner",
     "Pkcs11Token",
     "Pkcs12Config",
     "Pkcs12Token",
-    "PhoneConfirmationRefused",
-    "PhoneConfirmationTimedOut",
+    "RSA_PSS",
+    "RawSignature",
     "RemoteAuthRefused",
-    "SmartCaProvider",
-    "RemoteCredential",
+    "RemoteNotConfigured",
     "RemoteServerError",
     "RemoteSigningError",
     "RemoteSigningProvider",
     "RemoteUnreachable",
     "SadExpired",
-    "RawSignature",
-    "RemoteNotConfigured",
-    "SlotInfo",
-    "SoftwareDigestSigner",
+    "SmartCaProvider",
     "SoftHsm",
     "Token",
     "TokenError",
@@ -89,12 +105,21 @@ __all__ = [
     "TokenRemoved",
     "WrongOtp",
     "WrongPin",
-    "csc_signer",
+    "check_revocation",
+    "common_module_paths",
     "find_certificate",
+    "is_phone_confirmed",
     "provider_from_settings",
+    "find_module",
     "find_softhsm_module",
+    "key_algorithm",
     "list_slots",
+    "mid_signature_errors",
+    "passed",
+    "pss_params",
     "refresh_module",
     "run_checks",
+    "token_error_in",
     "token_from_settings",
+    "verify_raw",
 ]

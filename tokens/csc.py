@@ -1,6 +1,6 @@
 """Remote signing through the Cloud Signature Consortium API v2 (CSC v2.0.0.2).
 
-:class:`CscProvider` is a small HTTP client (``requests``, timeouts, TLS
+:class:`CscProvider` is a small HTTP client (``httpx``, timeouts, TLS
 verification on) for the calls Kyso needs: ``info``, ``oauth2/token``,
 ``credentials/list``, ``credentials/info``, ``credentials/sendOTP``,
 ``credentials/authorize`` and ``signatures/signHash``. One authorisation covers
@@ -26,13 +26,15 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
+import ssl
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import requests
+import httpx
 from asn1crypto import x509
 
 from .base import Health, Token
@@ -68,6 +70,8 @@ RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
 RSASSA_PSS = "1.2.840.113549.1.1.10"
 #: signature algorithms that do not name their hash (hashAlgorithmOID must be sent)
 _HASH_NOT_IMPLIED = {RSA_ENCRYPTION, RSASSA_PSS}
+#: A JSON object Kyso sends to the service (a request body).
+JsonBody = dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(size, n - start)) for start in range(0, n, size)]
 
 
-def map_csc_error(status: int, body: Any, credential_id: str = "") -> TokenError:
+def map_csc_error(status: int, body: object, credential_id: str = "") -> TokenError:
     """The Kyso error for a CSC error response ``{"error", "error_description"}``."""
     error = str(body.get("error", "")) if isinstance(body, dict) else ""
     description = str(body.get("error_description", "")) if isinstance(body, dict) else ""
@@ -143,6 +147,15 @@ def map_csc_error(status: int, body: Any, credential_id: str = "") -> TokenError
     return RemoteServerError(status, error, description or (str(body)[:200] if body else ""))
 
 
+def _tls(verify: bool | str) -> bool | ssl.SSLContext:
+    """httpx's ``verify``: a CA bundle file or folder becomes an SSL context trusting it."""
+    if not isinstance(verify, str):
+        return verify
+    if Path(verify).is_dir():
+        return ssl.create_default_context(capath=verify)
+    return ssl.create_default_context(cafile=verify)
+
+
 def _digest_name(hash_algorithm: str) -> str:
     if hash_algorithm not in HASH_OIDS:
         raise RemoteSigningError(f"thuật toán băm không hỗ trợ: {hash_algorithm}",
@@ -151,15 +164,26 @@ def _digest_name(hash_algorithm: str) -> str:
 
 
 class CscProvider(RemoteSigningProvider):
-    """A CSC API v2 service at ``base_url`` (the part before ``/csc/v2/``)."""
+    """A CSC API v2 service at ``base_url`` (the part before ``/csc/v2/``).
 
-    def __init__(self, base_url: str, auth: CscAuth, session: requests.Session | None = None,
+    The request and answer fields that differ between the API's versions are built and
+    read by four hooks (:meth:`_info_request`, :meth:`_parse_info`,
+    :meth:`_authorize_request`, :meth:`_sign_request`); :class:`tokens.csc_v1.CscV1Provider`
+    overrides them for CSC v1.
+    """
+
+    #: the path of the API under the base URL
+    api = API
+
+    def __init__(self, base_url: str, auth: CscAuth, session: httpx.Client | None = None,
                  *, timeout: float = 30.0, verify: bool | str = True) -> None:
+        """``verify``: TLS verification on (``True``), off, or the CA bundle file to verify
+        with; it configures the client made here (a given ``session`` keeps its own)."""
         self.base_url = base_url.rstrip("/")
         self.auth = auth
-        self.session = session or requests.Session()
         self.timeout = timeout
         self.verify = verify
+        self.session = session or httpx.Client(verify=_tls(verify), follow_redirects=False)
         self._lock = threading.Lock()
         self._token: str | None = auth.token if auth.kind == "bearer" else None
         self._token_expires: dt.datetime | None = None
@@ -168,18 +192,18 @@ class CscProvider(RemoteSigningProvider):
 
     # --- transport -------------------------------------------------------------------
 
-    def _request(self, url: str, *, json: Any = None, data: Any = None,
+    def _request(self, url: str, *, json: JsonBody | None = None,
+                 data: Mapping[str, str] | None = None,
                  token: str | None = None, credential_id: str = "") -> Any:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
             response = self.session.post(url, json=json, data=data, headers=headers,
-                                         timeout=self.timeout, verify=self.verify,
-                                         allow_redirects=False)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+                                         timeout=self.timeout, follow_redirects=False)
+        except (httpx.NetworkError, httpx.TimeoutException, httpx.ProxyError) as exc:
             raise RemoteUnreachable(self.base_url) from exc
-        except requests.RequestException as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise RemoteServerError(0, type(exc).__name__, str(exc)) from exc
         log.debug("CSC %s → HTTP %s", url.rsplit("/", 2)[-2:], response.status_code)
         try:
@@ -193,9 +217,9 @@ class CscProvider(RemoteSigningProvider):
                                     "phản hồi không phải JSON / response is not JSON")
         return body
 
-    def _call(self, method: str, body: dict[str, Any] | None = None, *,
+    def _call(self, method: str, body: JsonBody | None = None, *,
               token: str | None = None, credential_id: str = "") -> Any:
-        return self._request(f"{self.base_url}/{API}/{method}", json=body or {},
+        return self._request(f"{self.base_url}/{self.api}/{method}", json=body or {},
                              token=token or self.access_token(), credential_id=credential_id)
 
     # --- service information and service authorisation ---------------------------------
@@ -203,7 +227,7 @@ class CscProvider(RemoteSigningProvider):
     def info(self) -> dict[str, Any]:
         """The service's ``info`` (no authentication needed); cached."""
         if self._info is None:
-            self._info = self._request(f"{self.base_url}/{API}/info", json={})
+            self._info = self._request(f"{self.base_url}/{self.api}/info", json={})
         return self._info
 
     def oauth2_url(self, endpoint: str) -> str:
@@ -252,12 +276,48 @@ class CscProvider(RemoteSigningProvider):
 
     def credential(self, credential_id: str) -> RemoteCredential:
         if credential_id not in self._credentials:
-            body = self._call("credentials/info", {
-                "credentialID": credential_id, "certificates": "chain",
-                "certInfo": True, "authInfo": True,
-            }, credential_id=credential_id)
-            self._credentials[credential_id] = _parse_credential(credential_id, body)
+            body = self._call("credentials/info", self._info_request(credential_id),
+                              credential_id=credential_id)
+            self._credentials[credential_id] = self._parse_info(credential_id, body)
         return self._credentials[credential_id]
+
+    def _info_request(self, credential_id: str) -> JsonBody:
+        return {"credentialID": credential_id, "certificates": "chain", "certInfo": True,
+                "authInfo": True}
+
+    def _parse_info(self, credential_id: str, body: dict[str, Any]) -> RemoteCredential:
+        return _parse_credential(credential_id, body)
+
+    def _authorize_request(self, cred: RemoteCredential, digests: list[bytes],
+                           hash_algorithm: str, secret: str | None,
+                           otp: str | None) -> JsonBody:
+        body: JsonBody = {"credentialID": cred.credential_id,
+                                "numSignatures": len(digests)}
+        if cred.scal == 2:
+            body["hashes"] = [_b64(d) for d in digests]
+            body["hashAlgorithmOID"] = HASH_OIDS[hash_algorithm]
+        auth_data = []
+        if secret is not None:
+            auth_data.append({"id": "PIN", "value": secret})
+        if otp is not None:
+            auth_data.append({"id": "OTP", "value": otp})
+        if auth_data:
+            body["authData"] = auth_data
+        return body
+
+    def _sign_request(self, credential_id: str, digests: list[bytes], algo: str,
+                      hash_algorithm: str, params: bytes | None,
+                      sad: str | None) -> JsonBody:
+        body: JsonBody = {"credentialID": credential_id,
+                                "hashes": [_b64(d) for d in digests],
+                                "signAlgo": algo, "operationMode": "S"}
+        if algo in _HASH_NOT_IMPLIED:
+            body["hashAlgorithmOID"] = HASH_OIDS[hash_algorithm]
+        if params is not None:
+            body["signAlgoParams"] = _b64(params)
+        if sad is not None:
+            body["SAD"] = sad
+        return body
 
     def send_otp(self, credential_id: str) -> None:
         """Ask the service to send the person an OTP (SMS, e-mail …) for this credential."""
@@ -292,17 +352,8 @@ class CscProvider(RemoteSigningProvider):
         grants = []
         expiry = None
         for start, count in chunks:
-            body: dict[str, Any] = {"credentialID": credential_id, "numSignatures": count}
-            if cred.scal == 2:
-                body["hashes"] = [_b64(d) for d in digests[start:start + count]]
-                body["hashAlgorithmOID"] = HASH_OIDS[hash_algorithm]
-            auth_data = []
-            if secret is not None:
-                auth_data.append({"id": "PIN", "value": secret})
-            if otp is not None:
-                auth_data.append({"id": "OTP", "value": otp})
-            if auth_data:
-                body["authData"] = auth_data
+            body = self._authorize_request(cred, digests[start:start + count], hash_algorithm,
+                                           secret, otp)
             reply = self._call("credentials/authorize", body, credential_id=credential_id)
             sad = reply.get("SAD")
             if not isinstance(sad, str):
@@ -380,14 +431,8 @@ class CscProvider(RemoteSigningProvider):
         signatures: list[bytes] = []
         for grant in authorization.grants:
             part = digests[grant.start:grant.start + grant.count]
-            body: dict[str, Any] = {"credentialID": cid, "hashes": [_b64(d) for d in part],
-                                    "signAlgo": algo, "operationMode": "S"}
-            if algo in _HASH_NOT_IMPLIED:
-                body["hashAlgorithmOID"] = HASH_OIDS[authorization.hash_algorithm]
-            if sign_algorithm_params is not None:
-                body["signAlgoParams"] = _b64(sign_algorithm_params)
-            if grant.sad is not None:
-                body["SAD"] = grant.sad
+            body = self._sign_request(cid, part, algo, authorization.hash_algorithm,
+                                      sign_algorithm_params, grant.sad)
             reply = self._call("signatures/signHash", body, token=grant.access_token,
                                credential_id=cid)
             values = reply.get("signatures")

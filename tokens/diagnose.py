@@ -22,14 +22,12 @@ import email.utils
 import hashlib
 import json
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509
@@ -445,18 +443,20 @@ def check_chain(cert: x509.Certificate, trust: TrustStore,
                  "The certificate chains to a trusted root", detail=detail)
 
 
+#: what asking a URL can raise: no answer, a malformed address, an unreadable answer
+_UNREACHABLE = (OSError, ValueError, httpx.HTTPError, httpx.InvalidURL)
+
+
 def _http(url: str, *, data: bytes | None = None, content_type: str | None = None,
-          timeout: float) -> tuple[int, Message, bytes]:
-    """(status, headers, body) of a GET (or POST with ``data``); HTTP errors are answers too."""
+          timeout: float) -> tuple[int, httpx.Headers, bytes]:
+    """(status, headers, body) of a GET (or POST with ``data``), redirects followed; HTTP
+    errors are answers too (with no body). Raises one of :data:`_UNREACHABLE`."""
     headers = {"User-Agent": "kyso-doctor"}
     if content_type:
         headers["Content-Type"] = content_type
-    request = urllib.request.Request(url, data=data, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return int(response.status), response.headers, bytes(response.read())
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), exc.headers, b""
+    response = httpx.request("GET" if data is None else "POST", url, content=data,
+                             headers=headers, timeout=timeout, follow_redirects=True)
+    return response.status_code, response.headers, response.content if response.is_success else b""
 
 
 def _crl_urls(cert: x509.Certificate) -> list[str]:
@@ -519,12 +519,12 @@ def check_revocation(cert: x509.Certificate, pool: Sequence[x509.Certificate], *
             continue
         try:
             answers.append(("OCSP", str(url), _ask_ocsp(str(url), cert, issuer, timeout)))
-        except (OSError, ValueError, TypeError, KeyError) as exc:
+        except (*_UNREACHABLE, TypeError, KeyError) as exc:
             answers.append(("OCSP", str(url), f"unreachable: {exc}"))
     for url in _crl_urls(cert):
         try:
             answers.append(("CRL", url, _ask_crl(url, cert, timeout)))
-        except (OSError, ValueError, TypeError, KeyError) as exc:
+        except (*_UNREACHABLE, TypeError, KeyError) as exc:
             answers.append(("CRL", url, f"unreachable: {exc}"))
     detail = "; ".join(f"{kind} {url}: {outcome}" for kind, url, outcome in answers)
     if not answers:
@@ -563,7 +563,7 @@ def check_service(service_url: str, *, timeout: float = 3.0) -> Check:
                "the administrator the Kyso service does not answer")
     try:
         status, _, body = _http(url, timeout=timeout)
-    except (OSError, ValueError) as exc:
+    except _UNREACHABLE as exc:
         return _fail("service", f"Không kết nối được tới dịch vụ {service_url}",
                      f"Cannot reach the service at {service_url}", next_vi, next_en,
                      f"{type(exc).__name__}: {exc}")
@@ -586,10 +586,10 @@ def check_clock(url: str, *, timeout: float = 3.0,
         before = dt.datetime.now(dt.UTC)
         _, headers, _ = _http(url, timeout=timeout)
         after = dt.datetime.now(dt.UTC)
-    except (OSError, ValueError) as exc:
+    except _UNREACHABLE as exc:
         return _skip("clock", f"không hỏi được giờ từ {url} ({type(exc).__name__})",
                      f"cannot ask {url} for the time ({type(exc).__name__})")
-    stamp = headers.get("Date") if headers is not None else None
+    stamp = headers.get("Date")
     try:
         remote = email.utils.parsedate_to_datetime(stamp) if stamp else None
     except (TypeError, ValueError):

@@ -19,11 +19,15 @@ import abc
 import asyncio
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from asn1crypto import algos, x509
 
 from .errors import DigestRefused
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.padding import AsymmetricPadding
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 RSA_PKCS1V15 = "rsassa_pkcs1v15"
 RSA_PSS = "rsassa_pss"
@@ -130,27 +134,33 @@ class DigestSigner(abc.ABC):
 class SoftwareDigestSigner(DigestSigner):
     """A software key (PKCS#12) held by pyca/cryptography; ECDSA values come out DER."""
 
-    def __init__(self, private_key: Any, certificate: x509.Certificate,
+    def __init__(self, private_key: PrivateKeyTypes, certificate: x509.Certificate,
                  chain: tuple[x509.Certificate, ...] = (), algorithm: str | None = None) -> None:
         super().__init__(certificate, chain, algorithm)
         self._key = private_key
 
     def _sign(self, digest: bytes, algorithm: str, md_algorithm: str) -> bytes:
         from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
-        hashers: dict[str, Any] = {"sha256": hashes.SHA256, "sha384": hashes.SHA384,
-                                   "sha512": hashes.SHA512}
+        hashers: dict[str, type[hashes.HashAlgorithm]] = {
+            "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
         hash_algo = hashers[md_algorithm]()
         prehashed = utils.Prehashed(hash_algo)
+        key = self._key
+        # a key of another kind: the TypeError its own sign() would have raised
         if algorithm == ECDSA:
-            return bytes(self._key.sign(digest, ec.ECDSA(prehashed)))
+            if not isinstance(key, ec.EllipticCurvePrivateKey):
+                raise TypeError(f"a {type(key).__name__} does not sign {algorithm}")
+            return bytes(key.sign(digest, ec.ECDSA(prehashed)))
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise TypeError(f"a {type(key).__name__} does not sign {algorithm}")
         if algorithm == RSA_PSS:
-            pad: Any = padding.PSS(mgf=padding.MGF1(hash_algo),
-                                   salt_length=DIGEST_SIZES[md_algorithm])
+            pad: AsymmetricPadding = padding.PSS(mgf=padding.MGF1(hash_algo),
+                                                 salt_length=DIGEST_SIZES[md_algorithm])
         else:
             pad = padding.PKCS1v15()
-        return bytes(self._key.sign(digest, pad, prehashed))
+        return bytes(key.sign(digest, pad, prehashed))
 
 
 def verify_raw(cert: x509.Certificate, digest: bytes, signature: RawSignature,

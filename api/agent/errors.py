@@ -3,7 +3,9 @@
     KysoError
     └── AgentError          The agent cannot go on; the message says why and what to do
         ├── BatchInterrupted
+        ├── CertificateExpiredOnToken
         ├── CertificateNotOnToken
+        ├── NoPinDialog     no console and no window to ask the PIN in
         ├── NotASigner
         ├── ServiceRefused
         └── ServiceUnavailable
@@ -11,7 +13,7 @@
 
 from __future__ import annotations
 
-from common.errors import Category, KysoError
+from common import Category, KysoError
 
 
 class AgentError(KysoError):
@@ -62,8 +64,38 @@ class BatchInterrupted(AgentError):
 
     def __init__(self, signed: int, total: int, cause: KysoError) -> None:
         self.signed, self.total = signed, total
+        if isinstance(cause, ServiceUnavailable):  # the connection, not the token
+            then_vi = "kiểm tra kết nối mạng rồi chạy lại kyso agent"
+            then_en = "check the network connection and run kyso agent again"
+        else:
+            then_vi = "cắm lại USB token và chạy lại kyso agent"
+            then_en = "plug the token in and run kyso agent again"
         super().__init__(
             f"dừng sau {signed}/{total} văn bản: {cause.vi}. Các văn bản đã ký vẫn được "
-            "hoàn tất; văn bản còn lại vẫn chờ — cắm lại USB token và chạy lại kyso agent",
+            f"hoàn tất; văn bản còn lại vẫn chờ — {then_vi}",
             f"stopped after {signed}/{total} documents: {cause.en}. The signed ones are "
-            "finished; the others still wait — plug the token in and run kyso agent again")
+            f"finished; the others still wait — {then_en}")
+
+
+class CertificateExpiredOnToken(AgentError):
+    category = Category.BAD_INPUT
+
+    def __init__(self, subject: str, when: str) -> None:
+        super().__init__(f"chứng thư số của {subject} trên USB token đã hết hạn hoặc chưa có "
+                         f"hiệu lực ({when}) — nhờ quản trị đăng ký chứng thư mới",
+                         f"the certificate of {subject} on the USB token has expired or is not "
+                         f"yet valid ({when})")
+
+
+class NoPinDialog(AgentError):
+    """Started without a console (at login), the agent has no window to ask the PIN in."""
+
+    category = Category.UNAVAILABLE
+
+    def __init__(self, why: str) -> None:
+        super().__init__(
+            "không hỏi được mật khẩu hoặc mã PIN: agent chạy không có cửa sổ dòng lệnh và "
+            f"không mở được hộp thoại ({why}) — cài Python có tkinter, hoặc chạy kyso-agent "
+            "trong cửa sổ dòng lệnh",
+            f"cannot ask for the password or PIN: no console and no dialog ({why}) — install "
+            "Python with tkinter, or run kyso-agent in a terminal")

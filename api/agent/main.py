@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import getpass
 import hashlib
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -41,13 +39,21 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from signer import CertificateExpired
-from tokens import Pkcs11Config, Pkcs11Token, TokenError, TokenRemoved, find_certificate
-from tokens.digest import DigestSigner
+from tokens import (
+    DigestSigner,
+    Pkcs11Config,
+    Pkcs11Token,
+    TokenError,
+    TokenRemoved,
+    find_certificate,
+)
 
+from . import settings
+from .dialog import ask_secret, dialog_yes_no, input_mode
 from .errors import (
     AgentError,
     BatchInterrupted,
+    CertificateExpiredOnToken,
     CertificateNotOnToken,
     NotASigner,
     ServiceRefused,
@@ -136,7 +142,7 @@ def _check_validity(cert: x509.Certificate, now: dt.datetime | None = None) -> N
     validity = cert["tbs_certificate"]["validity"]
     start, end = validity["not_before"].native, validity["not_after"].native
     if not (start <= (now or dt.datetime.now(dt.UTC)) <= end):
-        raise CertificateExpired(str(cert.subject.native.get("common_name", "?")),
+        raise CertificateExpiredOnToken(str(cert.subject.native.get("common_name", "?")),
                                  f"{start:%d/%m/%Y} – {end:%d/%m/%Y}")
 
 
@@ -238,9 +244,9 @@ class Agent:
                         job = queue.pop(0)
                         posts.append(self._sign_one(pool, signer, job))
                         advance()
-            except (TokenRemoved, TokenError) as exc:
+            except (TokenRemoved, TokenError, ServiceUnavailable) as exc:
                 done = self._collect(posts, outcome)
-                if isinstance(exc, TokenRemoved) or done:
+                if isinstance(exc, (TokenRemoved, ServiceUnavailable)) or done:
                     raise BatchInterrupted(done, outcome.total, exc) from exc
                 raise
         self._collect(posts, outcome)
@@ -252,8 +258,17 @@ class Agent:
         return pool.submit(self.client.post, job, raw.value, raw.algorithm)
 
     def _collect(self, posts: list[Future[dict[str, Any]]], outcome: Outcome) -> int:
+        """Wait for every signature posted; how many the service took. The connection
+        lost on the way stops the batch with that count (the others stay in the queue:
+        their digests are signed again on the next run, nothing is signed twice)."""
+        lost: ServiceUnavailable | None = None
         for post in posts:
-            outcome.signed.append(post.result()["id"])
+            try:
+                outcome.signed.append(post.result()["id"])
+            except ServiceUnavailable as exc:
+                lost = lost or exc
+        if lost is not None:
+            raise BatchInterrupted(len(outcome.signed), outcome.total, lost) from lost
         return len(outcome.signed)
 
     @contextmanager
@@ -279,21 +294,17 @@ PIN_PROMPT = "Mã PIN của USB token (không hiển thị) / token PIN: "
 
 
 def ask_pin_from_prompt() -> str:
-    """The PIN, typed at the terminal without echo (or one line of standard input when the
-    agent is driven by another program)."""
-    if sys.stdin.isatty():
-        return getpass.getpass(PIN_PROMPT)
-    sys.stderr.write(PIN_PROMPT)
-    pin = sys.stdin.readline().rstrip("\r\n")
-    sys.stderr.write("\n")
-    sys.stderr.flush()
-    return pin
+    """The PIN, typed at the terminal without echo, one line of standard input when the
+    agent is driven by another program, or a masked dialog when it has no console."""
+    return ask_secret(PIN_PROMPT)
 
 
 def ask_to_go(console: Console, assume_yes: bool) -> Callable[[list[Job]], bool]:
     def confirm(jobs: list[Job]) -> bool:
         if assume_yes:
             return True
+        if input_mode() == "dialog":
+            return dialog_yes_no("Kyso Agent", f"Ký {len(jobs)} văn bản đã duyệt?")
         answer = console.input(f"Ký {len(jobs)} văn bản này? [c/k] (có/không) ")
         return answer.strip().lower() in ("c", "có", "y", "yes")
 
@@ -343,12 +354,12 @@ def agent(
     """Ký trên USB token của mình những văn bản đã duyệt / sign approved documents on your
     USB token. Asks the PIN once per batch; only digests travel. Exit 0: done, 2: stopped
     (the reason says what to do)."""
-    from tokens.diagnose import common_module_paths, find_module
+    from tokens import common_module_paths, find_module
 
     if not user:
         raise typer.BadParameter("cần --user / --user is required")
-    password = os.environ.get("KYSO_PASSWORD") or typer.prompt(
-        f"Mật khẩu của / password of '{user}'", hide_input=True)
+    password = settings.password() or ask_secret(
+        f"Mật khẩu của / password of '{user}': ")
     if module is None:
         found = find_module(common_module_paths())
         if found is None:
@@ -358,3 +369,35 @@ def agent(
         module = found.path
     run_agent(service, user, password, module, token_label=token_label, once=once,
               assume_yes=yes, wait=wait, console=Console(highlight=False))
+
+
+def main() -> None:
+    """``kyso-agent``: the agent alone (its own distribution), errors as one bilingual
+    line and the exit code; in a dialog too when there is no console."""
+    from common import KysoError
+
+    try:
+        typer.run(agent)
+    except KysoError as exc:
+        if input_mode() == "dialog":
+            _show_error(exc.vi)
+        sys.stderr.write(exc.one_line() + "\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("Đã hủy / aborted\n")
+        sys.exit(130)
+
+
+def _show_error(text: str) -> None:
+    try:
+        import tkinter
+        from tkinter import messagebox
+    except ImportError:  # no window either: the log line must do
+        return
+    try:
+        root = tkinter.Tk()
+    except tkinter.TclError:
+        return
+    root.withdraw()
+    messagebox.showerror("Kyso Agent", text, parent=root)
+    root.destroy()

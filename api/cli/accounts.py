@@ -12,10 +12,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 
-from common import KysoError
-from documents import AuditAction, User, normalise_username, record
+from documents import OPERATOR as OPERATOR  # who the audit trail says made the change
+from documents import normalise_username, set_province_admin
 
 from .audit import DataDirOption, _sessions
 
@@ -23,8 +22,6 @@ accounts_app = typer.Typer(add_completion=False, no_args_is_help=True,
                            help="Tài khoản (việc của người vận hành) / accounts (operator).")
 out = Console(highlight=False)
 
-#: Who the audit trail says made the change.
-OPERATOR = "người vận hành (dòng lệnh)"
 
 
 @accounts_app.command("province-admin")
@@ -39,18 +36,8 @@ def province_admin(
     removes the province-wide trusted CAs."""
     sessions = _sessions(ctx, data_dir)
     name = normalise_username(username)
-    with sessions() as session, session.begin():
-        user = session.scalar(select(User).where(User.username == name))
-        if user is None:
-            raise KysoError(f"không có tài khoản {name}", f"no account {name}")
-        before = user.province_admin
-        user.province_admin = not off
-        session.flush()
-        if before != user.province_admin:
-            record(session, AuditAction.ADMIN_CHANGE, actor=OPERATOR, object_type="user",
-                   object_id=str(user.id), details={"username": user.username,
-                                                   "before": {"province_admin": before},
-                                                   "after": {"province_admin": not off}})
+    with sessions() as session:
+        set_province_admin(session, name, on=not off)
     state = "không còn là" if off else "là"
     out.print(f"{name} {state} quản trị cấp tỉnh / {name} is {'no longer ' if off else ''}"
               "a province administrator")

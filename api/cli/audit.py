@@ -17,9 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session, sessionmaker
 
-from common import KysoError
+from common import KysoError, vietnam_time
 from documents import AuditAction, list_events, verify_chain
-from signer import vietnam_time
 
 from ..database import open_database
 from ..datadir import DataDir, resolve

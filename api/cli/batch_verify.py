@@ -37,10 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from certs import SharedFetchers, TrustStore, validation_context
-from common import KysoError
-from documents.storage import write_new
-from signer import Reason, Report, Verdict, verify_pdf
-from signer.report_render import render_html, render_pdf, verdict_words
+from common import VN_TZ, KysoError
+from documents import write_new
+from signer import Reason, Report, Verdict, render_html, render_pdf, verdict_words, verify_pdf
 
 from ..datadir import DataDir
 from ..errors import BatchUsageError, TooLarge
@@ -60,7 +59,6 @@ SUMMARY_COLUMNS = ("Tệp", "SHA-256", "Kết luận", "Mã kết luận", "Số
                    "CA cấp chứng thư", "Thời điểm ký (giờ Việt Nam)", "Lý do", "Báo cáo")
 ERROR = "error"
 
-_VIETNAM = dt.timezone(dt.timedelta(hours=7))
 _UNSAFE = re.compile(r"[^\w.-]+", re.UNICODE)
 
 
@@ -244,7 +242,7 @@ def _vn_time(value: str | None) -> str:
         return value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return f"{moment.astimezone(_VIETNAM):%d/%m/%Y %H:%M:%S}"
+    return f"{moment.astimezone(VN_TZ):%d/%m/%Y %H:%M:%S}"
 
 
 def row_of(report: Report) -> BatchRow:

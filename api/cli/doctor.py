@@ -12,26 +12,24 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from tokens.diagnose import Check, DoctorConfig, passed, run_checks
+from tokens import Check, DoctorConfig, passed, run_checks
 
 from ..datadir import DataDir, resolve
+from ..settings import ENVIRONMENT
 from .operations import pki_services
 
-ENV_PASSWORD = "KYSO_PASSWORD"
 DEFAULT_SERVICE = "http://127.0.0.1:8000"
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -40,19 +38,27 @@ class ServiceLoginFailed(Exception):
     """The service refused the login (or could not be asked)."""
 
 
+#: what asking the service can raise: no answer, an HTTP error status, an unreadable answer
+_FAILED = (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError)
+
+
 def _request(url: str, *, body: dict[str, Any] | None = None, bearer: str | None = None,
              timeout: float) -> Any:
+    """The JSON answer of a GET (or a POST of ``body``); raises one of :data:`_FAILED`."""
     headers = {"Accept": "application/json", "User-Agent": "kyso-doctor"}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode("utf-8")
-        headers["Content-Type"] = "application/json"
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
-    request = urllib.request.Request(url, data=data, headers=headers,
-                                     method="POST" if data is not None else "GET")
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read().decode("utf-8"))
+    response = httpx.request("GET" if body is None else "POST", url, json=body, headers=headers,
+                             timeout=timeout, follow_redirects=True)
+    response.raise_for_status()
+    return response.json()
+
+
+def _why(exc: Exception) -> str:
+    """An HTTP error status as its code (``401``), anything else as its message."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return str(exc.response.status_code)
+    return str(exc)
 
 
 def certificate_fingerprints(document: Any) -> set[str]:
@@ -84,17 +90,17 @@ def registered_certificates(service_url: str, username: str, password: str, *,
     try:
         login = _request(f"{base}/api/v1/auth/login",
                          body={"username": username, "password": password}, timeout=timeout)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise ServiceLoginFailed(str(getattr(exc, "code", "") or exc)) from exc
+    except _FAILED as exc:
+        raise ServiceLoginFailed(_why(exc)) from exc
     secret = login.get("token") if isinstance(login, dict) else None
     if not isinstance(secret, str):
         raise ServiceLoginFailed("no token in the login answer")
     try:
         me = _request(f"{base}/api/v1/auth/me", bearer=secret, timeout=timeout)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise ServiceLoginFailed(str(exc)) from exc
+    except _FAILED as exc:
+        raise ServiceLoginFailed(_why(exc)) from exc
     finally:
-        with contextlib.suppress(urllib.error.URLError, OSError, ValueError):
+        with contextlib.suppress(*_FAILED):
             _request(f"{base}/api/v1/auth/logout", body={}, bearer=secret, timeout=timeout)
     return certificate_fingerprints(me)
 
@@ -230,7 +236,7 @@ def doctor(
         raise typer.Exit(0 if ready else 2)
     password = None
     if user:
-        password = os.environ.get(ENV_PASSWORD)
+        password = ENVIRONMENT.password()
         if password is None:
             password = typer.prompt(f"Mật khẩu của / password of '{user}'", hide_input=True)
     checks = diagnose(data, module=module, token_label=token_label, service_url=service or None,

@@ -8,29 +8,33 @@ input or a refused operation.
 from __future__ import annotations
 
 import json
-import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from common import KysoError
-from signer import Report, Verdict
+from signer import Report, Verdict, bilingual_rows
 from tokens import list_slots
 
 from ..agent.main import agent as agent_command
 from ..datadir import DataDir, private_files, resolve
+from ..settings import ENVIRONMENT, Settings
 from .accounts import accounts_app
 from .audit import audit_app
 from .db import backup_command, db_app, restore_command
 from .doctor import doctor as doctor_command
 from .init import init as init_command
-from .operations import pki_services, sign_document, verify_document, write_new_file
-
-ENV_PIN = "KYSO_PIN"
+from .operations import (
+    pki_services,
+    sign_document_into,
+    verify_document,
+    write_new_file,
+    write_new_file_with,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Kyso — ký số và phát hành văn bản điện tử / sign and issue documents.")
@@ -65,7 +69,7 @@ def _data(data_dir: Path | None) -> DataDir:
 
 
 def _read_pin(token_name: str) -> str:
-    pin = os.environ.get(ENV_PIN)
+    pin = ENVIRONMENT.pin()
     if pin is None:
         pin = typer.prompt(f"PIN của thiết bị / PIN of token '{token_name}'", hide_input=True)
     return pin
@@ -94,7 +98,8 @@ def demo(
     data = _data(data_dir)
     out.print(f"Thư mục dữ liệu / data directory: {data.root}")
     data.activate_softhsm()
-    commune = demo_commune.provision(data.softhsm, data.pki)
+    commune = demo_commune.provision(data.softhsm, data.pki,
+                                     port=Settings().demo_pki_preferred_port)
     settings = data.token_settings()
     settings.update(demo_commune.token_settings(commune))
     data.save_token_settings(settings)
@@ -152,10 +157,9 @@ def sign(
     rect = _parse_box(box) if box else None
     picture = _read_file(image) if image else None
     pin = _read_pin(token)
-    with pki_services(data) as pki:
-        signed = sign_document(data, pdf, token, pin, pki=pki, box=rect, page=page,
-                               image=picture)
-    write_new_file(target, signed)
+    with pki_services(data) as pki:  # the signed file is written as it is made
+        write_new_file_with(target, lambda output: sign_document_into(
+            data, pdf, token, pin, output, pki=pki, box=rect, page=page, image=picture))
     out.print(f"Đã ký / signed: {target}")
 
 
@@ -222,7 +226,6 @@ def serve(
 
     Every setting comes from the settings object (``KYSO_*``); ``--host``, ``--port`` and
     ``--data-dir`` override theirs."""
-    from ..settings import Settings
     from .serve import run_embedded
 
     settings = Settings(data_dir=_data(data_dir).root)
@@ -247,19 +250,11 @@ def register(
     """Sổ đăng ký văn bản đi: xem, xuất PDF (A4 ngang) và Excel / the outgoing register."""
     from datetime import date
 
-    from sqlalchemy import select
-
-    from documents import (
-        NumberBook,
-        Organisation,
-        export_register_pdf,
-        export_register_xlsx,
-        register_entries,
-        register_row,
-    )
-    from signer import vietnam_time
+    from common import vietnam_time
+    from documents import operator_register
 
     from ..database import open_database
+    from ..exports import export_register_pdf, export_register_xlsx
 
     data = _data(data_dir)
     Session = open_database(data)
@@ -270,23 +265,9 @@ def register(
     except ValueError as exc:
         raise KysoError("ngày phải có dạng YYYY-MM-DD", "dates are YYYY-MM-DD") from exc
     with Session() as session:
-        query = select(Organisation).order_by(Organisation.id)
-        if body:
-            query = query.where(Organisation.name == body)
-        organisation = session.scalars(query).first()
-        if organisation is None:
-            raise KysoError(f"chưa có cơ quan ban hành {body or ''} (chạy kyso demo?)",
-                            f"no issuing body {body or ''} (run kyso demo?)")
-        chosen = next((u for u in organisation.units if u.abbreviation == unit), None)
-        if unit and chosen is None:
-            raise KysoError(f"không có đơn vị {unit}", f"no unit {unit}")
-        only = session.scalars(select(NumberBook).where(
-            NumberBook.body_id == organisation.id, NumberBook.code == book)).first() \
-            if book else None
-        if book and only is None:
-            raise KysoError(f"không có sổ {book}", f"no number book {book}")
-        rows = [register_row(e) for e in register_entries(
-            session, organisation, when, unit=chosen, date_from=start, date_to=end, book=only)]
+        found = operator_register(session, when, body=body, unit=unit, book=book,
+                                  date_from=start, date_to=end)
+        organisation, chosen, only, rows = found.body, found.unit, found.book, found.rows
         out.print(f"[bold]Sổ đăng ký văn bản đi năm {when} — {organisation.name}[/bold]")
         for row in rows:
             note = f"  [yellow]{row[9]}[/yellow]" if row[9] else ""
@@ -375,13 +356,13 @@ def _print_report(report: Report) -> None:
     for reason in report.reasons:
         out.print(f"  - {reason.vi} / {reason.en}")
     for sig in report.signatures:
-        out.print(f"  Chữ ký / signature [{sig.field}]: {sig.verdict}")
-        rows = asdict(sig)
-        for key in ("signer", "signer_title", "signer_organisation", "issuer", "signing_time",
-                    "timestamp", "intact", "trusted", "trust_anchor_origin", "revocation",
-                    "coverage",
-                    "modification_level", "pades_level"):
-            out.print(f"    {key}: {rows[key]}")
+        out.print(f"  Chữ ký / signature [{escape(sig.field)}]: "
+                  f"{_VERDICT_VI[sig.verdict]} / {sig.verdict}")
+        for name, value in bilingual_rows(sig, (
+                "signer", "signer_title", "signer_organisation", "issuer", "signing_time",
+                "timestamp", "intact", "trusted", "trust_anchor_origin", "revocation",
+                "coverage", "modification_level", "pades_level")):
+            out.print(f"    {name}: {escape(value)}", soft_wrap=True)
         for reason in sig.reasons:
             out.print(f"    - {reason.vi} / {reason.en}")
 
@@ -398,7 +379,7 @@ def main() -> None:
         sys.stderr.write("Đã hủy / aborted\n")
         sys.exit(130)
     except Exception as exc:  # the CLI's boundary: one line and exit code 3, not a traceback
-        if os.environ.get("KYSO_DEBUG"):
+        if ENVIRONMENT.debug:
             raise
         message = f"Lỗi nội bộ / internal error: {type(exc).__name__}: {exc}".replace("\n", " ")
         sys.stderr.write(f"{message} (KYSO_DEBUG=1 để xem chi tiết / for details)\n")

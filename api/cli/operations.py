@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from certs import DemoPki, TrustStore, serving, validation_context
-from documents.storage import write_new
-from signer import Appearance, Report, SigningOptions, sign_pdf, verify_pdf
+from documents import write_new, write_new_with
+from signer import Appearance, Report, SigningOptions, sign_pdf_into, verify_pdf
 
 from ..datadir import DataDir
 from ..errors import OutputExists
+from ..settings import ENVIRONMENT
 
-ENV_TSA_URL = "KYSO_TSA_URL"
 #: Where the demo's approval signature sits on the sample Quyết định: between
 #: "CHỦ TỊCH" and the name (found by hand here; detection comes with issuance).
 DEMO_BOX = (325, 163, 525, 225)
@@ -56,9 +56,22 @@ def sign_document(
     image: bytes | None = None,
 ) -> bytes:
     """Sign ``pdf`` with a configured token; ``pki`` services must be running if given."""
+    out = io.BytesIO()
+    sign_document_into(data, pdf, token_name, pin, out, pki=pki, box=box, page=page,
+                       image=image)
+    return out.getvalue()
+
+
+def sign_document_into(
+    data: DataDir, pdf: bytes, token_name: str, pin: str | None, output: BinaryIO, *,
+    pki: DemoPki | None, box: tuple[int, int, int, int] | None = None, page: int = -1,
+    image: bytes | None = None,
+) -> None:
+    """:func:`sign_document`, writing the signed PDF into ``output`` (see
+    :func:`signer.sign_pdf_into`)."""
     data.activate_softhsm()
     token = data.token(token_name)
-    tsa_url = os.environ.get(ENV_TSA_URL) or (pki.tsa_url if pki else None)
+    tsa_url = ENVIRONMENT.tsa_url or (pki.tsa_url if pki else None)
     store = data.trust_store()
     with token.signer(pin) as signer:
         options = SigningOptions(
@@ -66,7 +79,7 @@ def sign_document(
             tsa_url=tsa_url,
             validation_context=validation_context(store, online=True),
         )
-        return sign_pdf(pdf, signer, options)
+        sign_pdf_into(pdf, signer, options, output)
 
 
 def verify_document(data: DataDir, pdf: bytes, name: str = "",
@@ -79,4 +92,10 @@ def verify_document(data: DataDir, pdf: bytes, name: str = "",
 def write_new_file(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` whole or not at all, never replacing an existing file."""
     if path.exists() or not write_new(path, content):
+        raise OutputExists(path)
+
+
+def write_new_file_with(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """:func:`write_new_file` of what ``fill`` writes (straight into the file)."""
+    if path.exists() or not write_new_with(path, fill):
         raise OutputExists(path)

@@ -1,10 +1,10 @@
 """``kyso serve`` for the embedded profile: API and UI in this process, one Celery worker
-beside it, the demo PKI's services, and (with the demo) the demo commune's accounts."""
+beside it (started again when it dies: :mod:`api.cli.supervise`), the demo PKI's
+services, and (with the demo) the demo commune's accounts."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..datadir import DataDir
-from ..images import Images
-from ..settings import Settings
-from ..worker.runtime import pin_env
+from ..settings import ENV_DATA_DIR, ENVIRONMENT, Settings, pin_env
+from .supervise import Supervised
 
 
 def worker_command(queues: list[str], beat_schedule: Path) -> list[str]:
@@ -30,9 +29,10 @@ def start_worker(data: DataDir, token_names: list[str], pins: dict[str, str],
                  extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """A worker consuming the default queue and the queues of ``token_names``."""
     data.activate_softhsm()
-    env = {**os.environ, "KYSO_DATA_DIR": str(data.root),
-           "KYSO_SERVER_TOKENS": "[" + ",".join(f'"{t}"' for t in token_names) + "]",
-           **{pin_env(name): pin for name, pin in pins.items()}, **(extra_env or {})}
+    env = ENVIRONMENT.for_child({
+        ENV_DATA_DIR: str(data.root),
+        "KYSO_SERVER_TOKENS": "[" + ",".join(f'"{t}"' for t in token_names) + "]",
+        **{pin_env(name): pin for name, pin in pins.items()}, **(extra_env or {})})
     command = worker_command([f"token.{t}" for t in token_names],
                              data.root / "celery-beat-schedule")
     return subprocess.Popen(command, env=env,
@@ -49,23 +49,22 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def load_demo(data: DataDir, console: Any) -> list[tuple[str, str, str]]:
+def load_demo(data: DataDir, console: Any, pki_port: int | None) -> list[tuple[str, str, str]]:
     """Provision the demo commune (tokens, PKI, database rows, accounts); the logins."""
-    from documents.accounts import seed_demo_accounts, seed_demo_province_admin
-
     from ..database import open_database
     from ..demo import demo as demo_commune
-    from ..demo.commune import demo_people, install_art, seed
+    from ..demo.accounts import seed_demo_accounts, seed_demo_province_admin
+    from ..demo.commune import demo_people, seed
 
     data.activate_softhsm()
-    commune = demo_commune.provision(data.softhsm, data.pki)
+    commune = demo_commune.provision(data.softhsm, data.pki,
+                                     port=pki_port)
     settings = data.token_settings()
     settings.update(demo_commune.token_settings(commune))
     data.save_token_settings(settings)
     sessions = open_database(data)
     with sessions() as session, session.begin():
         body = seed(session, commune.pki)
-        install_art(Images.of(data), session, body)
         logins = seed_demo_accounts(session, body, demo_people(session, body))
         logins.append(seed_demo_province_admin(session))
     return logins
@@ -79,8 +78,8 @@ def run_embedded(settings: Settings, *, with_demo: bool, console: Any) -> None:
     from .operations import pki_services
 
     data, host, port = settings.data, settings.host, settings.port
-    os.environ["KYSO_DATA_DIR"] = str(data.root)
-    logins = load_demo(data, console) if with_demo else []
+    ENVIRONMENT.set(ENV_DATA_DIR, str(data.root))
+    logins = load_demo(data, console, settings.demo_pki_preferred_port) if with_demo else []
     tokens = list(data.token_settings())
     pins: dict[str, str] = {}
     if with_demo:  # the demo's tokens have the demo's PIN; real ones are never known
@@ -89,8 +88,9 @@ def run_embedded(settings: Settings, *, with_demo: bool, console: Any) -> None:
         pins = {name: DEMO_PIN for name in tokens}
     with pki_services(data):
         # the worker makes verification links (QR codes): it must know this address
-        worker = start_worker(data, tokens, pins,
-                              extra_env={"KYSO_HOST": host, "KYSO_PORT": str(port)})
+        worker = Supervised("worker", lambda: start_worker(
+            data, tokens, pins, extra_env={"KYSO_HOST": host, "KYSO_PORT": str(port)}),
+            lambda line: _say(console, line))
         try:
             console.print(f"[bold]Kyso đang chạy / running:[/bold] http://{host}:{port}/ "
                           f"(API: http://{host}:{port}/docs)")
@@ -101,9 +101,10 @@ def run_embedded(settings: Settings, *, with_demo: bool, console: Any) -> None:
             uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
                         proxy_headers=False)
         finally:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            worker.stop()
+
+
+def _say(console: Any, line: str) -> None:
+    """One line of the supervisor's log, written out at once (stdout may be a file)."""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+    sys.stdout.flush()

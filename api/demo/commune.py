@@ -27,41 +27,42 @@ from documents import (
     BookScope,
     Designation,
     Document,
+    FileStore,
     IssueDetails,
     NumberBook,
     Organisation,
     OrganisationKey,
     OrganisationKind,
     Person,
+    RegisterRow,
+    Signing,
     SigningAuthority,
     Unit,
+    add_picture,
     approval_key,
+    approve,
     check_person_binding,
     check_seal_binding,
-    issuing_custody,
-    person_custody,
-    register_entries,
-    register_row,
-)
-from documents.issuance import (
-    Signing,
-    approve,
     issue,
+    issuing_custody,
     make_copy,
     new_draft,
+    person_custody,
+    pictures_of,
     prepare,
+    register_entries,
+    register_row,
+    seal_image_for,
     sign_attachment,
+    signature_image_for,
+    signature_of,
 )
-from documents.register import RegisterRow
-from documents.storage import FileStore
-from signer import PadesLevel, Report, locate
-from signer.profiles import CopyKind
+from signer import CopyKind, PadesLevel, Report, check_seal, check_signature, locate
 
 from ..cli.operations import verify_document, write_new_file
 from ..database import open_database
 from ..datadir import DataDir
 from ..errors import DraftNotUnderstood
-from ..images import Images
 from .art import appendix_pdf, handwritten_signature, seal
 from .demo import DEMO_PIN
 
@@ -78,16 +79,19 @@ PEOPLE = {
 #: Staff without signing authority: label → (position, unit).
 STAFF = {"chuyen-vien-vp": ("Chuyên viên Văn phòng", None)}
 CLERK = "Bùi Thị Lan (văn thư)"
+#: who the audit trail says added the demo's art
+DEMO_ACTOR = "kyso demo"
 #: The demo body's organisation certificate and the token holding its key.
 SEAL = "ubnd"
 
 
 def seed(session: Session, pki: DemoPki) -> Organisation:
-    """The demo commune's organisation, people, authorities and books (once)."""
+    """The demo commune's organisation, people, authorities, books and art (once)."""
     body = session.scalar(select(Organisation).where(Organisation.name == COMMUNE))
     if body is not None:
         _seed_staff(session, body)
         _seed_seal(session, body, pki)
+        install_art(session, body)
         return body
     body = Organisation(kind=OrganisationKind.PEOPLE_COMMITTEE, name=COMMUNE,
                         abbreviation="UBND", place_name=PLACE)
@@ -113,6 +117,7 @@ def seed(session: Session, pki: DemoPki) -> Organisation:
     session.flush()
     _seed_staff(session, body)
     _seed_seal(session, body, pki)
+    install_art(session, body)
     return body
 
 
@@ -146,15 +151,17 @@ def demo_people(session: Session, body: Organisation) -> dict[str, Person]:
         for label in [*PEOPLE, *STAFF]}
 
 
-def install_art(images: Images, session: Session, body: Organisation) -> None:
+def install_art(session: Session, body: Organisation) -> None:
     """The demo's seal for ``body`` and a handwritten signature for each of its people,
-    where the data directory has none yet (what is there, e.g. uploaded, stays)."""
+    added as their pictures (checked like any upload, through :func:`documents.add_picture`)
+    where they have none yet (what is there, e.g. uploaded, stays)."""
     session.flush()
-    if not images.seal_path(body.id).exists():
-        images.save_seal(body.id, seal())
+    if not pictures_of(session, body=body):
+        add_picture(session, check_seal(seal()), actor=DEMO_ACTOR, body=body)
     for person in session.scalars(select(Person).where(Person.body_id == body.id)):
-        if not images.signature_path(person.id).exists():
-            images.save_signature(person.id, handwritten_signature(seed=person.id))
+        if signature_of(session, person) is None:
+            add_picture(session, check_signature(handwritten_signature(seed=person.id)),
+                        actor=DEMO_ACTOR, person=person)
 
 
 def type_from_symbol(symbol: str | None) -> tuple[str, str | None]:
@@ -225,7 +232,6 @@ def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None 
 
     with Session() as session, session.begin():
         body = seed(session, pki)
-        install_art(Images.of(data), session, body)
         unit = next((u for u in body.units if u.abbreviation == unit_abbr), None)
         document = new_draft(session, store, body, doc_type,
                              subject or guess_subject(draft, f"Văn bản số hóa {draft_name}"),
@@ -249,7 +255,8 @@ def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None 
             Session() as session, session.begin():
         approve(session, store, session.get_one(Document, doc_id),
                 session.get_one(Person, person_id), person_signer,
-                handwritten_signature(), signing, custody=approval)
+                signature_image_for(session.get_one(Person, person_id)), signing,
+                custody=approval)
 
     with data.token(seal_custody[Act.ISSUE].token_name).signer(DEMO_PIN) as body_signer:
         with Session() as session, session.begin():
@@ -261,7 +268,8 @@ def run_flow(data: DataDir, pki: DemoPki, draft: bytes, *, doc_type: str | None 
                 signer_position=person.position, recipients="Như Điều 3; Lưu: VT.",
                 archive_holder="Văn thư UBND xã", issued_amount=1,
                 page_amount=layout.pages, registered_by=CLERK)
-            entry, issued = issue(session, store, document, body_signer, seal(), details,
+            entry, issued = issue(session, store, document, body_signer,
+                                  seal_image_for(document), details,
                                   signing, custody=seal_custody[Act.ISSUE])
             number, when = entry.number_symbol, entry.issued_date
         with Session() as session, session.begin():

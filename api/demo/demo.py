@@ -16,11 +16,6 @@ from tokens import SoftHsm, TokenError, refresh_module
 DEMO_PIN = "246810"
 DEMO_SO_PIN = "13579135"
 KEY_ID = "01"
-#: Where a new demo PKI publishes its TSA, OCSP, CRL and CA certificates (the URLs in
-#: every demo certificate), when the port is free at creation; else any free port. The
-#: data directory keeps the port (pki/pki.json) for as long as the PKI lives, and
-#: ``kyso serve`` and ``kyso verify`` serve it there whenever they run.
-DEMO_PKI_PORT = 8791
 
 
 @dataclass(frozen=True)
@@ -34,8 +29,14 @@ class DemoCommune:
         return self.pki.directory.parent / "pkcs12" / f"{label}.p12"
 
 
-def provision(softhsm_dir: Path, pki_dir: Path) -> DemoCommune:
+def provision(softhsm_dir: Path, pki_dir: Path, port: int | None = None) -> DemoCommune:
     """Create (or reuse) one SoftHSM token per official and the PKI that certifies them.
+
+    A new PKI publishes its TSA, OCSP, CRL and CA certificates (the URLs in every demo
+    certificate) on ``port`` when it is free, else on any free port (the CLI passes
+    ``KYSO_DEMO_PKI_PORT``, 8791 by default). The data directory keeps the port
+    (pki/pki.json) for as long as the PKI lives, and ``kyso serve`` and ``kyso verify``
+    serve it there whenever they run.
 
     Keys are generated on the tokens; the PKI sees public keys only, and each
     certificate is written back onto its token. A half-made earlier attempt is
@@ -54,7 +55,7 @@ def provision(softhsm_dir: Path, pki_dir: Path) -> DemoCommune:
             hsm.init_token(o.label, DEMO_SO_PIN, DEMO_PIN)
             der = hsm.generate_key(o.label, DEMO_PIN, o.label, KEY_ID, o.key_type)
             public_keys[o.label] = pem.armor("PUBLIC KEY", der)
-        pki = DemoPki.create(pki_dir, free_port(preferred=DEMO_PKI_PORT), public_keys)
+        pki = DemoPki.create(pki_dir, free_port(preferred=port), public_keys)
         for o in on_tokens:
             hsm.store_certificate(o.label, DEMO_PIN, o.label, KEY_ID, pki.cert(o.label).dump())
         # a module this process loaded earlier must see the new tokens

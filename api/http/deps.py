@@ -6,19 +6,33 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from pyhanko_certvalidator import ValidationContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from certs import SharedFetchers, TrustStore, validation_context
-from documents import FileStore, Organisation, Person, trust_for
-from documents.accounts import Forbidden, Role, User, bodies_of, user_for_token
-from signer import VERIFY_LIMITS, PdfHostile, Report, hostile_report, run_isolated
-from signer.pdfinput import UPLOADED
-from signer.prepare import DRAFT_LIMITS
-from signer.verify import trust_entries
+from documents import (
+    SESSION_HOURS,
+    Dispatcher,
+    FileStore,
+    User,
+    trust_for,
+    user_for_token,
+)
+from signer import (
+    DRAFT_LIMITS,
+    UPLOADED,
+    VERIFY_LIMITS,
+    PdfHostile,
+    Report,
+    hostile_report,
+    run_isolated,
+    trust_entries,
+)
 
 from ..settings import Settings
-from .errors import NotAuthenticated, NotFound
+from ..worker.dispatch import CeleryDispatcher
+from .errors import NotAuthenticated
 
 COOKIE = "kyso_session"
 
@@ -38,6 +52,11 @@ class Services:
     #: evidence only: which CAs are trusted is decided per verification, by its store)
     fetchers: SharedFetchers = field(default_factory=SharedFetchers)
 
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """The acts' follow-up work, sent to :attr:`celery` after their commit."""
+        return CeleryDispatcher(self.celery, self.sessions)
+
     def trust_for(self, db: Session, body_ids: Iterable[int]) -> TrustStore:
         """A fresh store for one verification: the shared base, the province-wide anchors
         and those of ``body_ids`` (read from the database, so every process agrees)."""
@@ -46,6 +65,14 @@ class Services:
     def contexts(self, store: TrustStore) -> Callable[[], Any]:
         """Fresh validation contexts over ``store``, sharing this process's recent fetches."""
         return lambda: validation_context(store, shared=self.fetchers)
+
+    def context_for(self, body_ids: Iterable[int]) -> ValidationContext:
+        """A fresh validation context over what these bodies trust (OCSP/CRL fetched), the
+        trust read in a session of its own, closed before the context is used."""
+        with self.sessions() as db:
+            store = self.trust_for(db, body_ids)
+        context: ValidationContext = self.contexts(store)()
+        return context
 
     def check_draft(self, pdf: bytes, *, allow_signatures: bool = False,
                     draft_marks: bool = False, source: str = UPLOADED) -> None:
@@ -121,20 +148,18 @@ def current_user(request: Request, db: SessionDep) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def member_body(db: Session, user: User, body_id: int) -> Organisation:
-    """The body ``body_id`` if the caller is a member of it; else "not found", whether it
-    exists or not, so one commune cannot even learn another's ids (roles are checked after:
-    a member lacking the role gets 403)."""
-    body = db.get(Organisation, body_id)
-    if body is None or body.id not in {b.id for b in bodies_of(db, user)}:
-        raise NotFound(f"cơ quan {body_id} / body {body_id}")
-    return body
+def client_address(request: Request) -> str:
+    """The caller's address as this process sees it: the peer, or the address a trusted
+    proxy forwarded (``KYSO_TRUSTED_PROXIES``, see ``api/proxies.py``)."""
+    return request.client.host if request.client else "?"
 
 
-def signer_of(db: Session, user: User) -> Person:
-    """The official the caller's account belongs to (signers act as their person); an
-    account linked to nobody is refused."""
-    if user.person_id is None:
-        raise Forbidden(user.username, Role.SIGNER.value, Role.SIGNER.english,
-                        "(tài khoản chưa gắn với người ký / account not linked to a signer)")
-    return db.get_one(Person, user.person_id)
+def set_session_cookie(request: Request, response: Response, secret: str) -> None:
+    """The session token as an HttpOnly, SameSite=strict cookie (``Secure`` over HTTPS)."""
+    response.set_cookie(COOKIE, secret, httponly=True, samesite="strict",
+                        secure=cookie_secure(request), max_age=SESSION_HOURS * 3600)
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(COOKIE, httponly=True, samesite="strict",
+                           secure=cookie_secure(request))

@@ -10,9 +10,10 @@ form's other fields, so a file of exactly the limit still goes through.
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
+
+from common import render_template
 
 from ..errors import UploadTooLarge
 
@@ -94,10 +95,8 @@ class BodyLimit:
                                          "en": error.en}}, ensure_ascii=False).encode()
             headers.append((b"content-type", b"application/json"))
         else:  # the web pages and the public verification page
-            body = ('<!doctype html><html lang="vi"><meta charset="utf-8">'
-                    f"<title>{html.escape(error.vi)}</title>"
-                    f'<p role="alert" class="alert alert-error">{html.escape(error.vi)}</p>'
-                    f'<p lang="en">{html.escape(error.en)}</p></html>').encode()
+            body = render_template("api.http", "too_large.html", vi=error.vi,
+                                   en=error.en).encode()
             headers.append((b"content-type", b"text/html; charset=utf-8"))
             if _header(scope, b"hx-request"):  # htmx: into the page's alert region
                 headers += [(b"hx-retarget", b"#alerts"), (b"hx-reswap", b"innerHTML")]

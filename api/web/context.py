@@ -11,8 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from documents import Organisation
-from documents.accounts import Role, User, bodies_of, require_role, roles_of
+from documents import NoBody, Organisation, Role, User, bodies_of, require_role, roles_of
 
 from ..http.deps import COOKIE, CurrentUser, Services, ServicesDep, SessionDep
 from .rendering import ROLE_PAGES
@@ -34,10 +33,8 @@ class Ctx:
     def require(self, *roles: Role) -> Organisation:
         """The current body, if the caller holds one of ``roles`` there (else Forbidden)."""
         if self.body is None:
-            from documents.accounts import Forbidden
-
-            raise Forbidden(self.user.username, " hoặc ".join(r.value for r in roles),
-                            " or ".join(r.english for r in roles), "bất kỳ cơ quan nào")
+            raise NoBody(self.user.username, " hoặc ".join(r.value for r in roles),
+                         " or ".join(r.english for r in roles))
         require_role(self.db, self.user, self.body, *roles)
         return self.body
 

@@ -1,4 +1,5 @@
-"""Word processor drafts (.docx, .odt, .doc) made into PDF by LibreOffice, when installed.
+"""Uploads made usable: word processor drafts (.docx, .odt, .doc) made into PDF by
+LibreOffice when installed, and uploaded certificates (PEM or DER) as PEM text.
 
 The conversion runs ``libreoffice --headless --convert-to pdf`` in a private temporary
 directory with its own LibreOffice profile (two conversions at once do not share one),
@@ -13,7 +14,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..errors import ConversionFailed, ConverterMissing
+from asn1crypto import pem
+
+from ..errors import CertificateUnreadable, ConversionFailed, ConverterMissing
 
 OFFICE_SUFFIXES = (".docx", ".odt", ".doc", ".rtf")
 TIMEOUT_SECONDS = 120
@@ -49,3 +52,13 @@ def office_to_pdf(data: bytes, name: str, program: str | None = None) -> bytes:
         if done.returncode != 0 or not result.exists():
             raise ConversionFailed(name, f"mã lỗi {done.returncode}")
         return result.read_bytes()
+
+
+def certificate_pem(data: bytes, name: str) -> str:
+    """PEM text of an uploaded certificate (PEM or DER)."""
+    if pem.detect(data):
+        return data.decode("ascii", "replace")
+    if not data:
+        raise CertificateUnreadable(name)
+    armored: bytes = pem.armor("CERTIFICATE", data)
+    return armored.decode("ascii")

@@ -3,35 +3,52 @@ reads, plus where each document waits."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import (
+    WAITING_PREFIX,
     Document,
     DocumentStatus,
     DocumentType,
     DocumentVersion,
     Organisation,
     Person,
+    RequestStatus,
     SigningAuthority,
     SigningRequest,
+    VersionKind,
+    current_signer,
+    in_force,
     link_of,
+    waiting_for,
 )
-from documents.authority import in_force
-from documents.queue import RequestStatus, current_signer, waiting_for
 
-#: Statuses a document leaves by itself (a worker is at it): its list keeps refreshing.
-MOVING = {DocumentStatus.DRAFT, DocumentStatus.AWAITING_SIGNATURE, DocumentStatus.SIGNED,
-          DocumentStatus.NUMBERED}
+
+def in_progress(document: Document, waiting: Person | None, signing: Person | None) -> bool:
+    """Whether a worker is at the document now (its list refreshes until it is done): a
+    draft being prepared, an approved document being signed, a numbered one being sealed
+    and issued — or one whose work waits for a service and resumes by itself. A document
+    waiting for a person (to route, approve, number, correct) is not: no polling.
+    ``waiting``/``signing``: :func:`waiting_for` and :func:`current_signer` of it."""
+    if document.problem:
+        return document.problem.startswith(WAITING_PREFIX)
+    if document.status is DocumentStatus.AWAITING_SIGNATURE:
+        return waiting is None and signing is not None
+    return document.status in (DocumentStatus.DRAFT, DocumentStatus.NUMBERED)
 
 
 def document_view(db: Session, document: Document) -> dict[str, Any]:
     versions = db.scalars(select(DocumentVersion).where(
         DocumentVersion.document_id == document.id).order_by(DocumentVersion.id)).all()
+    kinds = [v.kind for v in versions]
     entry = document.register_entry
-    waiting = waiting_for(db, document) or current_signer(db, document)
+    ahead = waiting_for(db, document)
+    signing = current_signer(db, document) if ahead is None else None
+    waiting = ahead or signing
     link = link_of(db, document)
     return {
         "id": document.id, "subject": document.subject, "type_name": document.doc_type.name,
@@ -42,11 +59,75 @@ def document_view(db: Session, document: Document) -> dict[str, Any]:
         "unit": document.unit.abbreviation if document.unit else None,
         "created_at": document.created_at,
         "waiting_for": f"{waiting.position} {waiting.full_name}" if waiting else None,
-        "versions": [{"kind": v.kind.name, "kind_vi": v.kind.value, "size": v.size,
-                      "created_at": v.created_at, "sha256": v.sha256} for v in versions],
+        "versions": [{"kind": v.kind.name, "kind_vi": label, "size": v.size,
+                      "created_at": v.created_at, "sha256": v.sha256, "ordinal": n,
+                      # the latest of its kind, or (several) this one
+                      "href": f"/van-ban/{document.id}/{v.kind.name.lower()}.pdf"
+                              + (f"?lan={n}" if kinds.count(v.kind) > 1 else "")}
+                     for v, n, label in numbered(versions)],
+        "signer_ids": last_signers(db, document),
         "returned": returned_reason(db, document),
         "verify_path": f"/v/{link.code}" if link else None,
+        "in_progress": in_progress(document, ahead, signing),
     }
+
+
+#: Kinds a corrected draft makes again: their later versions are "đã sửa lần n".
+CORRECTED = {VersionKind.DRAFT, VersionKind.PREPARED}
+
+
+def version_label(kind: VersionKind, ordinal: int) -> str:
+    """A version as the lists and the trail name it, distinct from the others of its kind:
+    "Dự thảo", then "Dự thảo đã sửa lần 1", "Dự thảo đã sửa lần 2" …; "Phụ lục", "Phụ lục
+    (bản thứ 2)" …"""
+    if ordinal <= 1:
+        return kind.value
+    if kind is VersionKind.DRAFT:
+        return f"{kind.value} đã sửa lần {ordinal - 1}"
+    if kind in CORRECTED:
+        return f"{kind.value} (bản sửa lần {ordinal - 1})"
+    return f"{kind.value} (bản thứ {ordinal})"
+
+
+def numbered(versions: Sequence[DocumentVersion]) -> list[tuple[DocumentVersion, int, str]]:
+    """Each version (oldest first) with its ordinal among those of its kind and its label."""
+    seen: dict[VersionKind, int] = {}
+    out = []
+    for version in versions:
+        seen[version.kind] = seen.get(version.kind, 0) + 1
+        out.append((version, seen[version.kind], version_label(version.kind, seen[version.kind])))
+    return out
+
+
+def version_labels(db: Session, document_ids: set[str]) -> dict[tuple[str, str], str]:
+    """The label of every version of these documents, by (document id, SHA-256)."""
+    by_document: dict[str, list[DocumentVersion]] = {}
+    for version in db.scalars(select(DocumentVersion).where(
+            DocumentVersion.document_id.in_(document_ids)).order_by(DocumentVersion.id)):
+        by_document.setdefault(version.document_id, []).append(version)
+    labels: dict[tuple[str, str], str] = {}
+    for document_id, versions in by_document.items():
+        for version, _, label in numbered(versions):
+            labels.setdefault((document_id, version.sha256), label)
+    return labels
+
+
+def last_signers(db: Session, document: Document) -> list[int]:
+    """The people of the document's latest routing, in order (whom a corrected draft goes
+    back to unless the drafter picks others); empty before the first routing."""
+    latest = db.scalar(select(SigningRequest.round).where(
+        SigningRequest.document_id == document.id).order_by(SigningRequest.round.desc())
+        .limit(1))
+    if latest is None:
+        return []
+    requests = db.scalars(select(SigningRequest).where(
+        SigningRequest.document_id == document.id, SigningRequest.round == latest)
+        .order_by(SigningRequest.step, SigningRequest.id)).all()
+    people: list[int] = []
+    for request in requests:
+        if request.person_id not in people:
+            people.append(request.person_id)
+    return people
 
 
 def returned_reason(db: Session, document: Document) -> dict[str, str] | None:

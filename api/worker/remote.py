@@ -17,15 +17,30 @@ import time
 
 from sqlalchemy import select
 
-from documents import JobStatus, Person, SigningJob, accept_signature, register_certificate
-from documents.jobs import waiting_for_certificate
-from documents.models import REMOTE_PREFIX
-from documents.tasks import FINISH_JOB, PREPARE_JOB
+from documents import (
+    REMOTE_PREFIX,
+    JobStatus,
+    Person,
+    SigningJob,
+    accept_signature,
+    batch_resumed,
+    batch_waiting,
+    register_certificate,
+    waiting_for_certificate,
+)
 from signer import RawSignature
-from tokens import RemoteNotConfigured, RemoteSigningProvider, provider_from_settings
+from tokens import (
+    RemoteNotConfigured,
+    RemoteServerError,
+    RemoteSigningProvider,
+    RemoteUnreachable,
+    provider_from_settings,
+)
 
 from ..errors import NothingToSign
 from ..http.deps import Services
+from .ledger import enqueue
+from .names import FINISH_JOB, PREPARE_JOB
 
 #: How long a batch may still be in preparation when the official authorises it.
 PREPARE_TIMEOUT = 120.0
@@ -61,8 +76,8 @@ def _certificate_from_service(svc: Services, person_id: int, provider: RemoteSig
                              actor=f"remote:{credential}")
         waiting = waiting_for_certificate(db, person)
         db.commit()
-    for job_id in waiting:
-        svc.celery.send_task(PREPARE_JOB, args=[job_id])
+        for job_id in waiting:
+            enqueue(db, svc.celery, PREPARE_JOB, [job_id])
 
 
 def _ready_batch(svc: Services, person_id: int, batch: str) -> list[SigningJob]:
@@ -83,20 +98,32 @@ def _ready_batch(svc: Services, person_id: int, batch: str) -> list[SigningJob]:
 
 def sign_remote_batch(svc: Services, person_id: int, batch: str, pin: str | None,
                       otp: str | None) -> int:
-    """Authorise once and sign every digest of ``batch``; how many were signed."""
+    """Authorise once and sign every digest of ``batch``; how many were signed.
+
+    The service unreachable or failing (before any signature came back): the batch's
+    documents say they wait for it (:func:`documents.batch_waiting`) and the error is
+    raised; authorising again once it is back signs the whole batch."""
     channel = _channel(svc, person_id, batch)
     provider, credential = _provider(svc, channel)
-    _certificate_from_service(svc, person_id, provider, credential)
-    jobs = _ready_batch(svc, person_id, batch)
-    if not jobs:
-        raise NothingToSign(batch)
-    digests = [bytes.fromhex(j.digest or "") for j in jobs]
-    authorization = provider.authorize(credential, digests, secret=pin, otp=otp)
-    values = provider.sign_digests(authorization, digests)
+    try:
+        _certificate_from_service(svc, person_id, provider, credential)
+        jobs = _ready_batch(svc, person_id, batch)
+        if not jobs:
+            raise NothingToSign(batch)
+        digests = [bytes.fromhex(j.digest or "") for j in jobs]
+        authorization = provider.authorize(credential, digests, secret=pin, otp=otp)
+        values = provider.sign_digests(authorization, digests)
+    except (RemoteUnreachable, RemoteServerError) as exc:
+        with svc.sessions() as db:
+            batch_waiting(db, person_id, batch, f"{exc.vi} / {exc.en}",
+                          service="remote-signing")
+            db.commit()
+        raise
     for job, value in zip(jobs, values, strict=True):
         with svc.sessions() as db:
             fresh = db.get_one(SigningJob, job.id)
+            fresh.error = None
             accept_signature(db, fresh, RawSignature(value, fresh.algorithm or ""))
-            db.commit()
-        svc.celery.send_task(FINISH_JOB, args=[job.id])
+            batch_resumed(db, [fresh])
+            enqueue(db, svc.celery, FINISH_JOB, [job.id])
     return len(jobs)

@@ -10,30 +10,27 @@ task's retry. Token PINs come from the worker's environment
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 from celery import Celery
 from pyhanko.sign.signers import Signer
 
 from certs import validation_context
-from documents import FileStore, Signing
-from documents.queue import SmtpMailer
-from documents.tasks import Runtime
+from documents import FileStore, Runtime, Signing, seal_image_for, signature_image_for
 from signer import PadesLevel
-from tokens import TokenError, TokenRemoved
-from tokens.pkcs11 import mid_signature_errors, token_error_in
+from tokens import TokenError, TokenRemoved, mid_signature_errors, token_error_in
 
 from ..database import open_database_url
-from ..images import Images
-from ..settings import Settings
+from ..settings import ENVIRONMENT, Settings
 from ..trust import base_trust
+from .mail import smtp_mailer
 
 
 def make_celery(settings: Settings) -> Celery:
     app = Celery("kyso", broker=settings.broker, backend=settings.backend,
-                 include=["documents.tasks"])
+                 include=["api.worker.tasks", "api.worker.periodic"])
     app.conf.update(
         task_default_queue="default",
         task_acks_late=True,
@@ -48,6 +45,15 @@ def make_celery(settings: Settings) -> Celery:
         "expire-signing-jobs": {"task": "kyso.expire_jobs", "schedule": 600.0},
         "renew-archive-timestamps": {"task": "kyso.renew_archives", "schedule": 24 * 3600.0,
                                      "args": [settings.archive_margin_days]},
+        # certificates expiring in 60/30/7 days: each notice once (documents/expiry.py)
+        "notify-expiring-certificates": {"task": "kyso.notify_expiring",
+                                         "schedule": 6 * 3600.0},
+        "remind-overdue-signatures": {"task": "kyso.notify_overdue", "schedule": 900.0},
+        "forget-login-attempts": {"task": "kyso.forget_login_attempts",
+                                  "schedule": 24 * 3600.0},
+        # lost, stuck or waiting background work sent again (documents/background.py)
+        "reconcile-background-work": {"task": "kyso.reconcile",
+                                      "schedule": settings.reconcile_interval},
     }
     if settings.smtp_host:
         app.conf.beat_schedule["send-notifications"] = {
@@ -59,10 +65,6 @@ def make_celery(settings: Settings) -> Celery:
 
         sqla_transport.Transport.polling_interval = 0.1
     return app
-
-
-def pin_env(token_name: str) -> str:
-    return "KYSO_PIN_" + token_name.upper().replace("-", "_")
 
 
 class TokenSessions:
@@ -79,7 +81,7 @@ class TokenSessions:
             if name not in self._open:
                 stack = contextlib.ExitStack()
                 token = self.settings.data.token(name)
-                signer = stack.enter_context(token.signer(os.environ.get(pin_env(name))))
+                signer = stack.enter_context(token.signer(ENVIRONMENT.token_pin(name)))
                 self._open[name] = (stack, signer)
             _, signer = self._open[name]
             try:
@@ -114,7 +116,6 @@ def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
     tokens = TokenSessions(settings)
     pki = data.demo_pki()
     tsa = settings.tsa_url or (pki.tsa_url if pki else None)
-    images = Images.of(data)
     sessions = open_database_url(settings)
     store = base_trust(data, sessions)  # + province and the document's body, per act
     runtime = Runtime(
@@ -124,12 +125,12 @@ def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
         signing=Signing(tsa_url=tsa, contexts=lambda: validation_context(store),
                         level=PadesLevel(settings.pades_level), trust=store,
                         seal_caption=settings.seal_caption),
-        seal_for=images.seal_for,
-        signature_image_for=images.signature_for,
-        mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender,
-                          username=settings.smtp_username, password=settings.smtp_password,
-                          starttls=settings.smtp_starttls) if settings.smtp_host else None,
+        seal_for=seal_image_for,  # the pictures the body's administrator uploaded
+        signature_image_for=signature_image_for,
+        mailer=smtp_mailer(settings),
         public_url=settings.qr_url,
         prepare_limits=settings.prepare_limits,
+        reconcile_limits={"running_stale": timedelta(seconds=settings.task_stale_seconds),
+                          "queued_stale": timedelta(seconds=settings.queued_stale_seconds)},
     )
     return runtime, tokens

@@ -11,9 +11,11 @@ signed with RSA PKCS#1 v1.5 over the hashes received, as the service does.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,13 +40,22 @@ class SmartCaStandIn:
     sp_id: str
     sp_password: str
     user_id: str
-    key: rsa.RSAPrivateKey
+    #: the account's key (or, with ``sign``, None: the key is on a token)
+    key: rsa.RSAPrivateKey | None
     certificate: x509.Certificate
     chain: list[x509.Certificate]
     cert_status: str = "1"
     transactions: dict[str, Transaction] = field(default_factory=dict)
     arrived: threading.Condition = field(default_factory=threading.Condition)
     base_url: str = ""
+    #: signs a SHA-256 digest (RSA PKCS#1 v1.5) when the key is not a file
+    sign: Callable[[bytes], bytes] | None = None
+
+    def signature(self, digest: bytes) -> bytes:
+        if self.sign is not None:
+            return self.sign(digest)
+        assert self.key is not None
+        return self.key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
 
     def next_transaction(self, timeout: float = 30.0) -> Transaction:
         """The first transaction still waiting for the phone (waits until one arrives)."""
@@ -115,8 +126,8 @@ class SmartCaStandIn:
         if transaction.state == "waiting":
             return 200, {"status_code": 200, "message": "sig_wait_for_user_confirm",
                          "data": {"tran_code": code}}
-        signatures = [{"doc_id": doc, "signature_value": base64.b64encode(self.key.sign(
-            digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))).decode(),
+        signatures = [{"doc_id": doc, "signature_value": base64.b64encode(
+            self.signature(digest)).decode(),
             "timestamp_signature": None} for doc, digest in transaction.digests]
         return 200, {"status_code": 200, "message": "SUCCESS",
                      "data": {"tran_code": code, "signatures": signatures}}
@@ -142,3 +153,14 @@ def serve(standin: SmartCaStandIn) -> ThreadingHTTPServer:
     standin.base_url = f"http://127.0.0.1:{server.server_address[1]}/sca/sp769"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+@contextlib.contextmanager
+def serving(standin: SmartCaStandIn) -> Iterator[SmartCaStandIn]:
+    """``standin`` served on loopback (:func:`serve`) while the block runs."""
+    server = serve(standin)
+    try:
+        yield standin
+    finally:
+        server.shutdown()
+        server.server_close()

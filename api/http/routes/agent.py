@@ -19,24 +19,21 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from certs import load_certificates
 from documents import (
     JobStatus,
     Person,
     SigningJob,
-    accept_signature,
+    User,
+    own_job,
     ready_jobs,
-    register_certificate,
+    signer_released,
 )
-from documents.accounts import User
-from documents.jobs import waiting_for_certificate
-from documents.tasks import FINISH_JOB, PREPARE_JOB
-from signer import RawSignature
+from documents import agent_certificate as act_agent_certificate
+from documents import agent_signature as act_agent_signature
 
 from ...errors import BadSignatureEncoding
 from ...worker.remote import sign_remote_batch
-from ..deps import CurrentUser, ServicesDep, SessionDep, signer_of
-from ..errors import NotFound
+from ..deps import CurrentUser, ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["signer agent and remote signing"])
 #: Longest a job poll waits for something to sign, in seconds.
@@ -67,23 +64,14 @@ def agent_certificate(form: CertificateUpload, user: CurrentUser, db: SessionDep
                       svc: ServicesDep) -> dict[str, Any]:
     """The agent hands over the certificate found on the official's token (and its chain):
     accepted only if it is the one registered for their signing authority."""
-    person = signer_of(db, user)
-    (cert, *_) = load_certificates(form.certificate_pem.encode(), "certificate_pem")
-    chain = load_certificates(form.chain_pem.encode(), "chain_pem") if form.chain_pem else []
-    row = register_certificate(db, person, cert, chain, actor=user.username)
-    waiting = waiting_for_certificate(db, person)
-    db.commit()
-    for job_id in waiting:  # approved before the certificate was known: prepare them now
-        svc.celery.send_task(PREPARE_JOB, args=[job_id])
+    row = act_agent_certificate(db, svc, user.id, form.certificate_pem, form.chain_pem)
     return {"sha256": row.sha256, "subject": row.subject, "not_after": row.not_after.isoformat()}
 
 
 def _signer_id(db: SessionDep, user: User) -> int:
     """The caller's person id; the request's session is then closed, so that nothing holds
     the database (on SQLite: its write lock) while the request waits."""
-    person_id = signer_of(db, user).id
-    db.close()
-    return person_id
+    return signer_released(db, user.id)
 
 
 @router.get("/agent/jobs")
@@ -113,16 +101,9 @@ def _look(svc: ServicesDep, person_id: int,
     return jobs, preparing
 
 
-def _own_job(db: SessionDep, user: User, job_id: str) -> SigningJob:
-    job = db.get(SigningJob, job_id)
-    if job is None or job.person_id != user.person_id:
-        raise NotFound(f"việc ký {job_id} / signing job {job_id}")
-    return job
-
-
 @router.get("/agent/jobs/{job_id}")
 def agent_job(job_id: str, user: CurrentUser, db: SessionDep) -> dict[str, Any]:
-    return job_json(_own_job(db, user, job_id))
+    return job_json(own_job(db, user, job_id))
 
 
 class SignatureUpload(BaseModel):
@@ -135,14 +116,11 @@ class SignatureUpload(BaseModel):
 def agent_signature(job_id: str, form: SignatureUpload, user: CurrentUser, db: SessionDep,
                     svc: ServicesDep) -> dict[str, Any]:
     """The token's signature over the job's digest: checked now, embedded by a worker."""
-    job = _own_job(db, user, job_id)
     try:
         value = base64.b64decode(form.signature, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise BadSignatureEncoding() from exc
-    accept_signature(db, job, RawSignature(value, form.algorithm))
-    db.commit()
-    svc.celery.send_task(FINISH_JOB, args=[job.id])
+    job = act_agent_signature(db, svc, user.id, job_id, value, form.algorithm)
     return job_json(job)
 
 

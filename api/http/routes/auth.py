@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from documents import SigningAuthority
-from documents.accounts import (
-    authenticate,
+from documents import (
+    SigningAuthority,
     bodies_of,
-    issue_token,
-    revoke_token,
+    change_own_password,
     roles_of,
-    set_password,
-    token_for,
+    sign_in,
+    sign_out,
 )
-from documents.audit import AuditAction, record
 
-from ..deps import COOKIE, CurrentUser, SessionDep, cookie_secure, presented_secret
+from ..deps import (
+    CurrentUser,
+    SessionDep,
+    clear_session_cookie,
+    client_address,
+    presented_secret,
+    set_session_cookie,
+)
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-SESSION_HOURS = 12
-
-
-def client_address(request: Request) -> str:
-    """The caller's address as this process sees it: the peer, or the address a trusted
-    proxy forwarded (``KYSO_TRUSTED_PROXIES``, see ``api/proxies.py``)."""
-    return request.client.host if request.client else "?"
 
 
 class Login(BaseModel):
@@ -66,29 +62,16 @@ def describe(db: SessionDep, user: CurrentUser) -> dict[str, Any]:
 
 @router.post("/login")
 def login(form: Login, request: Request, response: Response, db: SessionDep) -> dict[str, Any]:
-    client = client_address(request)
-    try:
-        user = authenticate(db, form.username, form.password, client)
-    finally:
-        db.commit()  # the attempt counts, whether it succeeded or not
-    _, secret = issue_token(db, user, "web", timedelta(hours=SESSION_HOURS))
-    record(db, AuditAction.LOGIN, actor=user.username, object_type="user", object_id=str(user.id),
-           details={"client": client})
-    db.commit()
-    response.set_cookie(COOKIE, secret, httponly=True, samesite="strict",
-                        secure=cookie_secure(request), max_age=SESSION_HOURS * 3600)
-    return {"token": secret, **describe(db, user)}
+    done = sign_in(db, form.username, form.password, client_address(request))
+    set_session_cookie(request, response, done.secret)
+    return {"token": done.secret, **describe(db, done.user)}
 
 
 @router.post("/logout")
 def logout(request: Request, response: Response, user: CurrentUser,
            db: SessionDep) -> dict[str, str]:
-    secret = presented_secret(request)
-    if secret:
-        revoke_token(db, secret)
-    db.commit()
-    response.delete_cookie(COOKIE, httponly=True, samesite="strict",
-                           secure=cookie_secure(request))
+    sign_out(db, presented_secret(request))
+    clear_session_cookie(request, response)
     return {"status": "ok"}
 
 
@@ -108,15 +91,6 @@ def change_password(form: PasswordChange, request: Request, user: CurrentUser,
     """Change one's own password: the current one is checked as at login (throttled,
     recorded), then every other session and API token of the account is revoked; the
     session (or token) making the change stays."""
-    client = client_address(request)
-    try:
-        authenticate(db, user.username, form.current_password, client)
-    finally:
-        db.commit()  # a wrong current password counts as a failed login
-    secret = presented_secret(request)
-    revoked = set_password(db, user, form.new_password,
-                           keep=token_for(db, secret) if secret else None)
-    record(db, AuditAction.ADMIN_CHANGE, actor=user.username, object_type="user",
-           object_id=str(user.id), details={"password": "changed", "revoked_tokens": revoked})
-    db.commit()
+    revoked = change_own_password(db, user.id, form.current_password, form.new_password,
+                                  client_address(request), presented_secret(request))
     return {"status": "ok", "revoked_tokens": revoked}

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
-from documents import Person, SigningAuthority
-from documents.accounts import bodies_of
-from documents.authority import in_force
+from documents import bodies_of, routable_signers
 
-from ..deps import CurrentUser, SessionDep, member_body
+from ..deps import CurrentUser, SessionDep
 
 router = APIRouter(prefix="/api/v1/bodies", tags=["administration"])
 
@@ -26,10 +23,7 @@ def my_bodies(user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
 @router.get("/{body_id}/signers")
 def signers(body_id: int, user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
     """People holding signing authority in the body: whom a draft can be routed to."""
-    body = member_body(db, user, body_id)
-    rows = db.execute(select(Person, SigningAuthority).join(
-        SigningAuthority, SigningAuthority.person_id == Person.id).where(
-        SigningAuthority.body_id == body.id, Person.active.is_(True), in_force())).all()
+    rows = routable_signers(db, user.id, body_id)
     return [{"person_id": person.id, "full_name": person.full_name,
              "position": person.position, "designation": authority.designation.name}
             for person, authority in rows]

@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from documents import Person
-from documents.queue import mark_read, unread
+from documents import notifications_of, read_notifications
 
 from ..deps import CurrentUser, SessionDep
 
@@ -17,11 +16,8 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
 @router.get("")
 def my_notifications(user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
-    if user.person_id is None:
-        return []
-    person = db.get_one(Person, user.person_id)
     return [{"id": n.id, "kind": n.kind.name, "text": n.text, "document_id": n.document_id,
-             "created_at": n.created_at.isoformat()} for n in unread(db, person)]
+             "created_at": n.created_at.isoformat()} for n in notifications_of(db, user.id)]
 
 
 class Read(BaseModel):
@@ -30,8 +26,4 @@ class Read(BaseModel):
 
 @router.post("/read")
 def read(form: Read, user: CurrentUser, db: SessionDep) -> dict[str, int]:
-    if user.person_id is None:
-        return {"marked": 0}
-    marked = mark_read(db, db.get_one(Person, user.person_id), form.ids)
-    db.commit()
-    return {"marked": marked}
+    return {"marked": read_notifications(db, user.id, form.ids)}

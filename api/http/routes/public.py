@@ -22,7 +22,6 @@ and unknown codes need no counter of their own.
 from __future__ import annotations
 
 import asyncio
-import html
 import time
 import unicodedata
 from collections import deque
@@ -34,24 +33,22 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from certs import TrustStore
-from common import KysoError
+from common import KysoError, render_template
+from documents import PUBLIC_ACTOR as PUBLIC_ACTOR  # who the audit trail says checked
 from documents import (
     Document,
     DocumentStatus,
     RegisterFacts,
-    check_against,
     document_for_code,
+    public_check,
 )
-from documents.audit import AuditAction, record
-from signer import Report
-from signer.report_render import render_html
+from signer import Report, render_html
 
 from ..deps import Services, ServicesDep, SessionDep
 
 router = APIRouter(tags=["public verification"])
 
 #: The actor of public verifications in the audit trail.
-PUBLIC_ACTOR = "công khai"
 _HEADERS = {
     # the code in the URL is the key to the page: never sent on to another site
     "Referrer-Policy": "no-referrer",
@@ -61,26 +58,6 @@ _HEADERS = {
                                "form-action 'self'; frame-ancestors 'none'",
     "Cache-Control": "no-store",
 }
-_CSS = """
-.kt { font-family: "Noto Serif", "Liberation Serif", "Times New Roman", serif; color: #111;
-      max-width: 60rem; margin: 1.5rem auto; padding: 0 1rem; line-height: 1.4; }
-.kt h1 { font-size: 1.5rem; text-align: center; margin: 0 0 .8rem; }
-.kt h2 { font-size: 1.2rem; border-bottom: 1px solid #999; margin-top: 1.4rem; }
-.kt table { border-collapse: collapse; width: 100%; margin: .4rem 0; }
-.kt th, .kt td { border: 1px solid #999; padding: .3rem .5rem; text-align: left;
-                 vertical-align: top; }
-.kt th { background: #f0f0f0; width: 32%; }
-.kt td { overflow-wrap: anywhere; }
-.kt .answer { border: 3px solid; padding: .6rem 1rem; font-size: 1.3rem; font-weight: bold;
-              margin: 1rem 0; }
-.kt .answer small { display: block; font-size: .9rem; font-weight: normal; color: #111; }
-.kt .yes { color: #1a7f37; border-color: #1a7f37; background: #eaf6ec; }
-.kt .no { color: #b42318; border-color: #b42318; background: #fdecea; }
-.kt form { margin: 1rem 0; padding: .8rem; border: 1px solid #999; background: #fafafa; }
-.kt .note { font-size: .9rem; color: #444; }
-"""
-
-
 class UploadLimiter:
     """At most ``limit`` uploads per client in any ``window`` seconds (sliding window)."""
 
@@ -120,26 +97,15 @@ def limiter_of(request: Request, svc: Services) -> UploadLimiter:
     return found
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _page(title: str, body: str, status: int = 200,
-          headers: dict[str, str] | None = None) -> HTMLResponse:
-    return HTMLResponse(
-        f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
-        f'<body><main class="kt">{body}</main></body></html>\n',
-        status_code=status, headers={**_HEADERS, **(headers or {})})
+def _page(template: str, status: int = 200, headers: dict[str, str] | None = None,
+          **context: object) -> HTMLResponse:
+    return HTMLResponse(render_template("api.http", template, **context), status_code=status,
+                        headers={**_HEADERS, **(headers or {})})
 
 
 def _problem(status: int, vi: str, en: str, headers: dict[str, str] | None = None,
              back: str | None = None) -> HTMLResponse:
-    link = f'<p><a href="{_e(back)}">Quay lại trang kiểm tra</a></p>' if back else ""
-    return _page("Kiểm tra văn bản", f"<h1>Kiểm tra văn bản</h1>"
-                 f'<div class="answer no" role="alert">{_e(vi)}<small lang="en">{_e(en)}'
-                 f"</small></div>{link}", status, headers)
+    return _page("public_problem.html", status, headers, vi=vi, en=en, back=back)
 
 
 def _not_found() -> HTMLResponse:
@@ -148,18 +114,18 @@ def _not_found() -> HTMLResponse:
                     "No document has this verification link.")
 
 
-def _entry_table(document: Document) -> str:
+def _entry_rows(document: Document) -> list[tuple[str, str]] | None:
+    """The register entry as the public page shows it; None before the document is issued."""
     entry = document.register_entry
     if entry is None or document.status not in (DocumentStatus.ISSUED,
                                                  DocumentStatus.DELIVERED,
                                                  DocumentStatus.CANCELLED):
-        return ('<p class="answer no">Văn bản này chưa được ban hành.'
-                '<small lang="en">This document has not been issued.</small></p>')
+        return None
     facts = RegisterFacts.of(entry)
     state = "Đã ban hành"
     if facts.cancelled:
         state = f"ĐÃ HỦY SỐ — lý do: {facts.cancel_reason or '—'}"
-    rows = [
+    return [
         ("Cơ quan ban hành", facts.organ_name),
         ("Số, ký hiệu", facts.number_symbol),
         ("Ngày ban hành", facts.issued_date.strftime("%d/%m/%Y")),
@@ -168,17 +134,6 @@ def _entry_table(document: Document) -> str:
         ("Người ký", f"{facts.signer_position} {facts.signer_full_name}".strip()),
         ("Tình trạng", state),
     ]
-    cells = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    return f'<h2>Thông tin trong sổ đăng ký văn bản đi</h2><table>{cells}</table>'
-
-
-def _form(code: str, max_mb: int) -> str:
-    return (f'<form method="post" action="/v/{_e(code)}" enctype="multipart/form-data">'
-            f'<p><label>Chọn tệp PDF bạn nhận được để đối chiếu với bản đã ban hành: '
-            f'<input type="file" name="file" accept="application/pdf,.pdf" required>'
-            f"</label></p><p><button type=\"submit\">Kiểm tra tệp</button></p>"
-            f'<p class="note">Tệp tối đa {max_mb} MB. Tệp không được lưu lại; hệ thống chỉ '
-            f"ghi mã SHA-256 của tệp và kết quả kiểm tra vào nhật ký.</p></form>")
 
 
 def _document_id(db: Session, code: str,
@@ -200,9 +155,8 @@ def page(code: str, db: SessionDep, svc: ServicesDep) -> HTMLResponse:
     document = document_for_code(db, code)
     if document is None:
         return _not_found()
-    body = ("<h1>Kiểm tra văn bản</h1>" + _entry_table(document)
-            + _form(code, svc.settings.max_upload_mb))
-    return _page("Kiểm tra văn bản", body)
+    return _page("public_document.html", entry=_entry_rows(document), code=code,
+                 max_mb=svc.settings.max_upload_mb)
 
 
 async def _upload(request: Request, limit: int) -> UploadFile | HTMLResponse:
@@ -228,24 +182,12 @@ def _file_name(upload: UploadFile) -> str:
 
 
 def _conclude(db: Session, document_id: str, code: str, report: Report, name: str) -> str:
-    """Compare with the register, record the audit event, commit; the answer's HTML."""
+    """The public check (audited, committed), then the answer's HTML."""
+    answer = public_check(db, document_id, report, name)
     document = db.get_one(Document, document_id)
-    answer = check_against(db, document, report.sha256)
-    found = answer.match
-    head = ("<h1>Kiểm tra văn bản</h1>"
-            f'<div class="answer {"yes" if answer.genuine else "no"}" role="status">'
-            f"{'✔' if answer.genuine else '✘'} {_e(answer.vi)}"
-            f'<small lang="en">{_e(answer.en)}</small><small>SHA-256 của tệp: '
-            f"{_e(report.sha256)}</small></div>"
-            + _entry_table(document)
-            + f'<p><a href="/v/{_e(code)}">Kiểm tra tệp khác</a></p>'
-            "<h2>Báo cáo kiểm tra chữ ký số</h2>")
-    record(db, AuditAction.VERIFY, actor=PUBLIC_ACTOR, body_id=document.body_id,
-           object_type="document", object_id=document.id,
-           details={"public": True, "file": name, "sha256": report.sha256,
-                    "verdict": str(report.verdict), "genuine": answer.genuine,
-                    "relation": found.relation.name if found else None})
-    db.commit()
+    head = render_template("api.http", "public_answer.html", genuine=answer.genuine,
+                           vi=answer.vi, en=answer.en, sha256=report.sha256,
+                           entry=_entry_rows(document), code=code)
     return head
 
 
@@ -285,7 +227,4 @@ async def check(code: str, request: Request, db: SessionDep,
         return _problem(422, f"Không kiểm tra được tệp: {exc.vi}",
                         f"The file could not be checked: {exc.en}", back=f"/v/{code}")
     head = await asyncio.to_thread(_conclude, db, document_id, code, report, name)
-    report_page = render_html(report, "vi")
-    return HTMLResponse(report_page.replace(
-        "<body>", f'<body><style>{_CSS}</style><section class="kt">{head}</section>', 1),
-        headers=_HEADERS)
+    return HTMLResponse(render_html(report, "vi", lead=head), headers=_HEADERS)

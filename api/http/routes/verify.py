@@ -20,18 +20,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.orm import Session
 
-from certs import TrustStore
-from documents import bodies_of, match_claimed, match_file, public_relation
-from documents.audit import AuditAction, record
-from signer import Report
-from signer.qr import qr_links
-from signer.report_render import render_html, render_pdf
+from documents import (
+    Upload,
+    register_match,
+    verify_files,
+)
+from signer import Report, render_html, render_pdf
 
 from ...errors import OneFileOnly
 from ..deps import CurrentUser, ServicesDep, SessionDep
-from ..errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["verification"])
 
@@ -43,55 +41,11 @@ Lang = Literal["vi", "en"]
 # database work must never block the event loop, which other requests need to finish and
 # let go of SQLite's write lock.
 
-def trust_of(db: Session, user: Any, svc: Any, body_id: int | None = None) -> TrustStore:
-    """What a member's verification trusts: the bundled and demo roots, the province-wide
-    anchors and the anchors of ``body_id`` — or, without one, of every body the caller
-    is a member of. Another body's anchors never count (a body the caller is not a
-    member of is 404, as everywhere)."""
-    member = [b.id for b in bodies_of(db, user)]
-    if body_id is not None and body_id not in member:
-        raise NotFound(f"cơ quan {body_id} / body {body_id}")
-    store: TrustStore = svc.trust_for(db, [body_id] if body_id is not None else member)
-    return store
-
-
-def verify_upload(upload: UploadFile, user: Any, svc: Any, db: Session,
-                  trust: TrustStore | None = None) -> Report:
-    """Verify one uploaded file and record the VERIFY audit event (the caller commits).
-
-    ``trust`` (default :func:`trust_of` the caller's bodies) is what the file is checked
-    against. What the session did so far is committed first: no transaction (on SQLite,
-    no write lock) is open while the file is verified in its child process."""
-    upload.file.seek(0)
-    data = upload.file.read()
-    store = trust if trust is not None else trust_of(db, user, svc)
-    db.commit()
-    report: Report = svc.verify_report(data, upload.filename or "", store)
-    record(db, AuditAction.VERIFY, actor=user.username, object_type="file",
-           object_id=report.sha256, details={"verdict": str(report.verdict),
-                                             "file": upload.filename or ""})
-    return report
-
-
-def _register(db: Session, user: Any, upload: UploadFile, report: Report,
-              body_id: int | None = None) -> dict[str, Any] | None:
-    """What the register knows of the file: by SHA-256, else by the link printed on it.
-    Drafts and approvals only of the caller's bodies (of ``body_id`` alone, when the
-    verification is for one body)."""
-    found = match_file(db, report.sha256)
-    if found is None and not refused(report):
-        db.commit()  # no transaction open while pdfminer reads the file
+def _read(upload: UploadFile) -> Upload:
+    def read() -> bytes:
         upload.file.seek(0)
-        found = match_claimed(db, qr_links(upload.file.read()))
-    own = {b.id for b in bodies_of(db, user)} if body_id is None else {body_id}
-    if found is None or not (public_relation(found) or found.body_id in own):
-        return None
-    return found.to_dict()
-
-
-def refused(report: Report) -> bool:
-    """Whether the file was refused before verification (hostile structure, limits)."""
-    return any(r.code.startswith("refused_") for r in report.reasons)
+        return upload.file.read()
+    return read
 
 
 def _report_name(report: Report, suffix: str) -> str:
@@ -112,13 +66,12 @@ def verify(files: list[UploadFile], user: CurrentUser, svc: ServicesDep,
     caller must be a member), else for every body the caller is a member of."""
     if format == "html" and len(files) != 1:
         raise OneFileOnly(len(files))
-    store = trust_of(db, user, svc, body_id)
-    reports = [verify_upload(upload, user, svc, db, store) for upload in files]
-    db.commit()
+    reports = verify_files(db, svc, user.id,
+                           [(upload.filename or "", _read(upload)) for upload in files], body_id)
     if format == "html":
         return HTMLResponse(render_html(reports[0], lang),
                             headers={"Content-Disposition": _report_name(reports[0], ".html")})
-    registers = [_register(db, user, upload, report, body_id)
+    registers = [register_match(db, user.id, _read(upload), report, body_id)
                  for upload, report in zip(files, reports, strict=True)]
     return JSONResponse(jsonable_encoder([{**r.to_dict(), "register": block}
                                           for r, block in zip(reports, registers, strict=True)]))
@@ -130,8 +83,7 @@ def verify_report_pdf(file: UploadFile, user: CurrentUser, svc: ServicesDep,
                       db: SessionDep, lang: Annotated[Lang, Query()] = "vi",
                       body_id: Annotated[int | None, Query()] = None) -> Response:
     """The printable A4 PDF report of one uploaded file (``body_id`` as for /verify)."""
-    report = verify_upload(file, user, svc, db, trust_of(db, user, svc, body_id))
-    db.commit()
+    (report,) = verify_files(db, svc, user.id, [(file.filename or "", _read(file))], body_id)
     pdf = render_pdf(report, lang)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": _report_name(report, ".pdf")})

@@ -1,24 +1,47 @@
 """The administrator's page: people, signing authorities (certificate upload, expiry
 warnings), accounts (roles, deactivation), number books and trust anchors — each change
-through the admin JSON routes' own functions (same checks, same audit events)."""
+through the administration acts of ``documents/usecases/administration.py``, as the admin
+JSON routes (same checks, same audit events)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from asn1crypto import pem
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
+from sqlalchemy import select
 
-from documents import BookScope, Designation, SignerCertificate
-from documents.accounts import Role
-from documents.sqltypes import utc_now
+from documents import (
+    REMOTE_PREFIX,
+    BookScope,
+    Channel,
+    Designation,
+    Membership,
+    Role,
+    SignerCertificate,
+    accounts_of,
+    add_trust_anchors,
+    authorities_of,
+    books_of,
+    change_book,
+    change_person,
+    change_user,
+    channel_of_token,
+    list_trust_anchors,
+    people_of,
+    utc_now,
+)
+from documents import add_authority as act_add_authority
+from documents import add_book as act_add_book
+from documents import add_person as act_add_person
+from documents import add_user as act_add_user
 
-from ...errors import CertificateUnreadable
+from ...http.deps import presented_secret
 from ...http.errors import MissingInput
-from ...http.routes import admin as admin_routes
+from ...http.views import authority_json, book_json, person_json, trust_list_json, user_json
 from ..context import Ctx, PageCtx, PostCtx
+from ..convert import certificate_pem
 from ..rendering import render
 from ..routing import UiRoute
 
@@ -29,9 +52,14 @@ EXPIRY_WARNING = timedelta(days=30)
 ROLE_NAMES = {r.name: r.value for r in Role}
 
 
-def _expiry(not_after: datetime | None, now: datetime) -> tuple[str, str]:
-    """(css class, Vietnamese words) of a certificate's end date."""
+def _expiry(not_after: datetime | None, now: datetime,
+            registered: bool = False) -> tuple[str, str]:
+    """(css class, Vietnamese words) of a certificate's end date; ``registered``: the
+    authority names its certificate by SHA-256 although Kyso holds no copy of it (a key on
+    a server token, a certificate not uploaded yet), so its end date is unknown."""
     if not_after is None:
+        if registered:
+            return "", "đã đăng ký (SHA-256), chưa rõ ngày hết hạn"
         return "", "chưa có chứng thư"
     if not_after <= now:
         return "invalid", "đã hết hạn"
@@ -40,23 +68,44 @@ def _expiry(not_after: datetime | None, now: datetime) -> tuple[str, str]:
     return "valid", "còn hạn"
 
 
+def key_words(token_name: str) -> str:
+    """Where a signer's key is, as a commune official says it (the technical name — the
+    server token's label, ``agent``, ``remote:<service>`` — is kept folded away)."""
+    channel = channel_of_token(token_name)
+    if channel is Channel.AGENT:
+        return "USB token trên máy tính của người ký (ký qua Kyso Agent)"
+    if channel is Channel.REMOTE:
+        service = token_name.removeprefix(REMOTE_PREFIX)
+        return f"Dịch vụ ký số từ xa “{service}” (ký bằng mã PIN/OTP hoặc xác nhận trên " \
+               "điện thoại)"
+    return "Thiết bị ký đặt tại máy chủ Kyso (máy chủ ký thay khi người ký phê duyệt)"
+
+
 def _admin_context(ctx: Ctx) -> dict[str, Any]:
     body = ctx.require(Role.ADMIN)
-    people = admin_routes.list_people(body.id, ctx.user, ctx.db)
-    authorities = admin_routes.list_authorities(body.id, ctx.user, ctx.db)
+    people = [person_json(p) for p in people_of(ctx.db, ctx.user.id, body.id)]
+    authorities = [authority_json(a) for a in authorities_of(ctx.db, ctx.user.id, body.id)]
     now = utc_now()
     for authority in authorities:
         cert = ctx.db.get(SignerCertificate, authority["certificate_sha256"])
+        authority["key_vi"] = key_words(authority["token_name"])
         authority["not_after"] = cert.not_after if cert else None
         authority["expiry_class"], authority["expiry_vi"] = _expiry(
-            cert.not_after if cert else None, now)
-    trust = admin_routes.list_trust_anchors(ctx.user, ctx.db, ctx.svc)
+            cert.not_after if cert else None, now, bool(authority["certificate_sha256"]))
+    trust = trust_list_json(list_trust_anchors(ctx.db, ctx.user.id, ctx.svc.trust))
+    _, accounts = accounts_of(ctx.db, ctx.user.id, body.id)
+    users = [user_json(ctx.db, u, body) for u in accounts]
+    for account in users:  # a locked account keeps its memberships: say which
+        if not account["active"]:
+            held = {m.role for m in ctx.db.scalars(select(Membership).where(
+                Membership.user_id == account["id"], Membership.body_id == body.id))}
+            account["held_roles"] = [r.name for r in Role if r in held]
     return {"ctx": ctx, "people": people, "authorities": authorities,
-            "users": admin_routes.list_users(body.id, ctx.user, ctx.db),
-            "books": admin_routes.list_books(body.id, ctx.user, ctx.db),
+            "users": users,
+            "books": [book_json(b) for b in books_of(ctx.db, ctx.user.id, body.id)],
             "trust": trust, "units": body.units, "roles": list(Role),
             "role_names": ROLE_NAMES, "designations": list(Designation),
-            "scopes": list(BookScope)}
+            "scopes": list(BookScope), "scope_names": {s.name: s.value for s in BookScope}}
 
 
 @router.get(PATH)
@@ -84,27 +133,15 @@ def add_person(request: Request, ctx: PostCtx, full_name: str = Form(""),
     if not full_name.strip() or not position.strip():
         raise MissingInput([n for n, v in (("full_name", full_name), ("position", position))
                             if not v.strip()])
-    form = admin_routes.NewPerson(full_name=full_name.strip(), position=position.strip(),
-                                  unit=unit or None)
-    made = admin_routes.add_person(_body_id(ctx), form, ctx.user, ctx.db)
-    return _done(request, f"Đã thêm {made['full_name']}.")
+    made = act_add_person(ctx.db, ctx.user.id, _body_id(ctx), full_name.strip(),
+                          position.strip(), unit or None)
+    return _done(request, f"Đã thêm {made.full_name}.")
 
 
 @router.post(PATH + "/nguoi/{person_id}/ngung")
 def deactivate_person(request: Request, person_id: int, ctx: PostCtx) -> Response:
-    admin_routes.change_person(_body_id(ctx), person_id, admin_routes.PersonChange(active=False),
-                               ctx.user, ctx.db)
+    change_person(ctx.db, ctx.user.id, _body_id(ctx), person_id, {"active": False})
     return _done(request, "Đã ngừng hoạt động người này (không còn được chọn làm người ký).")
-
-
-def _certificate_pem(data: bytes, name: str) -> str:
-    """PEM text of an uploaded certificate (PEM or DER)."""
-    if pem.detect(data):
-        return data.decode("ascii", "replace")
-    if not data:
-        raise CertificateUnreadable(name)
-    armored: bytes = pem.armor("CERTIFICATE", data)
-    return armored.decode("ascii")
 
 
 @router.post(PATH + "/tham-quyen")
@@ -117,12 +154,10 @@ def add_authority(request: Request, ctx: PostCtx, certificate: UploadFile,
     if designation not in Designation.__members__:
         raise MissingInput(["designation"])
     data = certificate.file.read()
-    form = admin_routes.NewAuthority(
-        person_id=person_id, token_name=token_name.strip(), designation=designation,
-        on_behalf_of=on_behalf_of or None,
-        certificate_pem=_certificate_pem(data, certificate.filename or "?"))
-    made = admin_routes.add_authority(_body_id(ctx), form, ctx.user, ctx.db)
-    return _done(request, f"Đã giao thẩm quyền ký (chứng thư {made['certificate_sha256'][:16]}…).")
+    made = act_add_authority(ctx.db, ctx.user.id, _body_id(ctx), person_id, token_name.strip(),
+                             designation=designation, on_behalf_of=on_behalf_of or None,
+                             certificate_pem=certificate_pem(data, certificate.filename or "?"))
+    return _done(request, f"Đã giao thẩm quyền ký (chứng thư {made.certificate_sha256[:16]}…).")
 
 
 @router.post(PATH + "/tai-khoan")
@@ -135,27 +170,34 @@ def add_user(request: Request, ctx: PostCtx, username: str = Form(""),
     missing = [n for n, v in values.items() if not v.strip()]
     if missing or not chosen:
         raise MissingInput(missing + ([] if chosen else ["roles"]))
-    made = admin_routes.add_user(_body_id(ctx), admin_routes.NewUser(
-        username=username.strip(), password=password, display_name=display_name.strip(),
-        roles=chosen, person_id=int(person_id) if person_id.isdigit() else None,
-        email=email.strip() or None), ctx.user, ctx.db)
-    return _done(request, f"Đã tạo tài khoản {made['username']}.")
+    made = act_add_user(ctx.db, ctx.user.id, _body_id(ctx), username.strip(), password,
+                        display_name.strip(), chosen,
+                        person_id=int(person_id) if person_id.isdigit() else None,
+                        email=email.strip() or None)
+    return _done(request, f"Đã tạo tài khoản {made.username}.")
 
 
 @router.post(PATH + "/tai-khoan/{user_id}/vai-tro")
 def change_roles(request: Request, user_id: int, ctx: PostCtx,
                  roles: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006
     chosen = [r for r in roles if r in ROLE_NAMES]
-    admin_routes.change_user(_body_id(ctx), user_id, admin_routes.UserChange(roles=chosen),
-                             ctx.user, ctx.db, request)
+    change_user(ctx.db, ctx.user.id, _body_id(ctx), user_id, {"roles": chosen},
+                presented_secret(request))
     return _done(request, "Đã cập nhật vai trò.")
 
 
 @router.post(PATH + "/tai-khoan/{user_id}/ngung")
 def deactivate_user(request: Request, user_id: int, ctx: PostCtx) -> Response:
-    admin_routes.change_user(_body_id(ctx), user_id, admin_routes.UserChange(active=False),
-                             ctx.user, ctx.db, request)
+    change_user(ctx.db, ctx.user.id, _body_id(ctx), user_id, {"active": False},
+                presented_secret(request))
     return _done(request, "Đã khóa tài khoản và thu hồi mọi phiên đăng nhập của nó.")
+
+
+@router.post(PATH + "/tai-khoan/{user_id}/mo-khoa")
+def reactivate_user(request: Request, user_id: int, ctx: PostCtx) -> Response:
+    change_user(ctx.db, ctx.user.id, _body_id(ctx), user_id, {"active": True},
+                presented_secret(request))
+    return _done(request, "Đã mở khóa tài khoản; các vai trò cũ dùng được trở lại.")
 
 
 @router.post(PATH + "/so")
@@ -165,24 +207,23 @@ def add_book(request: Request, ctx: PostCtx, code: str = Form(""), name: str = F
         raise MissingInput([n for n, v in (("code", code), ("name", name)) if not v.strip()])
     if scope not in BookScope.__members__:
         raise MissingInput(["scope"])
-    admin_routes.add_book(_body_id(ctx), admin_routes.NewBook(
-        code=code.strip(), name=name.strip(), scope=scope, unit=unit or None), ctx.user, ctx.db)
+    act_add_book(ctx.db, ctx.user.id, _body_id(ctx), code.strip(), name.strip(), scope=scope,
+                 unit=unit or None)
     return _done(request, f"Đã mở sổ {name.strip()}.")
 
 
 @router.post(PATH + "/so/{book_id}/dong")
 def close_book(request: Request, book_id: int, ctx: PostCtx) -> Response:
-    admin_routes.change_book(_body_id(ctx), book_id, admin_routes.BookChange(active=False),
-                             ctx.user, ctx.db)
+    change_book(ctx.db, ctx.user.id, _body_id(ctx), book_id, {"active": False})
     return _done(request, "Đã khóa sổ: không cấp số mới từ sổ này.")
 
 
 @router.post(PATH + "/tin-cay")
 def add_trust_anchor(request: Request, ctx: PostCtx, file: UploadFile) -> Response:
     body = ctx.require(Role.ADMIN)
-    made = admin_routes.add_trust_anchor(file, ctx.user, ctx.db, ctx.svc, scope="body",
-                                         body_id=body.id)
-    names = ", ".join(a["subject"] for a in made["added"]) or "—"
+    made = add_trust_anchors(ctx.db, ctx.user.id, ctx.svc.trust, file.file.read(),
+                             file.filename or "upload", "body", body.id)
+    names = ", ".join(a.subject for a in made.added) or "—"
     return _done(request, f"Đã thêm vào danh sách tin cậy của {body.name} (chỉ cơ quan này): "
                           f"{names}.")
 

@@ -12,27 +12,31 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from common import KysoError
+from common import KysoError, vietnam_time
 from documents import (
     Document,
     DocumentStatus,
     NumberBook,
+    Role,
     VersionKind,
+    attach_file,
     book_for,
     compose_symbol,
+    copy_document,
+    counter_value,
+    issue_document,
     latest_version,
     number_symbol,
     printed_date,
+    query_register,
+    start_register_export,
+    visible_document,
 )
-from documents.accounts import Role
-from documents.numbering import counter_value
-from signer import DateLine, locate, vietnam_time
-from signer.profiles import CopyKind
+from signer import CopyKind, DraftLayout, locate
 
-from ...http.routes import documents as document_routes
-from ...http.routes import register as register_routes
+from ...http.views import register_json
 from ..context import Ctx, PageCtx, PostCtx
-from ..rendering import render
+from ..rendering import day_text, parse_day, render
 from ..routing import UiRoute
 from ..views import body_documents, document_view
 
@@ -41,23 +45,38 @@ PATH = "/van-thu"
 REGISTER_PATH = "/so-van-ban"
 
 
-#: The approved files' date lines, by SHA-256 (a file never changes under its hash).
-_DATE_LINES: dict[str, DateLine | None] = {}
+#: The approved files' layouts (date line, "Nơi nhận" list), by SHA-256 (a file never
+#: changes under its hash).
+_LAYOUTS: dict[str, DraftLayout] = {}
+
+
+def _approved(ctx: Ctx, document: Document) -> tuple[bytes, DraftLayout] | None:
+    approved = latest_version(ctx.db, document, VersionKind.APPROVED)
+    if approved is None:
+        return None
+    pdf = ctx.svc.store.get(approved.sha256)
+    if approved.sha256 not in _LAYOUTS:
+        if len(_LAYOUTS) > 512:
+            _LAYOUTS.clear()
+        _LAYOUTS[approved.sha256] = locate(pdf)
+    return pdf, _LAYOUTS[approved.sha256]
 
 
 def printed_on(ctx: Ctx, document: Document, day: date) -> str:
     """The date line as the page issued on ``day`` prints it — the same function issuing
     checks with, so what the clerk reads is what gets printed — or why it cannot be."""
-    approved = latest_version(ctx.db, document, VersionKind.APPROVED)
-    if approved is None:
+    found = _approved(ctx, document)
+    if found is None:
         return ""
-    pdf = ctx.svc.store.get(approved.sha256)
-    if approved.sha256 not in _DATE_LINES:
-        if len(_DATE_LINES) > 512:
-            _DATE_LINES.clear()
-        _DATE_LINES[approved.sha256] = locate(pdf).date
-    line = printed_date(pdf, day, _DATE_LINES[approved.sha256])
+    pdf, layout = found
+    line = printed_date(pdf, day, layout.date)
     return line if line is not None else "(văn bản không có dòng ngày tháng)"
+
+
+def recipients_of(ctx: Ctx, document: Document) -> str:
+    """The draft's own "Nơi nhận" list, as the register writes it ("" when it has none)."""
+    found = _approved(ctx, document)
+    return found[1].recipients_text if found else ""
 
 
 def next_number(ctx: Ctx, document: Document, today: date) -> dict[str, Any]:
@@ -72,8 +91,8 @@ def next_number(ctx: Ctx, document: Document, today: date) -> dict[str, Any]:
         return {"problem": exc.vi}
     following = counter_value(ctx.db, book, today.year) + 1
     symbol = compose_symbol(document.doc_type, body, document.unit, book.symbol_with_unit)
-    return {"book": book.name, "number": number_symbol(following, symbol),
-            "date_line": printed}
+    return {"book": book.name, "book_id": book.id, "number": number_symbol(following, symbol),
+            "date_line": printed, "recipients": recipients_of(ctx, document)}
 
 
 def _clerk_context(ctx: Ctx) -> dict[str, Any]:
@@ -84,6 +103,10 @@ def _clerk_context(ctx: Ctx) -> dict[str, Any]:
                                    DocumentStatus.NUMBERED):
         waiting.append({**document_view(ctx.db, document),
                         "preview": next_number(ctx, document, today)})
+    for item in waiting:  # others waiting for the same book's next number
+        book_id = item["preview"].get("book_id")
+        item["preview"]["others"] = sum(1 for other in waiting if other is not item and
+                                        book_id and other["preview"].get("book_id") == book_id)
     issued = [document_view(ctx.db, d) for d in body_documents(
         ctx.db, body, DocumentStatus.ISSUED, DocumentStatus.DELIVERED, limit=30)]
     return {"ctx": ctx, "waiting": waiting, "issued": issued, "today": today,
@@ -101,34 +124,44 @@ def clerk_lists(request: Request, ctx: PageCtx) -> Response:
 
 
 def _task(request: Request, ctx: Ctx, task_id: str, what: str,
-          document_id: str | None = None, download: str | None = None) -> Response:
+          document_id: str | None = None, download: str | None = None,
+          act: str = "") -> Response:
     return render(request, "_task.html", _task_context(ctx, task_id, what, document_id,
-                                                       download))
+                                                       download, act))
 
 
 def _task_context(ctx: Ctx, task_id: str, what: str, document_id: str | None,
-                  download: str | None) -> dict[str, Any]:
+                  download: str | None, act: str = "") -> dict[str, Any]:
+    """A worker's progress; once it is done, what it made: the issued document, the
+    attachment (the task answers its SHA-256) or the copy (its document id)."""
     result = ctx.svc.celery.AsyncResult(task_id)
     state = result.state
     problem = None
     if state == "FAILURE":
         error = result.result
         problem = str(getattr(error, "vi", "") or f"không thành công ({type(error).__name__})")
-    document = None
-    if document_id and state == "SUCCESS":
-        found = document_routes.visible_document(ctx.db, ctx.user, document_id)
+    document = made = None
+    if state == "SUCCESS" and act == "copy" and isinstance(result.result, str):
+        document = document_view(ctx.db, visible_document(ctx.db, ctx.user, result.result))
+    elif document_id and state == "SUCCESS":
+        found = visible_document(ctx.db, ctx.user, document_id)
         document = document_view(ctx.db, found)
-    return {"ctx": ctx, "task_id": task_id, "state": state, "what": what,
+        if act == "attach":
+            made = next((v for v in reversed(document["versions"])
+                         if v["kind"] == "ATTACHMENT" and v["sha256"] == result.result), None)
+    return {"ctx": ctx, "task_id": task_id, "state": state, "what": what, "act": act,
             "problem": problem, "document": document, "document_id": document_id,
+            "attachment": made,
             "download": download, "finished": state in ("SUCCESS", "FAILURE", "REVOKED")}
 
 
 @router.get(PATH + "/tac-vu/{task_id}")
 def task_progress(request: Request, task_id: str, ctx: PageCtx, what: str = "",
-                  d: str | None = None, download: str | None = None) -> Response:
+                  d: str | None = None, download: str | None = None,
+                  act: str = "") -> Response:
     """Every second while a worker issues, signs an attachment, copies or exports."""
     ctx.require(Role.CLERK, Role.AUDITOR, Role.ADMIN)
-    context = _task_context(ctx, task_id, what, d, download)
+    context = _task_context(ctx, task_id, what, d, download, act)
     headers = {"HX-Trigger": "clerk-changed"} if context["finished"] else None
     return render(request, "_task.html", context, headers=headers)
 
@@ -136,19 +169,19 @@ def task_progress(request: Request, task_id: str, ctx: PageCtx, what: str = "",
 @router.post(PATH + "/{document_id}/ban-hanh")
 def issue(request: Request, document_id: str, ctx: PostCtx,
           recipients: str = Form("")) -> Response:
-    """Number, date, register and seal: the JSON route's function, queued for the host of
+    """Number, date, register and seal: the issuing act, queued for the host of
     the body's organisation key (the date is the day of the signature); the page then
     follows the task."""
-    form = document_routes.IssueForm(recipients=recipients)
-    answer = document_routes.issue(document_id, form, ctx.user, ctx.db, ctx.svc)
-    return _task(request, ctx, answer["task_id"], "Cấp số và đóng dấu", document_id)
+    queued = issue_document(ctx.db, ctx.svc, ctx.user.id, document_id, recipients)
+    return _task(request, ctx, queued.task_id, "Cấp số và đóng dấu", document_id)
 
 
 @router.post(PATH + "/{document_id}/phu-luc")
 def attachment(request: Request, document_id: str, ctx: PostCtx,
                      file: UploadFile) -> Response:
-    answer = document_routes.attach(document_id, file, ctx.user, ctx.db, ctx.svc)
-    return _task(request, ctx, answer["task_id"], "Ký số phụ lục", document_id)
+    queued = attach_file(ctx.db, ctx.svc, ctx.user.id, document_id, read=file.file.read,
+                         file_name=file.filename or "")
+    return _task(request, ctx, queued.task_id, "Ký số phụ lục", document_id, act="attach")
 
 
 @router.post(PATH + "/{document_id}/ban-sao")
@@ -158,15 +191,15 @@ def copy(request: Request, document_id: str, ctx: PostCtx,
         from ...http.errors import MissingInput
 
         raise MissingInput(["kind"])
-    form = document_routes.CopyForm.model_validate({"kind": kind})
-    answer = document_routes.copy(document_id, form, ctx.user, ctx.db, ctx.svc)
-    return _task(request, ctx, answer["task_id"], f"Sao văn bản ({CopyKind[kind].value})")
+    queued = copy_document(ctx.db, ctx.svc, ctx.user.id, document_id, kind)
+    return _task(request, ctx, queued.task_id, f"Sao văn bản ({CopyKind[kind].value})",
+                 document_id, act="copy")
 
 
 # --- the register -----------------------------------------------------------------------
 
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+def _dates(date_from: str | None, date_to: str | None) -> tuple[date | None, date | None]:
+    return parse_day(date_from, "Từ ngày"), parse_day(date_to, "Đến ngày")
 
 
 @router.get(REGISTER_PATH)
@@ -177,15 +210,17 @@ def register_page(request: Request, ctx: PageCtx, year: int | None = None,
     """The outgoing register of a year, narrowed by dates, unit, book and a text search."""
     body = ctx.require(Role.CLERK, Role.AUDITOR, Role.ADMIN)
     year = year or vietnam_time().year
-    rows = register_routes.query(body.id, year, ctx.user, ctx.db, _date(date_from),
-                                 _date(date_to), unit or None, book or None)
+    start, end = _dates(date_from, date_to)
+    rows = [register_json(entry, cells) for entry, cells in query_register(
+        ctx.db, ctx.user.id, body.id, year, date_from=start, date_to=end,
+        unit=unit or None, book=book or None)]
     if q:
         needle = q.casefold()
         rows = [r for r in rows if needle in " ".join(
             str(r[k]) for k in ("number", "subject", "signer", "recipients")).casefold()]
     books = ctx.db.scalars(select(NumberBook).where(NumberBook.body_id == body.id)
                            .order_by(NumberBook.id)).all()
-    filters = {"year": year, "date_from": date_from or "", "date_to": date_to or "",
+    filters = {"year": year, "date_from": day_text(date_from), "date_to": day_text(date_to),
                "unit": unit or "", "book": book or "", "q": q or ""}
     template = "_register_rows.html" if request.headers.get("hx-request") else "register.html"
     return render(request, template, {"ctx": ctx, "rows": rows, "filters": filters,
@@ -199,9 +234,9 @@ def export(request: Request, ctx: PostCtx, year: int = Form(), format: str = For
     """The register as PDF or XLSX, made by a worker; the page follows it, then links
     the file (``GET /api/v1/register/exports/{task_id}``)."""
     body = ctx.require(Role.CLERK, Role.AUDITOR, Role.ADMIN)
-    form = register_routes.ExportRequest(format=format, date_from=_date(date_from),
-                                         date_to=_date(date_to), unit=unit or None,
-                                         book=book or None)
-    answer = register_routes.start_export(body.id, year, form, ctx.user, ctx.db, ctx.svc)
-    return _task(request, ctx, answer["task_id"], f"Xuất sổ ({format.upper()})",
-                 download=answer["url"])
+    start, end = _dates(date_from, date_to)
+    task_id = start_register_export(ctx.db, ctx.svc, ctx.user.id, body.id, year, format,
+                                    date_from=start, date_to=end,
+                                    unit=unit or None, book=book or None)
+    return _task(request, ctx, task_id, f"Xuất sổ ({format.upper()})",
+                 download=f"/api/v1/register/exports/{task_id}")

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-import io
 from importlib.resources import files
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
-from starlette.datastructures import Headers
 
 from certs import COMMUNE
-from documents import DocumentStatus, NoSigners
-from documents.accounts import Role
+from documents import (
+    Document,
+    DocumentStatus,
+    NoSigners,
+    NotFound,
+    Role,
+    Upload,
+    upload_corrected_draft,
+)
+from documents import recall_draft as act_recall_draft
+from documents import route_draft as act_route_draft
+from documents import upload_draft as act_upload_draft
 
-from ...http.errors import NotFound
-from ...http.routes import documents as document_routes
+from ...errors import UploadTooLarge
 from ..context import Ctx, PageCtx, PostCtx
 from ..convert import is_office_file, office_to_pdf
 from ..rendering import render
 from ..routing import UiRoute
-from ..views import MOVING, body_documents, document_types, document_view, signers_of
+from ..views import body_documents, document_types, document_view, signers_of
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/chuyen-vien"
@@ -33,8 +40,8 @@ def _list_context(ctx: Ctx) -> dict[str, Any]:
     documents = [document_view(ctx.db, d) for d in body_documents(ctx.db, body)]
     return {"ctx": ctx, "documents": documents, "signers": signers_of(ctx.db, body),
             "slots": range(1, SIGNER_SLOTS + 1),
-            "moving": any(DocumentStatus[d["status"]] in MOVING and not d["problem"]
-                          for d in documents)}
+            # the list polls only while a worker is at one of its documents
+            "moving": any(d["in_progress"] for d in documents)}
 
 
 @router.get(PATH)
@@ -76,20 +83,23 @@ def _as_pdf(file: UploadFile) -> tuple[bytes, str]:
     return data, name
 
 
-def _pdf_upload(data: bytes, name: str) -> UploadFile:
-    return UploadFile(io.BytesIO(data), filename=name,
-                           headers=Headers({"content-type": "application/pdf"}))
+def _upload(data: bytes, ctx: Ctx) -> Upload:
+    """The converted upload, held to the service's limit as the JSON API holds a file."""
+    def read() -> bytes:
+        if len(data) > ctx.svc.settings.max_upload_mb * 1024 * 1024:
+            raise UploadTooLarge(ctx.svc.settings.max_upload_mb)
+        return data
+    return read
 
 
 def _signer_ids(values: list[str]) -> list[int]:
     return [int(v) for v in values if v.strip().isdigit()]
 
 
-def _route(ctx: Ctx, document_id: str, signer_ids: list[int]) -> dict[str, Any]:
+def _route(ctx: Ctx, document_id: str, signer_ids: list[int]) -> Document:
     if not signer_ids:
         raise NoSigners()
-    form = document_routes.RouteForm(signer_person_ids=signer_ids)
-    return document_routes.route_document(document_id, form, ctx.user, ctx.db, ctx.svc)
+    return act_route_draft(ctx.db, ctx.svc, ctx.user.id, document_id, signer_ids)
 
 
 def _done(request: Request, message: str, kind: str = "ok") -> Response:
@@ -104,25 +114,25 @@ def upload_draft(request: Request, ctx: PostCtx, file: UploadFile,
                        signer_2: str = Form(""), signer_3: str = Form(""),
                        cover_draft_mark: bool = Form(False)) -> Response:
     """Upload (converting a .docx/.odt), wait for the worker's preparation, then route to
-    the chosen signers in order — the JSON routes' own functions, one after the other."""
+    the chosen signers in order — the drafting acts, one after the other."""
     body = ctx.require(Role.DRAFTER, Role.CLERK)
     if not subject.strip():
         from ...http.errors import MissingInput
 
         raise MissingInput(["subject"])
     data, name = _as_pdf(file)
-    made = document_routes.upload(_pdf_upload(data, name), ctx.user, ctx.db, ctx.svc,
-                                        body_id=body.id, doc_type=doc_type,
-                                        subject=subject.strip(), unit=unit or None,
-                                        qr=None, cover_draft_mark=cover_draft_mark)
+    made = act_upload_draft(ctx.db, ctx.svc, ctx.user.id, body_id=body.id, doc_type=doc_type,
+                        subject=subject.strip(), read=_upload(data, ctx), file_name=name,
+                        unit=unit or None, cover_draft_mark=cover_draft_mark,
+                        wait=ctx.svc.settings.prepare_wait)
     signer_ids = _signer_ids([signer_1, signer_2, signer_3])
-    if made["status"] != DocumentStatus.PREPARED.name:
+    if made.document.status is not DocumentStatus.PREPARED:
         return _done(request, "Đã tải lên; dự thảo đang được chuẩn bị — khi trạng thái là "
                               "“Đã chuẩn bị”, bấm “Trình ký” trong danh sách.")
     if not signer_ids:
         return _done(request, "Đã tải lên và chuẩn bị xong. Chọn người ký rồi bấm “Trình ký” "
                               "trong danh sách.")
-    _route(ctx, made["id"], signer_ids)
+    _route(ctx, made.document.id, signer_ids)
     return _done(request, f"Đã trình ký “{subject.strip()}”.")
 
 
@@ -136,19 +146,29 @@ def route_draft(request: Request, document_id: str, ctx: PostCtx,
 
 @router.post(PATH + "/{document_id}/du-thao-sua")
 def corrected_draft(request: Request, document_id: str, ctx: PostCtx,
-                          file: UploadFile, cover_draft_mark: bool = Form(False)) -> Response:
+                    file: UploadFile, cover_draft_mark: bool = Form(False),
+                    signer_1: str = Form(""), signer_2: str = Form(""),
+                    signer_3: str = Form("")) -> Response:
+    """The corrected draft, prepared, then routed again to the signers the form names (the
+    last routing's, preselected): one click for the drafter."""
     data, name = _as_pdf(file)
-    made = document_routes.corrected_draft(document_id, _pdf_upload(data, name),
-                                                 ctx.user, ctx.db, ctx.svc,
-                                                 cover_draft_mark=cover_draft_mark)
-    if made["status"] == DocumentStatus.PREPARED.name:
+    made = upload_corrected_draft(ctx.db, ctx.svc, ctx.user.id, document_id,
+                                  read=_upload(data, ctx), file_name=name,
+                                  cover_draft_mark=cover_draft_mark,
+                                  wait=ctx.svc.settings.prepare_wait)
+    signer_ids = _signer_ids([signer_1, signer_2, signer_3])
+    if made.document.status is not DocumentStatus.PREPARED:
+        return _done(request, "Đã nhận dự thảo đã sửa; đang chuẩn bị — khi trạng thái là "
+                              "“Đã chuẩn bị”, bấm “Trình ký” (người ký đã chọn sẵn).")
+    if not signer_ids:
         return _done(request, "Đã nhận dự thảo đã sửa và chuẩn bị xong — hãy trình ký lại.")
-    return _done(request, "Đã nhận dự thảo đã sửa; đang chuẩn bị.")
+    _route(ctx, document_id, signer_ids)
+    return _done(request, "Đã nhận dự thảo đã sửa và trình ký lại.")
 
 
 @router.post(PATH + "/{document_id}/thu-hoi")
 def recall_draft(request: Request, document_id: str, ctx: PostCtx) -> Response:
-    document_routes.recall_document(document_id, ctx.user, ctx.db)
+    act_recall_draft(ctx.db, ctx.user.id, document_id)
     return _done(request, "Đã thu hồi văn bản khỏi hàng chờ ký.")
 
 

@@ -6,11 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from documents import VersionKind, latest_version
-from documents.audit import AuditAction, record
+from documents import download_version
 
-from ...http.errors import NotFound
-from ...http.routes.documents import visible_document
 from ..context import PageCtx
 from ..routing import UiRoute
 
@@ -18,19 +15,12 @@ router = APIRouter(route_class=UiRoute, include_in_schema=False)
 
 
 @router.get("/van-ban/{document_id}/{kind}.pdf")
-def show_version(document_id: str, kind: str, ctx: PageCtx) -> Response:
-    document = visible_document(ctx.db, ctx.user, document_id)
-    try:
-        version = latest_version(ctx.db, document, VersionKind[kind.upper()])
-    except KeyError as exc:
-        raise NotFound(f"phiên bản {kind} / version {kind}") from exc
-    if version is None:
-        raise NotFound(f"phiên bản {kind} / version {kind}")
-    data = ctx.svc.store.get(version.sha256)
-    record(ctx.db, AuditAction.DOWNLOAD, actor=ctx.user.username, body_id=document.body_id,
-           object_type="document", object_id=document.id,
-           details={"kind": version.kind.name, "sha256": version.sha256, "inline": True})
-    ctx.db.commit()
-    return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{document.id}-{kind.lower()}.pdf"',
+def show_version(document_id: str, kind: str, ctx: PageCtx, lan: int | None = None
+                 ) -> Response:
+    """The latest version of ``kind``, or with ``?lan=n`` its n-th (a corrected draft's)."""
+    found = download_version(ctx.db, ctx.svc, ctx.user.id, document_id, kind, inline=True,
+                             ordinal=lan)
+    name = f"{document_id}-{kind.lower()}" + (f"-lan-{lan}" if lan else "")
+    return Response(found.data, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{name}.pdf"',
         "X-Content-Type-Options": "nosniff"})

@@ -6,9 +6,19 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from common import KysoError
+from documents import sign_in, sign_out
 
-from ...http.deps import COOKIE, ServicesDep, SessionDep, cookie_secure, current_user
-from ...http.routes import auth as auth_routes
+from ...http.deps import (
+    COOKIE,
+    ServicesDep,
+    SessionDep,
+    clear_session_cookie,
+    client_address,
+    cookie_secure,
+    current_user,
+    presented_secret,
+    set_session_cookie,
+)
 from ..context import PageCtx
 from ..rendering import render
 from ..routing import LOGIN_PATH, UiRoute
@@ -46,8 +56,8 @@ def login(request: Request, svc: ServicesDep, db: SessionDep, username: str = Fo
     try:
         check_login_token(request, csrf)
         answer = RedirectResponse("/", status_code=303)
-        auth_routes.login(auth_routes.Login(username=username, password=password), request,
-                          answer, db)
+        done = sign_in(db, username, password, client_address(request))
+        set_session_cookie(request, answer, done.secret)
     except KysoError as exc:
         status = 429 if type(exc).__name__ == "LoginThrottled" else 401
         return _login_page(request, svc, exc.vi, username, status_code=status)
@@ -60,11 +70,12 @@ def logout(request: Request, db: SessionDep, svc: ServicesDep,
            csrf: str = Form("")) -> Response:
     answer = RedirectResponse(LOGIN_PATH, status_code=303)
     try:
-        user = current_user(request, db)
+        current_user(request, db)  # a session that is still valid
     except KysoError:
         return answer
     check_session_token(request, svc.settings.secret_key, csrf)
-    auth_routes.logout(request, answer, user, db)
+    sign_out(db, presented_secret(request))
+    clear_session_cookie(request, answer)
     return answer
 
 

@@ -5,32 +5,40 @@ remote-signing service signs once the signer gives the batch's PIN/OTP."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from documents import OPEN_JOBS as OPEN
 from documents import (
     Channel,
     Document,
     DocumentStatus,
     JobStatus,
     Person,
+    Role,
     SigningAuthority,
     SigningJob,
+    Started,
+    approve_one,
+    approve_several,
     channel_of,
+    in_force,
+    my_queue,
+    signer_of,
+    signer_released,
+    visible_document,
 )
-from documents.accounts import Role
-from documents.authority import in_force
-from documents.jobs import OPEN
-from documents.queue import my_queue
+from documents import give_back as act_give_back
 
-from ...http.deps import signer_of
+from ...errors import NothingChosen
 from ...http.errors import MissingInput
-from ...http.routes import agent as agent_routes
-from ...http.routes import queue as queue_routes
-from ...http.routes.documents import visible_document
+from ...http.views import request_json
+from ...worker.phone import phone_channel
+from ...worker.remote import sign_remote_batch
 from ..context import Ctx, PageCtx, PostCtx
 from ..rendering import render
 from ..routing import UiRoute
@@ -49,18 +57,20 @@ CHANNEL_TEXT = {
     Channel.REMOTE: "Anh/chị ký số từ xa: sau khi phê duyệt, nhập mã PIN/OTP của dịch vụ ký số "
                     "một lần cho cả lô.",
 }
+#: A remote-signing service that asks for a confirmation on the phone (VNPT SmartCA style).
+PHONE_TEXT = ("Anh/chị ký số từ xa, xác nhận trên điện thoại: sau khi phê duyệt, bấm “Gửi yêu "
+              "cầu ký đến điện thoại” rồi xác nhận một lần cho cả lô trong ứng dụng ký số.")
 
 
 def _person(ctx: Ctx) -> Person:
     return signer_of(ctx.db, ctx.user)  # Forbidden when not linked to a person
 
 
-def _channel(ctx: Ctx, person: Person) -> Channel | None:
+def _authority(ctx: Ctx, person: Person) -> SigningAuthority | None:
     body = ctx.require(Role.SIGNER)
-    authority = ctx.db.scalar(select(SigningAuthority).where(
+    return ctx.db.scalar(select(SigningAuthority).where(
         SigningAuthority.person_id == person.id, SigningAuthority.body_id == body.id,
         in_force()).order_by(SigningAuthority.id).limit(1))
-    return channel_of(authority) if authority is not None else None
 
 
 def _queue_context(ctx: Ctx) -> dict[str, Any]:
@@ -69,7 +79,7 @@ def _queue_context(ctx: Ctx) -> dict[str, Any]:
     items = []
     for request in my_queue(ctx.db, person, body=body):
         document = request.document
-        items.append({**queue_routes.request_json(request), "document_id": document.id,
+        items.append({**request_json(request), "document_id": document.id,
                       "unit": document.unit.abbreviation if document.unit else None,
                       "created_at": request.created_at, "note": request.note,
                       "due": request.due_at})
@@ -80,13 +90,17 @@ def _queue_context(ctx: Ctx) -> dict[str, Any]:
 def signer_page(request: Request, ctx: PageCtx) -> Response:
     context = _queue_context(ctx)
     person = _person(ctx)
-    channel = _channel(ctx, person)
+    authority = _authority(ctx, person)
+    channel = channel_of(authority) if authority is not None else None
+    text = CHANNEL_TEXT.get(channel) if channel else None
+    if authority is not None and phone_channel(ctx.svc, authority.token_name):
+        text = PHONE_TEXT
     open_jobs = ctx.db.scalars(select(SigningJob).where(
         SigningJob.person_id == person.id, SigningJob.status.in_(OPEN))
         .order_by(SigningJob.created_at.desc()).limit(1)).first()
     return render(request, "signer.html", {
         **context, "person": person, "channel": channel.name if channel else None,
-        "channel_text": CHANNEL_TEXT.get(channel) if channel else None,
+        "channel_text": text,
         "open_batch": open_jobs.batch if open_jobs else None})
 
 
@@ -110,11 +124,12 @@ def _after_approval(request: Request, ctx: Ctx, document_ids: list[str],
 
 @router.post(PATH + "/{request_id}/phe-duyet")
 def approve(request: Request, request_id: int, ctx: PostCtx) -> Response:
-    answer = queue_routes.approve(request_id, ctx.user, ctx.db, ctx.svc)
-    return _after_approval(request, ctx, [answer["request"]["document_id"]],
-                           [answer["task_id"]] if answer.get("task_id") else [],
-                           answer.get("batch"), [answer["job_id"]] if "job_id" in answer
-                           else [], answer.get("channel"))
+    done = approve_one(ctx.db, ctx.svc, ctx.user.id, request_id)
+    started = done.started or Started()
+    return _after_approval(request, ctx, [done.request.document_id],
+                           [started.task_id] if started.task_id else [],
+                           started.batch, [started.job_id] if started.job_id else [],
+                           started.channel)
 
 
 @router.post(PATH + "/phe-duyet-lo")
@@ -122,22 +137,22 @@ def approve_batch(request: Request, ctx: PostCtx,
                   request_ids: Annotated[list[int], Form()] = []) -> Response:  # noqa: B006
     ids = list(request_ids)
     if not ids:
-        raise MissingInput(["request_ids"])
-    answer = queue_routes.approve_many(queue_routes.Batch(request_ids=ids), ctx.user,
-                                       ctx.db, ctx.svc)
+        raise NothingChosen()
+    done = approve_several(ctx.db, ctx.svc, ctx.user.id, ids)
+    job_ids = [s.job_id for s in done.started if s and s.job_id]
     channel = None
-    if answer["job_ids"]:
-        job = ctx.db.get(SigningJob, answer["job_ids"][0])
+    if job_ids:
+        job = ctx.db.get(SigningJob, job_ids[0])
         channel = job.channel if job else None
-    return _after_approval(request, ctx, [r["document_id"] for r in answer["requests"]],
-                           [t for t in answer["task_ids"] if t], answer["batch"],
-                           answer["job_ids"], channel)
+    return _after_approval(request, ctx, [r.document_id for r in done.requests],
+                           [s.task_id for s in done.started if s and s.task_id], done.batch,
+                           job_ids, channel)
 
 
 @router.post(PATH + "/{request_id}/tra-lai")
 def give_back(request: Request, request_id: int, ctx: PostCtx,
               reason: str = Form("")) -> Response:
-    queue_routes.give_back(request_id, queue_routes.Return(reason=reason), ctx.user, ctx.db)
+    act_give_back(ctx.db, ctx.user.id, request_id, reason)
     return render(request, "_alert.html", {"message": "Đã trả lại văn bản cho người soạn "
                                                       "thảo, kèm lý do.", "kind": "ok"},
                   headers={"HX-Trigger": "queue-changed"})
@@ -187,6 +202,7 @@ def _jobs_context(ctx: Ctx, batch: str | None) -> dict[str, Any]:
              "status_vi": j.status.value, "error": j.error, "batch": j.batch} for j in jobs]
     done = sum(j.status is JobStatus.DONE for j in jobs)
     return {"ctx": ctx, "jobs": rows, "done": done, "total": len(rows),
+            "phone": phone_channel(ctx.svc, jobs[0].channel if jobs else None),
             "ready": sum(j.status is JobStatus.READY for j in jobs),
             "finished": not any(j.status in OPEN for j in jobs), "batch": batch}
 
@@ -204,13 +220,14 @@ def jobs(request: Request, ctx: PageCtx, batch: str | None = None,
 async def remote_sign(request: Request, batch: str, ctx: PostCtx, pin: str = Form(""),
                       otp: str = Form("")) -> Response:
     """The batch's one authorisation: the PIN/OTP goes to the remote service, never kept."""
-    ctx.require(Role.SIGNER)
+    # the database is read off the event loop (see channels.phone_sign)
+    await asyncio.to_thread(ctx.require, Role.SIGNER)
     if not pin and not otp:
         raise MissingInput(["pin"])
-    answer = await agent_routes.remote_sign(
-        batch, agent_routes.RemoteAuthorisation(pin=pin or None, otp=otp or None),
-        ctx.user, ctx.db, ctx.svc)
-    context = {**_jobs_context(ctx, batch), "remote": False,
-               "message": f"Dịch vụ ký số từ xa đã ký {answer['signed']} văn bản; "
+    person_id = await asyncio.to_thread(signer_released, ctx.db, ctx.user.id)
+    signed = await asyncio.to_thread(sign_remote_batch, ctx.svc, person_id, batch,
+                                     pin or None, otp or None)
+    context = {**await asyncio.to_thread(_jobs_context, ctx, batch), "remote": False,
+               "message": f"Dịch vụ ký số từ xa đã ký {signed} văn bản; "
                           "đang hoàn tất."}
     return render(request, "_jobs.html", context)

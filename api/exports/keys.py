@@ -1,8 +1,9 @@
 """Who holds which key, as a workbook the administrator prints or sends to the province.
 
-One row per certificate in use (:func:`~documents.certificates_in_use`): holder, body,
-role, capacity, issuer, serial, validity, where the key is, last used, and the expiry
-warning in words. Dates are date cells (dd/mm/yyyy, Vietnam time), so the sheet sorts.
+One row per certificate in use (:func:`documents.certificates_in_use`, the domain's
+rows): holder, body, role, capacity, issuer, serial, validity, where the key is, last
+used, and the expiry warning in words. Dates are date cells (dd/mm/yyyy, Vietnam
+time), so the sheet sorts.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
-from signer import vietnam_time
+from sqlalchemy.orm import Session, sessionmaker
 
-from .inventory import CertificateInUse, ExpiryWarning
+from common import vietnam_time
+from documents import CertificateInUse, ExpiryWarning, inventory_sheet
 
 __all__ = ["KEY_COLUMNS", "certificates_xlsx", "warning_text"]
 
@@ -74,3 +76,11 @@ def certificates_xlsx(rows: Sequence[CertificateInUse], *, title: str) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def inventory_workbook(sessions: sessionmaker[Session], actor_id: int,
+                       body_id: int) -> tuple[str, bytes]:
+    """(file name, workbook) of the body's "who holds which key" list, for the administrator
+    ``actor_id`` (refused otherwise, by ``documents.golive``)."""
+    sheet = inventory_sheet(sessions, actor_id, body_id)
+    return sheet.file_name, certificates_xlsx(sheet.rows, title=sheet.title)

@@ -1,5 +1,8 @@
 """The register for printing and binding (PDF) and for the spreadsheet (XLSX).
 
+The rows are the domain's (:func:`documents.register_entries`, :func:`documents.register_row`);
+laying them out with ReportLab and openpyxl is done here, beside the wiring.
+
 Decree 30 Art. 16 asks an electronically kept register to be printed and bound
 once a year: the PDF is A4 landscape with the ten Appendix IV columns, the header
 rows repeated on every page and the pages numbered. ReportLab's built-in fonts
@@ -16,19 +19,23 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from signer import reportlab_fonts, serif_fonts
-
-from .errors import ExportFailed
-from .models import NumberBook, Organisation, Unit
-from .register import (
+from documents import (
     REGISTER_COLUMNS,
     REGISTER_TITLE,
+    ExportFailed,
+    NumberBook,
+    Organisation,
+    Runtime,
+    Unit,
     display_date,
     register_entries,
     register_row,
+    transaction,
 )
+from signer import reportlab_fonts, serif_fonts
 
 #: Relative widths of the ten columns (the trích yếu gets the most room).
 _WIDTHS = (9, 7, 21, 10, 12, 10, 5, 7, 8, 11)
@@ -230,3 +237,28 @@ def export_register_xlsx(session: Session, body: Organisation, year: int,
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def export_register(runtime: Runtime, body_id: int, year: int, fmt: str,
+                    unit: str | None = None, date_from: str | None = None,
+                    date_to: str | None = None, book: str | None = None) -> dict[str, Any]:
+    """The register as PDF or XLSX, kept in the file store; the result names the file
+    (the worker's ``kyso.export_register``).
+
+    ``unit`` is a unit's abbreviation, ``book`` a number book's code, dates ISO.
+    """
+    with transaction(runtime) as session:
+        body = session.get_one(Organisation, body_id)
+        chosen_unit = next((u for u in body.units if u.abbreviation == unit), None)
+        chosen_book = session.scalar(select(NumberBook).where(
+            NumberBook.body_id == body.id, NumberBook.code == book)) if book else None
+        export = export_register_pdf if fmt == "pdf" else export_register_xlsx
+        data = export(session, body, year, chosen_unit,
+                      date.fromisoformat(date_from) if date_from else None,
+                      date.fromisoformat(date_to) if date_to else None, book=chosen_book)
+        suffix = f"-{book}" if book else ""
+        return {"sha256": runtime.store.put(data), "body_id": body.id, "format": fmt,
+                "file_name": f"so-van-ban-di-{year}{suffix}.{fmt}", "size": len(data)}
+
+
+__all__ = ["export_register", "export_register_pdf", "export_register_xlsx"]
