@@ -21,8 +21,7 @@ from api.demo.demo import provision
 from certs import free_port
 
 from .service_support import Service, embedded_env, start_service, upload, wait_for
-from .test_faults import DRAFT, events, until, verdict
-from .test_faults_backing import routed
+from .test_faults import DRAFT, events, routed, until, verdict
 
 SIZE = 16 * 1024 * 1024  # room for the drafts and versions of the test, not much more
 
