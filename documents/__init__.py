@@ -261,6 +261,14 @@ from .onboarding import (
     import_staff,
     start_body,
 )
+from .paging import (
+    MAX_PAGE,
+    Page,
+    document_count,
+    document_page,
+    parse_statuses,
+    status_counts,
+)
 from .pictures import (
     Picture,
     PictureKind,
@@ -285,6 +293,8 @@ from .queue import (
     notify_issued,
     notify_overdue,
     notify_signed,
+    queue_count,
+    queue_page,
     reassign,
     recall,
     requests_of,
@@ -629,7 +639,7 @@ __all__ = [
     "match_claimed",
     "match_file",
     "match_link",
-    "my_queue",
+    "my_queue", "queue_count", "queue_page",
     "new_draft",
     "normalise_code",
     "normalise_username",
@@ -729,4 +739,6 @@ __all__ = [
     "PUBLIC_ACTOR", "public_check",
     # usecases.records
     "documents_of", "routable_signers", "notifications_of", "read_notifications",
+    # paging
+    "MAX_PAGE", "Page", "document_count", "document_page", "parse_statuses", "status_counts",
 ]

@@ -408,6 +408,9 @@ class Document(Base):
             "(number IS NOT NULL AND number_book_id IS NOT NULL AND number_year IS NOT NULL)",
             name="number_all_or_none"),
         CheckConstraint("number IS NULL OR number >= 1", name="number_positive"),
+        # the pages of a body's documents (documents/paging.py): a seek, never a sort
+        Index("ix_document_body_created", "body_id", "created_at", "id"),
+        Index("ix_document_body_status_created", "body_id", "status", "created_at", "id"),
     )
 
     #: The document ID of Appendix VI (duplicates must be refused): a UUID.

@@ -3,8 +3,10 @@ reads, plus where each document waits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +18,7 @@ from documents import (
     DocumentType,
     DocumentVersion,
     Organisation,
+    Page,
     Person,
     RequestStatus,
     SigningAuthority,
@@ -140,12 +143,36 @@ def returned_reason(db: Session, document: Document) -> dict[str, str] | None:
     return {"reason": latest.reason or "", "by": latest.signer.full_name}
 
 
-def body_documents(db: Session, body: Organisation, *statuses: DocumentStatus,
-                   limit: int = 100) -> list[Document]:
-    query = select(Document).where(Document.body_id == body.id)
-    if statuses:
-        query = query.where(Document.status.in_(statuses))
-    return list(db.scalars(query.order_by(Document.created_at.desc()).limit(limit)))
+@dataclass(frozen=True)
+class Listing:
+    """One paged list as a page shows it: its rows, how many there are in all, and the
+    query strings of its neighbouring pages (None where there is none)."""
+
+    items: list[dict[str, Any]]
+    count: int
+    next: str | None = None
+    prev: str | None = None
+    #: the first page, when this is not it
+    first: str | None = None
+
+
+def query_string(params: Mapping[str, str | int | None]) -> str:
+    """``params`` as a URL query, empty values left out."""
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def listing(page: Page[Any], items: list[dict[str, Any]], count: int,
+            view: Mapping[str, str | int | None], next_key: str = "next",
+            prev_key: str = "prev") -> Listing:
+    """A :class:`Listing` of ``page``: its neighbours' queries are ``view`` (the page's
+    other parameters, kept) with this list's cursor under ``next_key`` / ``prev_key``."""
+    at_start = not view.get(next_key) and not view.get(prev_key)
+    rest = {k: v for k, v in view.items() if k not in (next_key, prev_key)}
+    return Listing(
+        items, count,
+        next=query_string({**rest, next_key: page.following}) if page.following else None,
+        prev=query_string({**rest, prev_key: page.preceding}) if page.preceding else None,
+        first=None if at_start else query_string(rest))
 
 
 def document_types(db: Session, copies: bool = False) -> list[DocumentType]:

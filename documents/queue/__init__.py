@@ -49,7 +49,15 @@ signer when something waits for them or leaves their queue, the drafter when the
 document is approved, comes back or is signed/issued). :func:`send_pending` e-mails
 those not yet e-mailed through a :class:`Mailer`; a failure leaves them pending.
 """
-from .lookups import current_signer, my_queue, requests_of, to_sign, waiting_for
+from .lookups import (
+    current_signer,
+    my_queue,
+    queue_count,
+    queue_page,
+    requests_of,
+    to_sign,
+    waiting_for,
+)
 from .mail import MAIL_FOOTER, Mailer, MailReport, send_pending
 from .notices import mark_read, notify_issued, notify_overdue, notify_signed, unread
 from .records import (
@@ -85,6 +93,8 @@ __all__ = [
     "current_signer",
     "mark_read",
     "my_queue",
+    "queue_count",
+    "queue_page",
     "notify_issued",
     "notify_overdue",
     "notify_signed",

@@ -19,6 +19,7 @@ from ..errors import NotFound, UnknownValue
 from ..issuance import latest_version
 from ..models import (
     Document,
+    DocumentStatus,
     DocumentVersion,
     NumberBook,
     Organisation,
@@ -28,6 +29,7 @@ from ..models import (
     Unit,
     VersionKind,
 )
+from ..paging import MAX_PAGE, Page, document_page
 from ..queue import Notification, mark_read, unread
 from ..register import RegisterRow, register_entries, register_row
 from .access import actor_of, member_body, visible_document
@@ -189,14 +191,23 @@ def operator_register(db: Session, year: int, *, body: str | None = None,
 
 
 #: The most documents a listing shows, newest first.
-LISTED = 200
-
-
-def documents_of(db: Session, actor: int) -> list[Document]:
-    """The documents of the caller's bodies, newest first (at most :data:`LISTED`)."""
-    body_ids = [b.id for b in bodies_of(db, actor_of(db, actor))]
-    return list(db.scalars(select(Document).where(Document.body_id.in_(body_ids))
-                           .order_by(Document.created_at.desc()).limit(LISTED)))
+def documents_of(db: Session, actor: int, *, statuses: Sequence[DocumentStatus] = (),
+                 limit: int = 50, following: str | None = None,
+                 preceding: str | None = None, body_id: int | None = None,
+                 oldest_first: bool = False) -> Page[Document]:
+    """A page of the documents of the caller's bodies (``body_id``: of that one, which
+    must be one of them), newest first, ``limit`` (at most :data:`MAX_PAGE`) of them, of
+    ``statuses`` (all without), following or preceding a cursor of an earlier page."""
+    user = actor_of(db, actor)
+    if body_id is not None:
+        body_ids = [member_body(db, user, body_id).id]
+    else:
+        body_ids = [b.id for b in bodies_of(db, user)]
+    if not 1 <= limit <= MAX_PAGE:
+        raise UnknownValue("số văn bản một trang", "page size", limit,
+                           [f"1–{MAX_PAGE}"])
+    return document_page(db, body_ids, statuses=statuses, limit=limit, following=following,
+                         preceding=preceding, oldest_first=oldest_first)
 
 
 def routable_signers(db: Session, actor: int,

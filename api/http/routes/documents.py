@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from documents import (
     Document,
     DocumentVersion,
     Prepared,
     Priority,
+    RegisterEntry,
     attach_file,
     copy_document,
     documents_of,
     download_version,
     issue_document,
+    parse_statuses,
     recall_draft,
     route_draft,
     upload_corrected_draft,
@@ -34,9 +38,13 @@ from ..limits import read_upload
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
 
-def document_json(db: SessionDep, document: Document) -> dict[str, Any]:
-    versions = db.scalars(select(DocumentVersion).where(
-        DocumentVersion.document_id == document.id).order_by(DocumentVersion.id)).all()
+def document_json(db: SessionDep, document: Document,
+                  versions: Sequence[DocumentVersion] | None = None) -> dict[str, Any]:
+    """A document as the API answers it (``versions``: its versions when the caller read
+    them already, oldest first)."""
+    if versions is None:
+        versions = db.scalars(select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id).order_by(DocumentVersion.id)).all()
     entry = document.register_entry
     return {
         "id": document.id, "body_id": document.body_id, "type": document.doc_type_code,
@@ -44,9 +52,24 @@ def document_json(db: SessionDep, document: Document) -> dict[str, Any]:
         "status": document.status.name, "status_vi": document.status.value,
         "number": entry.number_symbol if entry else None,
         "problem": document.problem,
+        "created_at": document.created_at.isoformat(),
         "versions": [{"kind": v.kind.name, "sha256": v.sha256, "size": v.size,
                       "created_at": v.created_at.isoformat()} for v in versions],
     }
+
+
+def documents_json(db: SessionDep, documents: Sequence[Document]) -> list[dict[str, Any]]:
+    """Several documents, their versions and register entries read in one query each."""
+    ids = [d.id for d in documents]
+    versions: dict[str, list[DocumentVersion]] = {i: [] for i in ids}
+    for version in db.scalars(select(DocumentVersion).where(
+            DocumentVersion.document_id.in_(ids)).order_by(DocumentVersion.id)):
+        versions[version.document_id].append(version)
+    entries = {e.document_id: e for e in db.scalars(select(RegisterEntry).where(
+        RegisterEntry.document_id.in_(ids)))}
+    for document in documents:  # loaded: no query per document
+        set_committed_value(document, "register_entry", entries.get(document.id))
+    return [document_json(db, d, versions[d.id]) for d in documents]
 
 
 # Routes taking a file are plain functions (run in the thread pool): their database work
@@ -89,9 +112,43 @@ def corrected_draft(document_id: str, file: UploadFile, user: CurrentUser,
     return prepared_json(db, made)
 
 
-@router.get("")
-def list_documents(user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
-    return [document_json(db, d) for d in documents_of(db, user.id)]
+PAGE_HEADERS = {
+    "Link": {"description": 'RFC 8288 links to the neighbouring pages: rel="next" (older '
+                            'documents), rel="prev" (newer ones)',
+             "schema": {"type": "string"}},
+    "X-Next-Cursor": {"description": "the cursor of the next page (pass it as `before`); "
+                                     "absent on the last page",
+                      "schema": {"type": "string"}},
+    "X-Prev-Cursor": {"description": "the cursor of the page before (pass it as `after`); "
+                                     "absent on the first page",
+                      "schema": {"type": "string"}},
+}
+
+
+@router.get("", responses={200: {"headers": PAGE_HEADERS}})
+def list_documents(request: Request, response: Response, user: CurrentUser, db: SessionDep,
+                   status: Annotated[list[str], Query()] = [],  # noqa: B006
+                   limit: int = 50, before: str | None = None, after: str | None = None,
+                   body_id: int | None = None) -> list[dict[str, Any]]:
+    """A page of the documents of the caller's bodies (``body_id``: of one), newest first
+    (by creation time, then id), as a JSON list. ``status`` (repeated, or comma-separated
+    names) keeps those statuses; ``limit`` 1–200, default 50; ``before=<cursor>``: the
+    page after that one (older documents), ``after=<cursor>``: the page before it. The
+    cursors are in the ``X-Next-Cursor`` / ``X-Prev-Cursor`` headers and the ``Link``
+    header; a page read with a cursor does not change as documents are added."""
+    page = documents_of(db, user.id, statuses=parse_statuses(status), limit=limit,
+                        following=before, preceding=after, body_id=body_id)
+    links = []
+    base = request.url.remove_query_params(["before", "after"])
+    if page.following:
+        response.headers["X-Next-Cursor"] = page.following
+        links.append(f'<{base.include_query_params(before=page.following)}>; rel="next"')
+    if page.preceding:
+        response.headers["X-Prev-Cursor"] = page.preceding
+        links.append(f'<{base.include_query_params(after=page.preceding)}>; rel="prev"')
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return documents_json(db, page.items)
 
 
 @router.get("/{document_id}")

@@ -10,26 +10,30 @@ from typing import Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from common import KysoError, vietnam_time
 from documents import (
     Document,
     DocumentStatus,
     NumberBook,
+    Organisation,
     Role,
+    Unit,
     VersionKind,
     attach_file,
     book_for,
     compose_symbol,
     copy_document,
     counter_value,
+    document_page,
     issue_document,
     latest_version,
     number_symbol,
     printed_date,
     query_register,
     start_register_export,
+    status_counts,
     visible_document,
 )
 from signer import CopyKind, DraftLayout, locate
@@ -38,7 +42,7 @@ from ...http.views import register_json
 from ..context import Ctx, PageCtx, PostCtx
 from ..rendering import day_text, parse_day, render
 from ..routing import UiRoute
-from ..views import body_documents, document_view
+from ..views import document_view, listing, query_string
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/van-thu"
@@ -95,32 +99,77 @@ def next_number(ctx: Ctx, document: Document, today: date) -> dict[str, Any]:
             "date_line": printed, "recipients": recipients_of(ctx, document)}
 
 
-def _clerk_context(ctx: Ctx) -> dict[str, Any]:
+#: Documents a page of each of the clerk's lists shows.
+PAGE_SIZE = 20
+WAITING = (DocumentStatus.SIGNED, DocumentStatus.NUMBERED)
+ISSUED = (DocumentStatus.ISSUED, DocumentStatus.DELIVERED)
+
+
+def waiting_by_book(ctx: Ctx, body: Organisation) -> dict[int, int]:
+    """How many documents wait for a number of each book (every one waiting, not only
+    the page shown): the waiting documents counted by type and unit, each pair's book
+    found once."""
+    counts: dict[int, int] = {}
+    for code, unit_id, count in ctx.db.execute(
+            select(Document.doc_type_code, Document.unit_id, func.count())
+            .where(Document.body_id == body.id, Document.status.in_(WAITING))
+            .group_by(Document.doc_type_code, Document.unit_id)).tuples():
+        unit = ctx.db.get(Unit, unit_id) if unit_id is not None else None
+        try:
+            book = book_for(ctx.db, body, code, unit)
+        except KysoError:
+            continue  # the page says why for the documents shown
+        counts[book.id] = counts.get(book.id, 0) + count
+    return counts
+
+
+def _clerk_context(ctx: Ctx, waiting_next: str | None = None,
+                   waiting_prev: str | None = None, issued_next: str | None = None,
+                   issued_prev: str | None = None) -> dict[str, Any]:
+    """The shown pages of the clerk's two lists: what waits for a number, oldest first
+    (every one reachable, a page at a time), and the issued documents, newest first."""
     body = ctx.require(Role.CLERK)
     today = vietnam_time().date()
+    counts = status_counts(ctx.db, [body.id])
+    view: dict[str, str | int | None] = {
+        "waiting_next": waiting_next, "waiting_prev": waiting_prev,
+        "issued_next": issued_next, "issued_prev": issued_prev,
+        "body": body.id if len(ctx.bodies) > 1 else None}
+    page = document_page(ctx.db, [body.id], statuses=WAITING, limit=PAGE_SIZE,
+                         following=waiting_next, preceding=waiting_prev, oldest_first=True)
+    per_book = waiting_by_book(ctx, body) if page.items else {}
     waiting = []
-    for document in body_documents(ctx.db, body, DocumentStatus.SIGNED,
-                                   DocumentStatus.NUMBERED):
-        waiting.append({**document_view(ctx.db, document),
-                        "preview": next_number(ctx, document, today)})
-    for item in waiting:  # others waiting for the same book's next number
-        book_id = item["preview"].get("book_id")
-        item["preview"]["others"] = sum(1 for other in waiting if other is not item and
-                                        book_id and other["preview"].get("book_id") == book_id)
-    issued = [document_view(ctx.db, d) for d in body_documents(
-        ctx.db, body, DocumentStatus.ISSUED, DocumentStatus.DELIVERED, limit=30)]
-    return {"ctx": ctx, "waiting": waiting, "issued": issued, "today": today,
-            "copy_kinds": list(CopyKind)}
+    for document in page.items:
+        preview = next_number(ctx, document, today)
+        book_id = preview.get("book_id")
+        # others waiting for the same book's next number
+        preview["others"] = per_book.get(book_id, 1) - 1 if book_id else 0
+        waiting.append({**document_view(ctx.db, document), "preview": preview})
+    issued_page = document_page(ctx.db, [body.id], statuses=ISSUED, limit=PAGE_SIZE,
+                                following=issued_next, preceding=issued_prev)
+    issued = [document_view(ctx.db, d) for d in issued_page.items]
+    return {"ctx": ctx, "today": today, "copy_kinds": list(CopyKind),
+            "waiting": listing(page, waiting, sum(counts[s] for s in WAITING), view,
+                               "waiting_next", "waiting_prev"),
+            "issued": listing(issued_page, issued, sum(counts[s] for s in ISSUED), view,
+                              "issued_next", "issued_prev"),
+            "here": query_string(view)}
 
 
 @router.get(PATH)
-def clerk_page(request: Request, ctx: PageCtx) -> Response:
-    return render(request, "clerk.html", _clerk_context(ctx))
+def clerk_page(request: Request, ctx: PageCtx, waiting_next: str | None = None,
+               waiting_prev: str | None = None, issued_next: str | None = None,
+               issued_prev: str | None = None) -> Response:
+    return render(request, "clerk.html", _clerk_context(
+        ctx, waiting_next, waiting_prev, issued_next, issued_prev))
 
 
 @router.get(PATH + "/danh-sach")
-def clerk_lists(request: Request, ctx: PageCtx) -> Response:
-    return render(request, "_clerk_lists.html", _clerk_context(ctx))
+def clerk_lists(request: Request, ctx: PageCtx, waiting_next: str | None = None,
+                waiting_prev: str | None = None, issued_next: str | None = None,
+                issued_prev: str | None = None) -> Response:
+    return render(request, "_clerk_lists.html", _clerk_context(
+        ctx, waiting_next, waiting_prev, issued_next, issued_prev))
 
 
 def _task(request: Request, ctx: Ctx, task_id: str, what: str,

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
+from sqlalchemy import ColumnElement, and_, or_
 
 from certs import COMMUNE
 from documents import (
+    WAITING_PREFIX,
     Document,
     DocumentStatus,
     NoSigners,
     NotFound,
     Role,
     Upload,
+    document_count,
+    document_page,
+    status_counts,
     upload_corrected_draft,
 )
 from documents import recall_draft as act_recall_draft
@@ -27,7 +33,14 @@ from ..context import Ctx, PageCtx, PostCtx
 from ..convert import is_office_file, office_to_pdf
 from ..rendering import render
 from ..routing import UiRoute
-from ..views import body_documents, document_types, document_view, signers_of
+from ..views import (
+    Listing,
+    document_types,
+    document_view,
+    listing,
+    query_string,
+    signers_of,
+)
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/chuyen-vien"
@@ -35,23 +48,102 @@ PATH = "/chuyen-vien"
 SIGNER_SLOTS = 3
 
 
-def _list_context(ctx: Ctx) -> dict[str, Any]:
+#: Documents a page of the drafter's lists shows.
+PAGE_SIZE = 20
+#: A refused draft waits for the drafter (a corrected file); one waiting for a service
+#: resumes by itself.
+REFUSED = and_(Document.problem.is_not(None), ~Document.problem.startswith(WAITING_PREFIX))
+NOT_REFUSED = or_(Document.problem.is_(None), Document.problem.startswith(WAITING_PREFIX))
+
+
+@dataclass(frozen=True)
+class State:
+    """One of the drafter's filters: its label and the documents it shows."""
+
+    label: str
+    statuses: tuple[DocumentStatus, ...]
+    narrowed: dict[DocumentStatus, ColumnElement[bool]] = field(default_factory=dict)
+    #: what waits for the drafter is listed oldest first, the rest newest first
+    oldest_first: bool = False
+
+
+S = DocumentStatus
+#: The filters by state, by their key in the URL (``?state=``).
+STATES: dict[str, State] = {
+    "can-xu-ly": State("Cần xử lý", (S.PREPARED, S.RETURNED, S.DRAFT), {S.DRAFT: REFUSED},
+                       oldest_first=True),
+    "dang-trinh": State("Đang chuẩn bị, trình ký", (S.DRAFT, S.AWAITING_SIGNATURE),
+                        {S.DRAFT: NOT_REFUSED}),
+    "cho-phat-hanh": State("Chờ phát hành", (S.SIGNED, S.NUMBERED)),
+    "da-ban-hanh": State("Đã ban hành", (S.ISSUED, S.DELIVERED)),
+    "da-huy": State("Đã hủy số", (S.CANCELLED,)),
+    "tat-ca": State("Tất cả", ()),
+}
+#: The first view: what waits for the drafter, then the other documents, newest first.
+ACTION = "can-xu-ly"
+OTHERS = State("Các văn bản khác", (S.DRAFT, S.AWAITING_SIGNATURE, S.SIGNED, S.NUMBERED,
+                                     S.ISSUED, S.DELIVERED, S.CANCELLED),
+               {S.DRAFT: NOT_REFUSED})
+
+
+def _counts(ctx: Ctx, body_id: int) -> dict[str, int]:
+    """How many documents each filter shows (one grouped count, and the refused drafts)."""
+    by_status = status_counts(ctx.db, [body_id])
+    refused = document_count(ctx.db, [body_id], [S.DRAFT], {S.DRAFT: REFUSED})
+    counts = {key: sum(by_status[s] for s in state.statuses) for key, state in STATES.items()}
+    counts["tat-ca"] = sum(by_status.values())
+    counts["can-xu-ly"] += refused - by_status[S.DRAFT]
+    counts["dang-trinh"] -= refused
+    counts[""] = counts["tat-ca"] - counts["can-xu-ly"]
+    return counts
+
+
+def _listing(ctx: Ctx, body_id: int, state: State, count: int,
+             view: dict[str, str | int | None], limit: int = PAGE_SIZE) -> Listing:
+    page = document_page(ctx.db, [body_id], statuses=state.statuses, limit=limit,
+                         following=str(view.get("next") or "") or None,
+                         preceding=str(view.get("prev") or "") or None,
+                         oldest_first=state.oldest_first, narrowed=state.narrowed)
+    return listing(page, [document_view(ctx.db, d) for d in page.items], count, view)
+
+
+def _list_context(ctx: Ctx, state: str = "", next: str | None = None,
+                  prev: str | None = None) -> dict[str, Any]:
+    """The shown page of the drafter's lists (what the list's polling fetches again):
+    with no filter, what waits for the drafter (oldest first, the first page of it) and a
+    page of the other documents; with a filter, a page of that filter's documents."""
     body = ctx.require(Role.DRAFTER, Role.CLERK)
-    documents = [document_view(ctx.db, d) for d in body_documents(ctx.db, body)]
-    return {"ctx": ctx, "documents": documents, "signers": signers_of(ctx.db, body),
-            "slots": range(1, SIGNER_SLOTS + 1),
-            # the list polls only while a worker is at one of its documents
+    if state not in STATES:
+        state = ""
+    counts = _counts(ctx, body.id)
+    view: dict[str, str | int | None] = {
+        "state": state, "next": next, "prev": prev,
+        "body": body.id if len(ctx.bodies) > 1 else None}
+    action = None
+    if state == "":
+        action = _listing(ctx, body.id, STATES[ACTION], counts[ACTION],
+                          {"state": ACTION, "body": view["body"]})
+        shown = _listing(ctx, body.id, OTHERS, counts[""], view)
+    else:
+        shown = _listing(ctx, body.id, STATES[state], counts[state], view)
+    documents = [*(action.items if action else []), *shown.items]
+    return {"ctx": ctx, "action": action, "listing": shown, "documents": documents,
+            "state": state, "states": STATES, "counts": counts,
+            "here": query_string(view),
+            "signers": signers_of(ctx.db, body), "slots": range(1, SIGNER_SLOTS + 1),
+            # the list polls only while a worker is at one of the documents shown
             "moving": any(d["in_progress"] for d in documents)}
 
 
 @router.get(PATH)
-def drafter_page(request: Request, ctx: PageCtx) -> Response:
+def drafter_page(request: Request, ctx: PageCtx, state: str = "", next: str | None = None,
+                 prev: str | None = None) -> Response:
     ctx.require(Role.DRAFTER)
     body = ctx.body
     assert body is not None
     return render(request, "drafter.html", {
-        **_list_context(ctx), "types": document_types(ctx.db), "units": body.units,
-        "demo": body.name == COMMUNE})
+        **_list_context(ctx, state, next, prev), "types": document_types(ctx.db),
+        "units": body.units, "demo": body.name == COMMUNE})
 
 
 @router.get(PATH + "/du-thao-mau.pdf")
@@ -68,8 +160,9 @@ def sample_draft(ctx: PageCtx) -> Response:
 
 
 @router.get(PATH + "/danh-sach")
-def document_list(request: Request, ctx: PageCtx) -> Response:
-    return render(request, "_documents.html", _list_context(ctx))
+def document_list(request: Request, ctx: PageCtx, state: str = "", next: str | None = None,
+                  prev: str | None = None) -> Response:
+    return render(request, "_documents.html", _list_context(ctx, state, next, prev))
 
 
 def _as_pdf(file: UploadFile) -> tuple[bytes, str]:

@@ -27,7 +27,8 @@ from documents import (
     approve_several,
     channel_of,
     in_force,
-    my_queue,
+    queue_count,
+    queue_page,
     signer_of,
     signer_released,
     visible_document,
@@ -42,6 +43,7 @@ from ...worker.remote import sign_remote_batch
 from ..context import Ctx, PageCtx, PostCtx
 from ..rendering import render
 from ..routing import UiRoute
+from ..views import listing, query_string
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/lanh-dao"
@@ -73,22 +75,32 @@ def _authority(ctx: Ctx, person: Person) -> SigningAuthority | None:
         in_force()).order_by(SigningAuthority.id).limit(1))
 
 
-def _queue_context(ctx: Ctx) -> dict[str, Any]:
+#: Requests a page of the queue shows (a batch approval takes those ticked on it).
+PAGE_SIZE = 30
+
+
+def _queue_context(ctx: Ctx, next: str | None = None) -> dict[str, Any]:
+    """A page of the person's queue, most urgent first, and how many wait in all."""
     body = ctx.require(Role.SIGNER)
     person = _person(ctx)
+    page = queue_page(ctx.db, person, body=body, limit=PAGE_SIZE, following=next)
     items = []
-    for request in my_queue(ctx.db, person, body=body):
+    for request in page.items:
         document = request.document
         items.append({**request_json(request), "document_id": document.id,
                       "unit": document.unit.abbreviation if document.unit else None,
                       "created_at": request.created_at, "note": request.note,
                       "due": request.due_at})
-    return {"ctx": ctx, "items": items}
+    view: dict[str, str | int | None] = {
+        "next": next, "body": body.id if len(ctx.bodies) > 1 else None}
+    return {"ctx": ctx, "items": items,
+            "queue": listing(page, items, queue_count(ctx.db, person, body=body), view),
+            "here": query_string(view)}
 
 
 @router.get(PATH)
-def signer_page(request: Request, ctx: PageCtx) -> Response:
-    context = _queue_context(ctx)
+def signer_page(request: Request, ctx: PageCtx, next: str | None = None) -> Response:
+    context = _queue_context(ctx, next)
     person = _person(ctx)
     authority = _authority(ctx, person)
     channel = channel_of(authority) if authority is not None else None
@@ -105,8 +117,8 @@ def signer_page(request: Request, ctx: PageCtx) -> Response:
 
 
 @router.get(PATH + "/hang-cho")
-def queue_fragment(request: Request, ctx: PageCtx) -> Response:
-    return render(request, "_queue.html", _queue_context(ctx))
+def queue_fragment(request: Request, ctx: PageCtx, next: str | None = None) -> Response:
+    return render(request, "_queue.html", _queue_context(ctx, next))
 
 
 def _after_approval(request: Request, ctx: Ctx, document_ids: list[str],
