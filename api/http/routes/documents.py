@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from documents import (
+    MAX_PAGE,
     Document,
     DocumentVersion,
     Prepared,
@@ -128,7 +129,8 @@ PAGE_HEADERS = {
 @router.get("", responses={200: {"headers": PAGE_HEADERS}})
 def list_documents(request: Request, response: Response, user: CurrentUser, db: SessionDep,
                    status: Annotated[list[str], Query()] = [],  # noqa: B006
-                   limit: int = 50, before: str | None = None, after: str | None = None,
+                   limit: Annotated[int, Query(description=f"1–{MAX_PAGE}")] = 50,
+                   before: str | None = None, after: str | None = None,
                    body_id: int | None = None) -> list[dict[str, Any]]:
     """A page of the documents of the caller's bodies (``body_id``: of one), newest first
     (by creation time, then id), as a JSON list. ``status`` (repeated, or comma-separated

@@ -113,7 +113,7 @@ def waiting_by_book(ctx: Ctx, body: Organisation) -> dict[int, int]:
     for code, unit_id, count in ctx.db.execute(
             select(Document.doc_type_code, Document.unit_id, func.count())
             .where(Document.body_id == body.id, Document.status.in_(WAITING))
-            .group_by(Document.doc_type_code, Document.unit_id)).tuples():
+            .group_by(Document.doc_type_code, Document.unit_id)):
         unit = ctx.db.get(Unit, unit_id) if unit_id is not None else None
         try:
             book = book_for(ctx.db, body, code, unit)
