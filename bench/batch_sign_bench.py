@@ -27,6 +27,8 @@ from typing import Any
 
 import httpx
 
+from bench.listing import at_status
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DRAFT = ROOT / "tests" / "data" / "drafts" / "t1_mau12_quyet_dinh.pdf"
@@ -82,9 +84,7 @@ def wait_signed(client: httpx.Client, documents: list[str], limit: float = 600) 
     deadline = time.monotonic() + limit
     pending = set(documents)
     while pending and time.monotonic() < deadline:
-        for document in client.get("/api/v1/documents").json():
-            if document["id"] in pending and document["status"] == "SIGNED":
-                pending.discard(document["id"])
+        pending -= at_status(client, "SIGNED")
         if pending:
             time.sleep(0.1)
     if pending:

@@ -131,11 +131,13 @@ def drafter(client: httpx.Client, tally: Tally, shared: Shared, body_id: int,
     tally.call("GET /chuyen-vien (page)", lambda: client.get("/chuyen-vien"))
     with shared.lock:
         waiting = [d for d in shared.uploaded if mine(d)]
-    for document_id in waiting:
-        state = tally.call("GET /api/v1/documents/{id}", partial(
-            client.get, f"/api/v1/documents/{document_id}"))
-        if state is not None and state.json()["status"] == "PREPARED":
-            route(client, tally, shared, document_id, signer_id)
+    if waiting:  # one look at the prepared ones (a page, by status), not one per document
+        prepared = tally.call("GET /api/v1/documents?status=PREPARED", partial(
+            client.get, "/api/v1/documents", params={"status": "PREPARED", "limit": 200}))
+        ready = {d["id"] for d in prepared.json()} if prepared is not None else set()
+        for document_id in waiting:
+            if document_id in ready:
+                route(client, tally, shared, document_id, signer_id)
     with DRAFT.open("rb") as handle:
         made = tally.call("POST /api/v1/documents (upload)", lambda: client.post(
             "/api/v1/documents", data={"body_id": str(body_id), "doc_type": "quyet-dinh",
@@ -177,11 +179,15 @@ def clerk(client: httpx.Client, tally: Tally, shared: Shared, body_id: int,
     tally.call("GET /van-thu (page)", lambda: client.get("/van-thu"))
     with shared.lock:
         candidates = [d for d in shared.routed if mine(d) and d not in shared.issued]
-    for document_id in candidates[:5]:
-        state = tally.call("GET /api/v1/documents/{id}", partial(
-            client.get, f"/api/v1/documents/{document_id}"))
-        if state is None or state.json()["status"] != "SIGNED":
-            continue
+    if not candidates:
+        return
+    # what waits for a number: one look at the signed documents (a page), not one per id
+    signed = tally.call("GET /api/v1/documents?status=SIGNED", partial(
+        client.get, "/api/v1/documents", params={"status": "SIGNED", "limit": 200}))
+    if signed is None:
+        return
+    ready = {d["id"] for d in signed.json()}
+    for document_id in [d for d in candidates if d in ready][:5]:
         issued = tally.call("POST /api/v1/documents/{id}/issue", partial(
             client.post, f"/api/v1/documents/{document_id}/issue", json={}))
         if issued is not None:

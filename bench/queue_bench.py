@@ -24,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from bench.listing import at_status
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 KYSO = str(ROOT / ".venv" / "bin" / "kyso")
@@ -42,9 +44,7 @@ def wait_all(client: httpx.Client, ids: list[str], status: str, limit: float) ->
     deadline = time.monotonic() + limit
     pending = set(ids)
     while pending and time.monotonic() < deadline:
-        for document in client.get("/api/v1/documents").json():
-            if document["id"] in pending and document["status"] == status:
-                pending.discard(document["id"])
+        pending -= at_status(client, status)
         time.sleep(1)
     if pending:
         raise SystemExit(f"{len(pending)} documents never reached {status}")
