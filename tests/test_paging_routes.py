@@ -28,7 +28,8 @@ from documents import (
     SigningRequest,
 )
 
-from .inprocess_support import ACCOUNT, World
+from .inprocess_support import ACCOUNT, World, served
+from .ui_support import browser, login, new_page, require_browser, swapped
 from .web_pages_support import htmx_as
 
 S = DocumentStatus
@@ -262,19 +263,26 @@ def test_the_clerk_reaches_every_document_waiting_for_a_number_oldest_first(
     assert set(articles(both, "issued")).isdisjoint(articles(page, "issued"))
 
 
-def test_the_signers_queue_shows_a_page_and_select_all_takes_that_page(world: World) -> None:
-    htmx_as(world, ACCOUNT)
+def waiting_requests(world: World, count: int) -> int:
+    """``count`` documents waiting for the vice-chair's approval (every fifth Khẩn); his
+    person id."""
     with world.sessions() as session, session.begin():
         person = session.scalars(select(Person).where(
             Person.full_name == "Lê Minh Đức")).one()
-        person_id = person.id
-    documents = seed(world, [S.AWAITING_SIGNATURE] * 34, subject="Về việc chờ ký")
+        person_id = int(person.id)
+    documents = seed(world, [S.AWAITING_SIGNATURE] * count, subject="Về việc chờ ký")
     with world.sessions() as session, session.begin():
         for n, document_id in enumerate(documents):
             session.add(SigningRequest(
                 document_id=document_id, round=1, step=1, person_id=person_id,
                 status=RequestStatus.WAITING, created_by="chuyenvien",
                 priority=Priority.URGENT if n % 5 == 0 else Priority.NORMAL))
+    return person_id
+
+
+def test_the_signers_queue_shows_a_page_and_select_all_takes_that_page(world: World) -> None:
+    htmx_as(world, ACCOUNT)
+    person_id = waiting_requests(world, 34)
     page = world.client.get("/lanh-dao").text
     with world.sessions() as session:
         total = session.query(SigningRequest).filter(
@@ -289,3 +297,43 @@ def test_the_signers_queue_shows_a_page_and_select_all_takes_that_page(world: Wo
     assert polled(second, "queue") == following  # the 15 s refresh keeps this page
     rest = re.findall(r'name="request_ids" value="(\d+)"', second)
     assert rest and not set(rest) & set(first) and len(first) + len(rest) == total
+
+
+# --- in the browser ----------------------------------------------------------------------
+
+def test_in_the_browser_xem_them_keeps_its_page_through_a_refresh_and_select_all_takes_it(
+        world: World) -> None:
+    """Chromium: "Xem thêm ›" swaps in the next page and puts its address in the bar; the
+    list's refresh (what a change in the page, or a worker's progress, makes) fetches that
+    page again, not the first; on the signer's queue "Chọn tất cả trên trang này" ticks the
+    page's boxes only."""
+    require_browser()
+    seed(world, [S.ISSUED] * 45, subject="Về việc xem trong trình duyệt")
+    waiting_requests(world, 31)
+    with served(world) as url, browser() as chromium:
+        page = new_page(chromium, url)
+        login(page, "chuyenvien")
+        page.goto("/chuyen-vien")
+        shown = "#shown-list article"
+        first = page.locator(shown).evaluate_all("a => a.map(i => i.id)")
+        with swapped(page, "/chuyen-vien/danh-sach"):
+            page.locator("#documents-pager").get_by_role("link", name="Xem thêm ›").click()
+        page.wait_for_url(lambda address: "next=" in address)
+        second = page.locator(shown).evaluate_all("a => a.map(i => i.id)")
+        assert second and not set(second) & set(first)
+        with swapped(page, "/chuyen-vien/danh-sach"):
+            page.evaluate("document.body.dispatchEvent(new Event('documents-changed'))")
+        assert page.locator(shown).evaluate_all("a => a.map(i => i.id)") == second
+        page.reload()  # the address in the bar is that page
+        assert page.locator(shown).evaluate_all("a => a.map(i => i.id)") == second
+        page.context.close()
+
+        page = new_page(chromium, url)
+        login(page, ACCOUNT)
+        page.goto("/lanh-dao")
+        boxes = page.locator("#queue input[name=request_ids]")
+        assert page.locator("#queue-pager").count() == 1  # more than a page waits
+        page.get_by_label("Chọn tất cả trên trang này").check()
+        assert boxes.count() == 30
+        assert all(boxes.nth(n).is_checked() for n in range(boxes.count()))
+        page.context.close()
