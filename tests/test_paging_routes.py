@@ -337,3 +337,17 @@ def test_in_the_browser_xem_them_keeps_its_page_through_a_refresh_and_select_all
         assert boxes.count() == 30
         assert all(boxes.nth(n).is_checked() for n in range(boxes.count()))
         page.context.close()
+
+
+def test_what_the_benchmarks_poll_reads_every_page_of_a_status(world: World) -> None:
+    from bench.listing import at_status
+
+    clerk = world.login("vanthu")
+
+    class Client:  # the TestClient with the clerk's token, as the benchmarks' httpx client
+        def get(self, path: str, params: dict[str, Any]) -> httpx.Response:
+            return world.client.get(path, params=params, headers=clerk)
+
+    numbered = seed(world, [S.NUMBERED] * 230)  # more than one page of 200
+    assert at_status(Client(), "NUMBERED") == set(listed(world, (S.NUMBERED,))) >= set(
+        numbered)
