@@ -346,7 +346,8 @@ def test_what_the_benchmarks_poll_reads_every_page_of_a_status(world: World) -> 
 
     class Client:  # the TestClient with the clerk's token, as the benchmarks' httpx client
         def get(self, path: str, params: dict[str, Any]) -> httpx.Response:
-            return world.client.get(path, params=params, headers=clerk)
+            answer: httpx.Response = world.client.get(path, params=params, headers=clerk)
+            return answer
 
     numbered = seed(world, [S.NUMBERED] * 230)  # more than one page of 200
     assert at_status(Client(), "NUMBERED") == set(listed(world, (S.NUMBERED,))) >= set(
