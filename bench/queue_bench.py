@@ -58,7 +58,7 @@ def wait_workers(url: str, count: int, limit: float) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         try:
-            alive = httpx.get(f"{url}/api/v1/health", timeout=5).json()["parts"]["worker"]["alive"]
+            alive = httpx.get(f"{url}/api/v1/health", timeout=5).json()["worker"]["alive"]
         except (httpx.HTTPError, KeyError, ValueError):
             alive = 0
         if alive >= count:
