@@ -27,8 +27,6 @@ from typing import Any
 
 import httpx
 
-from bench.listing import at_status
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DRAFT = ROOT / "tests" / "data" / "drafts" / "t1_mau12_quyet_dinh.pdf"
@@ -81,6 +79,8 @@ def wait_prepared(client: httpx.Client, count: int, limit: float = 600) -> None:
 
 def wait_signed(client: httpx.Client, documents: list[str], limit: float = 600) -> float:
     """When (perf_counter) the last of ``documents`` became SIGNED."""
+    from bench.listing import at_status  # after ROOT is on sys.path (run as a script)
+
     deadline = time.monotonic() + limit
     pending = set(documents)
     while pending and time.monotonic() < deadline:

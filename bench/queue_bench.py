@@ -27,8 +27,6 @@ from typing import Any
 
 import httpx
 
-from bench.listing import at_status
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 KYSO = str(ROOT / ".venv" / "bin" / "kyso")
@@ -44,6 +42,8 @@ def login(url: str, username: str) -> httpx.Client:
 
 
 def wait_all(client: httpx.Client, ids: list[str], status: str, limit: float) -> None:
+    from bench.listing import at_status  # after ROOT is on sys.path (run as a script)
+
     deadline = time.monotonic() + limit
     pending = set(ids)
     while pending and time.monotonic() < deadline:
