@@ -12,10 +12,12 @@ module looks at the whole object graph once, with pikepdf, before any other code
 - **objects**: more than ``max_objects`` indirect objects;
 - **streams**: every stream's filters decoded step by step with an output cap (Flate
   through ``zlib.decompressobj(max_length)``, chained filters fed chunk by chunk), at most
-  ``max_stream_mb`` per stream and ``max_decoded_mb`` for the whole document; image
-  codecs (DCT, JPX, JBIG2, CCITT) are not decoded, their declared size is checked
-  (``max_image_pixels``); LZW and RunLength, whose expansion cannot be streamed here, are
-  decoded only below ``max_raw_other`` raw bytes.
+  ``max_stream_mb`` per stream and ``max_decoded_mb`` for the whole document (a stream
+  whose only filter is Flate is counted by the most it can inflate to,
+  :data:`FLATE_MAX_RATIO` × its raw bytes, and inflated only when that does not settle
+  either bound); image codecs (DCT, JPX, JBIG2, CCITT) are not decoded, their declared
+  size is checked (``max_image_pixels``); LZW and RunLength, whose expansion cannot be
+  streamed here, are decoded only below ``max_raw_other`` raw bytes.
 
 Refusals are :class:`PdfHostile` with a ``code`` (the reason class) and where it was
 found. What this module cannot bound itself (qpdf's own parsing, pyHanko's validator) is

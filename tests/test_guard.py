@@ -76,13 +76,14 @@ def test_a_stream_whose_json_only_seems_flate_is_counted_by_its_raw_bytes() -> N
     """No /Filter of its own, Flate named in a nested dictionary: the walk first takes it
     for a Flate stream (its bound covers its raw bytes too), and when the total must be
     settled counts its raw bytes, never a failed inflation's zero."""
-    body = bytes(range(256)) * 512  # 128 KB that do not inflate
+    body = bytes(range(256)) * 400  # 100 KB that do not inflate
     plain = (b"/DecodeParms << /Filter /FlateDecode >>", body)
     limits = PdfLimits(max_pages=5000, inflate_images=False, max_decoded_mb=1)
+    assert FLATE_MAX_RATIO * len(body) <= limits.max_stream_mb * MB  # bounded, at first
     with pytest.raises(PdfHostile) as refused:
-        inspect_pdf(_with_streams([plain] * 9), limits)  # 1.1 MB of raw bytes
+        inspect_pdf(_with_streams([plain] * 11), limits)  # 1,100 KB of raw bytes
     assert refused.value.code == "bomb"
-    assert inspect_pdf(_with_streams([plain] * 7), limits) == 1  # 0.9 MB
+    assert inspect_pdf(_with_streams([plain] * 10), limits) == 1  # 1,000 KB
 
 
 def _pages_and_chain(pages: int, chain: int) -> bytes:
