@@ -31,6 +31,7 @@ from .errors import (
 from .levels import PadesLevel
 from .ltv import check_level, effective_level, embed_signatures_validation_info, signature_metadata
 from .pdfinput import open_writer
+from .tsa import TSA_TIMEOUT, timestamper
 
 if TYPE_CHECKING:
     from asn1crypto import x509
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from pyhanko.pdf_utils.writer import BasePdfFileWriter
     from pyhanko.sign.signers import PdfSigner, Signer
     from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+    from pyhanko.sign.timestamps import TimeStamper
     from pyhanko_certvalidator import ValidationContext
 
 #: Room kept for the CMS blob when a caller fixes it, in hex digits (8 KiB of CMS).
@@ -338,13 +340,17 @@ def _has_field(writer: IncrementalPdfFileWriter, name: str) -> bool:
 
 
 def pdf_signer_for(options: SigningOptions, signer: Signer, signing_time: dt.datetime,
-                   field_name: str, writer: IncrementalPdfFileWriter) -> PdfSigner:
+                   field_name: str, writer: IncrementalPdfFileWriter,
+                   timestamper: TimeStamper | None = None) -> PdfSigner:
     """A pyHanko ``PdfSigner`` for ``options`` that signs at ``signing_time`` into the
     signature field ``field_name`` of ``writer``'s document.
 
     A field the document already has (a prepared draft's) is signed where its widget is:
     no new-field spec is given, because pyHanko would look its page up by walking the
-    whole page tree (a cost that grew with the page count) only to ignore it."""
+    whole page tree (a cost that grew with the page count) only to ignore it.
+
+    ``timestamper``: the TSA client to use (:func:`signer.tsa.timestamper`'s, whose TLS
+    set-up is made once a process); by default one of pyHanko's for ``options.tsa_url``."""
     from pyhanko.sign import fields, signers
     from pyhanko.sign.fields import SigSeedSubFilter
     from pyhanko.sign.timestamps import HTTPTimeStamper
@@ -376,7 +382,8 @@ def pdf_signer_for(options: SigningOptions, signer: Signer, signing_time: dt.dat
             on_page=options.appearance.page,
             box=options.appearance.box,
         )
-    timestamper = HTTPTimeStamper(options.tsa_url, timeout=10) if options.tsa_url else None
+    if timestamper is None and options.tsa_url:
+        timestamper = HTTPTimeStamper(options.tsa_url, timeout=TSA_TIMEOUT)
     return FixedTimePdfSigner(meta, signer=signer, timestamper=timestamper,
                               stamp_style=stamp, new_field_spec=field_spec)
 
@@ -515,11 +522,14 @@ async def async_sign_pdf_into(
     writer, field_name, chain = await open_for_signing(pdf, signer.signing_cert, options,
                                                        moment)
     carry_chain(signer, chain)
-    pdf_signer = pdf_signer_for(options, signer, moment, field_name, writer)
     start = output.tell()
-    with signing_errors(options.tsa_url):
-        reserved = options.bytes_reserved or await contents_size(signer, pdf_signer, moment)
-        await pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=reserved)
+    tsa = timestamper(options.tsa_url) if options.tsa_url else contextlib.nullcontext()
+    async with tsa as stamper:
+        pdf_signer = pdf_signer_for(options, signer, moment, field_name, writer, stamper)
+        with signing_errors(options.tsa_url):
+            reserved = options.bytes_reserved or await contents_size(signer, pdf_signer,
+                                                                     moment)
+            await pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=reserved)
     if level.embeds_validation_info:  # what check_level reads; B-B/B-T need nothing
         output.seek(start)
         check_level(output.read(), level)
