@@ -747,7 +747,9 @@ def _objects_checked(doc: pikepdf.Pdf, objects: Iterable[pikepdf.Object],
         elif not holders and text.find(b"/XObject") >= 0:
             holders = True
         parents = text.count(b"/Parent")
-        if text.count(b"[") + text.count(b"{") <= limits.max_depth:
+        # (a text no longer than max_depth cannot hold more openers than that)
+        if len(text) <= limits.max_depth or \
+                text.count(b"[") + text.count(b"{") <= limits.max_depth:
             if not parents:
                 continue
             if parents == 1:
