@@ -87,3 +87,23 @@ def test_a_short_load_of_every_role_loses_nothing(tmp_path: Path) -> None:
     assert check["duplicate_numbers"] == 0
     assert sum(row["errors"] for row in result["rows"]) == 0, result["rows"]
     assert "NOTHING LOST" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_queue_bench_runs_one_and_two_workers(tmp_path: Path) -> None:
+    """bench/queue_bench.py with a handful of documents on PostgreSQL + Redis, with one
+    worker and then two: every document gets through every phase, and the table gives
+    the rate of the whole life and the ratio of two workers to one."""
+    env = {k: v for k, v in os.environ.items() if k != "SOFTHSM2_CONF"}
+    done = subprocess.run([sys.executable, "bench/queue_bench.py", "--documents", "3",
+                           "--profiles", "postgres-redis", "--workers", "1,2"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500,
+                          check=False)
+    if done.returncode and "Skipped: " in done.stderr:  # no PostgreSQL/Redis here (not CI)
+        pytest.skip(done.stderr.rsplit("Skipped: ", 1)[1].strip())
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [line.split() for line in done.stdout.splitlines()
+            if line.startswith("postgres-redis")]
+    assert [(r[1], r[2]) for r in rows if r[2] == "whole"] == [("1", "whole"), ("2", "whole")]
+    two = [r for r in rows if r[1] == "2"]
+    assert len(two) == 4 and all(float(r[-1]) > 0 for r in two)  # each phase's 2w/1w ratio
