@@ -118,6 +118,9 @@ from .sign import (
     sign_pdf_into,
     signer_certificate,
 )
+from .tsa import (
+    probe as probe_tsa,
+)
 from .verify import (
     VERIFY_LIMITS,
     PdfTruncated,
@@ -218,6 +221,7 @@ __all__ = [
     "open_writer",
     "plan_fields",
     "prepare_digest",
+    "probe_tsa",
     "prepare_draft",
     "prepare_pdf",
     "qr_links",
