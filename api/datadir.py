@@ -26,16 +26,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from certs import DemoPki, Origin, TrustStore, bundled_store
 from tokens import Token, TokenError, token_from_settings
 
-if TYPE_CHECKING:
-    from .settings import Environment
-
-#: The variable naming another database than the data directory's SQLite file.
-ENV_DATABASE_URL = "KYSO_DATABASE_URL"
+from .environment import ENV_DATABASE_URL as ENV_DATABASE_URL
+from .environment import ENVIRONMENT, Environment
 
 #: The umask of Kyso's processes: nothing they write is readable by other accounts.
 PRIVATE_UMASK = 0o077
@@ -61,8 +58,6 @@ def default_data_dir() -> Path:
 
 
 def _environment() -> Environment:
-    from .settings import ENVIRONMENT  # imported here: api.settings imports this module
-
     return ENVIRONMENT
 
 

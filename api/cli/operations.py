@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from certs import DemoPki, TrustStore, serving, validation_context
-from documents import write_new, write_new_with
+from common import write_new_with
 from signer import Appearance, Report, SigningOptions, sign_pdf_into, verify_pdf
 
 from ..datadir import DataDir
-from ..errors import OutputExists
-from ..settings import ENVIRONMENT
+from ..environment import ENVIRONMENT
+from ..errors import DiskFull, OutputExists
 
 #: Where the demo's approval signature sits on the sample Quyết định: between
 #: "CHỦ TỊCH" and the name (found by hand here; detection comes with issuance).
@@ -91,11 +91,11 @@ def verify_document(data: DataDir, pdf: bytes, name: str = "",
 
 def write_new_file(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` whole or not at all, never replacing an existing file."""
-    if path.exists() or not write_new(path, content):
-        raise OutputExists(path)
+    write_new_file_with(path, lambda out: out.write(content), len(content))
 
 
-def write_new_file_with(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+def write_new_file_with(path: Path, fill: Callable[[BinaryIO], object], size: int = 0) -> None:
     """:func:`write_new_file` of what ``fill`` writes (straight into the file)."""
-    if path.exists() or not write_new_with(path, fill):
+    if path.exists() or not write_new_with(path, fill, size,
+                                           full=lambda written: DiskFull(path, written)):
         raise OutputExists(path)
