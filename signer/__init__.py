@@ -114,9 +114,11 @@ from .sign import (
     FieldFill,
     SigningOptions,
     check_signer_certificate,
+    remember_token_sizes,
     sign_pdf,
     sign_pdf_into,
     signer_certificate,
+    token_sizes,
 )
 from .verify import (
     VERIFY_LIMITS,
@@ -227,9 +229,11 @@ __all__ = [
     "require_signature_block",
     "run_isolated",
     "serif_fonts",
+    "remember_token_sizes",
     "sign_pdf",
     "sign_pdf_into",
     "signer_certificate",
+    "token_sizes",
     "trust_entries",
     "validate_offline",
     "verdict_words",
