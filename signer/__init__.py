@@ -72,6 +72,7 @@ from .pdfinput import (
     open_writer,
 )
 from .prepare import (
+    ATTACHMENT_LIMITS,
     DAY_FIELD,
     DRAFT_LIMITS,
     MONTH_FIELD,
@@ -145,6 +146,7 @@ __all__ = [
     "ChildLimits",
     "CopyKind",
     "DAY_FIELD",
+    "ATTACHMENT_LIMITS",
     "DRAFT_LIMITS",
     "DateLine",
     "DocumentInfo",
