@@ -672,14 +672,18 @@ async def _sign_into(pdf_signer: PdfSigner, writer: IncrementalPdfFileWriter, ou
     """pyHanko's ``PdfSigner.async_sign_pdf`` (0.38) step by step, so that a file being
     written is handed to the disk (:func:`_start_writeback`) as soon as the document is
     written and digested: while the key signs and the TSA answers, the kernel writes it
-    out, and the ``fsync`` that follows waits for little more than the signature."""
+    out, and the ``fsync`` that follows waits for little more than the signature.
+
+    The document is copied into ``output`` and read back for its digest in chunks of
+    :data:`IO_CHUNK` (pyHanko's 4 KiB meant 25,000 reads and writes of a 100 MB file)."""
     from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
+    writer.IO_CHUNK_SIZE = IO_CHUNK
     session = pdf_signer.init_signing_session(writer)
     validation_info = await session.perform_presign_validation(writer)
     tbs = session.prepare_tbs_document(validation_info=validation_info,
                                        bytes_reserved=reserved)
-    prepared, written = tbs.digest_tbs_document(output=output)
+    prepared, written = tbs.digest_tbs_document(output=output, chunk_size=IO_CHUNK)
     _start_writeback(written)
     signed = await tbs.perform_signature(
         document_digest=prepared.document_digest,
@@ -688,7 +692,11 @@ async def _sign_into(pdf_signer: PdfSigner, writer: IncrementalPdfFileWriter, ou
             adobe_revinfo_attr=(None if validation_info is None
                                 else validation_info.adobe_revinfo_attr),
             cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec))
-    await signed.post_signature_processing(written)
+    await signed.post_signature_processing(written, chunk_size=IO_CHUNK)
+
+
+#: Bytes copied or digested at a time when the signed file is written (not held in memory).
+IO_CHUNK = 1 << 20
 
 
 def _start_writeback(output: object) -> None:
