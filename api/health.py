@@ -19,8 +19,6 @@ which waits) — or 503 with ``?strict=true``, for a monitor that should page so
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -111,12 +109,13 @@ def _broker(celery: Any) -> dict[str, Any]:
 
 
 def _tsa(url: str) -> dict[str, Any]:
-    from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+    from pyhanko.sign.timestamps import TimestampRequestError
+
+    from signer.tsa import probe as tsa_probe
 
     started = time.monotonic()
     try:
-        asyncio.run(HTTPTimeStamper(url, timeout=int(TIMEOUT)).async_timestamp(
-            hashlib.sha256(b"kyso health").digest(), "sha256"))
+        tsa_probe(url, b"kyso health", TIMEOUT)
     except (TimestampRequestError, OSError, ValueError, TimeoutError) as exc:
         return {"ok": False, "url": url, "detail": f"{type(exc).__name__}: {exc}"[:300]}
     return {"ok": True, "url": url, "ms": round((time.monotonic() - started) * 1000)}

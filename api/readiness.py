@@ -12,8 +12,6 @@ used (a token's health is read without logging in).
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -102,11 +100,12 @@ def _tsa_check(url: str | None) -> Check:
             "set KYSO_TSA_URL to the CA's TSA address (or open the firewall to it)")
     if not url:
         return _failed(name, ("chưa cấu hình KYSO_TSA_URL", "KYSO_TSA_URL is not set"), todo)
-    from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+    from pyhanko.sign.timestamps import TimestampRequestError
+
+    from signer.tsa import probe as tsa_probe
 
     try:
-        asyncio.run(HTTPTimeStamper(url, timeout=int(TIMEOUT)).async_timestamp(
-            hashlib.sha256(b"kyso readiness").digest(), "sha256"))
+        tsa_probe(url, b"kyso readiness", TIMEOUT)
     except (TimestampRequestError, OSError, ValueError) as exc:
         return _failed(name, (f"{url}: không lấy được dấu thời gian ({type(exc).__name__})",
                               f"{url}: no timestamp ({type(exc).__name__}: {exc})"), todo)

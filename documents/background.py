@@ -335,6 +335,18 @@ class Outcome:
     failed: list[tuple[BackgroundTask, str]]
 
 
+#: What the person waiting is told when their task is sent again, by the reason (the
+#: wait for a service was told when it began: :func:`task_waiting`).
+_RESENT_TEXT = {
+    "worker_lost": "máy xử lý đã dừng giữa chừng, việc được làm lại tự động (không ký hay "
+                   "cấp số hai lần).",
+    "never_sent": "hàng đợi việc nền chưa nhận việc (máy chủ hàng đợi tạm ngừng), việc đã "
+                  "được gửi lại tự động.",
+    "lost_in_broker": "việc nền bị mất trong hàng đợi, đã được gửi lại tự động (không ký "
+                      "hay cấp số hai lần).",
+}
+
+
 def reconcile(session: Session, *, now: datetime | None = None,
               running_stale: timedelta = RUNNING_STALE, queued_stale: timedelta = QUEUED_STALE,
               give_up_after: timedelta = GIVE_UP_AFTER, max_deaths: int = MAX_DEATHS,
@@ -378,10 +390,12 @@ def reconcile(session: Session, *, now: datetime | None = None,
             row.next_try_at = now + _backoff(row.resent)
         _audit(session, row, "resent", why=why)
         document = _document(session, row)
-        if why == "worker_lost" and document is not None:
+        told = _RESENT_TEXT.get(why)
+        # once per task for the broker's cases (a broker away for long resends every run)
+        if told is not None and document is not None and (why == "worker_lost"
+                                                           or row.resent == 1):
             _tell(session, row, document, NotificationKind.WORK_DELAYED,
-                  f"{describe(document)}: máy xử lý đã dừng giữa chừng, việc được làm lại "
-                  "tự động (không ký hay cấp số hai lần).")
+                  f"{describe(document)}: {told}")
         resend.append(row)
     session.flush()
     return Outcome(resend, failed)

@@ -51,6 +51,7 @@ from .sign import (
     pdf_signer_for,
     signing_errors,
 )
+from .tsa import timestamper
 
 __all__ = ["FORMAT", "PendingSignature", "RawSignature", "async_fetch_timestamp",
            "async_finish", "async_prepare_digest", "fetch_timestamp", "finish",
@@ -377,12 +378,10 @@ def _checked_token(token: bytes | cms.ContentInfo, signed: cms.ContentInfo) -> c
 
 async def _request_timestamp(url: str, signed: cms.ContentInfo,
                              md_algorithm: str) -> cms.ContentInfo:
-    from pyhanko.sign.timestamps import HTTPTimeStamper
-
     digest = hashlib.new(md_algorithm, _signature_value(signed)).digest()
     with signing_errors(url):
-        token: cms.ContentInfo = await HTTPTimeStamper(url, timeout=10).async_timestamp(
-            digest, md_algorithm)
+        async with timestamper(url) as stamper:
+            token: cms.ContentInfo = await stamper.async_timestamp(digest, md_algorithm)
     return token
 
 

@@ -38,6 +38,7 @@ from .errors import (
 )
 from .levels import PadesLevel
 from .pdfinput import open_reader
+from .tsa import timestamper
 
 if TYPE_CHECKING:
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -252,7 +253,6 @@ async def async_add_archive_timestamp(pdf: bytes, tsa_url: str,
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.general import SigningError
     from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
-    from pyhanko.sign.timestamps import HTTPTimeStamper
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
     from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
@@ -263,10 +263,10 @@ async def async_add_archive_timestamp(pdf: bytes, tsa_url: str,
         if not contents.document_timestamps and not contents.has_revocation_info:
             pdf = await embed_signatures_validation_info(pdf, validation_context)
         reader = open_reader(pdf)
-        stamper = PdfTimeStamper(HTTPTimeStamper(tsa_url, timeout=10),
-                                 field_name=archive_field_name(reader))
-        out = await stamper.async_update_archival_timestamp_chain(
-            reader, validation_context, in_place=False, output=io.BytesIO())
+        async with timestamper(tsa_url) as client:
+            stamper = PdfTimeStamper(client, field_name=archive_field_name(reader))
+            out = await stamper.async_update_archival_timestamp_chain(
+                reader, validation_context, in_place=False, output=io.BytesIO())
     except TimestampRequestError as exc:
         raise TimestampUnavailable(tsa_url) from exc
     except (SigningError, PdfError, PathBuildingError, PathValidationError,

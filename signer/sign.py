@@ -36,6 +36,7 @@ from .errors import (
 from .levels import PadesLevel
 from .ltv import check_level, effective_level, embed_signatures_validation_info, signature_metadata
 from .pdfinput import open_writer
+from .tsa import TSA_TIMEOUT, timestamper
 
 if TYPE_CHECKING:
     from asn1crypto import x509
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
     from pyhanko.pdf_utils.writer import BasePdfFileWriter
     from pyhanko.sign.signers import PdfSigner, Signer
     from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+    from pyhanko.sign.timestamps import TimeStamper
     from pyhanko_certvalidator import ValidationContext
-    from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 #: Room kept for the CMS blob when a caller fixes it, in hex digits (8 KiB of CMS).
 #: By default the room is measured for each signature (:func:`contents_size`).
@@ -387,16 +388,17 @@ def _has_field(writer: IncrementalPdfFileWriter, name: str) -> bool:
 
 
 def pdf_signer_for(options: SigningOptions, signer: Signer, signing_time: dt.datetime,
-                   field_name: str, writer: IncrementalPdfFileWriter, *,
-                   session: LazySession | None = None) -> PdfSigner:
+                   field_name: str, writer: IncrementalPdfFileWriter,
+                   timestamper: TimeStamper | None = None) -> PdfSigner:
     """A pyHanko ``PdfSigner`` for ``options`` that signs at ``signing_time`` into the
-    signature field ``field_name`` of ``writer``'s document; its TSA requests share
-    ``session`` (the caller closes it in the event loop that used it), else each opens
-    its own.
+    signature field ``field_name`` of ``writer``'s document.
 
     A field the document already has (a prepared draft's) is signed where its widget is:
     no new-field spec is given, because pyHanko would look its page up by walking the
-    whole page tree (a cost that grew with the page count) only to ignore it."""
+    whole page tree (a cost that grew with the page count) only to ignore it.
+
+    ``timestamper``: the TSA client to use (:func:`signer.tsa.timestamper`'s, whose TLS
+    set-up is made once a process); by default one of pyHanko's for ``options.tsa_url``."""
     from pyhanko.sign import fields, signers
     from pyhanko.sign.fields import SigSeedSubFilter
     from pyhanko.sign.timestamps import HTTPTimeStamper
@@ -428,8 +430,8 @@ def pdf_signer_for(options: SigningOptions, signer: Signer, signing_time: dt.dat
             on_page=options.appearance.page,
             box=options.appearance.box,
         )
-    timestamper = (HTTPTimeStamper(options.tsa_url, timeout=10, session=session)
-                   if options.tsa_url else None)
+    if timestamper is None and options.tsa_url:
+        timestamper = HTTPTimeStamper(options.tsa_url, timeout=TSA_TIMEOUT)
     return FixedTimePdfSigner(meta, signer=signer, timestamper=timestamper,
                               stamp_style=stamp, new_field_spec=field_spec)
 
@@ -620,7 +622,6 @@ async def async_sign_pdf_into(
     writable, seekable: pyHanko reads the byte ranges back to digest them), e.g. the
     file it is to end in: a 100 MB scan is then not held in memory a second time."""
     from pyhanko.sign.general import SigningError
-    from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
     given = pdf
     moment = vietnam_time(signing_time)
@@ -628,20 +629,18 @@ async def async_sign_pdf_into(
     if level in (PadesLevel.B_LT, PadesLevel.B_LTA) and options.validation_context is not None:
         with signing_errors(options.tsa_url):
             pdf = await embed_signatures_validation_info(pdf, options.validation_context)
-
-    session = LazySession()  # type: ignore[no-untyped-call]  # one for both TSA requests
     made: list[PdfSigner] = []
+    tsa = timestamper(options.tsa_url) if options.tsa_url else contextlib.nullcontext()
+    async with tsa as stamper:  # one HTTP session for the TSA's two requests
 
-    async def meanwhile(writer: IncrementalPdfFileWriter, field_name: str) -> None:
-        made.append(pdf_signer_for(options, signer, moment, field_name, writer,
-                                   session=session))
-        if options.appearance is not None and options.appearance.lines:
-            preload_font(options.appearance)
-        if not options.bytes_reserved:
-            with signing_errors(options.tsa_url):
-                await token_size(made[0])
+        async def meanwhile(writer: IncrementalPdfFileWriter, field_name: str) -> None:
+            made.append(pdf_signer_for(options, signer, moment, field_name, writer, stamper))
+            if options.appearance is not None and options.appearance.lines:
+                preload_font(options.appearance)
+            if not options.bytes_reserved:
+                with signing_errors(options.tsa_url):
+                    await token_size(made[0])
 
-    try:
         writer, _, chain = await open_for_signing(pdf, signer.signing_cert, options, moment,
                                                   meanwhile)
         carry_chain(signer, chain)
@@ -659,8 +658,6 @@ async def async_sign_pdf_into(
                 output.truncate()
                 await async_sign_pdf_into(given, signer, options, output,
                                           signing_time=moment)
-    finally:
-        await session.close()  # type: ignore[no-untyped-call]
     if level.embeds_validation_info:  # what check_level reads; B-B/B-T need nothing
         output.seek(start)
         check_level(output.read(), level)

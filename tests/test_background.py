@@ -109,6 +109,20 @@ def test_work_the_broker_lost_or_never_took_is_sent(db: Database, commune: Commu
         assert sorted(r.id for r in outcome.resend) == ["dropped", "unsent"]
         whys = {e["task_id"]: e["why"] for e in background_events(session, document_id)}
         assert whys == {"unsent": "never_sent", "dropped": "lost_in_broker"}
+    with db.Session() as session:
+        texts = sorted(n.text for n in notices(session, commune.people["chu-tich"]))
+        assert len(texts) == 2 and all("gửi lại tự động" in n for n in texts)
+        assert "bị mất trong hàng đợi" in texts[0] + texts[1]
+        assert "chưa nhận việc" in texts[0] + texts[1]
+    # the broker still away: each task is sent again on the next runs, its person told
+    # once per task ("fresh" is lost for the first time 20 minutes on)
+    for minutes, told in ((20, 3), (40, 3)):
+        with db.Session() as session, session.begin():
+            later = now + timedelta(minutes=minutes)
+            assert sorted(r.id for r in reconcile(session, now=later).resend) == [
+                "dropped", "fresh", "unsent"]
+        with db.Session() as session:
+            assert len(notices(session, commune.people["chu-tich"])) == told
 
 
 def test_a_task_that_keeps_killing_workers_is_given_up_and_the_person_told(

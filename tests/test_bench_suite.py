@@ -25,7 +25,8 @@ def test_the_quick_suite_measures_every_operation(tmp_path: Path) -> None:
     assert result["quick"] is True and result["machine"]["cores"]
     rows = {row["operation"].split(",")[0].split(" (")[0]: row for row in result["rows"]}
     assert set(rows) >= {"approval signature", "issuing act", "verification",
-                         "preparing a 12-page draft", "kyso sign"}
+                         "preparing a 12-page draft", "kyso sign",
+                         "worker: kyso.sign_attachment"}
     for row in result["rows"]:
         assert row["median_ms"] > 0 and row["p95_ms"] >= row["median_ms"]
         assert row["baseline_ms"] > 0 and row["ratio"] > 0
@@ -33,7 +34,7 @@ def test_the_quick_suite_measures_every_operation(tmp_path: Path) -> None:
     assert all(row["floor_ms"] > 0 for row in result["rows"]
                if row["operation"].startswith(("approval", "issuing")))
     assert all(row["memory"]["kyso_mb"] > 0 for row in result["rows"]
-               if row["operation"].startswith(("verification", "kyso sign")))
+               if row["operation"].startswith(("verification", "kyso sign", "worker")))
     assert "median" in done.stdout and "baseline" in done.stdout
 
 
@@ -87,3 +88,23 @@ def test_a_short_load_of_every_role_loses_nothing(tmp_path: Path) -> None:
     assert check["duplicate_numbers"] == 0
     assert sum(row["errors"] for row in result["rows"]) == 0, result["rows"]
     assert "NOTHING LOST" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_queue_bench_runs_one_and_two_workers(tmp_path: Path) -> None:
+    """bench/queue_bench.py with a handful of documents on PostgreSQL + Redis, with one
+    worker and then two: every document gets through every phase, and the table gives
+    the rate of the whole life and the ratio of two workers to one."""
+    env = {k: v for k, v in os.environ.items() if k != "SOFTHSM2_CONF"}
+    done = subprocess.run([sys.executable, "bench/queue_bench.py", "--documents", "3",
+                           "--profiles", "postgres-redis", "--workers", "1,2"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500,
+                          check=False)
+    if done.returncode and "Skipped: " in done.stderr:  # no PostgreSQL/Redis here (not CI)
+        pytest.skip(done.stderr.rsplit("Skipped: ", 1)[1].strip())
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [line.split() for line in done.stdout.splitlines()
+            if line.startswith("postgres-redis")]
+    assert [(r[1], r[2]) for r in rows if r[2] == "whole"] == [("1", "whole"), ("2", "whole")]
+    two = [r for r in rows if r[1] == "2"]
+    assert len(two) == 4 and all(float(r[-1]) > 0 for r in two)  # each phase's 2w/1w ratio

@@ -157,6 +157,10 @@ def test_redis_restarted_empty_mid_signature_loses_nothing(
                 assert [n for n in drafter.get("/api/v1/notifications").json()
                         if n["kind"] == "WORK_DELAYED" and n["document_id"] == first
                         and "(broker)" in n["text"]]
+                # and the approval the broker never took was told as sent again
+                assert [n for n in drafter.get("/api/v1/notifications").json()
+                        if n["kind"] == "WORK_DELAYED" and n["document_id"] == second
+                        and "gửi lại tự động" in n["text"]]
                 numbers = issue_all(running, [first, second])
                 consistent(running, [first, second], numbers)
                 print(f"redis restart: both signed {recovered:.1f} s after the kill")
