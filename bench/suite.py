@@ -9,7 +9,9 @@ and token (:func:`bench.bench_timing.paired`); the ratio is the median of the pa
 ratios. Printed per row: median and p95 (ms), the baseline's median, the ratio, the
 target and pass/fail, and the physical floor (the token's raw RSA signature and the CMS
 encoding around it). Peak memory is measured in a forked child per run (VmHWM reset,
-minus the RSS at the start), or for the CLI from the child process's own peak RSS.
+minus the RSS at the start), for the CLI from the child process's own peak RSS, and for the
+worker in its own process (the high-water mark reset: an open PKCS#11 session does not
+survive a fork).
 
 Operations (targets from issue 18):
 - approval signature with the full Appendix I appearance on a prepared 1, 20 and
