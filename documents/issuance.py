@@ -74,6 +74,7 @@ from .errors import (
     WrongKeyOnToken,
     WrongStep,
 )
+from .layouts import prepared_layout
 from .links import ensure_link, verify_url
 from .models import (
     Document,
@@ -329,8 +330,9 @@ def _approvable(session: Session, document: Document, person: Person,
     return authority, prepared
 
 
-def _check_block(pdf: bytes, person: Person) -> None:
-    block = locate(pdf).signature
+def _check_block(store: FileStore, prepared: DocumentVersion, pdf: bytes,
+                 person: Person) -> None:
+    block = prepared_layout(store, prepared.sha256, pdf).signature
     if block is not None and block.name not in PLACEHOLDER_NAMES \
             and block.name != person.full_name:
         raise SignerNotInBlock(block.name, person.full_name)
@@ -371,7 +373,7 @@ def approve(session: Session, store: FileStore, document: Document, person: Pers
         raise WrongKeyOnToken(custody.token_name, custody.certificate_sha256,
                               authority.certificate_sha256)
     pdf = store.get(prepared.sha256)
-    _check_block(pdf, person)
+    _check_block(store, prepared, pdf, person)
     signing = signing.for_body(session, document.body_id)
     signed = sign_pdf(pdf, signer, approval_options(signature_image, tsa_url=signing.tsa_url,
                                             validation_context=signing.validation_context))
@@ -391,7 +393,7 @@ def begin_approval(session: Session, store: FileStore, document: Document, perso
     prepared = latest_version(session, document, VersionKind.PREPARED)
     assert prepared is not None
     pdf = store.get(prepared.sha256)
-    _check_block(pdf, person)
+    _check_block(store, prepared, pdf, person)
     signing = signing.for_body(session, document.body_id)
     return prepare_digest(pdf, certificate, approval_options(
         signature_image, tsa_url=signing.tsa_url,
@@ -506,7 +508,9 @@ def issue(session: Session, store: FileStore, document: Document, body_signer: S
     assert approved is not None
     book = book or book_for(session, document.body, document.doc_type, document.unit)
     pdf = store.get(approved.sha256)
-    printed = printed_date(pdf, details.issued_date)
+    prepared = latest_version(session, document, VersionKind.PREPARED)
+    layout = prepared_layout(store, prepared.sha256) if prepared is not None else None
+    printed = printed_date(pdf, details.issued_date, layout.date if layout else None)
     entry = register_issue(session, document, book, details)
     ensure_link(session, document)  # documents prepared before links existed get one now
     present = clerk_fields(pdf)  # a document prepared before year fields has none

@@ -168,7 +168,7 @@ def accept_signed(session: Session, store: FileStore, account: User, document_id
         authority, prepared = _approvable(session, document, person,
                                           custody.certificate_sha256)
         prepared_pdf = store.get(prepared.sha256)
-        _check_block(prepared_pdf, person)
+        _check_block(store, prepared, prepared_pdf, person)
         accepted = check_returned(prepared_pdf, returned, field_name=APPROVAL_FIELD,
                                   certificate_sha256=custody.certificate_sha256)
         cancel_jobs(session, document)  # an agent or remote job started by the approval

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from common import VN_TZ
-from signer import UPLOADED, locate
+from signer import UPLOADED
 
 from ..accounts import Role, require_role
 from ..audit import AuditAction, record
@@ -19,6 +19,7 @@ from ..authority import find_authority
 from ..block import block_differences
 from ..errors import DraftNotPrepared, UnknownValue
 from ..issuance import latest_version, new_draft, replace_draft
+from ..layouts import prepared_layout
 from ..models import Document, Person, Priority, VersionKind
 from ..queue import recall, route
 from .access import actor_of, member_body, person_of, visible_document
@@ -105,7 +106,7 @@ def route_draft(db: Session, tools: Tools, actor: int, document_id: str,
     if priority not in {int(p) for p in Priority}:
         raise UnknownValue("độ khẩn", "priority", priority, [str(int(p)) for p in Priority])
     prepared = latest_version(db, document, VersionKind.PREPARED)
-    block = locate(tools.store.get(prepared.sha256)).signature if prepared else None
+    block = prepared_layout(tools.store, prepared.sha256).signature if prepared else None
     route(db, document, signers, due_at=due_at, priority=Priority(priority),
           note=note, actor=user.username, drafter=drafter, block=block,
           block_override=block_override)
