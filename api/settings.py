@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     #: A task still running this many seconds after it started lost its worker: sent again
     #: (must exceed the longest task, 3 minutes).
     task_stale_seconds: float = 240.0
+    #: The process that started this worker and whose death it outlives by at most
+    #: ``orphan_grace`` seconds (``kyso serve`` sets it for its worker: api/worker/lifeline.py);
+    #: unset (systemd units), the worker watches no parent.
+    supervisor_pid: int | None = None
+    #: Seconds a worker whose supervisor died has to finish its current task before it
+    #: abandons it (sent again by the reconciliation) and exits, with its beat child.
+    orphan_grace: float = 30.0
     #: A task sent this many seconds ago and never started was lost by the broker: sent again.
     queued_stale_seconds: float = 900.0
     #: Server-side tokens this host holds: their signing tasks go to queue "token.<name>".
