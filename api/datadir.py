@@ -13,6 +13,8 @@ directory, so that several instances never collide::
     files/          every PDF version, by SHA-256, never overwritten
     images/         seal and signature files of older versions (unused: the pictures a
                     signature shows are in the database, documents/pictures.py)
+    cache/revocation/  OCSP responses and CRLs ``kyso sign`` fetched, reused by the next
+                    run for as long as a worker reuses its own (``certs.SharedFetchers``)
 
 Everything in it is for the service's account alone: the directory and its folders are
 0700, its files 0600 (the service processes run with umask 077, :func:`private_files`,
@@ -26,21 +28,18 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from certs import DemoPki, Origin, TrustStore, bundled_store
+from certs import DemoPki, Origin, SharedFetchers, TrustStore, bundled_store
 from tokens import Token, TokenError, token_from_settings
 
-if TYPE_CHECKING:
-    from .settings import Environment
-
-#: The variable naming another database than the data directory's SQLite file.
-ENV_DATABASE_URL = "KYSO_DATABASE_URL"
+from .environment import ENV_DATABASE_URL as ENV_DATABASE_URL
+from .environment import ENVIRONMENT, Environment
 
 #: The umask of Kyso's processes: nothing they write is readable by other accounts.
 PRIVATE_UMASK = 0o077
 #: What :meth:`DataDir.create` makes private if an older Kyso left it readable.
-_KNOWN_DIRS = ("softhsm", "pki", "pkcs12", "trust", "out", "files", "images")
+_KNOWN_DIRS = ("softhsm", "pki", "pkcs12", "trust", "out", "files", "images", "cache")
 _KNOWN_FILES = ("tokens.json", "kyso.db", "kyso.db-wal", "kyso.db-shm", "celery-broker.db",
                 "celery-results.db", *(f"celery-beat-schedule{suffix}"
                                        for suffix in ("", ".dat", ".bak", ".dir", ".db")))
@@ -61,8 +60,6 @@ def default_data_dir() -> Path:
 
 
 def _environment() -> Environment:
-    from .settings import ENVIRONMENT  # imported here: api.settings imports this module
-
     return ENVIRONMENT
 
 
@@ -162,6 +159,11 @@ class DataDir:
             for cert in pki.chain:
                 store.add(cert, Origin.DEMO, str(pki.directory))
         return store
+
+    def fetch_cache(self) -> SharedFetchers:
+        """The OCSP/CRL fetches of this directory's commands, kept in ``cache/revocation``
+        for the next command (each ``kyso sign`` is a new process)."""
+        return SharedFetchers(folder=self.root / "cache" / "revocation")
 
     def legacy_trust_files(self) -> list[Path]:
         """CA files in the trust folder not imported yet (older versions trusted them

@@ -10,6 +10,7 @@ nothing server-side. Each says in Vietnamese and English what went wrong::
     ├── ConversionFailed
     ├── ConverterMissing
     ├── CsrfRefused
+    ├── DiskFull            A file a command writes does not fit on its disk
     ├── DraftNotUnderstood
     ├── NothingChosen
     ├── NothingToSign
@@ -150,6 +151,18 @@ class OutputExists(KysoError):
     def __init__(self, path: Path) -> None:
         super().__init__(f"tệp {path} đã tồn tại — Kyso không ghi đè, hãy chọn tên khác",
                          f"{path} already exists — Kyso never overwrites, choose another name")
+
+
+class DiskFull(KysoError):
+    """A file a command writes does not fit on its disk (nothing of it is left)."""
+
+    category = Category.UNAVAILABLE
+
+    def __init__(self, path: Path, size: int) -> None:
+        super().__init__(f"ổ đĩa đã đầy, không ghi được tệp {path} ({size} byte) — không có "
+                         "gì bị ghi dở; hãy giải phóng dung lượng rồi chạy lại",
+                         f"the disk is full: {path} ({size} bytes) could not be written — "
+                         "nothing was half written; free some space and run again")
 
 
 class BatchUsageError(KysoError):

@@ -111,11 +111,11 @@ def _broker(celery: Any) -> dict[str, Any]:
 def _tsa(url: str) -> dict[str, Any]:
     from pyhanko.sign.timestamps import TimestampRequestError
 
-    from signer.tsa import probe as tsa_probe
+    from signer import probe_tsa
 
     started = time.monotonic()
     try:
-        tsa_probe(url, b"kyso health", TIMEOUT)
+        probe_tsa(url, b"kyso health", TIMEOUT)
     except (TimestampRequestError, OSError, ValueError, TimeoutError) as exc:
         return {"ok": False, "url": url, "detail": f"{type(exc).__name__}: {exc}"[:300]}
     return {"ok": True, "url": url, "ms": round((time.monotonic() - started) * 1000)}

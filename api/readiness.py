@@ -102,10 +102,10 @@ def _tsa_check(url: str | None) -> Check:
         return _failed(name, ("chưa cấu hình KYSO_TSA_URL", "KYSO_TSA_URL is not set"), todo)
     from pyhanko.sign.timestamps import TimestampRequestError
 
-    from signer.tsa import probe as tsa_probe
+    from signer import probe_tsa
 
     try:
-        tsa_probe(url, b"kyso readiness", TIMEOUT)
+        probe_tsa(url, b"kyso readiness", TIMEOUT)
     except (TimestampRequestError, OSError, ValueError) as exc:
         return _failed(name, (f"{url}: không lấy được dấu thời gian ({type(exc).__name__})",
                               f"{url}: no timestamp ({type(exc).__name__}: {exc})"), todo)

@@ -1,11 +1,13 @@
-"""Settings: the only module of the service that reads the environment (KYSO_* variables).
+"""Settings: with ``api/environment.py``, the only module of the service that reads the
+environment (KYSO_* variables).
 
-:class:`Settings` is the service's configuration, read once; :class:`Environment` is what
-any command reads of its environment beside it (the data directory, the database URL, a
-PIN or password given to a script …) and what it hands on to child processes, each value
-read when asked so that no PIN or password is kept (``tests/test_settings_reads.py`` fails
-when another module reads the environment; the agent, which loads nothing server-side,
-has its own spot, ``api/agent/settings.py``).
+:class:`Settings` is the service's configuration, read once (by pydantic-settings);
+:class:`Environment` (``api/environment.py``, re-exported here) is what any command reads
+of its environment beside it (the data directory, the database URL, a PIN or password
+given to a script …) and what it hands on to child processes, each value read when asked
+so that no PIN or password is kept (``tests/test_settings_reads.py`` fails when another
+module reads the environment; the agent, which loads nothing server-side, has its own
+spot, ``api/agent/settings.py``).
 
 Two profiles share the code. The embedded default keeps everything under the data
 directory (SQLite database, Celery over a SQLite broker, PDFs in ``files/``); the
@@ -15,9 +17,7 @@ scale-out profile points at PostgreSQL and Redis or RabbitMQ by URL.
 from __future__ import annotations
 
 import ipaddress
-import os
 import secrets
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -26,75 +26,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from signer import ChildLimits
 
-from .datadir import ENV_DATABASE_URL, DataDir, resolve
+from .datadir import DataDir, resolve
+
+# what a command reads of its environment, re-exported for the service's modules
+from .environment import ENV_DATA_DIR as ENV_DATA_DIR
+from .environment import ENV_DATABASE_URL as ENV_DATABASE_URL
+from .environment import ENV_DEBUG as ENV_DEBUG
+from .environment import ENV_PASSWORD as ENV_PASSWORD
+from .environment import ENV_PIN as ENV_PIN
+from .environment import ENV_TSA_URL as ENV_TSA_URL
+from .environment import ENVIRONMENT as ENVIRONMENT
+from .environment import Environment as Environment
+from .environment import pin_env as pin_env
 
 DEV_SECRET = "kyso-dev-secret-change-me"
-ENV_DATA_DIR = "KYSO_DATA_DIR"
-ENV_TSA_URL = "KYSO_TSA_URL"
-#: The PIN ``kyso sign`` uses instead of asking (scripts, tests).
-ENV_PIN = "KYSO_PIN"
-#: The password ``kyso doctor --user`` uses instead of asking.
-ENV_PASSWORD = "KYSO_PASSWORD"
-#: Any value: the CLI shows an internal error's traceback instead of one line.
-ENV_DEBUG = "KYSO_DEBUG"
-
-
-def pin_env(token_name: str) -> str:
-    """The variable holding a server-side token's PIN for the worker: KYSO_PIN_<NAME>."""
-    return "KYSO_PIN_" + token_name.upper().replace("-", "_")
-
-
-class Environment:
-    """What a command reads of the process environment beside :class:`Settings`, and what
-    it hands on. Nothing is cached: each value is read when asked; an empty variable counts
-    as unset where a path or an address is read."""
-
-    @property
-    def data_dir(self) -> Path | None:
-        """``KYSO_DATA_DIR``, expanded and absolute."""
-        value = os.environ.get(ENV_DATA_DIR)
-        return Path(value).expanduser().resolve() if value else None
-
-    @property
-    def database_url(self) -> str | None:
-        return os.environ.get(ENV_DATABASE_URL) or None
-
-    @property
-    def tsa_url(self) -> str | None:
-        return os.environ.get(ENV_TSA_URL) or None
-
-    @property
-    def debug(self) -> bool:
-        return bool(os.environ.get(ENV_DEBUG))
-
-    def pin(self) -> str | None:
-        """``KYSO_PIN`` (an empty PIN is a PIN)."""
-        return os.environ.get(ENV_PIN)
-
-    def token_pin(self, token_name: str) -> str | None:
-        """The worker's PIN of a server-side token (:func:`pin_env`)."""
-        return os.environ.get(pin_env(token_name))
-
-    def password(self) -> str | None:
-        """``KYSO_PASSWORD`` (an empty password is a password)."""
-        return os.environ.get(ENV_PASSWORD)
-
-    def for_child(self, overrides: Mapping[str, str]) -> dict[str, str]:
-        """This process's environment with ``overrides``: what a child process gets."""
-        return {**os.environ, **overrides}
-
-    def set(self, name: str, value: str) -> None:
-        """Set a variable for this process and the children it starts."""
-        os.environ[name] = value
-
-    def set_default(self, name: str, value: str) -> None:
-        """Set a variable unless it is already set (e.g. ``SOFTHSM2_CONF`` for a module
-        loaded by this process)."""
-        os.environ.setdefault(name, value)
-
-
-#: The one :class:`Environment` (it holds nothing).
-ENVIRONMENT = Environment()
 
 
 class Settings(BaseSettings):
@@ -124,6 +69,13 @@ class Settings(BaseSettings):
     #: A task still running this many seconds after it started lost its worker: sent again
     #: (must exceed the longest task, 3 minutes).
     task_stale_seconds: float = 240.0
+    #: The process that started this worker and whose death it outlives by at most
+    #: ``orphan_grace`` seconds (``kyso serve`` sets it for its worker: api/worker/lifeline.py);
+    #: unset (systemd units), the worker watches no parent.
+    supervisor_pid: int | None = None
+    #: Seconds a worker whose supervisor died has to finish its current task before it
+    #: abandons it (sent again by the reconciliation) and exits, with its beat child.
+    orphan_grace: float = 30.0
     #: A task sent this many seconds ago and never started was lost by the broker: sent again.
     queued_stale_seconds: float = 900.0
     #: Server-side tokens this host holds: their signing tasks go to queue "token.<name>".

@@ -16,14 +16,29 @@ fetched for a short time (:data:`SHARED_FETCH_TTL`) and hands every context its 
 The price is that a certificate revoked during the time to live is seen as revoked
 only after the cached "good" response expires (5 minutes by default). Use one instance
 per process (e.g. per batch worker); it is safe to share between threads.
+
+Given a ``folder`` (``kyso sign``: the data directory's ``cache/revocation``), what is
+fetched is also written there (DER, one file per request) and found again by the next
+process, which has no memory of its own: a command run several times in a row then asks
+the OCSP responder once per time to live, as a worker does. A response read back from
+disk counts by the time it says itself it was made where it says so — an OCSP
+response's ``producedAt``, signed by the responder, not when the file was written —, a
+CRL (made once per period, hours before it is fetched) by when it was fetched, and as in
+memory never past its ``nextUpdate``; the validator then checks it as it checks a fetched
+one (a CRL within its own validity period is what it accepts embedded in a file, too).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import os
+import tempfile
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Hashable, Iterable
+from pathlib import Path
 from typing import Any
 
 from asn1crypto import crl, ocsp, x509
@@ -61,6 +76,38 @@ def _crl_stale(lists: Iterable[crl.CertificateList]) -> bool:
         return True
 
 
+def _made_at(kind: object, value: Any) -> dt.datetime | None:
+    """When the responder says it made ``value`` (a cached OCSP response's signed
+    ``producedAt``); None for what does not say when it was fetched (CRLs are made once
+    per period, hours or days before they are fetched; issuer certificates)."""
+    if kind != "ocsp":
+        return None
+    try:
+        made = value["response_bytes"]["response"].parsed["tbs_response_data"]["produced_at"]
+        return made.native  # type: ignore[no-any-return]
+    except (KeyError, TypeError, ValueError):
+        return dt.datetime.min.replace(tzinfo=dt.UTC)  # unreadable: too old to use
+
+
+def _encode(kind: object, value: Any) -> bytes:
+    """``value`` as the DER it came as: one OCSP response, or length-prefixed items."""
+    if kind == "ocsp":
+        return bytes(value.dump())
+    return b"".join(len(item.dump()).to_bytes(4, "big") + item.dump() for item in value)
+
+
+def _decode(kind: object, data: bytes) -> Any:
+    if kind == "ocsp":
+        return ocsp.OCSPResponse.load(data)
+    spec = crl.CertificateList if kind == "crl" else x509.Certificate
+    items, at = [], 0
+    while at < len(data):
+        size = int.from_bytes(data[at:at + 4], "big")
+        items.append(spec.load(data[at + 4:at + 4 + size]))
+        at += 4 + size
+    return items
+
+
 class SharedFetchers:
     """A process's cache of fetched OCSP responses, CRLs and issuer certificates.
 
@@ -70,8 +117,10 @@ class SharedFetchers:
 
     def __init__(self, ttl: dt.timedelta = SHARED_FETCH_TTL, *, timeout: float = 5,
                  clock: Callable[[], float] = time.monotonic,
-                 max_entries: int = MAX_ENTRIES) -> None:
+                 max_entries: int = MAX_ENTRIES, folder: Path | None = None) -> None:
         self.ttl = ttl.total_seconds()
+        #: where fetched answers are also kept for the next process (None: memory only)
+        self.folder = folder
         self.timeout = timeout
         self._clock = clock
         self._max = max_entries
@@ -101,7 +150,10 @@ class SharedFetchers:
         """The cached value for ``key``, or None when absent, too old or stale."""
         with self._lock:
             entry = self._entries.get(key)
+            if entry is None:
+                entry = self._read(key)
             if entry is not None and self._clock() - entry[0] < self.ttl and not stale(entry[1]):
+                self._entries[key] = entry
                 self.hits += 1
                 return entry[1]
             self._entries.pop(key, None)
@@ -114,6 +166,53 @@ class SharedFetchers:
             while len(self._entries) >= self._max:
                 self._entries.pop(next(iter(self._entries)))  # the oldest
             self._entries[key] = (self._clock(), value)
+            self._write(key, value)
+
+    def _file(self, key: Hashable) -> Path | None:
+        if self.folder is None:
+            return None
+        kind = key[0] if isinstance(key, tuple) else None
+        return self.folder / f"{kind}-{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}.der"
+
+    def _read(self, key: Hashable) -> tuple[float, Any] | None:
+        """``key``'s answer kept on disk by an earlier process, with the monotonic time
+        it counts as fetched at (its age by the CA's own time), or None."""
+        path = self._file(key)
+        if path is None:
+            return None
+        kind = key[0] if isinstance(key, tuple) else None
+        try:
+            value = _decode(kind, path.read_bytes())
+            age_from = _made_at(kind, value)
+            if age_from is None:  # CRLs, issuer certificates: by the file's age
+                age = time.time() - path.stat().st_mtime
+            else:
+                age = (dt.datetime.now(dt.UTC) - age_from).total_seconds()
+        except (OSError, ValueError, TypeError, KeyError):
+            return None  # absent or unreadable: fetched again
+        if not 0 <= age < self.ttl:
+            return None
+        return self._clock() - age, value
+
+    def _write(self, key: Hashable, value: Any) -> None:
+        """Keep ``value`` on disk for the next process (a cache: no fsync; written beside
+        and renamed, so a reader never sees half a file). A failure only costs a fetch."""
+        path = self._file(key)
+        if path is None:
+            return
+        kind = key[0] if isinstance(key, tuple) else None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, partial = tempfile.mkstemp(dir=path.parent, prefix=".fetch-")
+        except OSError:
+            return
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(_encode(kind, value))
+            os.replace(partial, path)
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
 
 
 class _CachedOcsp(OCSPFetcher):

@@ -323,7 +323,7 @@ from .roundtrip import (
 )
 from .sqltypes import utc_now
 from .staff import read_staff_list
-from .storage import FileStore, write_new, write_new_with
+from .storage import FileStore, write_new
 from .tickets import file_for_ticket, issue_tickets, upload_for_ticket
 from .usecases.access import (
     own_job,
@@ -706,7 +706,6 @@ __all__ = [
     "TicketRefused", "file_for_ticket", "issue_tickets", "upload_for_ticket",
     "waiting_for_certificate",
     "write_new",
-    "write_new_with",
     # errors
     "NotFound",     # the use-case layer (documents/usecases/)
     "Dispatcher", "Tools", "Upload", "signer_of", "visible_document", "own_job",

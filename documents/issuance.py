@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from certs import SharedFetchers, TrustStore, validation_context
 from common import vietnam_time
 from signer import (
+    ATTACHMENT_LIMITS,
     DAY_FIELD,
     MONTH_FIELD,
     UPLOADED,
@@ -555,7 +556,7 @@ def sign_attachment(session: Session, store: FileStore, document: Document, body
     """An attachment in its own file: organisation signature, top right, the main
     document's number and symbol (Appendix I). ``custody``: as for :func:`issue`."""
     _, entry = _issued(session, store, document)
-    check_draft(pdf)
+    check_draft(pdf, ATTACHMENT_LIMITS)  # an annex: up to the 100 MB a PDF may have
     moment = _body_signature(custody, body_signer, None)
     signing = signing.for_body(session, document.body_id)
     signed = sign_pdf(pdf, body_signer, appendix_options(

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import StorageFull, StoredFileCorrupted, StoredFileMissing
+from common import write_new_with as _write_new_with
 
-#: What the kernel says when the disk or the quota is full.
-FULL = (errno.ENOSPC, errno.EDQUOT)
+from .errors import StorageFull, StoredFileCorrupted, StoredFileMissing
 
 
 def write_new(path: Path, data: bytes) -> bool:
@@ -28,31 +24,10 @@ def write_new(path: Path, data: bytes) -> bool:
 def write_new_with(path: Path, fill: Callable[[BinaryIO], object], size: int = 0) -> bool:
     """:func:`write_new` of what ``fill`` writes into the (readable, seekable) temporary
     file, so that a large result goes straight to disk instead of being held in memory
-    first (``size``: what the error says when the disk is full, if known)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError as exc:
-        if exc.errno in FULL:
-            raise StorageFull(str(path.parent.parent), size) from exc
-        raise
-    try:
-        with os.fdopen(fd, "w+b") as out:
-            fill(out)
-            out.flush()
-            os.fsync(out.fileno())
-            size = size or os.fstat(out.fileno()).st_size
-        try:
-            os.link(tmp, path)  # atomic, and fails if the path exists
-        except FileExistsError:
-            return False
-        return True
-    except OSError as exc:
-        if exc.errno in FULL:
-            raise StorageFull(str(path.parent.parent), size) from exc
-        raise
-    finally:
-        os.unlink(tmp)
+    first (``size``: what the error says when the disk is full, if known); see
+    :func:`common.write_new_with`."""
+    return _write_new_with(path, fill, size,
+                           full=lambda written: StorageFull(str(path.parent.parent), written))
 
 
 @dataclass(frozen=True)

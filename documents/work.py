@@ -18,7 +18,6 @@ broker still held it) queue there and the second finds the act done.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -285,11 +284,14 @@ def run_attachment(runtime: Runtime, document_id: str, account_id: int, sha256: 
         account = session.get_one(User, account_id)
         custody = issuing_custody(session, account, document.body, Act.ATTACHMENT)
         with runtime.signer_for(custody.token_name) as signer:
-            signed = sign_attachment(session, runtime.store, document, signer,
-                                     runtime.store.get(sha256), runtime.signing,
-                                     file_name=file_name, actor=account.username,
-                                     custody=custody)
-        return hashlib.sha256(signed).hexdigest()
+            sign_attachment(session, runtime.store, document, signer,
+                            runtime.store.get(sha256), runtime.signing,
+                            file_name=file_name, actor=account.username, custody=custody)
+        # the version just kept: its SHA-256 was computed once, to store it
+        return session.scalars(select(DocumentVersion.sha256).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.kind == VersionKind.ATTACHMENT,
+            DocumentVersion.file_name == file_name)).one()
 
 
 def run_copy(runtime: Runtime, document_id: str, account_id: int, kind: str,

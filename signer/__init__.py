@@ -72,6 +72,7 @@ from .pdfinput import (
     open_writer,
 )
 from .prepare import (
+    ATTACHMENT_LIMITS,
     DAY_FIELD,
     DRAFT_LIMITS,
     MONTH_FIELD,
@@ -114,9 +115,14 @@ from .sign import (
     FieldFill,
     SigningOptions,
     check_signer_certificate,
+    remember_token_sizes,
     sign_pdf,
     sign_pdf_into,
     signer_certificate,
+    token_sizes,
+)
+from .tsa import (
+    probe as probe_tsa,
 )
 from .verify import (
     VERIFY_LIMITS,
@@ -143,6 +149,7 @@ __all__ = [
     "ChildLimits",
     "CopyKind",
     "DAY_FIELD",
+    "ATTACHMENT_LIMITS",
     "DRAFT_LIMITS",
     "DateLine",
     "DocumentInfo",
@@ -218,6 +225,7 @@ __all__ = [
     "open_writer",
     "plan_fields",
     "prepare_digest",
+    "probe_tsa",
     "prepare_draft",
     "prepare_pdf",
     "qr_links",
@@ -227,9 +235,11 @@ __all__ = [
     "require_signature_block",
     "run_isolated",
     "serif_fonts",
+    "remember_token_sizes",
     "sign_pdf",
     "sign_pdf_into",
     "signer_certificate",
+    "token_sizes",
     "trust_entries",
     "validate_offline",
     "verdict_words",

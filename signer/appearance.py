@@ -230,6 +230,14 @@ def font_factory(font_path: str, size: int) -> GlyphAccumulatorFactory:
     return Shared(stamp_font(font_path), font_size=size)
 
 
+def preload_font(appearance: Appearance) -> None:
+    """Parse ``appearance``'s font now (once per process, :mod:`signer.fontcache`), e.g.
+    while a certificate check waits on the network, instead of when the stamp is written."""
+    from .fontcache import shared_font_engine_font
+
+    shared_font_engine_font(stamp_font(appearance.font_path or default_font()))
+
+
 #: Longest side an image is embedded at (a 36 mm seal at 300 dpi is 425 px).
 IMAGE_MAX_PX = 1000
 #: Most colours kept from an image: its visible pixels are quantised to as few of

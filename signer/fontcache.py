@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pyhanko.pdf_utils.writer import BasePdfFileWriter
     from pyhanko.pdf_utils.xref import ObjectStream
 
-__all__ = ["shared_font_engine", "subset_cache_size"]
+__all__ = ["shared_font_engine", "shared_font_engine_font", "subset_cache_size"]
 
 #: Serialised subsets kept per process (a few kB each).
 SUBSETS_KEPT = 128
@@ -77,6 +77,11 @@ def _parsed(font_file: str) -> _Parsed:
                          lock=threading.Lock())
         _PARSED[font_file] = parsed
         return parsed
+
+
+def shared_font_engine_font(font_file: str) -> None:
+    """Parse ``font_file`` for the shared engines now, unless this process already has."""
+    _parsed(font_file)
 
 
 def _subset(font_file: str, parsed: _Parsed, glyph_ids: frozenset[int]) -> bytes:

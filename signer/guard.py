@@ -12,10 +12,12 @@ module looks at the whole object graph once, with pikepdf, before any other code
 - **objects**: more than ``max_objects`` indirect objects;
 - **streams**: every stream's filters decoded step by step with an output cap (Flate
   through ``zlib.decompressobj(max_length)``, chained filters fed chunk by chunk), at most
-  ``max_stream_mb`` per stream and ``max_decoded_mb`` for the whole document; image
-  codecs (DCT, JPX, JBIG2, CCITT) are not decoded, their declared size is checked
-  (``max_image_pixels``); LZW and RunLength, whose expansion cannot be streamed here, are
-  decoded only below ``max_raw_other`` raw bytes.
+  ``max_stream_mb`` per stream and ``max_decoded_mb`` for the whole document (a stream
+  whose only filter is Flate is counted by the most it can inflate to,
+  :data:`FLATE_MAX_RATIO` × its raw bytes, and inflated only when that does not settle
+  either bound); image codecs (DCT, JPX, JBIG2, CCITT) are not decoded, their declared
+  size is checked (``max_image_pixels``); LZW and RunLength, whose expansion cannot be
+  streamed here, are decoded only below ``max_raw_other`` raw bytes.
 
 Refusals are :class:`PdfHostile` with a ``code`` (the reason class) and where it was
 found. What this module cannot bound itself (qpdf's own parsing, pyHanko's validator) is
@@ -27,10 +29,12 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import functools
 import io
 import os
+import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -217,17 +221,49 @@ def _walk_kids(roots: list[pikepdf.Object | None], limits: PdfLimits, name_vi: s
             stack.append(kids)
 
 
+@functools.cache
+def _name(text: str) -> pikepdf.Name:
+    """The pikepdf Name ``text``, made once (a Name tests membership in a dictionary in
+    half the time a str does)."""
+    import pikepdf
+
+    return pikepdf.Name(text)
+
+
 def page_leaves(doc: pikepdf.Pdf, limits: PdfLimits) -> list[pikepdf.Object]:
-    """The page leaves of the page tree, walked with a visited set; refused above
-    ``max_pages``."""
-    leaves = []
-    for node in _walk_kids([doc.Root.get("/Pages")], limits, "cây trang", "page tree"):
-        if "/Kids" not in node:
+    """The page leaves of the page tree, walked with a visited set (as :func:`_walk_kids`,
+    in one loop: a file may have thousands of pages); refused above ``max_pages``.
+
+    The visited set is pikepdf's ``ObjectSet`` (identity: every reference to an indirect
+    object is that object; direct objects, which form a tree, are each their own)."""
+    import pikepdf
+
+    kids_key = _name("/Kids")
+    leaves: list[pikepdf.Object] = []
+    seen = pikepdf.ObjectSet()
+    count = 0
+    stack: list[pikepdf.Object | None] = [doc.Root.get("/Pages")]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary):
+            continue
+        if not seen.add(node):
+            raise _loop("cây trang", "page tree", node)
+        count += 1
+        if count > limits.max_objects:
+            raise _too_big("cây trang", "page tree", limits.max_objects)
+        if kids_key not in node:
             leaves.append(node)
             if len(leaves) > limits.max_pages:
                 raise refuse("pages", f"tệp có hơn {limits.max_pages} trang, quá giới hạn",
                              f"the file has more than {limits.max_pages} pages, over the "
                              "limit")
+            continue
+        kids = node[kids_key]
+        if isinstance(kids, pikepdf.Array):
+            stack.extend(reversed(list(kids)))
+        elif isinstance(kids, pikepdf.Dictionary):
+            stack.append(kids)
     return leaves
 
 
@@ -334,10 +370,31 @@ def _parent_chain(node: pikepdf.Object, limits: PdfLimits, good: set[ObjKey]) ->
 
 # ------------------------------------------------------------------------------ streams
 
+#: Deflate's largest expansion: a match of 258 bytes written in two bits (a one-bit
+#: length code and a one-bit distance code, the shortest codes there are), so at most
+#: 1032 decoded bytes per encoded byte (zlib's own figure; 1030:1 is what zlib reaches
+#: on a run of zeros). A stream with Flate as its only filter decodes to at most this
+#: many times its raw length, whatever its bytes: zlib cannot be made to do more.
+FLATE_MAX_RATIO = 1032
+
+
 class _Budget:
+    """The decoded bytes of the file's streams, against ``max_decoded_mb``.
+
+    A stream is counted exactly (``add``) or, when Flate is its only filter, by the
+    most it can decode to (``bound``: :data:`FLATE_MAX_RATIO` × its raw length, which
+    is also under ``max_stream_mb`` or the stream is inflated at once). Bounds are only
+    a shortcut: when the exact counts and the bounds together pass the limit,
+    :meth:`settle` inflates the streams counted by a bound, the largest first (in
+    bounded steps, as every stream), until the total fits or the file is refused. A file
+    is refused exactly when its streams' decoded bytes do exceed the limit."""
+
     def __init__(self, limits: PdfLimits) -> None:
         self.limits = limits
         self.total = 0
+        self.bounded = 0
+        #: (bound, stream) of the streams counted by a bound
+        self._pending: list[tuple[int, pikepdf.Object]] = []
 
     def add(self, count: int, stream: pikepdf.Object) -> None:
         self.total += count
@@ -346,6 +403,22 @@ class _Budget:
                                  f"{self.limits.max_decoded_mb} MB (bom giải nén)",
                          f"the file's decompressed content exceeds "
                          f"{self.limits.max_decoded_mb} MB (decompression bomb)", stream)
+
+    def bound(self, most: int, stream: pikepdf.Object) -> None:
+        """Count ``stream`` by ``most``, the most it can decode to."""
+        self._pending.append((most, stream))
+        self.bounded += most
+
+    def settle(self) -> None:
+        """Inflate streams counted by a bound until the total provably fits."""
+        limit = self.limits.max_decoded_mb * MB
+        if self.total + self.bounded <= limit:
+            return
+        self._pending.sort(key=lambda pending: pending[0])  # the largest last
+        while self.total + self.bounded > limit and self._pending:
+            most, stream = self._pending.pop()
+            self.bounded -= most
+            _decoded_size(stream, self.limits, self)
 
 
 def _filters(stream: pikepdf.Object) -> list[str]:
@@ -495,6 +568,39 @@ def _check_image(stream: pikepdf.Object, limits: PdfLimits) -> None:
                      f"{limits.max_image_pixels // 1_000_000} million", stream)
 
 
+#: How qpdf's JSON of a stream dictionary names Flate as its filter.
+_FLATE_TEXT = (b'"/Filter": "/FlateDecode"', b'"/Filter": "/Fl"')
+
+
+def _check_stream(stream: pikepdf.Object, text: bytes, limits: PdfLimits,
+                  budget: _Budget) -> None:
+    """Check one stream: an image's size, every other stream's decoded bytes (in bounded
+    steps, or bounded by :data:`FLATE_MAX_RATIO` without inflating it).
+
+    ``text`` is qpdf's JSON of the stream's dictionary (names as strings in their plain
+    form, each key followed by ``": "`` and its value): without ``/Filter`` or
+    ``/Image`` in it, the dictionary has no such key or value. With ``/Filter`` once,
+    followed by the name of Flate, either the filter is Flate alone or (the words being in a string
+    or a nested dictionary) there is none, and the stream's raw bytes are all it decodes
+    to: :data:`FLATE_MAX_RATIO` × raw bounds both."""
+    # (bytes.find, not ``in``: three times quicker on these short texts, once a stream)
+    if text.find(b"/Image") >= 0 and _get(stream, "/Subtype") == "/Image":
+        _check_image(stream, limits)
+        if not limits.inflate_images:
+            _filters(stream)  # still a valid filter name or array
+            return
+    filters = text.count(b"/Filter")
+    if not filters:
+        budget.add(len(stream.read_raw_bytes()), stream)
+        return
+    if filters == 1 and (text.find(_FLATE_TEXT[0]) >= 0 or text.find(_FLATE_TEXT[1]) >= 0):
+        most = FLATE_MAX_RATIO * len(stream.read_raw_bytes())
+        if most <= limits.max_stream_mb * MB:
+            budget.bound(most, stream)
+            return
+    _decoded_size(stream, limits, budget)
+
+
 # ------------------------------------------------------------------------------ forms
 
 #: Form XObjects drawn inside one another: at most this deep.
@@ -596,44 +702,69 @@ def containers(doc: pikepdf.Pdf,
                 yield obj, item
 
 
-def _containers_checked(doc: pikepdf.Pdf, limits: PdfLimits) -> list[pikepdf.Object]:
-    """What :func:`containers` with :func:`_parent_chain` on every dictionary holding a
-    /Parent would refuse, for every object of the file; the file's streams.
+#: A /Parent entry whose value is a reference, in qpdf's JSON of an object.
+_PARENT_REF = re.compile(rb'"/Parent": "(\d+) (\d+) R"')
 
-    Most objects are decided from their text as qpdf writes it (one C++ call, instead of
-    one Python step per nested array or dictionary): an object whose text has at most
-    ``max_depth`` openers (``[``, ``<<``) cannot nest deeper than that, and one without
-    ``/Parent`` in its text has no dictionary with a /Parent key (qpdf writes names in
-    their plain form). Strings may add to both counts, never take from them: an object
-    the text does not clear is walked exactly, as before."""
+
+def _objects_checked(doc: pikepdf.Pdf, objects: Iterable[pikepdf.Object],
+                     limits: PdfLimits) -> bool:
+    """What :func:`containers` with :func:`_parent_chain` on every dictionary holding a
+    /Parent would refuse, for every object of the file, and every stream's image size
+    and decoded bytes (:func:`_check_stream`), in one pass; whether the file may have
+    pages drawing form XObjects (a stream whose dictionary says ``/Form`` and a
+    dictionary or array that says ``/XObject``: :func:`_walk_forms` has nothing to find
+    otherwise).
+
+    Most objects are decided from their text as qpdf writes it in JSON (one C++ call,
+    instead of one Python step per nested array or dictionary; a stream: its
+    dictionary): names as UTF-8 strings in their plain form, strings prefixed ``u:`` or
+    ``b:``, references as ``"n g R"``. An object whose text has at most ``max_depth``
+    openers (``[``, ``{``) cannot nest deeper than that, and one without ``/Parent`` in
+    its text has no dictionary with a /Parent key. One ``/Parent`` followed by a
+    reference to a node whose chain is already checked ends there, whichever dictionary
+    of the object holds it (a page and its page tree node; the object itself is not
+    marked checked, so a chain through it takes one step more). Strings may add to
+    these counts, never take from them: an object the text does not clear is walked
+    exactly, as before."""
     import pikepdf
 
     good: set[ObjKey] = set()
     for item in _nesting(doc.trailer, limits):
         if isinstance(item, pikepdf.Dictionary) and "/Parent" in item:
             _parent_chain(item, limits, good)
-    streams: list[pikepdf.Object] = []
-    top: pikepdf.Object
-    for obj in doc.objects:
-        if isinstance(obj, pikepdf.Stream):
-            streams.append(obj)
-            top = obj.stream_dict
-        elif isinstance(obj, pikepdf.Dictionary | pikepdf.Array):
-            top = obj
-        else:
+    budget = _Budget(limits)
+    forms = holders = False
+    quick_parent = limits.max_depth >= 1  # a node and a checked parent: two steps
+    for obj in objects:
+        stream = isinstance(obj, pikepdf.Stream)
+        if not stream and not isinstance(obj, (pikepdf.Dictionary, pikepdf.Array)):
             continue
-        text = top.unparse(resolved=True)
+        text = obj.to_json(dereference=True)
+        if stream:
+            _check_stream(obj, text, limits, budget)
+            if not forms and text.find(b"/Form") >= 0:
+                forms = True
+        elif not holders and text.find(b"/XObject") >= 0:
+            holders = True
         parents = text.count(b"/Parent")
-        if text.count(b"[") + text.count(b"<<") <= limits.max_depth:
+        # (a text no longer than max_depth cannot hold more openers than that)
+        if len(text) <= limits.max_depth or \
+                text.count(b"[") + text.count(b"{") <= limits.max_depth:
             if not parents:
                 continue
-            if parents == 1 and isinstance(top, pikepdf.Dictionary) and "/Parent" in top:
-                _parent_chain(top, limits, good)  # only the object itself has one
-                continue
-        for item in _nesting(top, limits):
+            if parents == 1:
+                found = _PARENT_REF.search(text) if quick_parent else None
+                if found is not None and (int(found[1]), int(found[2])) in good:
+                    continue
+                top = obj.stream_dict if stream else obj
+                if isinstance(top, pikepdf.Dictionary) and "/Parent" in top:
+                    _parent_chain(top, limits, good)  # only the object itself has one
+                    continue
+        for item in _nesting(obj.stream_dict if stream else obj, limits):
             if isinstance(item, pikepdf.Dictionary) and "/Parent" in item:
                 _parent_chain(item, limits, good)
-    return streams
+    budget.settle()
+    return forms and holders
 
 
 def check_structure(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
@@ -657,7 +788,8 @@ def _check_structure(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
         raise PdfUnreadable("không có cây trang", "no page tree")
     leaves = page_leaves(doc, limits)
     _qpdf_warnings(doc)
-    if len(doc.objects) > limits.max_objects:
+    objects = doc.objects
+    if len(objects) > limits.max_objects:
         raise refuse("objects", f"tệp có hơn {limits.max_objects} đối tượng",
                      f"the file has more than {limits.max_objects} objects")
     for _ in fields(doc, limits):
@@ -665,15 +797,8 @@ def _check_structure(doc: pikepdf.Pdf, limits: PdfLimits) -> int:
     _walk_outlines(doc, limits)
     _walk_struct(doc, limits)
     _walk_name_trees(doc, limits)
-    _walk_forms(leaves)
-    budget = _Budget(limits)
-    for obj in _containers_checked(doc, limits):
-        if _get(obj, "/Subtype") == "/Image":
-            _check_image(obj, limits)
-            if not limits.inflate_images:
-                _filters(obj)  # still a valid filter name or array
-                continue
-        _decoded_size(obj, limits, budget)
+    if _objects_checked(doc, objects, limits):
+        _walk_forms(leaves)
     _qpdf_warnings(doc)  # objects are parsed lazily: what qpdf cut on the way
     return len(leaves)
 

@@ -44,7 +44,7 @@ from .marks import (
     is_mark_annotation,
     remove_mark_annotations,
 )
-from .pdfinput import UPLOADED
+from .pdfinput import MAX_PDF_BYTES, UPLOADED
 from .qr import add_qr
 from .sign import APPROVAL_FIELD, DA_FONT_KEYS
 from .textlayer import DocumentText, Glyph, PageText, erase_glyphs, read_text
@@ -116,6 +116,12 @@ class FieldPlan:
 #: The limits of a draft (the same bounds as every PDF; drafts get ``max_pages``).
 DraftLimits = PdfLimits
 DRAFT_LIMITS = PdfLimits()
+#: The limits of an attachment (an annex, often a scan), signed as it is: the 100 MB a PDF
+#: may have and the pages verification accepts (``signer.VERIFY_LIMITS``), so that what is
+#: signed can be verified. Its page images are not inflated: the file is extended with an
+#: incremental update, never rewritten, and nothing decodes them (an image stays bounded
+#: by its declared size), as for verification; active content is refused as in a draft.
+ATTACHMENT_LIMITS = PdfLimits(max_bytes=MAX_PDF_BYTES, max_pages=5000, inflate_images=False)
 
 #: Annotation subtypes an official document may carry (links, form fields and their pop-ups).
 ANNOTATIONS = frozenset({"/Link", "/Widget", "/Popup"})

@@ -4,22 +4,27 @@ A pure function of (PDF bytes, options, pyHanko signer) → signed PDF bytes. Th
 PDF is only ever extended with an incremental update, so earlier signatures stay
 valid. Before signing, the signer's certificate is checked (validity period,
 chain, revocation) as Circular 15/2025 Art. 5 asks; nothing is produced when a
-check fails.
+check fails. The chain and revocation part of that check (OCSP/CRL requests) runs on
+a thread of its own while the revision is prepared (fields, stamp, its font, the TSA's
+token size), and the key signs nothing before it has passed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import io
+import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 from common import KysoError, vietnam_time
 
-from .appearance import Appearance, stamp_style
+from .appearance import Appearance, preload_font, stamp_style
 from .blocking import run_blocking
 from .errors import (
     CertificateExpired,
@@ -123,13 +128,25 @@ async def check_signer_certificate(
     Returns the CA certificates of the path it validated (issuer first, root last; none
     without a validation context): every signature carries them, so that a recipient
     who trusts only the root can build the chain."""
+    _check_validity(cert, moment)
+    if context is None:
+        return ()
+    return await _validated_chain(cert, context, intermediates)
+
+
+def _check_validity(cert: x509.Certificate, moment: dt.datetime) -> None:
+    """Refuse ``cert`` outside its validity period at ``moment``."""
     validity = cert["tbs_certificate"]["validity"]
     not_before = validity["not_before"].native
     not_after = validity["not_after"].native
     if not (not_before <= moment <= not_after):
         raise CertificateExpired(_subject(cert), f"{not_before:%d/%m/%Y} – {not_after:%d/%m/%Y}")
-    if context is None:
-        return ()
+
+
+async def _validated_chain(cert: x509.Certificate, context: ValidationContext,
+                           intermediates: Sequence[x509.Certificate] = ()
+                           ) -> tuple[x509.Certificate, ...]:
+    """The chain and revocation part of :func:`check_signer_certificate`."""
     from pyhanko_certvalidator import CertificateValidator
     from pyhanko_certvalidator.errors import (
         PathBuildingError,
@@ -149,6 +166,37 @@ async def check_signer_certificate(
     except ValueError as exc:  # key usage not allowed
         raise CertificateUntrusted(_subject(cert), str(exc)) from exc
     return tuple(reversed([c for c in path.iter_certs(include_root=True) if c != cert]))
+
+
+def _checking(cert: x509.Certificate, context: ValidationContext | None,
+              moment: dt.datetime) -> concurrent.futures.Future[tuple[x509.Certificate, ...]]:
+    """:func:`check_signer_certificate` started: the validity period checked now, the
+    chain and its revocation (network requests, each a wait) on a thread of its own with
+    its own event loop, so that the caller's work goes on meanwhile. The future holds
+    the chain, or the check's error."""
+    _check_validity(cert, moment)
+    future: concurrent.futures.Future[tuple[x509.Certificate, ...]] = \
+        concurrent.futures.Future()
+    if context is None:
+        future.set_result(())
+        return future
+
+    def check() -> None:
+        if not future.set_running_or_notify_cancel():
+            return  # the signing ended before the thread started
+        try:
+            chain = asyncio.run(_validated_chain(cert, context))
+        except Exception as exc:  # noqa: BLE001 - the thread's boundary: re-raised where awaited
+            future.set_exception(exc)
+        else:
+            future.set_result(chain)
+        finally:
+            if not future.done():
+                future.set_exception(SigningFailed(
+                    "kiểm tra chứng thư bị ngắt / the certificate check was interrupted"))
+
+    threading.Thread(target=check, name="kyso-certificate-check", daemon=True).start()
+    return future
 
 
 def signer_certificate(signer: Signer) -> x509.Certificate:
@@ -390,6 +438,33 @@ def pdf_signer_for(options: SigningOptions, signer: Signer, signing_time: dt.dat
 
 #: Size of a TSA's timestamp token per (URL, digest), measured once per process.
 _TOKEN_SIZES: dict[tuple[str, str], int] = {}
+#: Those of :data:`_TOKEN_SIZES` a caller handed over from an earlier process.
+_REMEMBERED: set[tuple[str, str]] = set()
+
+
+def token_sizes() -> dict[str, int]:
+    """The TSA token sizes this process knows, ``"URL DIGEST"`` → bytes: what a command
+    keeps for its next run (:func:`remember_token_sizes`)."""
+    return {f"{url} {md}": size for (url, md), size in _TOKEN_SIZES.items()}
+
+
+def remember_token_sizes(sizes: Mapping[str, int]) -> None:
+    """Take the token sizes an earlier process measured (:func:`token_sizes`) instead of
+    asking each TSA for a token first. Should a TSA's tokens have grown meanwhile beyond
+    the margin, the signature that did not fit is made again once, its size measured."""
+    for name, size in sizes.items():
+        url, _, md = name.rpartition(" ")
+        if url and md and (url, md) not in _TOKEN_SIZES and isinstance(size, int) and size > 0:
+            _TOKEN_SIZES[url, md] = size
+            _REMEMBERED.add((url, md))
+
+
+def _token_key(pdf_signer: PdfSigner) -> tuple[str, str] | None:
+    timestamper = pdf_signer.default_timestamper
+    if timestamper is None:
+        return None
+    md = pdf_signer.signature_meta.md_algorithm or "sha256"
+    return str(getattr(timestamper, "url", id(timestamper))), md
 
 
 def _signature_size(cert: x509.Certificate) -> int:
@@ -449,30 +524,62 @@ async def _measure_contents(signer: Signer, pdf_signer: PdfSigner,
     value = len(dry["content"]["signer_infos"][0]["signature"].native)
     # a dry run's value is a placeholder (512 bytes for any RSA key on PKCS#11)
     size = len(dry.dump()) - value + _signature_size(signer.signing_cert)
-    timestamper = pdf_signer.default_timestamper
-    if timestamper is not None:
-        key = (str(getattr(timestamper, "url", id(timestamper))), md)
-        if key not in _TOKEN_SIZES:
-            _TOKEN_SIZES[key] = len((await timestamper.async_dummy_response(md)).dump())
-        size += _TOKEN_SIZES[key] + TIMESTAMP_ATTRIBUTE
+    token = await token_size(pdf_signer)
+    if token:
+        size += token + TIMESTAMP_ATTRIBUTE
     return 2 * (size + RESERVE_MARGIN)
 
 
+async def token_size(pdf_signer: PdfSigner) -> int:
+    """The size of a timestamp token from ``pdf_signer``'s TSA (0 without one), asked of
+    the TSA once per TSA, digest and process."""
+    key = _token_key(pdf_signer)
+    if key is None or pdf_signer.default_timestamper is None:
+        return 0
+    if key not in _TOKEN_SIZES:
+        dummy = await pdf_signer.default_timestamper.async_dummy_response(key[1])
+        _TOKEN_SIZES[key] = len(dummy.dump())
+    return _TOKEN_SIZES[key]
+
+
+def _forget_remembered(pdf_signer: PdfSigner, exc: Exception) -> bool:
+    """After ``exc``: whether the CMS outgrew a room sized with a remembered token size
+    (:func:`remember_token_sizes`); that size is then dropped, to be measured again."""
+    key = _token_key(pdf_signer)
+    if key not in _REMEMBERED or "larger than expected" not in str(exc):
+        return False
+    _REMEMBERED.discard(key)
+    _TOKEN_SIZES.pop(key, None)
+    _CONTENTS_SIZES.clear()
+    return True
+
+
 async def open_for_signing(
-        pdf: bytes, cert: x509.Certificate | None, options: SigningOptions, moment: dt.datetime
+        pdf: bytes, cert: x509.Certificate | None, options: SigningOptions, moment: dt.datetime,
+        meanwhile: Callable[[IncrementalPdfFileWriter, str], Awaitable[object]] | None = None,
 ) -> tuple[IncrementalPdfFileWriter, str, tuple[x509.Certificate, ...]]:
     """Everything before the signature itself, shared by :func:`async_sign_pdf` and
     hash-only signing: open ``pdf`` for an incremental update, check the signer's
-    certificate, write the field fills, and pick the signature field's name.
-    Returns the writer, the field name and the certificate's CA chain."""
+    certificate, write the field fills, and pick the signature field's name; then
+    ``meanwhile(writer, field_name)``, while the certificate check may still be on its way
+    (:func:`_checking`). Returns once the check has passed: the writer, the field name
+    and the certificate's CA chain."""
     writer = open_writer(pdf)
     if cert is None:
         raise SigningFailed("thiếu chứng thư của người ký / signer certificate missing")
-    chain = await check_signer_certificate(cert, options.validation_context, moment)
-    _fill_fields(writer, options.fills)
-    if options.info is not None:
-        write_info(writer, options.info)
-    return writer, free_field_name(writer, options.field_name), chain
+    checking = _checking(cert, options.validation_context, moment)
+    try:
+        _fill_fields(writer, options.fills)
+        if options.info is not None:
+            write_info(writer, options.info)
+        field_name = free_field_name(writer, options.field_name)
+        if meanwhile is not None:
+            await meanwhile(writer, field_name)
+    except BaseException:
+        checking.cancel()  # its thread ends by itself; its answer is not needed
+        raise
+    chain = await asyncio.wrap_future(checking)
+    return writer, field_name, chain
 
 
 @contextlib.contextmanager
@@ -514,26 +621,96 @@ async def async_sign_pdf_into(
     """:func:`async_sign_pdf`, writing the signed PDF into ``output`` (readable,
     writable, seekable: pyHanko reads the byte ranges back to digest them), e.g. the
     file it is to end in: a 100 MB scan is then not held in memory a second time."""
+    from pyhanko.sign.general import SigningError
+
+    given = pdf
     moment = vietnam_time(signing_time)
     level = effective_level(options.level, options.tsa_url)
     if level in (PadesLevel.B_LT, PadesLevel.B_LTA) and options.validation_context is not None:
         with signing_errors(options.tsa_url):
             pdf = await embed_signatures_validation_info(pdf, options.validation_context)
-    writer, field_name, chain = await open_for_signing(pdf, signer.signing_cert, options,
-                                                       moment)
-    carry_chain(signer, chain)
-    start = output.tell()
+    made: list[PdfSigner] = []
     tsa = timestamper(options.tsa_url) if options.tsa_url else contextlib.nullcontext()
-    async with tsa as stamper:
-        pdf_signer = pdf_signer_for(options, signer, moment, field_name, writer, stamper)
+    async with tsa as stamper:  # one HTTP session for the TSA's two requests
+
+        async def meanwhile(writer: IncrementalPdfFileWriter, field_name: str) -> None:
+            made.append(pdf_signer_for(options, signer, moment, field_name, writer, stamper))
+            if options.appearance is not None and options.appearance.lines:
+                preload_font(options.appearance)
+            if not options.bytes_reserved:
+                with signing_errors(options.tsa_url):
+                    await token_size(made[0])
+
+        writer, _, chain = await open_for_signing(pdf, signer.signing_cert, options, moment,
+                                                  meanwhile)
+        carry_chain(signer, chain)
+        pdf_signer = made[0]
+        start = output.tell()
         with signing_errors(options.tsa_url):
             reserved = options.bytes_reserved or await contents_size(signer, pdf_signer,
                                                                      moment)
-            await pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=reserved)
+            try:
+                await _sign_into(pdf_signer, writer, output, reserved)
+            except SigningError as exc:
+                if options.bytes_reserved or not _forget_remembered(pdf_signer, exc):
+                    raise
+                output.seek(start)
+                output.truncate()
+                await async_sign_pdf_into(given, signer, options, output,
+                                          signing_time=moment)
     if level.embeds_validation_info:  # what check_level reads; B-B/B-T need nothing
         output.seek(start)
         check_level(output.read(), level)
         output.seek(0, io.SEEK_END)
+
+
+async def _sign_into(pdf_signer: PdfSigner, writer: IncrementalPdfFileWriter, output: BinaryIO,
+                     reserved: int) -> None:
+    """pyHanko's ``PdfSigner.async_sign_pdf`` (0.38) step by step, so that a file being
+    written is handed to the disk (:func:`_start_writeback`) as soon as the document is
+    written and digested: while the key signs and the TSA answers, the kernel writes it
+    out, and the ``fsync`` that follows waits for little more than the signature.
+
+    The document is copied into ``output`` and read back for its digest in chunks of
+    :data:`IO_CHUNK` (pyHanko's 4 KiB meant 25,000 reads and writes of a 100 MB file)."""
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    writer.IO_CHUNK_SIZE = IO_CHUNK
+    session = pdf_signer.init_signing_session(writer)
+    validation_info = await session.perform_presign_validation(writer)
+    tbs = session.prepare_tbs_document(validation_info=validation_info,
+                                       bytes_reserved=reserved)
+    prepared, written = tbs.digest_tbs_document(output=output, chunk_size=IO_CHUNK)
+    _start_writeback(written)
+    signed = await tbs.perform_signature(
+        document_digest=prepared.document_digest,
+        pdf_cms_signed_attrs=PdfCMSSignedAttributes(
+            signing_time=session.system_time,
+            adobe_revinfo_attr=(None if validation_info is None
+                                else validation_info.adobe_revinfo_attr),
+            cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec))
+    await signed.post_signature_processing(written, chunk_size=IO_CHUNK)
+
+
+#: Bytes copied or digested at a time when the signed file is written (not held in memory).
+IO_CHUNK = 1 << 20
+
+
+def _start_writeback(output: object) -> None:
+    """Ask the kernel to start writing ``output``'s dirty pages now, without waiting
+    (Linux: ``posix_fadvise`` DONTNEED starts the writeback; the pages being written stay
+    cached). Nothing for an output that is not a file, or where the call is missing."""
+    import os
+
+    try:
+        output.flush()  # type: ignore[attr-defined]
+        fd = output.fileno()  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is not None:
+        with contextlib.suppress(OSError):
+            advise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def sign_pdf(

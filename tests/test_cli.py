@@ -81,6 +81,16 @@ def test_sign_reads_the_pin_from_the_environment(data: DataDir, commune: DemoCom
     assert result.returncode == 0, result.stderr
     assert run_kyso(data, "verify", str(target)).returncode == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+    # what the next run reuses: the signer's OCSP answer, the TSA's token size
+    cache = data.root / "cache"
+    assert any(p.name.startswith("ocsp-") for p in (cache / "revocation").iterdir())
+    sizes = json.loads((cache / "tsa-token-sizes.json").read_text(encoding="utf-8"))
+    assert sizes and all(size > 1000 for size in sizes.values())
+    again = tmp_path / "signed-again.pdf"
+    result = run_kyso(data, "sign", str(source), str(again), "--token", "pho-chu-tich",
+                      pin="246810")
+    assert result.returncode == 0, result.stderr
+    assert run_kyso(data, "verify", str(again)).returncode == 0
 
 
 def test_sign_asks_for_the_pin_when_not_given(data: DataDir, commune: DemoCommune,

@@ -327,6 +327,56 @@ def test_attachment_and_copies_carry_the_main_number_and_their_own(
             ["DRAFT", "PREPARED", "APPROVED", "ISSUED", "ATTACHMENT", "COPY", "COPY", "COPY"])
 
 
+
+def _big_annex(pages: int, image_mb: int) -> bytes:
+    """A scanned annex of ``pages`` pages whose first page shows one uncompressed grey
+    image of ``image_mb`` MB (beyond a draft's limits when pages > 300 or MB > 50)."""
+    import random
+
+    width = 4096
+    height = image_mb * 2**20 // width
+    pdf = pikepdf.new()
+    image = pikepdf.Stream(pdf, random.Random(7).randbytes(width * height))
+    image.stream_dict = pikepdf.Dictionary(
+        Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=width, Height=height,
+        ColorSpace=pikepdf.Name.DeviceGray, BitsPerComponent=8)
+    shown = pdf.make_stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q")
+    for number in range(pages):
+        page = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=[0, 0, 595, 842])
+        if number == 0:
+            page.Contents = shown
+            page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(
+                Im0=pdf.make_indirect(image)))
+        pdf.pages.append(pikepdf.Page(page))
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    return out.getvalue()
+
+
+def test_an_annex_beyond_a_drafts_limits_is_signed_as_an_attachment(
+        db: sessionmaker[Session], store: FileStore, data: DataDir, signing: Signing) -> None:
+    """A scanned annex may have the 100 MB and the pages verification accepts (issue 18:
+    a 100 MB annex through the worker); a draft stays within 50 MB and 300 pages."""
+    from signer import ATTACHMENT_LIMITS, DRAFT_LIMITS, PdfHostile, check_draft
+
+    annex = _big_annex(301, 51)
+    assert len(annex) > DRAFT_LIMITS.max_bytes
+    with pytest.raises(PdfHostile):
+        check_draft(annex)
+    check_draft(annex, ATTACHMENT_LIMITS)
+    doc_id = approved(db, store, data, signing)
+    issued(db, store, data, signing, doc_id)
+    with data.token("ubnd").signer(DEMO_PIN) as body, db() as session, session.begin():
+        attached = sign_attachment(session, store, session.get_one(Document, doc_id), body,
+                                   annex, signing, file_name="phu-luc-lon.pdf")
+    assert attached.startswith(annex)  # an incremental update of the annex as it came
+    report = verify_document(data, attached)
+    assert report.verdict == "valid", report.to_dict()
+    with db() as session:
+        kept = session.scalars(select(DocumentVersion).where(
+            DocumentVersion.file_name == "phu-luc-lon.pdf")).one()
+        assert kept.kind is VersionKind.ATTACHMENT and kept.size == len(attached)
+
 # --- the printed date is the date of issue, whole -------------------------------------------
 
 def _date_line_text(pdf: bytes) -> str:

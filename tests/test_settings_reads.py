@@ -1,6 +1,7 @@
-"""The environment is read in one place per program: ``api/settings.py`` (the service and
-the ``kyso`` commands) and ``api/agent/settings.py`` (the agent, which loads nothing
-server-side). An AST scan of every package's source finds any other module that touches
+"""The environment is read in one place per program: ``api/settings.py`` with
+``api/environment.py`` (the service and the ``kyso`` commands) and
+``api/agent/settings.py`` (the agent, which loads nothing server-side). An AST scan of
+every package's source finds any other module that touches
 ``os.environ`` / ``os.getenv`` (however ``os`` or the names were imported)."""
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("common", "certs", "tokens", "signer", "documents", "api")
 #: The modules that may touch the environment, and why.
 ALLOWED = {
-    "api/settings.py": "the settings of the service and of the kyso commands",
+    "api/environment.py": "what the kyso commands read besides the service's settings "
+                          "(pydantic-settings reads those in api/settings.py)",
     "api/agent/settings.py": "the agent's own settings (it cannot load api/settings.py)",
     "tokens/softhsm.py": "hands the environment on to softhsm2-util and pkcs11-tool with "
                          "SOFTHSM2_CONF pointing at the demo tokens (reads no setting)",

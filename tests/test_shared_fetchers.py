@@ -160,3 +160,37 @@ def test_batch_workers_report_ocsp_with_their_cache(data: DataDir, commune: Demo
     assert [r.verdict for r in rows] == ["valid"] * 8
     assert all(r.report is not None and r.report["signatures"][0]["revocation"] == "ocsp"
                for r in rows)
+
+
+def test_a_folder_carries_an_ocsp_answer_to_the_next_process(spare_pki: DemoPki,
+                                                              tmp_path: Path) -> None:
+    """What ``kyso sign`` keeps in the data directory: the next process, with nothing in
+    memory and the responder gone, gets the answer from disk — for as long as the
+    responder's own producedAt is within the time to live, whatever the file's date."""
+    import os
+
+    label = _file_keyed()
+    cert = spare_pki.cert(label)
+    authority = AuthorityWithCert(_issuer(spare_pki, label))
+    folder = tmp_path / "revocation"
+    with serving(spare_pki):
+        fetched = asyncio.run(SharedFetchers(folder=folder).fetchers().ocsp_fetcher.fetch(
+            cert, authority))
+    kept = sorted(folder.iterdir())
+    assert [p.name.split("-")[0] for p in kept] == ["ocsp"]
+
+    later = SharedFetchers(folder=folder, timeout=2)  # a new process: nothing in memory
+    again = asyncio.run(later.fetchers().ocsp_fetcher.fetch(cert, authority))
+    assert again.dump() == fetched.dump() and later.hits == 1 and later.misses == 0
+
+    # the file's date does not count for an OCSP answer: its producedAt does
+    os.utime(kept[0], (0, 0))
+    assert asyncio.run(SharedFetchers(folder=folder).fetchers().ocsp_fetcher.fetch(
+        cert, authority)).dump() == fetched.dump()
+    with pytest.raises(OCSPFetchError):  # too old for this time to live: asked again
+        asyncio.run(SharedFetchers(dt.timedelta(0), folder=folder, timeout=2)
+                    .fetchers().ocsp_fetcher.fetch(cert, authority))
+    kept[0].write_bytes(b"not DER")  # damaged: asked again, not an error of its own
+    with pytest.raises(OCSPFetchError):
+        asyncio.run(SharedFetchers(folder=folder, timeout=2).fetchers().ocsp_fetcher.fetch(
+            cert, authority))

@@ -12,7 +12,15 @@ from PIL import Image, ImageDraw
 
 from api.datadir import DataDir
 from api.demo.demo import DemoCommune
-from signer import APPROVAL_FIELD, SigningOptions, open_reader, sign_pdf, verify_pdf
+from signer import (
+    APPROVAL_FIELD,
+    SigningOptions,
+    open_reader,
+    remember_token_sizes,
+    sign_pdf,
+    token_sizes,
+    verify_pdf,
+)
 from tokens import Pkcs11Config, Pkcs11Token
 
 from .helpers import sign_as, verify
@@ -160,3 +168,22 @@ def test_a_second_approval_keeps_the_first_valid(data: DataDir, commune: DemoCom
     assert [s.signer for s in report.signatures] == ["Nguyễn Văn Hùng", "Trần Thị Thu Hà"]
     assert report.verdict == "valid", [r.en for s in report.signatures for r in s.reasons]
     assert report.signatures[0].coverage == "entire_revision"
+
+
+def test_a_remembered_token_size_too_small_makes_the_signature_again(
+        data: DataDir, commune: DemoCommune, sample_pdf: bytes,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A TSA token size kept by an earlier run (kyso sign's data directory) that the TSA's
+    tokens have outgrown: the signature that did not fit is made again, measured."""
+    import signer.sign as signing
+
+    monkeypatch.setattr(signing, "_TOKEN_SIZES", {})
+    monkeypatch.setattr(signing, "_REMEMBERED", set())
+    monkeypatch.setattr(signing, "_CONTENTS_SIZES", {})
+    key = f"{commune.pki.tsa_url} sha256"
+    remember_token_sizes({key: 16})
+    assert token_sizes() == {key: 16}
+    signed = sign_as(data, commune.pki, "chu-tich", sample_pdf)
+    report = verify(data, signed)
+    assert report.verdict == "valid" and report.signatures[0].timestamp
+    assert token_sizes()[key] > 1000 and not signing._REMEMBERED

@@ -30,13 +30,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.cli.accounts import OPERATOR
 from api.datadir import DataDir
 from api.demo.accounts import seed_demo_province_admin
 from api.settings import Settings
 from api.trust import IMPORT_ACTOR, import_trust_folder, operator_trust
 from certs import DEMO_MARKER, load_certificates
 from documents import (
+    OPERATOR,
     AuditAction,
     AuditEvent,
     FileStore,

@@ -158,3 +158,22 @@ def test_the_agent_imports_nothing_server_side(tmp_path: Path) -> None:
 def test_the_agent_check_sees_a_server_side_import(tmp_path: Path) -> None:
     offenders = server_side(loaded_by("import api.agent.main\nimport api.settings", tmp_path))
     assert {"pydantic_settings", "api.settings"} <= set(offenders)
+
+
+#: What ``kyso sign`` and ``kyso verify`` need not load: the document layer and the
+#: service's settings (about a second of every command's start on the project's machine,
+#: docs/benchmarks.md); the commands that use them import them when they run.
+COMMAND_LINE_SPARES = ("documents", "sqlalchemy", "alembic", "pydantic_settings", "celery",
+                       "fastapi", "jinja2")
+
+
+def test_the_command_line_loads_the_document_layer_only_for_the_commands_that_use_it(
+        tmp_path: Path) -> None:
+    loaded = loaded_by("import api.cli.main\nfrom api.cli.main import app\n"
+                       "from typer.main import get_command\nget_command(app)", tmp_path)
+    assert "api.cli.main" in loaded and "signer" in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] in COMMAND_LINE_SPARES) == []
+    loaded = loaded_by("import api.cli.main\nimport api.cli.audit\nimport api.cli.db\n"
+                       "import api.cli.init\nimport api.cli.accounts\nimport documents",
+                       tmp_path)
+    assert {"documents", "sqlalchemy"} <= loaded  # the check sees them when they load

@@ -13,9 +13,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from documents import OPERATOR as OPERATOR  # who the audit trail says made the change
-from documents import normalise_username, set_province_admin
-
 from .audit import DataDirOption, _sessions
 
 accounts_app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -34,6 +31,8 @@ def province_admin(
 ) -> None:
     """Quản trị cấp tỉnh: thêm/gỡ CA tin cậy toàn tỉnh / province administrator: adds and
     removes the province-wide trusted CAs."""
+    from documents import normalise_username, set_province_admin
+
     sessions = _sessions(ctx, data_dir)
     name = normalise_username(username)
     with sessions() as session:

@@ -10,18 +10,20 @@ events or a cut-off tail); errors reach :func:`api.cli.main.main` as ``KysoError
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.orm import Session, sessionmaker
 
 from common import KysoError, vietnam_time
-from documents import AuditAction, list_events, verify_chain
 
-from ..database import open_database
 from ..datadir import DataDir, resolve
+
+if TYPE_CHECKING:  # the document layer (SQLAlchemy, every table) loads when a command runs
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from documents import AuditAction
 
 audit_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="Nhật ký kiểm tra (ai làm gì, khi nào) / audit trail.")
@@ -35,12 +37,16 @@ DataDirOption = Annotated[Path | None, typer.Option(
 def _sessions(ctx: typer.Context, data_dir: Path | None) -> sessionmaker[Session]:
     """The data directory's database, migrated; ``kyso --data-dir`` counts when the
     command's own option is not given."""
+    from ..database import open_database
+
     chosen = data_dir or ctx.find_root().params.get("data_dir")
     data = DataDir(resolve(chosen)).create()
     return open_database(data)
 
 
 def _action(name: str) -> AuditAction:
+    from documents import AuditAction
+
     try:
         return AuditAction[name.strip().upper().replace("-", "_")]
     except KeyError:
@@ -68,6 +74,8 @@ def verify(
             raise KysoError(f"--anchor “{anchor}” không hợp lệ (cần SEQ:HASH)",
                             f"invalid --anchor “{anchor}” (expected SEQ:HASH)")
         expected = (int(seq), digest.strip().lower())
+    from documents import verify_chain
+
     with _sessions(ctx, data_dir)() as session:
         report = verify_chain(session, anchor=expected)
     if report.ok:
@@ -95,6 +103,8 @@ def list_command(
     if object_ and ":" in object_:
         object_type, _, rest = object_.partition(":")
         object_id = rest or None
+    from documents import list_events
+
     with _sessions(ctx, data_dir)() as session:
         events = list_events(session, limit=limit,
                              action=_action(action) if action else None, actor=actor,

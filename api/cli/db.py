@@ -15,15 +15,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from documents import (
-    FileStore,
-    backup,
-    create_engine_for,
-    restore,
-    schema_state,
-    upgrade_database,
-)
-
 from ..datadir import DataDir, resolve
 from .audit import DataDirOption
 
@@ -40,6 +31,8 @@ def _data(ctx: typer.Context, data_dir: Path | None) -> DataDir:
 @db_app.command()
 def status(ctx: typer.Context, data_dir: DataDirOption = None) -> None:
     """Lược đồ hiện tại và lược đồ phiên bản này cần / the schema now and the one needed."""
+    from documents import schema_state
+
     state = schema_state(_data(ctx, data_dir).database_url)
     out.print(f"Lược đồ / schema: {state.current or 'trống / empty'} — "
               f"phiên bản này / this release: {state.head}")
@@ -51,6 +44,8 @@ def status(ctx: typer.Context, data_dir: DataDirOption = None) -> None:
 @db_app.command()
 def upgrade(ctx: typer.Context, data_dir: DataDirOption = None) -> None:
     """Nâng cấp lược đồ lên phiên bản này / migrate the schema to this release."""
+    from documents import schema_state, upgrade_database
+
     url = _data(ctx, data_dir).database_url
     before = schema_state(url)
     upgrade_database(url)
@@ -64,6 +59,8 @@ def backup_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Sao lưu khi dịch vụ đang chạy / back up while the service runs."""
+    from documents import FileStore, backup, create_engine_for
+
     data = _data(ctx, data_dir)
     engine = create_engine_for(data.database_url)
     try:
@@ -83,6 +80,8 @@ def restore_command(
 ) -> None:
     """Khôi phục vào thư mục dữ liệu trống rồi kiểm tra / restore into an empty data
     directory, then check it."""
+    from documents import FileStore, create_engine_for, restore
+
     data = _data(ctx, data_dir)
     engine = create_engine_for(data.database_url)
     try:

@@ -27,7 +27,7 @@ from rich.table import Table
 from tokens import Check, DoctorConfig, passed, run_checks
 
 from ..datadir import DataDir, resolve
-from ..settings import ENVIRONMENT
+from ..environment import ENVIRONMENT
 from .operations import pki_services
 
 DEFAULT_SERVICE = "http://127.0.0.1:8000"

@@ -12,22 +12,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from documents import (
-    BodyPlan,
-    FirstAdmin,
-    UnitPlan,
-    import_staff,
-    read_staff_list,
-    start_body,
-)
-
 from .audit import DataDirOption, _sessions
+
+if TYPE_CHECKING:  # the document layer loads when the command runs
+    from documents import UnitPlan
 
 out = Console(highlight=False)
 #: Who the audit trail says created the body.
@@ -35,6 +29,8 @@ OPERATOR = "người vận hành (kyso init)"
 
 
 def _unit(text: str) -> UnitPlan:
+    from documents import UnitPlan
+
     abbreviation, _, name = text.partition("=")
     if not name.strip() or not abbreviation.strip():
         raise typer.BadParameter(f"“{text}”: cần dạng VIẾT_TẮT=Tên đơn vị / "
@@ -69,6 +65,8 @@ def init(
     data_dir: DataDirOption = None,
 ) -> None:
     """Tạo cơ quan đầu tiên (không có demo) / set up the first real body (no demo)."""
+    from documents import BodyPlan, FirstAdmin, import_staff, read_staff_list, start_body
+
     plan = BodyPlan(name=name, abbreviation=abbreviation, place_name=place, organ_id=organ_id,
                     units=[_unit(u) for u in unit or []])
     staff_list = read_staff_list(staff.read_bytes(), staff.name) if staff else None

@@ -22,7 +22,7 @@ from tokens import list_slots
 
 from ..agent.main import agent as agent_command
 from ..datadir import DataDir, private_files, resolve
-from ..settings import ENVIRONMENT, Settings
+from ..environment import ENVIRONMENT
 from .accounts import accounts_app
 from .audit import audit_app
 from .db import backup_command, db_app, restore_command
@@ -94,6 +94,7 @@ def demo(
 
     from ..demo import demo as demo_commune
     from ..demo.commune import run_flow
+    from ..settings import Settings
 
     data = _data(data_dir)
     out.print(f"Thư mục dữ liệu / data directory: {data.root}")
@@ -226,6 +227,7 @@ def serve(
 
     Every setting comes from the settings object (``KYSO_*``); ``--host``, ``--port`` and
     ``--data-dir`` override theirs."""
+    from ..settings import Settings
     from .serve import run_embedded
 
     settings = Settings(data_dir=_data(data_dir).root)

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from certs import DemoPki, TrustStore, serving, validation_context
-from documents import write_new, write_new_with
-from signer import Appearance, Report, SigningOptions, sign_pdf_into, verify_pdf
+from common import write_new_with
+from signer import (
+    Appearance,
+    Report,
+    SigningOptions,
+    remember_token_sizes,
+    sign_pdf_into,
+    token_sizes,
+    verify_pdf,
+)
 
 from ..datadir import DataDir
-from ..errors import OutputExists
-from ..settings import ENVIRONMENT
+from ..environment import ENVIRONMENT
+from ..errors import DiskFull, OutputExists
 
 #: Where the demo's approval signature sits on the sample Quyết định: between
 #: "CHỦ TỊCH" and the name (found by hand here; detection comes with issuance).
@@ -73,13 +84,45 @@ def sign_document_into(
     token = data.token(token_name)
     tsa_url = ENVIRONMENT.tsa_url or (pki.tsa_url if pki else None)
     store = data.trust_store()
+    sizes = data.root / "cache" / "tsa-token-sizes.json"
+    remember_token_sizes(_recent_json(sizes, TOKEN_SIZES_KEPT))
     with token.signer(pin) as signer:
         options = SigningOptions(
             appearance=appearance_for(signer.signing_cert, box, page, image),
             tsa_url=tsa_url,
-            validation_context=validation_context(store, online=True),
+            # the check's OCSP/CRL answers are reused by the next command (5 minutes)
+            validation_context=validation_context(store, online=True,
+                                                  shared=data.fetch_cache()),
         )
         sign_pdf_into(pdf, signer, options, output)
+    _keep_json(sizes, token_sizes())
+
+
+#: How long ``kyso sign`` trusts the size of a TSA's token measured by an earlier run
+#: (a token that outgrows it makes the signature again, measured: signer.remember_token_sizes).
+TOKEN_SIZES_KEPT = 24 * 3600
+
+
+def _recent_json(path: Path, max_age: float) -> dict[str, int]:
+    """The JSON object kept in ``path`` if it is younger than ``max_age`` seconds, else {}."""
+    try:
+        if time.time() - path.stat().st_mtime > max_age:
+            return {}
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _keep_json(path: Path, value: dict[str, int]) -> None:
+    """Keep ``value`` in ``path`` for the next command (a cache: a failure costs nothing)."""
+    if not value or value == _recent_json(path, TOKEN_SIZES_KEPT):
+        return
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(json.dumps(value), encoding="utf-8")
+        partial.replace(path)
 
 
 def verify_document(data: DataDir, pdf: bytes, name: str = "",
@@ -91,11 +134,11 @@ def verify_document(data: DataDir, pdf: bytes, name: str = "",
 
 def write_new_file(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` whole or not at all, never replacing an existing file."""
-    if path.exists() or not write_new(path, content):
-        raise OutputExists(path)
+    write_new_file_with(path, lambda out: out.write(content), len(content))
 
 
-def write_new_file_with(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+def write_new_file_with(path: Path, fill: Callable[[BinaryIO], object], size: int = 0) -> None:
     """:func:`write_new_file` of what ``fill`` writes (straight into the file)."""
-    if path.exists() or not write_new_with(path, fill):
+    if path.exists() or not write_new_with(path, fill, size,
+                                           full=lambda written: DiskFull(path, written)):
         raise OutputExists(path)

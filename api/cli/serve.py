@@ -4,7 +4,8 @@ services, and (with the demo) the demo commune's accounts."""
 
 from __future__ import annotations
 
-import contextlib
+import functools
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from typing import Any
 
 from ..datadir import DataDir
 from ..settings import ENV_DATA_DIR, ENVIRONMENT, Settings, pin_env
+from ..worker.lifeline import die_with_parent
 from .supervise import Supervised
 
 
@@ -35,18 +37,12 @@ def start_worker(data: DataDir, token_names: list[str], pins: dict[str, str],
         **{pin_env(name): pin for name, pin in pins.items()}, **(extra_env or {})})
     command = worker_command([f"token.{t}" for t in token_names],
                              data.root / "celery-beat-schedule")
-    return subprocess.Popen(command, env=env,
-                            preexec_fn=_die_with_parent)
-
-
-def _die_with_parent() -> None:
-    """In the worker's child process (Linux): get SIGTERM when `kyso serve` dies, however
-    it dies, so no worker is left behind consuming the queues."""
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    # SIGTERM (Celery's warm shutdown) from the kernel when `kyso serve` dies, however it
+    # dies, and the worker's own lifeline bounds that shutdown (api/worker/lifeline.py): no
+    # worker, nor its beat, is left behind consuming the queues
+    env["KYSO_SUPERVISOR_PID"] = str(os.getpid())
+    return subprocess.Popen(command, env=env, preexec_fn=functools.partial(
+        die_with_parent, signal.SIGTERM, os.getpid()))
 
 
 def load_demo(data: DataDir, console: Any, pki_port: int | None) -> list[tuple[str, str, str]]:

@@ -20,6 +20,7 @@ from documents import (
     user_for_token,
 )
 from signer import (
+    ATTACHMENT_LIMITS,
     DRAFT_LIMITS,
     UPLOADED,
     VERIFY_LIMITS,
@@ -75,14 +76,17 @@ class Services:
         return context
 
     def check_draft(self, pdf: bytes, *, allow_signatures: bool = False,
-                    draft_marks: bool = False, source: str = UPLOADED) -> None:
+                    draft_marks: bool = False, source: str = UPLOADED,
+                    attachment: bool = False) -> None:
         """``signer.prepare.check_draft`` in a child process within the settings' memory and
         time limits (a hostile upload can neither hang nor exhaust this process). Call it
         with no database transaction open. ``draft_marks``: a draft that will be prepared
         (its "DỰ THẢO" stamps are left to preparation); ``source``: how errors name the
-        file (its name, else "uploaded file")."""
-        run_isolated("check_draft", pdf, DRAFT_LIMITS, allow_signatures, draft_marks,
-                     source or UPLOADED, limits=self.settings.check_limits)
+        file (its name, else "uploaded file"); ``attachment``: an annex, within
+        ``signer.ATTACHMENT_LIMITS`` (up to 100 MB) instead of a draft's."""
+        run_isolated("check_draft", pdf, ATTACHMENT_LIMITS if attachment else DRAFT_LIMITS,
+                     allow_signatures, draft_marks, source or UPLOADED,
+                     limits=self.settings.check_limits)
 
     def verify_report(self, pdf: bytes, name: str, store: TrustStore) -> Report:
         """Verify an uploaded file in a child process within the settings' memory and time

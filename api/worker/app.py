@@ -6,9 +6,12 @@ process its runtime (database, file store, token sessions) after the fork.
 
 from __future__ import annotations
 
+import os
+import signal
 from typing import Any
 
 from celery.signals import (
+    beat_embedded_init,
     worker_init,
     worker_process_init,
     worker_process_shutdown,
@@ -20,6 +23,7 @@ from ..datadir import private_files
 from ..settings import Settings
 from .heartbeat import Heartbeat
 from .ledger import connect_signals
+from .lifeline import Lifeline, die_with_parent
 from .runtime import TokenSessions, make_celery, runtime_for
 from .tasks import configure
 
@@ -28,6 +32,9 @@ settings = Settings()
 celery_app = make_celery(settings)
 _tokens: list[TokenSessions] = []
 _heartbeat: list[Heartbeat] = []
+_lifeline: list[Lifeline] = []
+#: The worker's main process (its embedded beat, a child, dies with it).
+_worker_pid: list[int] = []
 connect_signals()  # the ledger of background work follows each task (api/worker/ledger.py)
 
 
@@ -41,6 +48,37 @@ def _ours(sender: Any) -> bool:
 
     app = getattr(sender, "app", None) or current_app._get_current_object()
     return app is celery_app
+
+
+@worker_init.connect
+def _watch_supervisor(sender: Any = None, **_: Any) -> None:
+    """In the worker's main process: started by `kyso serve` (``KYSO_SUPERVISOR_PID``), it
+    ends at most ``KYSO_ORPHAN_GRACE`` seconds after `kyso serve` died, with its beat
+    child, whatever its warm shutdown waits for (api/worker/lifeline.py)."""
+    if not _ours(sender):
+        return
+    _worker_pid[:] = [os.getpid()]
+    if settings.supervisor_pid is None or _lifeline:
+        return
+    lifeline = Lifeline(settings.supervisor_pid, settings.orphan_grace, _warm_shutdown)
+    lifeline.start()
+    _lifeline[:] = [lifeline]
+
+
+def _warm_shutdown() -> None:
+    """What SIGTERM does to a worker (Celery's warm shutdown), unless already begun."""
+    from celery.worker import state
+
+    if not state.should_stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+@beat_embedded_init.connect
+def _beat_dies_with_worker(sender: Any = None, **_: Any) -> None:
+    """In the embedded beat's process (``-B``): SIGKILL from the kernel when its worker
+    dies, however it dies; no beat is left behind to send the periodic tasks twice."""
+    if _worker_pid and _ours(sender):
+        die_with_parent(signal.SIGKILL, _worker_pid[0])
 
 
 @worker_init.connect

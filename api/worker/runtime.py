@@ -17,7 +17,7 @@ from datetime import timedelta
 from celery import Celery
 from pyhanko.sign.signers import Signer
 
-from certs import validation_context
+from certs import SharedFetchers, validation_context
 from documents import FileStore, Runtime, Signing, seal_image_for, signature_image_for
 from signer import PadesLevel
 from tokens import TokenError, TokenRemoved, mid_signature_errors, token_error_in
@@ -122,8 +122,12 @@ def runtime_for(settings: Settings) -> tuple[Runtime, TokenSessions]:
         sessions=sessions,
         store=FileStore(data.files),
         signer_for=tokens.signer_for,
+        # the pre-signing checks' OCSP/CRL answers are reused for 5 minutes, as the
+        # batch verification's are (certs.SharedFetchers): a batch of signatures of one
+        # key asks the responder once, not once per document
         signing=Signing(tsa_url=tsa, contexts=lambda: validation_context(store),
                         level=PadesLevel(settings.pades_level), trust=store,
+                        fetchers=SharedFetchers(),
                         seal_caption=settings.seal_caption),
         seal_for=seal_image_for,  # the pictures the body's administrator uploaded
         signature_image_for=signature_image_for,

@@ -53,7 +53,7 @@ def attach_file(db: Session, tools: Tools, actor: int, document_id: str, *, read
     data = read()
     ids = (document.id, user.id)  # read before the commit: no transaction open after it
     db.commit()  # no transaction (no SQLite write lock) while the file is checked
-    tools.check_draft(data)
+    tools.check_draft(data, attachment=True)
     sha256 = tools.store.put(data)
     name = f"{sha256[:12]}-{file_name or 'phu-luc.pdf'}"
     task_id = tools.dispatcher.sign_attachment(*ids, sha256, name,

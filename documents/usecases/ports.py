@@ -68,9 +68,10 @@ class Tools(Protocol):
     def dispatcher(self) -> Dispatcher: ...
 
     def check_draft(self, pdf: bytes, *, allow_signatures: bool = False,
-                    draft_marks: bool = False, source: str = ...) -> None:
+                    draft_marks: bool = False, source: str = ...,
+                    attachment: bool = False) -> None:
         """Refuse a broken, encrypted or active PDF (in a child process, no transaction
-        open)."""
+        open); ``attachment``: within the limits of an annex, else of a draft."""
 
     def trust_for(self, db: Session, body_ids: Iterable[int]) -> TrustStore: ...
 

@@ -171,7 +171,9 @@ class TcpRelay:
     :meth:`down` closes the listening socket and every relayed connection (the broker as
     seen when it crashes: connections reset, new ones refused); :meth:`up` listens on the
     same port again. With :meth:`drop_at`, it goes down by itself the moment a client
-    sends ``marker`` for the ``count``-th time (that request cut off on its way)."""
+    sends ``marker`` for the ``count``-th time (that request cut off on its way).
+    :meth:`stall` keeps every connection open and passes nothing more either way (a broker
+    that hangs, or a network path that drops every packet: nothing is reset)."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
@@ -182,6 +184,7 @@ class TcpRelay:
         self.dropped = threading.Event()
         self._marker: bytes | None = None
         self._count = 0
+        self._stalled = threading.Event()
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -201,6 +204,9 @@ class TcpRelay:
             self._marker = None
         threading.Thread(target=self._drop, daemon=True).start()
         return True
+
+    def stall(self) -> None:
+        self._stalled.set()
 
     def _drop(self) -> None:
         self.down()
@@ -261,6 +267,9 @@ class TcpRelay:
                 with self._lock:
                     if a not in self._open:
                         return
+                if self._stalled.is_set():
+                    time.sleep(0.1)  # what was sent stays unread; the sockets stay open
+                    continue
                 for sock in readable:
                     data = sock.recv(65536)
                     if not data:
