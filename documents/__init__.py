@@ -407,6 +407,10 @@ from .usecases.verification import (
     verify_each,
     verify_files,
 )
+from .versions import (
+    numbered,
+    version_labels,
+)
 from .work import (
     Runtime,
     record_failure,
@@ -700,6 +704,8 @@ __all__ = [
     "verify_chain",
     "verify_url",
     "waiting_for",
+    # how versions are named (documents/versions.py)
+    "numbered", "version_labels",
     # signed outside Kyso (documents/roundtrip.py)
     "accept_signed", "prepared_to_sign", "signable_elsewhere",
     # single-use addresses for a local signing tool (documents/tickets.py)

@@ -198,6 +198,10 @@ def test_a_corrected_draft_keeps_its_signers_and_each_version_its_own_label(
     assert list(links) == ["Dự thảo", "Đã chuẩn bị", "Dự thảo đã sửa lần 1",
                            "Đã chuẩn bị (bản sửa lần 1)", "Dự thảo đã sửa lần 2",
                            "Đã chuẩn bị (bản sửa lần 2)"], list(links)
+    # the JSON API names the versions as the page does
+    answer = world.client.get(f"/api/v1/documents/{document_id}")
+    assert answer.status_code == 200, answer.text
+    assert [v["label"] for v in answer.json()["versions"]] == list(links)
     # each link opens its own version
     with world.sessions() as session:
         drafts = session.scalars(select(DocumentVersion.sha256).where(

@@ -148,7 +148,7 @@ def sentence(event: AuditEvent, people: People, documents: dict[str, Document],
              labels: dict[tuple[str, str], str] | None = None) -> str:
     """One event as a Vietnamese sentence (without the time, shown beside it); ``labels``:
     each version's label by (document id, SHA-256), so that a corrected draft reads as
-    "dự thảo đã sửa lần 1" (:func:`api.web.views.version_label`)."""
+    "dự thảo đã sửa lần 1" (:func:`documents.numbered`)."""
     who = people.who(event.actor)
     verb = _VERBS.get(event.action, event.action.value.lower())
     details = _details(event.details)

@@ -3,7 +3,7 @@ reads, plus where each document waits."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -23,10 +23,10 @@ from documents import (
     RequestStatus,
     SigningAuthority,
     SigningRequest,
-    VersionKind,
     current_signer,
     in_force,
     link_of,
+    numbered,
     waiting_for,
 )
 
@@ -73,46 +73,6 @@ def document_view(db: Session, document: Document) -> dict[str, Any]:
         "verify_path": f"/v/{link.code}" if link else None,
         "in_progress": in_progress(document, ahead, signing),
     }
-
-
-#: Kinds a corrected draft makes again: their later versions are "đã sửa lần n".
-CORRECTED = {VersionKind.DRAFT, VersionKind.PREPARED}
-
-
-def version_label(kind: VersionKind, ordinal: int) -> str:
-    """A version as the lists and the trail name it, distinct from the others of its kind:
-    "Dự thảo", then "Dự thảo đã sửa lần 1", "Dự thảo đã sửa lần 2" …; "Phụ lục", "Phụ lục
-    (bản thứ 2)" …"""
-    if ordinal <= 1:
-        return kind.value
-    if kind is VersionKind.DRAFT:
-        return f"{kind.value} đã sửa lần {ordinal - 1}"
-    if kind in CORRECTED:
-        return f"{kind.value} (bản sửa lần {ordinal - 1})"
-    return f"{kind.value} (bản thứ {ordinal})"
-
-
-def numbered(versions: Sequence[DocumentVersion]) -> list[tuple[DocumentVersion, int, str]]:
-    """Each version (oldest first) with its ordinal among those of its kind and its label."""
-    seen: dict[VersionKind, int] = {}
-    out = []
-    for version in versions:
-        seen[version.kind] = seen.get(version.kind, 0) + 1
-        out.append((version, seen[version.kind], version_label(version.kind, seen[version.kind])))
-    return out
-
-
-def version_labels(db: Session, document_ids: set[str]) -> dict[tuple[str, str], str]:
-    """The label of every version of these documents, by (document id, SHA-256)."""
-    by_document: dict[str, list[DocumentVersion]] = {}
-    for version in db.scalars(select(DocumentVersion).where(
-            DocumentVersion.document_id.in_(document_ids)).order_by(DocumentVersion.id)):
-        by_document.setdefault(version.document_id, []).append(version)
-    labels: dict[tuple[str, str], str] = {}
-    for document_id, versions in by_document.items():
-        for version, _, label in numbered(versions):
-            labels.setdefault((document_id, version.sha256), label)
-    return labels
 
 
 def last_signers(db: Session, document: Document) -> list[int]:

@@ -24,6 +24,7 @@ from documents import (
     documents_of,
     download_version,
     issue_document,
+    numbered,
     parse_statuses,
     recall_draft,
     route_draft,
@@ -54,8 +55,10 @@ def document_json(db: SessionDep, document: Document,
         "number": entry.number_symbol if entry else None,
         "problem": document.problem,
         "created_at": document.created_at.isoformat(),
-        "versions": [{"kind": v.kind.name, "sha256": v.sha256, "size": v.size,
-                      "created_at": v.created_at.isoformat()} for v in versions],
+        # oldest first, each labelled as the pages name it ("Dự thảo đã sửa lần 1")
+        "versions": [{"kind": v.kind.name, "label": label, "sha256": v.sha256,
+                      "size": v.size, "created_at": v.created_at.isoformat()}
+                     for v, _, label in numbered(versions)],
     }
 
 

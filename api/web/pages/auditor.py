@@ -9,7 +9,15 @@ from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from documents import AuditAction, AuditEvent, Document, Role, Upload, verify_each
+from documents import (
+    AuditAction,
+    AuditEvent,
+    Document,
+    Role,
+    Upload,
+    verify_each,
+    version_labels,
+)
 from signer import render_html, verdict_words
 
 from ...http.errors import MissingInput
@@ -17,7 +25,6 @@ from .. import trail
 from ..context import Ctx, PageCtx, PostCtx
 from ..rendering import render
 from ..routing import UiRoute
-from ..views import version_labels
 
 router = APIRouter(route_class=UiRoute, include_in_schema=False)
 PATH = "/kiem-tra"
