@@ -215,6 +215,9 @@ from .jobs import (
     register_certificate,
     waiting_for_certificate,
 )
+from .layouts import (
+    prepared_layout,
+)
 from .links import (
     code_in_url,
     document_for_code,
@@ -706,6 +709,8 @@ __all__ = [
     "waiting_for",
     # how versions are named (documents/versions.py)
     "numbered", "version_labels",
+    # a prepared version's layout, once per process (documents/layouts.py)
+    "prepared_layout",
     # signed outside Kyso (documents/roundtrip.py)
     "accept_signed", "prepared_to_sign", "signable_elsewhere",
     # single-use addresses for a local signing tool (documents/tickets.py)

@@ -34,14 +34,14 @@ def tls_context() -> ssl.SSLContext:
 
 
 @asynccontextmanager
-async def timestamper(url: str) -> AsyncIterator[HTTPTimeStamper]:
+async def timestamper(url: str, timeout: float = TSA_TIMEOUT) -> AsyncIterator[HTTPTimeStamper]:
     """A pyHanko ``HTTPTimeStamper`` for ``url`` on a session of its own, closed on exit."""
     import aiohttp
     from pyhanko.sign.timestamps import HTTPTimeStamper
 
     connector = aiohttp.TCPConnector(ssl=tls_context())
     async with aiohttp.ClientSession(connector=connector) as session:
-        yield HTTPTimeStamper(url, timeout=TSA_TIMEOUT, session=session)
+        yield HTTPTimeStamper(url, timeout=timeout, session=session)
 
 
 def probe(url: str, what: bytes, timeout: float = TSA_TIMEOUT) -> None:
@@ -51,8 +51,7 @@ def probe(url: str, what: bytes, timeout: float = TSA_TIMEOUT) -> None:
     import hashlib
 
     async def request() -> None:
-        async with timestamper(url) as client:
-            client.timeout = timeout
+        async with timestamper(url, timeout) as client:
             await client.async_timestamp(hashlib.sha256(what).digest(), "sha256")
 
     run_blocking(request())

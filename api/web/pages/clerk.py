@@ -30,13 +30,14 @@ from documents import (
     issue_document,
     latest_version,
     number_symbol,
+    prepared_layout,
     printed_date,
     query_register,
     start_register_export,
     status_counts,
     visible_document,
 )
-from signer import CopyKind, DraftLayout, locate
+from signer import CopyKind, DraftLayout
 
 from ...http.views import register_json
 from ..context import Ctx, PageCtx, PostCtx
@@ -49,21 +50,14 @@ PATH = "/van-thu"
 REGISTER_PATH = "/so-van-ban"
 
 
-#: The approved files' layouts (date line, "Nơi nhận" list), by SHA-256 (a file never
-#: changes under its hash).
-_LAYOUTS: dict[str, DraftLayout] = {}
-
-
 def _approved(ctx: Ctx, document: Document) -> tuple[bytes, DraftLayout] | None:
+    """The approved file and its layout (the prepared version's, read once per process:
+    :func:`documents.prepared_layout`, as issuing reads it)."""
     approved = latest_version(ctx.db, document, VersionKind.APPROVED)
-    if approved is None:
+    prepared = latest_version(ctx.db, document, VersionKind.PREPARED)
+    if approved is None or prepared is None:
         return None
-    pdf = ctx.svc.store.get(approved.sha256)
-    if approved.sha256 not in _LAYOUTS:
-        if len(_LAYOUTS) > 512:
-            _LAYOUTS.clear()
-        _LAYOUTS[approved.sha256] = locate(pdf)
-    return pdf, _LAYOUTS[approved.sha256]
+    return ctx.svc.store.get(approved.sha256), prepared_layout(ctx.svc.store, prepared.sha256)
 
 
 def printed_on(ctx: Ctx, document: Document, day: date) -> str:
